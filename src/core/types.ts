@@ -1,0 +1,225 @@
+// Shared data shapes of the editor-free core. Everything here is plain data (JSON-serialisable),
+// produced by a SystemProbe and the workspace scanner, joined into an immutable Snapshot.
+
+/** One process as read from the OS. */
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  /** One letter as in /proc/PID/stat: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle… */
+  readonly state: string;
+  /** Executable name (may contain spaces and parentheses). */
+  readonly comm: string;
+  /** argv; empty for zombies, kernel threads and processes whose cmdline is unreadable. */
+  readonly cmdline: readonly string[];
+  /** Working directory; null when unreadable (another user's process) or vanished. */
+  readonly cwd: string | null;
+  readonly rssBytes: number;
+  /** Wall-clock start time, epoch milliseconds (0 when unknown). */
+  readonly startTimeMs: number;
+  /** Real uid; -1 when unknown. */
+  readonly uid: number;
+}
+
+/** A listening TCP socket. */
+export interface ListeningSocket {
+  readonly family: 4 | 6;
+  /** '127.0.0.1', '0.0.0.0', '::', '::1', … */
+  readonly address: string;
+  readonly port: number;
+  /** Socket inode on Linux, 0 elsewhere. */
+  readonly inode: number;
+  /** Owning pid; null means "owner unknown" (another user's process), never "free". */
+  readonly pid: number | null;
+}
+
+export interface MemoryInfo {
+  readonly totalBytes: number;
+  readonly availableBytes: number;
+  /** (total - available) / total × 100, one decimal. */
+  readonly usedPercent: number;
+  readonly swapTotalBytes: number;
+  readonly swapUsedBytes: number;
+}
+
+/** Memory cgroup of a process (v1 memory controller or v2 unified). */
+export interface CgroupInfo {
+  readonly version: 1 | 2;
+  /** Path inside the cgroup hierarchy, e.g. '/user.slice/…' or '/process_api/abc'. */
+  readonly path: string;
+  /** Effective limit in bytes (the smallest along the path); null = unlimited. */
+  readonly limitBytes: number | null;
+  readonly usageBytes: number;
+  /** OOM kills counted in this cgroup (v1 memory.oom_control oom_kill, v2 memory.events oom_kill). */
+  readonly oomKills: number;
+}
+
+export interface DiskInfo {
+  readonly mount: string;
+  readonly fsType: string | null;
+  readonly totalBytes: number;
+  readonly freeBytes: number;
+  /** (total - free) / total × 100, one decimal. Uses free-for-unprivileged (bavail) like df. */
+  readonly usedPercent: number;
+  /** The requested paths (workspace folders, temp dir) that live on this filesystem. */
+  readonly forPaths: readonly string[];
+}
+
+export interface InotifyInfo {
+  readonly maxUserWatches: number | null;
+  readonly maxUserInstances: number | null;
+}
+
+/** Memory pressure stall information (/proc/pressure/memory), when the kernel has PSI. */
+export interface PressureInfo {
+  readonly someAvg10: number;
+  readonly fullAvg10: number;
+}
+
+/** Raw facts of one poll, before any interpretation. */
+export interface SystemSample {
+  readonly takenAt: number;
+  readonly platform: string;
+  readonly processes: readonly ProcessInfo[];
+  readonly sockets: readonly ListeningSocket[];
+  readonly memory: MemoryInfo;
+  readonly pressure: PressureInfo | null;
+  readonly disks: readonly DiskInfo[];
+  readonly inotify: InotifyInfo;
+  /** Things that could not be read, as plain sentences for the user. Never thrown. */
+  readonly warnings: readonly string[];
+}
+
+export interface SampleOptions {
+  /** Paths whose filesystems are reported (workspace folders and the temp dir). */
+  readonly diskPaths: readonly string[];
+}
+
+/** Reads the system. Linux: /proc, no spawns per poll. Elsewhere: systeminformation & co. */
+export interface SystemProbe {
+  sample(opts: SampleOptions): Promise<SystemSample>;
+  /** Environment of a process (for NODE_OPTIONS); null when unreadable. Not called every poll for every pid: callers cache by pid+start time. */
+  readEnviron(pid: number): Record<string, string> | null;
+  /** Memory cgroup of a process; null when none applies or unreadable. */
+  readCgroup(pid: number): CgroupInfo | null;
+}
+
+export type Framework =
+  | 'vite' | 'next' | 'nuxt' | 'astro' | 'remix' | 'react-scripts' | 'webpack-dev-server'
+  | 'angular' | 'storybook' | 'nodemon' | 'tsx' | 'ts-node' | 'express' | 'node' | 'unknown';
+
+export type PortSource = 'flag' | 'script-env' | 'dotenv' | 'config' | 'framework-default';
+
+/** A server the workspace declares (package.json script or settings). */
+export interface ExpectedServer {
+  /** Display name: the package name (or folder name) plus the script, e.g. "web · dev". */
+  readonly name: string;
+  readonly workspaceFolder: string;
+  /** Absolute folder the server runs in (the package.json's folder). */
+  readonly cwd: string;
+  /** Script name in package.json; null for servers from settings. */
+  readonly script: string | null;
+  /** Script body or configured command. */
+  readonly command: string;
+  readonly framework: Framework;
+  readonly expectedPort: number | null;
+  readonly portSource: PortSource | null;
+  readonly source: 'package.json' | 'settings';
+}
+
+/** A problem found while scanning the workspace (malformed package.json, unreadable folder…). */
+export interface ScanProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface WorkspaceScan {
+  readonly servers: readonly ExpectedServer[];
+  readonly problems: readonly ScanProblem[];
+}
+
+export type HeapLimitSource = 'flag' | 'NODE_OPTIONS' | 'default';
+
+export interface HeapLimit {
+  readonly bytes: number;
+  readonly source: HeapLimitSource;
+}
+
+export type ServerState = 'up' | 'starting' | 'down' | 'orphaned';
+
+export interface ServerProcess {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly state: string;
+  readonly zombie: boolean;
+  readonly comm: string;
+  readonly command: string;
+  readonly cwd: string | null;
+  readonly rssBytes: number;
+  readonly startTimeMs: number;
+  readonly ports: readonly number[];
+  /** Depth in the server's process tree (0 = root). */
+  readonly depth: number;
+}
+
+export interface Server {
+  /** Stable identity across polls: "cwd#script" for expected servers, "proc:cwd#command" for unmatched running trees. */
+  readonly id: string;
+  readonly name: string;
+  readonly workspaceFolder: string;
+  readonly cwd: string;
+  readonly script: string | null;
+  readonly command: string;
+  readonly framework: Framework;
+  readonly state: ServerState;
+  /** Root pid of the running tree; null when down. */
+  readonly pid: number | null;
+  readonly pids: readonly number[];
+  readonly ports: readonly number[];
+  readonly expectedPort: number | null;
+  readonly rssBytes: number;
+  readonly heapLimitBytes: number | null;
+  readonly heapLimitSource: HeapLimitSource | null;
+  /** Pid of the process the heap limit belongs to (the main node process). */
+  readonly heapPid: number | null;
+  readonly startTimeMs: number | null;
+  readonly processes: readonly ServerProcess[];
+  readonly zombiePids: readonly number[];
+  readonly source: 'package.json' | 'settings' | 'process';
+  /** Memory cgroup the server runs in, when one applies. */
+  readonly cgroup: CgroupInfo | null;
+  /** Why the server is orphaned (set only then). */
+  readonly orphanReason?: string;
+}
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+export interface Alert {
+  readonly severity: AlertSeverity;
+  /** Stable id: 'disk', 'memory', 'swap', 'cgroup-memory', 'inotify', 'orphan', 'zombie', 'scan', 'probe', … */
+  readonly kind: string;
+  readonly message: string;
+  /** Server name, when the alert concerns one. */
+  readonly server: string | null;
+}
+
+export interface SystemState {
+  readonly memory: MemoryInfo;
+  readonly pressure: PressureInfo | null;
+  /** The memory cgroup the servers run in (the first running server's, else this process's); null when none applies. */
+  readonly cgroup: CgroupInfo | null;
+  readonly disks: readonly DiskInfo[];
+  readonly inotify: InotifyInfo;
+}
+
+/** One immutable picture of the workspace's servers and the machine. */
+export interface Snapshot {
+  readonly takenAt: number;
+  readonly platform: string;
+  readonly workspaceFolders: readonly string[];
+  readonly servers: readonly Server[];
+  readonly system: SystemState;
+  readonly alerts: readonly Alert[];
+  /** Every listening socket seen (for port-holder lookups). */
+  readonly sockets: readonly ListeningSocket[];
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,48 @@
+// `npm test`: the unit suite, the live suite (real processes), then the same kind of mocha suite
+// inside a real VS Code (code-server). Prints one closing line "N passed, N failed, N skipped".
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+interface PhaseResult { name: string; passed: number; failed: number; skipped: number; code: number }
+
+const root = path.resolve(__dirname, '..', '..');
+
+function run(name: string, cmd: string, args: string[]): Promise<PhaseResult> {
+  return new Promise((resolve) => {
+    console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { process.stdout.write(d); out += d.toString(); });
+    child.on('close', (code) => {
+      const num = (re: RegExp) => { const m = re.exec(out); return m ? Number(m[1]) : 0; };
+      resolve({
+        name,
+        passed: num(/(\d+) passing/),
+        failed: num(/(\d+) failing/),
+        skipped: num(/(\d+) pending/),
+        code: code ?? 1,
+      });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+  const phases = [
+    await run('unit', process.execPath, [mocha, '--config', 'test/.mocharc.unit.json']),
+    await run('live', process.execPath, [mocha, '--config', 'test/.mocharc.live.json']),
+    await run('vscode', process.execPath, [path.join(root, 'out', 'test', 'vscode', 'runCodeServer.js')]),
+  ];
+  let passed = 0, failed = 0, skipped = 0;
+  console.log('\n=== summary');
+  for (const p of phases) {
+    // A phase that exits non-zero without reporting a failing test (crash, missing harness) still fails the run.
+    const phaseFailed = p.failed + (p.code !== 0 && p.failed === 0 ? 1 : 0);
+    console.log(`${p.name}: ${p.passed} passed, ${phaseFailed} failed, ${p.skipped} skipped (exit ${p.code})`);
+    passed += p.passed; failed += phaseFailed; skipped += p.skipped;
+  }
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+void main();
