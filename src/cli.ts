@@ -1,0 +1,167 @@
+// `node dist/cli.js status|watch …` — the same core as the extension, from a terminal.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatBytes, formatDuration } from './core/format';
+import { Monitor, type MonitorEvent } from './core/monitor';
+import { createProbe } from './core/probe';
+import { DEFAULT_SETTINGS } from './core/settings';
+import { toStatusJson } from './core/statusJson';
+import type { Server, Snapshot } from './core/types';
+
+const USAGE = `Dev Server Doctor — why did my dev server die?
+
+Usage:
+  node dist/cli.js status [--json] [--workspace DIR ...]
+  node dist/cli.js watch [--interval SECONDS] [--json] [--workspace DIR ...]
+
+  status     one look at the workspace's dev servers, memory, disks and watcher limit
+  watch      keep watching; prints a line per event (server up/down, port changed, process exited)
+  --workspace DIR   a workspace folder (repeatable; default: the current directory)
+  --json     machine-readable output (status: one object; watch: one JSON object per line)
+  --interval seconds between polls for watch (default ${DEFAULT_SETTINGS.pollIntervalMs / 1000})
+`;
+
+export class UsageError extends Error {}
+
+export interface CliArgs {
+  command: 'status' | 'watch' | 'help';
+  json: boolean;
+  workspaces: string[];
+  intervalMs: number;
+}
+
+export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
+  const args: CliArgs = { command: 'help', json: false, workspaces: [], intervalMs: DEFAULT_SETTINGS.pollIntervalMs };
+  const rest = [...argv];
+  const cmd = rest.shift();
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') return args;
+  if (cmd !== 'status' && cmd !== 'watch') throw new UsageError(`Unknown command "${cmd}".`);
+  args.command = cmd;
+  while (rest.length > 0) {
+    const a = rest.shift()!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? rest.shift();
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value.`);
+      return v;
+    };
+    if (flag === '--json') args.json = true;
+    else if (flag === '--workspace' || flag === '-w') args.workspaces.push(path.resolve(cwd, value()));
+    else if (flag === '--interval' && cmd === 'watch') {
+      const s = Number(value());
+      if (!Number.isFinite(s) || s < 0.2 || s > 3600) throw new UsageError('--interval takes seconds between 0.2 and 3600.');
+      args.intervalMs = Math.round(s * 1000);
+    } else if (flag === '--help' || flag === '-h') args.command = 'help';
+    else throw new UsageError(`Unknown option "${a}".`);
+  }
+  if (args.workspaces.length === 0) args.workspaces.push(path.resolve(cwd));
+  for (const w of args.workspaces) {
+    if (!fs.existsSync(w) || !fs.statSync(w).isDirectory()) throw new UsageError(`Workspace folder not found: ${w}`);
+  }
+  return args;
+}
+
+const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○' };
+
+function serverLine(s: Server, now: number): string {
+  const bits = [
+    `${STATE_MARK[s.state]} ${s.state.padEnd(8)}`,
+    s.name,
+    s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `(expects :${s.expectedPort})` : '',
+    s.pid !== null ? `pid ${s.pid}` : '',
+    s.state !== 'down' ? formatBytes(s.rssBytes) : '',
+    s.heapLimitBytes !== null ? `heap limit ${formatBytes(s.heapLimitBytes)} (${s.heapLimitSource})` : '',
+    s.startTimeMs ? `up ${formatDuration(now - s.startTimeMs)}` : '',
+    s.framework !== 'unknown' ? s.framework : '',
+  ];
+  return `  ${bits.filter(Boolean).join('  ')}`;
+}
+
+export function formatStatus(s: Snapshot): string {
+  const out: string[] = [`Dev Server Doctor — ${s.workspaceFolders.join(', ')}`, '', 'Servers'];
+  if (s.servers.length === 0) out.push('  none found (no dev scripts in package.json, nothing running in the workspace)');
+  for (const v of s.servers) {
+    out.push(serverLine(v, s.takenAt));
+    if (v.orphanReason) out.push(`      orphaned: ${v.orphanReason}`);
+    if (v.zombiePids.length) out.push(`      zombies: ${v.zombiePids.join(', ')}`);
+  }
+  const { memory: m, cgroup, disks, inotify } = s.system;
+  out.push('', 'System');
+  out.push(`  memory  ${m.usedPercent}% used, ${formatBytes(m.availableBytes)} available of ${formatBytes(m.totalBytes)}`);
+  out.push(`  swap    ${m.swapTotalBytes ? `${formatBytes(m.swapUsedBytes)} used of ${formatBytes(m.swapTotalBytes)}` : 'none'}`);
+  if (cgroup) {
+    out.push(`  cgroup  v${cgroup.version} ${cgroup.path}: ${formatBytes(cgroup.usageBytes)} used, limit ${cgroup.limitBytes === null ? 'none' : formatBytes(cgroup.limitBytes)}, OOM kills ${cgroup.oomKills}`);
+  }
+  for (const d of disks) out.push(`  disk    ${d.mount} ${d.usedPercent}% used, ${formatBytes(d.freeBytes)} free of ${formatBytes(d.totalBytes)}`);
+  out.push(`  inotify max_user_watches ${inotify.maxUserWatches ?? 'unknown'}`);
+  if (s.alerts.length) {
+    out.push('', 'Alerts');
+    for (const a of s.alerts) out.push(`  ${a.severity === 'critical' ? '✖' : a.severity === 'warning' ? '!' : 'i'} ${a.message}`);
+  }
+  if (s.warnings.length) {
+    out.push('', 'Could not read');
+    for (const w of s.warnings) out.push(`  - ${w}`);
+  }
+  return out.join('\n');
+}
+
+export function formatEvent(e: MonitorEvent): string {
+  const t = new Date(e.at).toISOString().slice(11, 19);
+  switch (e.type) {
+    case 'server-up': return `${t} up        ${e.server} pid ${e.pid} ${e.ports.map((p) => `:${p}`).join(' ')}`;
+    case 'server-starting': return `${t} starting  ${e.server} pid ${e.pid}`;
+    case 'server-orphaned': return `${t} orphaned  ${e.server} pid ${e.pid}: ${e.reason}`;
+    case 'server-down': return `${t} down      ${e.server} (was ${e.from}, pid ${e.pid})`;
+    case 'port-changed': return `${t} port      ${e.server} ${e.from.join(',') || '-'} → ${e.to.join(',') || '-'}`;
+    case 'process-exited': return `${t} exited    ${e.server} pid ${e.pid} after ${e.uptimeMs === null ? '?' : formatDuration(e.uptimeMs)}, last RSS ${formatBytes(e.lastRssBytes)}: ${e.command}`;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv, process.cwd());
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const monitor = new Monitor({
+    probe: createProbe(),
+    workspaceFolders: args.workspaces,
+    settings: { ...DEFAULT_SETTINGS, pollIntervalMs: args.intervalMs },
+  });
+  if (args.command === 'status') {
+    const snap = await monitor.pollOnce();
+    process.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
+    return 0;
+  }
+  monitor.onEvent((e) => process.stdout.write(args.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`));
+  monitor.onError((e) => process.stderr.write(`poll failed: ${e.message}\n`));
+  const RESCAN_MS = 30_000; // picks up new or edited package.json files
+  const rescan = setInterval(() => monitor.rescan(), RESCAN_MS);
+  if (!args.json) process.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
+  monitor.start();
+  await new Promise<void>((resolve) => {
+    const stop = () => { clearInterval(rescan); monitor.dispose(); resolve(); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      process.stderr.write(`dev-server-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,205 @@
+// Polls the system at an interval (never two polls at once), keeps the latest Snapshot and emits
+// typed events when servers change.
+import * as os from 'node:os';
+import { Emitter } from './emitter';
+import { DEFAULT_SETTINGS, type CoreSettings } from './settings';
+import { buildSnapshot, ProcessFactsCache } from './snapshot';
+import type { Server, ServerState, Snapshot, SystemProbe, WorkspaceScan } from './types';
+import { scanWorkspace } from './workspace/scan';
+
+interface ServerEventBase {
+  readonly at: number;
+  readonly serverId: string;
+  readonly server: string;
+}
+
+export type MonitorEvent =
+  | (ServerEventBase & { readonly type: 'server-up'; readonly pid: number | null; readonly ports: readonly number[] })
+  | (ServerEventBase & { readonly type: 'server-starting'; readonly pid: number | null })
+  | (ServerEventBase & { readonly type: 'server-orphaned'; readonly pid: number | null; readonly ports: readonly number[]; readonly reason: string })
+  | (ServerEventBase & {
+      readonly type: 'server-down';
+      /** The state it left. */
+      readonly from: ServerState;
+      readonly pid: number | null;
+      readonly ports: readonly number[];
+    })
+  | (ServerEventBase & { readonly type: 'port-changed'; readonly from: readonly number[]; readonly to: readonly number[] })
+  | (ServerEventBase & {
+      readonly type: 'process-exited';
+      readonly pid: number;
+      readonly command: string;
+      readonly lastRssBytes: number;
+      readonly uptimeMs: number | null;
+      readonly ports: readonly number[];
+      /** True when this was the server's root process. */
+      readonly root: boolean;
+    });
+
+const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Events between two snapshots. `alive` is every pid alive at the newer one. Pure. */
+export function diffSnapshots(prev: Snapshot, next: Snapshot, alive: ReadonlySet<number>): MonitorEvent[] {
+  const events: MonitorEvent[] = [];
+  const at = next.takenAt;
+  const nextById = new Map(next.servers.map((s) => [s.id, s]));
+  const base = (s: Server) => ({ at, serverId: s.id, server: s.name });
+
+  for (const before of prev.servers) {
+    const after = nextById.get(before.id);
+    for (const p of before.processes) {
+      if (alive.has(p.pid)) continue;
+      events.push({
+        ...base(before), type: 'process-exited', pid: p.pid, command: p.command, lastRssBytes: p.rssBytes,
+        uptimeMs: p.startTimeMs > 0 ? Math.max(0, at - p.startTimeMs) : null, ports: p.ports, root: p.pid === before.pid,
+      });
+    }
+    const afterState: ServerState = after?.state ?? 'down';
+    if (before.state !== 'down' && afterState === 'down') {
+      events.push({ ...base(before), type: 'server-down', from: before.state, pid: before.pid, ports: before.ports });
+    } else if (after && before.state !== 'down' && afterState !== 'down' && !sameList(before.ports, after.ports) && before.state === afterState) {
+      events.push({ ...base(after), type: 'port-changed', from: before.ports, to: after.ports });
+    }
+  }
+  const prevById = new Map(prev.servers.map((s) => [s.id, s]));
+  for (const after of next.servers) {
+    const beforeState: ServerState = prevById.get(after.id)?.state ?? 'down';
+    if (beforeState === after.state) continue;
+    if (after.state === 'up') events.push({ ...base(after), type: 'server-up', pid: after.pid, ports: after.ports });
+    else if (after.state === 'starting') events.push({ ...base(after), type: 'server-starting', pid: after.pid });
+    else if (after.state === 'orphaned') {
+      events.push({ ...base(after), type: 'server-orphaned', pid: after.pid, ports: after.ports, reason: after.orphanReason ?? '' });
+    }
+  }
+  return events;
+}
+
+export interface MonitorOptions {
+  readonly probe: SystemProbe;
+  readonly workspaceFolders: readonly string[];
+  readonly settings?: CoreSettings;
+  /** The process that must never count as a server (with its ancestors and descendants). */
+  readonly selfPid?: number;
+}
+
+export class Monitor {
+  private readonly snapshotEmitter = new Emitter<Snapshot>();
+  private readonly eventEmitter = new Emitter<MonitorEvent>();
+  private readonly errorEmitter = new Emitter<Error>();
+  private readonly facts: ProcessFactsCache;
+  private folders: readonly string[];
+  private settings: CoreSettings;
+  private scan: WorkspaceScan | null = null;
+  private current: Snapshot | undefined;
+  private inFlight: Promise<Snapshot> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private disposed = false;
+
+  constructor(private readonly opts: MonitorOptions) {
+    this.folders = opts.workspaceFolders;
+    this.settings = opts.settings ?? DEFAULT_SETTINGS;
+    this.facts = new ProcessFactsCache(opts.probe);
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.current;
+  }
+
+  get workspaceScan(): WorkspaceScan | null {
+    return this.scan;
+  }
+
+  get intervalMs(): number {
+    return this.settings.pollIntervalMs;
+  }
+
+  onSnapshot(listener: (s: Snapshot) => void): () => void {
+    return this.snapshotEmitter.on(listener);
+  }
+
+  onEvent(listener: (e: MonitorEvent) => void): () => void {
+    return this.eventEmitter.on(listener);
+  }
+
+  /** A poll that failed as a whole (the probe threw); the loop goes on. */
+  onError(listener: (e: Error) => void): () => void {
+    return this.errorEmitter.on(listener);
+  }
+
+  /** Changes folders or settings; the next poll uses them. */
+  update(change: { workspaceFolders?: readonly string[]; settings?: CoreSettings }): void {
+    const rescan = change.workspaceFolders !== undefined
+      || (change.settings !== undefined && (change.settings.excludeFolders !== this.settings.excludeFolders
+        || change.settings.configuredServers !== this.settings.configuredServers));
+    if (change.workspaceFolders) this.folders = change.workspaceFolders;
+    if (change.settings) this.settings = change.settings;
+    if (rescan) this.scan = null;
+  }
+
+  /** Forgets the workspace scan so the next poll reads package.json and .env files again. */
+  rescan(): void {
+    this.scan = null;
+  }
+
+  /** One poll now; while a poll is running, returns that one instead of starting another. */
+  pollOnce(): Promise<Snapshot> {
+    if (!this.inFlight) {
+      this.inFlight = this.poll().finally(() => { this.inFlight = null; });
+    }
+    return this.inFlight;
+  }
+
+  start(): void {
+    if (this.running || this.disposed) return;
+    this.running = true;
+    this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  dispose(): void {
+    this.stop();
+    this.disposed = true;
+    this.snapshotEmitter.clear();
+    this.eventEmitter.clear();
+    this.errorEmitter.clear();
+  }
+
+  private loop(): void {
+    if (!this.running) return;
+    this.pollOnce()
+      .catch((err: unknown) => this.errorEmitter.fire(err instanceof Error ? err : new Error(String(err))))
+      .finally(() => {
+        if (this.running) this.timer = setTimeout(() => this.loop(), this.settings.pollIntervalMs);
+      });
+  }
+
+  private async poll(): Promise<Snapshot> {
+    const scan = this.scan ?? scanWorkspace([...this.folders], {
+      exclude: [...this.settings.excludeFolders],
+      configured: [...this.settings.configuredServers],
+    });
+    this.scan = scan;
+    const sample = await this.opts.probe.sample({ diskPaths: [...this.folders, os.tmpdir()] });
+    const next = buildSnapshot(sample, scan, {
+      workspaceFolders: this.folders,
+      selfPid: this.opts.selfPid ?? process.pid,
+      thresholds: this.settings.thresholds,
+      probe: this.opts.probe,
+      facts: this.facts,
+    });
+    // The first poll is compared with an empty picture, so listeners learn what is already running.
+    const prev = this.current ?? { ...next, servers: [] };
+    this.current = next;
+    if (this.disposed) return next;
+    const alive = new Set(sample.processes.map((p) => p.pid));
+    for (const e of diffSnapshots(prev, next, alive)) this.eventEmitter.fire(e);
+    this.snapshotEmitter.fire(next);
+    return next;
+  }
+}

@@ -1,0 +1,84 @@
+// Joins one SystemSample with the workspace scan into an immutable Snapshot.
+import { computeAlerts } from './alerts';
+import { heapLimitFromArgs, isNodeProcess } from './heapLimit';
+import { buildServers } from './servers';
+import type { Thresholds } from './settings';
+import type { CgroupInfo, HeapLimit, ProcessInfo, Snapshot, SystemProbe, SystemSample, WorkspaceScan } from './types';
+
+/**
+ * Per-process facts that never change during a process's life (its NODE_OPTIONS), read once per
+ * pid and start time rather than every poll; entries of dead processes are dropped.
+ */
+export class ProcessFactsCache {
+  private heap = new Map<string, HeapLimit | null>();
+
+  constructor(private readonly probe: SystemProbe) {}
+
+  heapLimitOf(p: ProcessInfo, totalMemBytes: number): HeapLimit | null {
+    if (p.state === 'Z' || !isNodeProcess(p.cmdline, p.comm)) return null;
+    const key = `${p.pid}:${p.startTimeMs}`;
+    if (!this.heap.has(key)) {
+      this.heap.set(key, heapLimitFromArgs(p.cmdline, this.probe.readEnviron(p.pid), totalMemBytes));
+    }
+    return this.heap.get(key) ?? null;
+  }
+
+  /** Forgets processes that are gone. */
+  prune(alive: readonly ProcessInfo[]): void {
+    const keep = new Set(alive.map((p) => `${p.pid}:${p.startTimeMs}`));
+    for (const k of this.heap.keys()) if (!keep.has(k)) this.heap.delete(k);
+  }
+}
+
+export interface SnapshotContext {
+  readonly workspaceFolders: readonly string[];
+  readonly selfPid: number;
+  readonly thresholds: Thresholds;
+  readonly probe: SystemProbe;
+  readonly facts: ProcessFactsCache;
+}
+
+function freeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as object)) freeze(v);
+  }
+  return o;
+}
+
+export function buildSnapshot(sample: SystemSample, scan: WorkspaceScan, ctx: SnapshotContext): Snapshot {
+  const cgroupCache = new Map<number, CgroupInfo | null>();
+  const cgroupOf = (pid: number): CgroupInfo | null => {
+    if (!cgroupCache.has(pid)) cgroupCache.set(pid, ctx.probe.readCgroup(pid));
+    return cgroupCache.get(pid) ?? null;
+  };
+  const servers = buildServers(
+    {
+      processes: sample.processes,
+      sockets: sample.sockets,
+      expected: scan.servers,
+      workspaceFolders: ctx.workspaceFolders,
+      selfPid: ctx.selfPid,
+    },
+    { heapLimitOf: (p) => ctx.facts.heapLimitOf(p, sample.memory.totalBytes), cgroupOf },
+  );
+  ctx.facts.prune(sample.processes);
+  const firstRunning = servers.find((s) => s.cgroup !== null);
+  const system = {
+    memory: sample.memory,
+    pressure: sample.pressure,
+    cgroup: firstRunning ? firstRunning.cgroup : cgroupOf(ctx.selfPid),
+    disks: sample.disks,
+    inotify: sample.inotify,
+  };
+  return freeze({
+    takenAt: sample.takenAt,
+    platform: sample.platform,
+    workspaceFolders: [...ctx.workspaceFolders],
+    servers,
+    system,
+    alerts: computeAlerts(servers, system, scan.problems, ctx.thresholds),
+    sockets: sample.sockets,
+    warnings: sample.warnings,
+  });
+}

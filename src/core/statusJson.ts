@@ -1,0 +1,88 @@
+// The `status --json` shape. Field names are a contract (scripts depend on them): add, never rename.
+import type { Alert, HeapLimitSource, ServerState, Snapshot } from './types';
+
+export interface StatusServerJson {
+  name: string;
+  workspaceFolder: string;
+  cwd: string;
+  script: string | null;
+  command: string;
+  framework: string;
+  state: ServerState;
+  pid: number | null;
+  pids: number[];
+  ports: number[];
+  expectedPort: number | null;
+  rssBytes: number;
+  heapLimitBytes: number | null;
+  heapLimitSource: HeapLimitSource | null;
+  // additions beyond the contract
+  id: string;
+  source: string;
+  startTimeMs: number | null;
+  zombiePids: number[];
+  orphanReason: string | null;
+  processes: { pid: number; ppid: number; state: string; command: string; rssBytes: number; ports: number[] }[];
+}
+
+export interface StatusJson {
+  generatedAt: string;
+  workspaceFolders: string[];
+  servers: StatusServerJson[];
+  system: {
+    memory: { totalBytes: number; availableBytes: number; usedPercent: number; swapTotalBytes: number; swapUsedBytes: number };
+    cgroup: { limitBytes: number | null; usageBytes: number; oomKills: number; version: 1 | 2; path: string } | null;
+    disks: { mount: string; totalBytes: number; freeBytes: number; usedPercent: number; paths: string[] }[];
+    inotify: { maxUserWatches: number | null; maxUserInstances: number | null };
+    pressure: { someAvg10: number; fullAvg10: number } | null;
+  };
+  alerts: Alert[];
+  warnings: string[];
+}
+
+export function toStatusJson(s: Snapshot): StatusJson {
+  const { memory, cgroup, disks, inotify, pressure } = s.system;
+  return {
+    generatedAt: new Date(s.takenAt).toISOString(),
+    workspaceFolders: [...s.workspaceFolders],
+    servers: s.servers.map((v) => ({
+      name: v.name,
+      workspaceFolder: v.workspaceFolder,
+      cwd: v.cwd,
+      script: v.script,
+      command: v.command,
+      framework: v.framework,
+      state: v.state,
+      pid: v.pid,
+      pids: [...v.pids],
+      ports: [...v.ports],
+      expectedPort: v.expectedPort,
+      rssBytes: v.rssBytes,
+      heapLimitBytes: v.heapLimitBytes,
+      heapLimitSource: v.heapLimitSource,
+      id: v.id,
+      source: v.source,
+      startTimeMs: v.startTimeMs,
+      zombiePids: [...v.zombiePids],
+      orphanReason: v.orphanReason ?? null,
+      processes: v.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, state: p.state, command: p.command, rssBytes: p.rssBytes, ports: [...p.ports] })),
+    })),
+    system: {
+      memory: {
+        totalBytes: memory.totalBytes,
+        availableBytes: memory.availableBytes,
+        usedPercent: memory.usedPercent,
+        swapTotalBytes: memory.swapTotalBytes,
+        swapUsedBytes: memory.swapUsedBytes,
+      },
+      cgroup: cgroup
+        ? { limitBytes: cgroup.limitBytes, usageBytes: cgroup.usageBytes, oomKills: cgroup.oomKills, version: cgroup.version, path: cgroup.path }
+        : null,
+      disks: disks.map((d) => ({ mount: d.mount, totalBytes: d.totalBytes, freeBytes: d.freeBytes, usedPercent: d.usedPercent, paths: [...d.forPaths] })),
+      inotify: { maxUserWatches: inotify.maxUserWatches, maxUserInstances: inotify.maxUserInstances },
+      pressure: pressure ? { someAvg10: pressure.someAvg10, fullAvg10: pressure.fullAvg10 } : null,
+    },
+    alerts: s.alerts.map((a) => ({ ...a })),
+    warnings: [...s.warnings],
+  };
+}

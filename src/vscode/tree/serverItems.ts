@@ -1,0 +1,91 @@
+import * as vscode from 'vscode';
+import { formatBytes, formatDuration } from '../../core/format';
+import type { Server, ServerProcess, ServerState } from '../../core/types';
+
+const STATE_ICON: Record<ServerState, [string, string]> = {
+  up: ['circle-filled', 'charts.green'],
+  starting: ['loading~spin', 'charts.yellow'],
+  orphaned: ['warning', 'charts.orange'],
+  down: ['circle-outline', 'disabledForeground'],
+};
+
+const STATE_WORDS: Record<ServerState, string> = {
+  up: 'running',
+  starting: 'starting (running, not listening yet)',
+  orphaned: 'orphaned',
+  down: 'not running',
+};
+
+/** `:5173 · 312 MB · pid 4242` */
+export function serverDescription(s: Server): string {
+  const port = s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `:${s.expectedPort}` : '';
+  if (s.state === 'down') return [port, 'down'].filter(Boolean).join(' · ');
+  return [port, formatBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.state]
+    .filter(Boolean).join(' · ');
+}
+
+function serverTooltip(s: Server, now: number): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${s.name}** — ${STATE_WORDS[s.state]}\n\n`);
+  const rows: [string, string][] = [
+    ['Command', s.command],
+    ['Folder', s.cwd],
+    ['Framework', s.framework],
+    ['Ports', s.ports.length ? s.ports.join(', ') : s.expectedPort ? `expects ${s.expectedPort}` : '—'],
+  ];
+  if (s.pid !== null) rows.push(['PID', `${s.pid}${s.pids.length > 1 ? ` (+${s.pids.length - 1} in its tree)` : ''}`]);
+  if (s.state !== 'down') rows.push(['Memory', `${formatBytes(s.rssBytes)} RSS (whole tree)`]);
+  if (s.heapLimitBytes !== null) {
+    const from = s.heapLimitSource === 'default' ? "V8's default" : s.heapLimitSource === 'flag' ? '--max-old-space-size' : 'NODE_OPTIONS';
+    rows.push(['Heap limit', `${formatBytes(s.heapLimitBytes)} (${from})`]);
+  }
+  if (s.cgroup?.limitBytes) rows.push(['cgroup limit', `${formatBytes(s.cgroup.limitBytes)} (${formatBytes(s.cgroup.usageBytes)} used)`]);
+  if (s.startTimeMs) rows.push(['Uptime', formatDuration(now - s.startTimeMs)]);
+  if (s.orphanReason) rows.push(['Orphaned', s.orphanReason]);
+  if (s.zombiePids.length) rows.push(['Zombies', s.zombiePids.join(', ')]);
+  for (const [k, v] of rows) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  return md;
+}
+
+export class ServerTreeItem extends vscode.TreeItem {
+  constructor(readonly server: Server, now: number) {
+    super(server.name, server.state === 'down' ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `server:${server.id}`;
+    this.description = serverDescription(server);
+    this.tooltip = serverTooltip(server, now);
+    const [icon, color] = STATE_ICON[server.state];
+    this.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+    // e.g. "server.up.port": menus match /^server\.(up|orphaned)/ and /\.port$/.
+    this.contextValue = `server.${server.state}${server.ports.length ? '.port' : ''}`;
+    this.accessibilityInformation = { label: `${server.name}, ${STATE_WORDS[server.state]}, ${this.description}` };
+  }
+}
+
+export class ProcessTreeItem extends vscode.TreeItem {
+  constructor(readonly server: Server, readonly process: ServerProcess, hasChildren: boolean) {
+    super(process.command, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    this.id = `process:${server.id}/${process.pid}`;
+    this.description = process.zombie
+      ? `pid ${process.pid} · zombie`
+      : [`pid ${process.pid}`, formatBytes(process.rssBytes), ...process.ports.map((p) => `:${p}`)].join(' · ');
+    this.tooltip = process.zombie
+      ? `PID ${process.pid} is a zombie: it exited but its parent (PID ${process.ppid}) never collected its exit status.`
+      : `${process.command}\nPID ${process.pid}, parent ${process.ppid}, state ${process.state}\n${process.cwd ?? ''}`;
+    this.iconPath = process.zombie
+      ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('charts.red'))
+      : new vscode.ThemeIcon('terminal');
+    this.contextValue = process.zombie ? 'process.zombie' : 'process';
+  }
+}
+
+export class PortTreeItem extends vscode.TreeItem {
+  constructor(readonly server: Server, readonly port: number) {
+    super(`:${port}`, vscode.TreeItemCollapsibleState.None);
+    this.id = `port:${server.id}/${port}`;
+    this.description = `http://localhost:${port}`;
+    this.tooltip = `Listening on port ${port}. Click to open it in the browser.`;
+    this.iconPath = new vscode.ThemeIcon('plug');
+    this.contextValue = 'port';
+    this.command = { command: 'devServerDoctor.openInBrowser', title: 'Open in Browser', arguments: [this] };
+  }
+}

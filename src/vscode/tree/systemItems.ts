@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import { formatBytes } from '../../core/format';
+import type { Threshold } from '../../core/settings';
+import type { CgroupInfo, DiskInfo, InotifyInfo, MemoryInfo, PressureInfo } from '../../core/types';
+
+function severityColor(pct: number, t: Threshold): vscode.ThemeColor | undefined {
+  if (pct >= t.error) return new vscode.ThemeColor('charts.red');
+  if (pct >= t.warn) return new vscode.ThemeColor('charts.yellow');
+  return undefined;
+}
+
+export class MemoryTreeItem extends vscode.TreeItem {
+  constructor(m: MemoryInfo, pressure: PressureInfo | null, t: Threshold) {
+    super('Memory', vscode.TreeItemCollapsibleState.None);
+    this.id = 'system:memory';
+    this.description = `${m.usedPercent}% used · ${formatBytes(m.availableBytes)} free of ${formatBytes(m.totalBytes)}`;
+    this.tooltip = `${formatBytes(m.totalBytes - m.availableBytes)} used, ${formatBytes(m.availableBytes)} available (MemAvailable) of ${formatBytes(m.totalBytes)}.`
+      + (pressure ? `\nMemory pressure (PSI, last 10 s): some ${pressure.someAvg10}%, full ${pressure.fullAvg10}%.` : '');
+    this.iconPath = new vscode.ThemeIcon('circuit-board', severityColor(m.usedPercent, t));
+    this.contextValue = 'system.memory';
+  }
+}
+
+export class SwapTreeItem extends vscode.TreeItem {
+  constructor(m: MemoryInfo) {
+    super('Swap', vscode.TreeItemCollapsibleState.None);
+    this.id = 'system:swap';
+    this.description = m.swapTotalBytes > 0
+      ? `${formatBytes(m.swapUsedBytes)} used of ${formatBytes(m.swapTotalBytes)}`
+      : 'none';
+    this.tooltip = m.swapTotalBytes > 0
+      ? 'Heavy swap use makes dev servers crawl long before the OOM killer acts.'
+      : 'This machine has no swap: when memory runs out, the kernel OOM killer acts at once.';
+    this.iconPath = new vscode.ThemeIcon('arrow-swap');
+    this.contextValue = 'system.swap';
+  }
+}
+
+export class DiskTreeItem extends vscode.TreeItem {
+  constructor(d: DiskInfo, t: Threshold) {
+    super(`Disk ${d.mount}`, vscode.TreeItemCollapsibleState.None);
+    this.id = `system:disk:${d.mount}`;
+    this.description = `${d.usedPercent}% used · ${formatBytes(d.freeBytes)} free`;
+    this.tooltip = `${d.mount}${d.fsType ? ` (${d.fsType})` : ''}: ${formatBytes(d.freeBytes)} free of ${formatBytes(d.totalBytes)}.\nHolds: ${d.forPaths.join(', ')}`;
+    this.iconPath = new vscode.ThemeIcon('database', severityColor(d.usedPercent, t));
+    this.contextValue = 'system.disk';
+  }
+}
+
+export class CgroupTreeItem extends vscode.TreeItem {
+  constructor(c: CgroupInfo) {
+    super('Memory cgroup', vscode.TreeItemCollapsibleState.None);
+    this.id = 'system:cgroup';
+    const pct = c.limitBytes ? Math.round((c.usageBytes / c.limitBytes) * 100) : null;
+    this.description = c.limitBytes
+      ? `${formatBytes(c.usageBytes)} of ${formatBytes(c.limitBytes)} (${pct}%)${c.oomKills ? ` · ${c.oomKills} OOM kill${c.oomKills > 1 ? 's' : ''}` : ''}`
+      : `no limit · ${formatBytes(c.usageBytes)} used${c.oomKills ? ` · ${c.oomKills} OOM kills` : ''}`;
+    this.tooltip = `cgroup v${c.version} ${c.path}\nThe kernel OOM killer ends processes here when usage reaches the limit.`;
+    this.iconPath = new vscode.ThemeIcon('package', pct !== null && pct >= 85 ? new vscode.ThemeColor('charts.yellow') : undefined);
+    this.contextValue = 'system.cgroup';
+  }
+}
+
+export class InotifyTreeItem extends vscode.TreeItem {
+  constructor(i: InotifyInfo, low: number) {
+    super('File watchers', vscode.TreeItemCollapsibleState.None);
+    this.id = 'system:inotify';
+    this.description = i.maxUserWatches === null ? 'unknown' : `max ${i.maxUserWatches.toLocaleString('en-US')} watches`;
+    this.tooltip = `fs.inotify.max_user_watches = ${i.maxUserWatches ?? 'unknown'}, max_user_instances = ${i.maxUserInstances ?? 'unknown'}.`
+      + '\nWatchers (vite, webpack, nodemon, tsc --watch) fail with ENOSPC when the limit is reached.';
+    this.iconPath = new vscode.ThemeIcon('eye', i.maxUserWatches !== null && i.maxUserWatches < low ? new vscode.ThemeColor('charts.yellow') : undefined);
+    this.contextValue = 'system.inotify';
+  }
+}

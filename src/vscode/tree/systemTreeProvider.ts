@@ -1,0 +1,46 @@
+import * as vscode from 'vscode';
+import { LOW_INOTIFY_WATCHES } from '../../core/alerts';
+import type { Thresholds } from '../../core/settings';
+import type { Snapshot } from '../../core/types';
+import { MessageTreeItem } from './messageItem';
+import { CgroupTreeItem, DiskTreeItem, InotifyTreeItem, MemoryTreeItem, SwapTreeItem } from './systemItems';
+
+export type SystemNode = MemoryTreeItem | SwapTreeItem | DiskTreeItem | CgroupTreeItem | InotifyTreeItem | MessageTreeItem;
+
+/** Memory, swap, disks, cgroup and watcher headroom from the last snapshot. */
+export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<SystemNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private snapshot: Snapshot | undefined;
+
+  constructor(private thresholds: () => Thresholds) {}
+
+  update(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(node: SystemNode): vscode.TreeItem {
+    return node;
+  }
+
+  getChildren(node?: SystemNode): SystemNode[] {
+    if (node) return [];
+    const snap = this.snapshot;
+    if (!snap) return [new MessageTreeItem('Reading memory and disks…', 'loading')];
+    const { memory, pressure, disks, cgroup, inotify } = snap.system;
+    const t = this.thresholds();
+    return [
+      new MemoryTreeItem(memory, pressure, t.memory),
+      new SwapTreeItem(memory),
+      ...(cgroup ? [new CgroupTreeItem(cgroup)] : []),
+      ...disks.map((d) => new DiskTreeItem(d, t.disk)),
+      new InotifyTreeItem(inotify, LOW_INOTIFY_WATCHES),
+      ...snap.warnings.map((w, i) => new MessageTreeItem(w, 'info', w, `warning:${i}`)),
+    ];
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
