@@ -1,0 +1,81 @@
+import * as assert from 'node:assert/strict';
+import { REDACTED, isSecretName, redactArgs, redactEnv, redactText } from '../../src/core/crash/redact';
+
+const R = REDACTED;
+
+describe('redactText', () => {
+  const cases: [string, string][] = [
+    ['postgres://app:hunter2@127.0.0.1:5432/app', `postgres://app:${R}@127.0.0.1:5432/app`],
+    ['connect to redis://:s3cr3t@cache:6379 failed', `connect to redis://:${R}@cache:6379 failed`],
+    ['mongodb+srv://u:p@ss:w0rd@cluster0/db', `mongodb+srv://u:${R}@cluster0/db`],
+    ["url: 'https://bob:pw@example.com/x'", `url: 'https://bob:${R}@example.com/x'`],
+    ['curl -H "Authorization: Bearer eyJhbGciOi.abc.def"', `curl -H "Authorization: Bearer ${R}"`],
+    ['Authorization: Basic dXNlcjpwYXNz', `Authorization: Basic ${R}`],
+    ['sent bearer abc123== to api', `sent bearer ${R} to api`],
+    ['Cookie: sid=abc; theme=dark', `Cookie: ${R}`],
+    ['node server.js --password=hunter2 --port=3000', `node server.js --password=${R} --port=3000`],
+    ['node server.js --password hunter2 --port 3000', `node server.js --password ${R} --port 3000`],
+    ['serve --api-key sk-live-123 --token=t0k', `serve --api-key ${R} --token=${R}`],
+    ['API_KEY=sk-test-51HnotReal STRIPE_SECRET="a b" PORT=5000 node app.js', `API_KEY=${R} STRIPE_SECRET=${R} PORT=5000 node app.js`],
+    ['GET /cb?code=1&access_token=xyz&state=2', `GET /cb?code=1&access_token=${R}&state=2`],
+    ["  password: 'hunter2',", `  password: '${R}',`],
+    ['{"apiKey": "abc", "name": "web"}', `{"apiKey": "${R}", "name": "web"}`],
+    ['x-api-key: 123456', `x-api-key: ${R}`],
+  ];
+  for (const [input, want] of cases) {
+    it(input, () => assert.equal(redactText(input), want));
+  }
+
+  it('leaves ordinary output alone', () => {
+    const plain = [
+      'Error: listen EADDRINUSE: address already in use 127.0.0.1:45123',
+      '    at Timeout._onTimeout (/home/dev/shop-api/worker.js:1:56)',
+      "  code: 'ENOSPC',",
+      'node --max-old-space-size=40 --report-directory=/tmp/r server.js',
+      '  ➜  Local:   http://localhost:45200/',
+      'oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,task_memcg=/user.slice/app.scope,task=node,pid=21014,uid=0',
+    ];
+    for (const line of plain) assert.equal(redactText(line), line);
+  });
+
+  it('is idempotent', () => {
+    for (const [input] of cases) {
+      const once = redactText(input);
+      assert.equal(redactText(once), once, input);
+    }
+  });
+});
+
+describe('redactEnv', () => {
+  it('hides secret-named values and credentials inside other values', () => {
+    const env = {
+      API_KEY: 'sk-test-51HnotReal', GITHUB_TOKEN: 'ghp_x', db_password: 'x', NPM_AUTH: 'x', SESSION_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x', MY_PRIVATE_PEM: 'x', COOKIE_JAR: 'x', GOOGLE_APPLICATION_CREDENTIALS: '/k.json', PGPASS: 'x',
+      DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:5432/app', PORT: '5000', NODE_ENV: 'development', PATH: '/usr/bin',
+    };
+    const out = redactEnv(env);
+    for (const k of ['API_KEY', 'GITHUB_TOKEN', 'db_password', 'NPM_AUTH', 'SESSION_ID', 'AWS_SECRET_ACCESS_KEY', 'MY_PRIVATE_PEM',
+      'COOKIE_JAR', 'GOOGLE_APPLICATION_CREDENTIALS', 'PGPASS']) assert.equal(out[k], R, k);
+    assert.equal(out.DATABASE_URL, `postgres://app:${R}@127.0.0.1:5432/app`);
+    assert.deepEqual([out.PORT, out.NODE_ENV, out.PATH], ['5000', 'development', '/usr/bin']);
+    assert.deepEqual(redactEnv(out), out);
+    assert.deepEqual(Object.keys(env), Object.keys(out));
+  });
+});
+
+describe('redactArgs', () => {
+  it('redacts the element after a secret flag, and everything redactText catches', () => {
+    const argv = ['node', 'server.js', '--password', 'hunter2', '--token=abc', '--port', '3000',
+      '--db', 'postgres://u:pw@h/db', 'sh', '-c', 'API_KEY=sk node app.js', '--no-auth', '--verbose'];
+    assert.deepEqual(redactArgs(argv), ['node', 'server.js', '--password', R, `--token=${R}`, '--port', '3000',
+      '--db', `postgres://u:${R}@h/db`, 'sh', '-c', `API_KEY=${R} node app.js`, '--no-auth', '--verbose']);
+    assert.deepEqual(redactArgs(redactArgs(argv)), redactArgs(argv));
+  });
+});
+
+describe('isSecretName', () => {
+  it('matches the listed words case-insensitively, with flag dashes', () => {
+    for (const n of ['apiKey', '--api-key', 'PASS', 'x_credential', 'session', 'Cookie']) assert.ok(isSecretName(n), n);
+    for (const n of ['PORT', 'NODE_ENV', '--max-old-space-size', 'HOME']) assert.ok(!isSecretName(n), n);
+  });
+});
