@@ -1,0 +1,370 @@
+// `npm run test:vscode`: runs the mocha suite in test/vscode/suite inside a real VS Code (code-server
+// 4.100.3 = VS Code 1.100.3, driven by headless Chromium), then looks at the sidebar and status bar the
+// way a user would. `--vsix FILE` installs the packaged extension instead of the development folder and
+// only does the user's checks. `--extension DIR` points at another extension folder (default: the repo).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startFixtureWorkspace } from './fixture';
+import type { SuiteResult } from './suite/index';
+
+const CODE_SERVER_VERSION = '4.100.3';
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CODE_SERVER_DIR = path.join(ROOT, '.cache', 'code-server');
+const CODE_SERVER_ENTRY = path.join(CODE_SERVER_DIR, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const INSTALLED_MARKER = path.join(CODE_SERVER_DIR, `.installed-${CODE_SERVER_VERSION}`);
+const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const STARTUP_TIMEOUT_MS = 60_000;
+const RESULT_TIMEOUT_MS = 180_000;
+const TREE_ROW_TIMEOUT_MS = 20_000;
+const KILL_GRACE_MS = 3_000;
+const EXTENSION_ID = 'dev-server-doctor.dev-server-doctor';
+const DISPLAY_NAME = 'Dev Server Doctor';
+
+interface Options { vsix?: string; extension: string }
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { extension: ROOT };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if ((argv[i] === '--vsix' || argv[i] === '--extension') && value) {
+      if (argv[i] === '--vsix') opts.vsix = path.resolve(value);
+      else opts.extension = path.resolve(value);
+      i++;
+    } else {
+      throw new Error(`unknown argument ${argv[i]}; usage: runCodeServer [--vsix FILE] [--extension DIR]`);
+    }
+  }
+  return opts;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+/** Cleanup steps, run once in reverse order whether the run ends normally, by an error or by a signal. */
+class Teardown {
+  private readonly steps: { name: string; fn: () => unknown }[] = [];
+  private done?: Promise<void>;
+
+  get started(): boolean {
+    return this.done !== undefined;
+  }
+
+  /** A step added after a signal started the teardown (the run was mid-launch) runs at once. */
+  add(name: string, fn: () => unknown): void {
+    if (this.started) void Teardown.runStep({ name, fn });
+    else this.steps.push({ name, fn });
+  }
+
+  run(): Promise<void> {
+    this.done ??= (async () => {
+      for (const step of this.steps.reverse()) await Teardown.runStep(step);
+    })();
+    return this.done;
+  }
+
+  private static async runStep(step: { name: string; fn: () => unknown }): Promise<void> {
+    try {
+      await step.fn();
+    } catch (err) {
+      console.error(`cleanup: ${step.name} failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+function ensureCodeServer(): void {
+  if (fs.existsSync(INSTALLED_MARKER)) return;
+  const started = Date.now();
+  console.log(`code-server ${CODE_SERVER_VERSION} is not installed yet: running scripts/install-code-server.sh`);
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'install-code-server.sh')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`scripts/install-code-server.sh failed (exit ${r.status ?? r.signal})`);
+  console.log(`code-server installed in ${seconds(started)}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface CodeServer { child: ChildProcess; log(): string; stop(): Promise<void> }
+
+function startCodeServer(port: number, dataDir: string, workspace: string, env: NodeJS.ProcessEnv): CodeServer {
+  const child = spawn(process.execPath, [
+    CODE_SERVER_ENTRY,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--user-data-dir', path.join(dataDir, 'user'),
+    '--extensions-dir', path.join(dataDir, 'extensions'),
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    workspace,
+  ], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const append = (d: Buffer) => { log += d.toString(); };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+
+  // Detached, so code-server leads its own process group: killing -pid also ends the extension host
+  // and anything the extension under test started.
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+  const stop = async () => {
+    if (child.pid === undefined) return;
+    killGroup('SIGTERM');
+    if (running()) await Promise.race([exited, sleep(KILL_GRACE_MS)]);
+    killGroup('SIGKILL');
+  };
+  return { child, log: () => log, stop };
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined, abort: () => string | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    const why = abort();
+    if (why) throw new Error(`${what}: ${why}`);
+    if (Date.now() > deadline) throw new Error(`${what}: timed out after ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
+}
+
+function installVsix(vsix: string, dataDir: string, env: NodeJS.ProcessEnv): void {
+  const r = spawnSync(process.execPath, [
+    CODE_SERVER_ENTRY,
+    '--user-data-dir', path.join(dataDir, 'user'),
+    '--extensions-dir', path.join(dataDir, 'extensions'),
+    '--install-extension', vsix,
+  ], { env, encoding: 'utf8' });
+  process.stdout.write(r.stdout);
+  if (r.status !== 0) throw new Error(`installing ${vsix} failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
+}
+
+function workbenchUrl(port: number, folder: string, payload?: [string, string][]): string {
+  let url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`;
+  if (payload) url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return url;
+}
+
+type TestRecord = SuiteResult['tests'][number];
+
+/** Runs one user-level check, recording it in `result` like a mocha test. */
+async function uiTest(result: SuiteResult, title: string, fn: () => Promise<void>): Promise<boolean> {
+  const started = Date.now();
+  const record: TestRecord = { title, state: 'passed', duration: 0 };
+  try {
+    await fn();
+    result.passed++;
+  } catch (err) {
+    const e = err as Error;
+    record.state = 'failed';
+    result.failed++;
+    result.failures.push({ title, message: e.message, stack: e.stack ?? '' });
+  }
+  record.duration = Date.now() - started;
+  result.tests.push(record);
+  return record.state === 'passed';
+}
+
+async function checkUi(page: Page, result: SuiteResult, serverPort: string): Promise<void> {
+  const servers = await uiTest(result, 'ui: servers tree lists the live server with its port', async () => {
+    await page.locator(`.part.activitybar [aria-label*="${DISPLAY_NAME}"]`).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
+    const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+    const row = pane.locator('.monaco-list-row', { hasText: `:${serverPort}` }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    } catch {
+      const rows = await pane.locator('.monaco-list-row').allInnerTexts();
+      throw new Error(`no row in the Servers view contains ":${serverPort}" after ${TREE_ROW_TIMEOUT_MS / 1000} s; rows: ${JSON.stringify(rows)}`);
+    }
+    console.log(`  servers tree row: ${JSON.stringify(await row.getAttribute('aria-label'))}`);
+  });
+  const status = await uiTest(result, 'ui: status bar shows the summary', async () => {
+    const item = page.locator(`.part.statusbar .statusbar-item[aria-label*="${DISPLAY_NAME}"]`).first();
+    try {
+      await item.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    } catch {
+      const labels = await page.locator(`.part.statusbar .statusbar-item[id^="${EXTENSION_ID}"]`)
+        .evaluateAll((els) => els.map((el) => el.getAttribute('aria-label')));
+      throw new Error(`no status bar item whose aria-label contains "${DISPLAY_NAME}"; the extension's items have aria-labels ${JSON.stringify(labels)}`);
+    }
+    const text = (await item.innerText()).trim();
+    if (!text) throw new Error('the status bar item is empty');
+    console.log(`  status bar: ${JSON.stringify(text)} (aria-label ${JSON.stringify(await item.getAttribute('aria-label'))})`);
+  });
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const shot = path.join(SCREENSHOT_DIR, servers && status ? 'sidebar.png' : 'sidebar-failure.png');
+  await page.screenshot({ path: shot });
+  console.log(`  screenshot: ${path.relative(ROOT, shot)}`);
+}
+
+/** Errors the extension hosts logged (activation failures, uncaught exceptions), with their stack lines. */
+function extensionHostErrors(userDataDir: string): string[] {
+  const logsDir = path.join(userDataDir, 'logs');
+  if (!fs.existsSync(logsDir)) return [];
+  const errors: string[] = [];
+  const logs = fs.readdirSync(logsDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('remoteexthost.log'));
+  for (const log of logs) {
+    let inError = false;
+    for (const line of fs.readFileSync(path.join(logsDir, log), 'utf8').split('\n')) {
+      const entry = /^\d{4}-\d\d-\d\d [\d:.]+ \[(\w+)\]/.exec(line);
+      if (entry) inError = entry[1] === 'error';
+      if (inError && line) errors.push(line);
+    }
+  }
+  return errors;
+}
+
+function printReport(result: SuiteResult, elapsed: string): void {
+  console.log('');
+  for (const t of result.tests) {
+    const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✗' : '-';
+    console.log(`  ${mark} ${t.title}${t.state === 'pending' ? ' (pending)' : ` (${t.duration}ms)`}`);
+  }
+  console.log('');
+  console.log(`  ${result.passed} passing (${elapsed})`);
+  console.log(`  ${result.failed} failing`);
+  console.log(`  ${result.pending} pending`);
+  result.failures.forEach((f, i) => {
+    console.log(`\n  ${i + 1}) ${f.title}:\n     ${f.message}`);
+    const stack = f.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 8).join('\n');
+    if (stack) console.log(stack);
+  });
+}
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  const teardown = new Teardown();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void teardown.run().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+
+  const result: SuiteResult = { passed: 0, failed: 0, pending: 0, failures: [], tests: [] };
+  const started = Date.now();
+  let server: CodeServer | undefined;
+  let dataDir: string | undefined;
+  const browserLog: string[] = [];
+  try {
+    ensureCodeServer();
+    for (const f of ['sidebar.png', 'sidebar-failure.png']) fs.rmSync(path.join(SCREENSHOT_DIR, f), { force: true });
+
+    const fixture = await startFixtureWorkspace();
+    teardown.add('fixture', fixture.cleanup);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-vscode-'));
+    dataDir = tmp;
+    teardown.add('temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));
+    for (const d of ['user/User', 'extensions', 'chromium']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
+    // code-server and Chromium otherwise leave a config (with a password), logs, a device id and crash
+    // report folders in the user's home; the XDG variables send them into the temp dir.
+    const xdg = { XDG_CONFIG_HOME: path.join(tmp, 'xdg', 'config'), XDG_DATA_HOME: path.join(tmp, 'xdg', 'data'), XDG_CACHE_HOME: path.join(tmp, 'xdg', 'cache') };
+    // Keep the editor area quiet so screenshots show the extension, not the welcome page.
+    fs.writeFileSync(path.join(tmp, 'user', 'User', 'settings.json'), JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'telemetry.telemetryLevel': 'off',
+    }));
+    if (opts.vsix) installVsix(opts.vsix, tmp, { ...process.env, ...xdg });
+
+    const resultFile = path.join(tmp, 'result.json');
+    const port = await freePort();
+    let phase = Date.now();
+    server = startCodeServer(port, tmp, fixture.dir, {
+      ...process.env,
+      ...xdg,
+      ...fixture.env,
+      DSD_TEST_RESULT: resultFile,
+      DSD_TEST_HOST: 'code-server',
+    });
+    teardown.add('code-server', server.stop);
+    const cs = server;
+    const csExit = () => (cs.child.exitCode !== null || cs.child.signalCode !== null)
+      ? `code-server exited (${cs.child.exitCode ?? cs.child.signalCode})` : undefined;
+    await waitFor('code-server startup', STARTUP_TIMEOUT_MS, () => (cs.log().includes('HTTP server listening') ? true : undefined), csExit);
+    console.log(`code-server ${CODE_SERVER_VERSION} listening on 127.0.0.1:${port} after ${seconds(phase)}`);
+
+    const context: BrowserContext = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
+      executablePath: CHROMIUM,
+      env: { ...process.env, ...xdg },
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 800 },
+      // Playwright's own handlers would exit the process on a signal before code-server and the fixture are stopped.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+    teardown.add('browser', () => context.close());
+    const page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') browserLog.push(m.text()); });
+    page.on('pageerror', (e) => browserLog.push(`pageerror: ${e.message}`));
+
+    const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
+    const devPayload: [string, string][] = [['extensionDevelopmentPath', remote(opts.extension)]];
+    if (opts.vsix) {
+      await page.goto(workbenchUrl(port, fixture.dir));
+    } else {
+      phase = Date.now();
+      await page.goto(workbenchUrl(port, fixture.dir, [...devPayload, ['extensionTestsPath', remote(path.join(__dirname, 'suite', 'index'))]]));
+      const suite = await waitFor('suite result', RESULT_TIMEOUT_MS, () => {
+        try {
+          return JSON.parse(fs.readFileSync(resultFile, 'utf8')) as SuiteResult;
+        } catch {
+          return undefined; // not written yet, or half-written
+        }
+      }, csExit);
+      console.log(`suite result after ${seconds(phase)}`);
+      Object.assign(result, suite);
+      // When run() settles the workbench stops the extension host (the test run is over), so the
+      // user's view is checked in a fresh window of the same page, with the extension but no tests.
+      await page.goto(workbenchUrl(port, fixture.dir, devPayload));
+    }
+
+    phase = Date.now();
+    await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT);
+    console.log(`ui checks took ${seconds(phase)}`);
+  } catch (err) {
+    // After a signal the run fails because its browser and server were closed under it: not news.
+    if (teardown.started) return 1;
+    const e = err as Error;
+    result.failed++;
+    result.failures.push({ title: 'harness', message: e.message, stack: e.stack ?? '' });
+    if (server) console.log(`--- code-server log ---\n${server.log()}\n--- end of code-server log ---`);
+    if (browserLog.length) console.log(`--- browser console errors (last 30) ---\n${browserLog.slice(-30).join('\n')}`);
+  } finally {
+    if (result.failed > 0 && dataDir) {
+      const errors = extensionHostErrors(path.join(dataDir, 'user'));
+      if (errors.length) console.log(`--- extension host errors ---\n${errors.slice(-60).join('\n')}\n--- end of extension host errors ---`);
+    }
+    await teardown.run();
+  }
+  printReport(result, seconds(started));
+  return result.failed > 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(err);
+  process.exit(1);
+});
