@@ -1,0 +1,473 @@
+// Linux probe reading /proc directly. Reads are synchronous on purpose: thousands of tiny /proc files cost 2–6× the
+// CPU through fs.promises (docs: poll-cost.md), and a poll takes a few milliseconds.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type {
+  CgroupInfo, DiskInfo, InotifyInfo, ListeningSocket, MemoryInfo, PressureInfo, ProcessInfo, SampleOptions,
+  SystemProbe, SystemSample,
+} from '../types';
+import {
+  EMPTY_MEMORY, MountEntry, RawSocket, USER_HZ, mountForPath, parseBtime, parseCmdline, parseEnviron, parseIntFile,
+  parseKernelPageSize, parseKeyedCount, parseMeminfo, parseMountinfo, parseNetTcp, parsePressure, parseProcCgroup,
+  parseStat, parseStatusUid, percent,
+} from './procParsers';
+
+/** Mount table re-read at least this often (in polls); also whenever a watched path changes file system type. */
+const MOUNTINFO_REFRESH_POLLS = 30;
+/** Younger processes may still exec, set process.title or drop privileges, so their argv and uid are not cached yet. */
+const IDENTITY_CACHE_MIN_AGE_MS = 2000;
+/** cgroup v1 reports "no limit" as a huge page-aligned number near 2^63. */
+const V1_UNLIMITED = 2 ** 62;
+/** Approximate length of one /proc/net/tcp{,6} row, to size reads (see readListeningTable). */
+const TCP_ROW_BYTES = 160;
+/** A complete row whose state is not LISTEN. */
+const NON_LISTEN_ROW = /^\s*\d+: \S+ \S+ (?!0A )/m;
+
+interface ProcRecord {
+  readonly info: ProcessInfo;
+  readonly startTicks: number;
+  readonly kernelThread: boolean;
+}
+
+/** What rarely changes during a process's life: argv and real uid. */
+interface Identity {
+  readonly startTicks: number;
+  readonly comm: string;
+  readonly cmdline: readonly string[];
+  readonly uid: number;
+}
+
+interface SocketOwner {
+  readonly pid: number;
+  readonly startTicks: number;
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? String(err);
+}
+
+export class ProcfsProbe implements SystemProbe {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private btimeSec: number | null | undefined;
+  private readonly warned = new Set<string>();
+  private polls = 0;
+  private mounts: MountEntry[] | null = null;
+  private mountsReadAtPoll = 0;
+  private readonly pathFsTypes = new Map<string, number>();
+  private readonly identities = new Map<number, Identity>();
+  private pageSize: number | undefined;
+  private readonly socketOwners = new Map<number, SocketOwner>();
+  /**
+   * Listening inodes whose owner was not found (another user's process, another pid namespace), with the newest
+   * process start (ticks) already searched: later polls only search processes started since.
+   */
+  private readonly unresolvedSockets = new Map<number, number>();
+  private readonly lastListenCount = { 4: 0, 6: 0 };
+  private readonly ownUid = process.getuid?.() ?? -1;
+
+  async sample(opts: SampleOptions): Promise<SystemSample> {
+    const warnings: string[] = [];
+    this.polls++;
+    // Sockets before processes: every socket's owner then already exists when /proc is listed.
+    const raw = [...this.readListeningTable(4, warnings), ...this.readListeningTable(6, warnings)];
+    const procs = this.readProcesses(warnings);
+    return {
+      takenAt: Date.now(),
+      platform: process.platform,
+      processes: procs.map((p) => p.info),
+      sockets: this.assignOwners(raw, procs),
+      memory: this.readMemory(warnings),
+      pressure: this.readPressure(),
+      disks: this.readDisks(opts.diskPaths, warnings),
+      inotify: this.readInotify(warnings),
+      warnings,
+    };
+  }
+
+  readEnviron(pid: number): Record<string, string> | null {
+    try {
+      return parseEnviron(this.read(`/proc/${pid}/environ`, false));
+    } catch {
+      return null;
+    }
+  }
+
+  readCgroup(pid: number): CgroupInfo | null {
+    try {
+      const cg = parseProcCgroup(this.read(`/proc/${pid}/cgroup`, true));
+      const mounts = this.mountTable();
+      const v1 = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes('memory'));
+      if (cg.v1Memory !== null && v1) return this.readCgroupV1(v1, cg.v1Memory);
+      const v2 = mounts.find((m) => m.fsType === 'cgroup2');
+      if (cg.v2 !== null && v2) return this.readCgroupV2(v2, cg.v2);
+    } catch {
+      // The process vanished or the cgroup files are unreadable: no cgroup applies as far as we can tell.
+    }
+    return null;
+  }
+
+  private warn(out: string[], kind: string, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    out.push(message);
+  }
+
+  /**
+   * Reads a file with one open into the shared buffer. Files holding a single record (per-process files, sysctls)
+   * arrive whole in one read, so a short read means the end; others are read until end-of-file.
+   */
+  private read(file: string, untilEof: boolean): string {
+    const fd = fs.openSync(file, 'r');
+    try {
+      let len = 0;
+      for (;;) {
+        if (len === this.buf.length) this.grow();
+        const n = fs.readSync(fd, this.buf, len, this.buf.length - len, null);
+        len += n;
+        if (n === 0 || (!untilEof && len < this.buf.length)) break;
+      }
+      return this.buf.toString('utf8', 0, len);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private grow(): void {
+    const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+    this.buf.copy(bigger);
+    this.buf = bigger;
+  }
+
+  /**
+   * LISTEN rows of /proc/net/tcp{,6}. The kernel lists listening sockets before all others (since 4.4; older kernels
+   * interleave pending SYN_RECV rows), and reaching the end of the file walks the whole established-connection hash
+   * table (≈ 2–5 ms per file however few sockets there are). So reads are sized to last poll's listener count and stop
+   * at the first complete non-LISTEN row: the walk then ends at the first connection instead of the table's end.
+   */
+  private readListeningTable(family: 4 | 6, warnings: string[]): RawSocket[] {
+    const file = family === 4 ? '/proc/net/tcp' : '/proc/net/tcp6';
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (err) {
+      this.warn(warnings, `tcp${family}`, `Cannot read IPv${family} listening ports (${file}: ${errorCode(err)}); ` +
+        (family === 6 ? 'IPv6 is probably disabled.' : 'ports will show as unknown.'));
+      return [];
+    }
+    let len = 0;
+    let complete = 0;
+    try {
+      let want = TCP_ROW_BYTES * (this.lastListenCount[family] + 2);
+      for (;;) {
+        while (len + want > this.buf.length) this.grow();
+        const n = fs.readSync(fd, this.buf, len, want, null);
+        if (n === 0) break;
+        len += n;
+        const lastNewline = this.buf.lastIndexOf(0x0a, len - 1);
+        if (lastNewline >= complete) {
+          const rows = this.buf.toString('latin1', complete, lastNewline + 1);
+          complete = lastNewline + 1;
+          if (NON_LISTEN_ROW.test(rows)) break;
+        }
+        want = TCP_ROW_BYTES * 2;
+      }
+    } catch (err) {
+      this.warn(warnings, `tcp${family}-read`, `Reading ${file} failed (${errorCode(err)}); some ports may be missing.`);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const sockets = parseNetTcp(this.buf.toString('latin1', 0, complete), family);
+    this.lastListenCount[family] = sockets.length;
+    return sockets;
+  }
+
+  private bootTimeSec(warnings: string[]): number | null {
+    if (this.btimeSec === undefined) {
+      try {
+        this.btimeSec = parseBtime(this.read('/proc/stat', false));
+      } catch {
+        this.btimeSec = null;
+      }
+    }
+    if (this.btimeSec === null) this.warn(warnings, 'btime', 'The boot time is unreadable (/proc/stat), so process start times are unknown.');
+    return this.btimeSec;
+  }
+
+  private readProcesses(warnings: string[]): ProcRecord[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync('/proc');
+    } catch (err) {
+      this.warn(warnings, 'proc', `Cannot list processes (/proc: ${errorCode(err)}).`);
+      return [];
+    }
+    const btime = this.bootTimeSec(warnings);
+    const now = Date.now();
+    const records: ProcRecord[] = [];
+    const alive = new Set<number>();
+    for (const name of names) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      const record = this.readProcess(Number(name), btime, now);
+      if (!record) continue;
+      records.push(record);
+      alive.add(record.info.pid);
+    }
+    for (const pid of this.identities.keys()) if (!alive.has(pid)) this.identities.delete(pid);
+    return records;
+  }
+
+  /** One process; null when it vanished before its stat could be read. Other unreadable fields get defaults. */
+  private readProcess(pid: number, btime: number | null, now: number): ProcRecord | null {
+    let stat;
+    try {
+      stat = parseStat(this.read(`/proc/${pid}/stat`, false));
+    } catch {
+      return null;
+    }
+    if (!stat) return null;
+    const startTimeMs = btime === null ? 0 : Math.round((btime + stat.startTicks / USER_HZ) * 1000);
+    const base = { pid, ppid: stat.ppid, state: stat.state, comm: stat.comm, startTimeMs };
+    if (stat.kernelThread) {
+      const info: ProcessInfo = { ...base, cmdline: [], cwd: null, rssBytes: 0, uid: 0 };
+      return { info, startTicks: stat.startTicks, kernelThread: true };
+    }
+    let cwd: string | null = null;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      // Another user's process, a zombie, or gone.
+    }
+    const cacheable = btime !== null && stat.state !== 'Z' && now - startTimeMs >= IDENTITY_CACHE_MIN_AGE_MS;
+    const { cmdline, uid } = this.identity(pid, stat.startTicks, stat.comm, cacheable);
+    const info: ProcessInfo = { ...base, cmdline, cwd, rssBytes: stat.rssPages * this.kernelPageSize(), uid };
+    return { info, startTicks: stat.startTicks, kernelThread: false };
+  }
+
+  /**
+   * argv and uid, cached per pid + start time + comm (exec changes comm, pid reuse changes start time): this saves
+   * reading cmdline and status for every process on every poll.
+   */
+  private identity(pid: number, startTicks: number, comm: string, cacheable: boolean): Identity {
+    const cached = this.identities.get(pid);
+    if (cached && cached.startTicks === startTicks && cached.comm === comm) return cached;
+    let uid = -1;
+    let cmdline: string[] = [];
+    try {
+      uid = parseStatusUid(this.read(`/proc/${pid}/status`, false));
+      cmdline = parseCmdline(this.read(`/proc/${pid}/cmdline`, false));
+    } catch {
+      // Vanished between two reads: the next poll drops it.
+    }
+    const identity = { startTicks, comm, cmdline, uid };
+    if (cacheable && cmdline.length > 0 && uid >= 0) this.identities.set(pid, identity);
+    return identity;
+  }
+
+  private kernelPageSize(): number {
+    if (this.pageSize === undefined) {
+      try {
+        // Only the first mapping is needed, and one read returns at least that.
+        this.pageSize = parseKernelPageSize(this.read('/proc/self/smaps', false)) ?? 4096;
+      } catch {
+        this.pageSize = 4096;
+      }
+    }
+    return this.pageSize;
+  }
+
+  /**
+   * Maps socket inodes to pids incrementally: a known owner is kept while it lives; /proc/PID/fd folders are only
+   * searched for inodes not seen before, newest processes first, and only until every such inode is found.
+   */
+  private assignOwners(raw: RawSocket[], procs: ProcRecord[]): ListeningSocket[] {
+    const byPid = new Map<number, ProcRecord>();
+    for (const p of procs) byPid.set(p.info.pid, p);
+    const listening = new Set<number>();
+    const unknown = new Set<number>();
+    for (const s of raw) {
+      if (s.inode === 0) continue;
+      listening.add(s.inode);
+      const owner = this.socketOwners.get(s.inode);
+      if (owner && byPid.get(owner.pid)?.startTicks === owner.startTicks) continue;
+      this.socketOwners.delete(s.inode);
+      unknown.add(s.inode);
+    }
+    for (const inode of this.socketOwners.keys()) if (!listening.has(inode)) this.socketOwners.delete(inode);
+    for (const inode of this.unresolvedSockets.keys()) if (!listening.has(inode)) this.unresolvedSockets.delete(inode);
+    if (unknown.size > 0) this.searchOwners(unknown, procs);
+    const seen = new Set<number>();
+    const sockets: ListeningSocket[] = [];
+    for (const s of raw) {
+      // A table read in several pieces can repeat a row if the hash changed in between.
+      if (s.inode !== 0 && seen.has(s.inode)) continue;
+      seen.add(s.inode);
+      sockets.push({ ...s, pid: this.socketOwners.get(s.inode)?.pid ?? null });
+    }
+    return sockets;
+  }
+
+  private searchOwners(unknown: Set<number>, procs: ProcRecord[]): void {
+    let searchedFrom = Infinity;
+    for (const inode of unknown) searchedFrom = Math.min(searchedFrom, this.unresolvedSockets.get(inode) ?? -1);
+    const newest = procs.reduce((max, p) => Math.max(max, p.startTicks), 0);
+    // Other users' fd folders are unreadable unless we are root; zombies and kernel threads hold no files.
+    const candidates = procs
+      .filter((p) => !p.kernelThread && p.info.state !== 'Z' && p.startTicks >= searchedFrom &&
+        (this.ownUid === 0 || p.info.uid === this.ownUid))
+      .sort((a, b) => b.startTicks - a.startTicks);
+    for (const p of candidates) {
+      if (unknown.size === 0) break;
+      this.searchFds(p, unknown);
+    }
+    // Same-tick starts are searched again next time (>= above), so a process started right after listing is not missed.
+    for (const inode of unknown) this.unresolvedSockets.set(inode, newest);
+  }
+
+  private searchFds(p: ProcRecord, unknown: Set<number>): void {
+    const dir = `/proc/${p.info.pid}/fd`;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`${dir}/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!target.startsWith('socket:[')) continue;
+      const inode = Number(target.slice(8, -1));
+      if (!unknown.has(inode)) continue;
+      unknown.delete(inode);
+      this.unresolvedSockets.delete(inode);
+      this.socketOwners.set(inode, { pid: p.info.pid, startTicks: p.startTicks });
+    }
+  }
+
+  private readMemory(warnings: string[]): MemoryInfo {
+    let memory: MemoryInfo | null = null;
+    try {
+      memory = parseMeminfo(this.read('/proc/meminfo', false));
+    } catch {
+      // Reported below.
+    }
+    if (!memory) this.warn(warnings, 'meminfo', 'System memory is unreadable (/proc/meminfo).');
+    return memory ?? EMPTY_MEMORY;
+  }
+
+  /** Null when the kernel has no pressure stall information (before 4.20, or booted with psi=0): not worth a warning. */
+  private readPressure(): PressureInfo | null {
+    try {
+      return parsePressure(this.read('/proc/pressure/memory', false));
+    } catch {
+      return null;
+    }
+  }
+
+  private readInotify(warnings: string[]): InotifyInfo {
+    const sysctl = (name: string): number | null => {
+      try {
+        return parseIntFile(this.read(`/proc/sys/fs/inotify/${name}`, false));
+      } catch {
+        return null;
+      }
+    };
+    const info = { maxUserWatches: sysctl('max_user_watches'), maxUserInstances: sysctl('max_user_instances') };
+    if (info.maxUserWatches === null) this.warn(warnings, 'inotify', 'The file watcher limit is unreadable (/proc/sys/fs/inotify).');
+    return info;
+  }
+
+  private mountTable(): MountEntry[] {
+    if (this.mounts === null || this.polls - this.mountsReadAtPoll >= MOUNTINFO_REFRESH_POLLS) {
+      this.mountsReadAtPoll = this.polls;
+      try {
+        this.mounts = parseMountinfo(this.read('/proc/self/mountinfo', true));
+      } catch {
+        this.mounts = [];
+      }
+    }
+    return this.mounts;
+  }
+
+  /** statfs per path (one syscall each), grouped by the mount holding it, like df. */
+  private readDisks(paths: readonly string[], warnings: string[]): DiskInfo[] {
+    const stats: { path: string; real: string; st: fs.StatsFs }[] = [];
+    let typeChanged = false;
+    for (const p of paths) {
+      try {
+        const real = fs.realpathSync.native(p);
+        const st = fs.statfsSync(real);
+        typeChanged ||= this.pathFsTypes.has(real) && this.pathFsTypes.get(real) !== st.type;
+        this.pathFsTypes.set(real, st.type);
+        stats.push({ path: p, real, st });
+      } catch (err) {
+        this.warn(warnings, `disk:${p}`, `Cannot read the disk space of ${p} (${errorCode(err)}).`);
+      }
+    }
+    if (typeChanged) this.mounts = null;
+    const mounts = this.mountTable();
+    const groups = new Map<string, { mount: MountEntry | null; st: fs.StatsFs; forPaths: string[] }>();
+    for (const { path: p, real, st } of stats) {
+      const mount = mountForPath(mounts, real);
+      const key = mount?.mountPoint ?? real;
+      const group = groups.get(key);
+      if (group) group.forPaths.push(p);
+      else groups.set(key, { mount, st, forPaths: [p] });
+    }
+    return [...groups].map(([key, { mount, st, forPaths }]) => {
+      const used = (st.blocks - st.bfree) * st.bsize;
+      const free = st.bavail * st.bsize;
+      return {
+        mount: key,
+        fsType: mount?.fsType ?? null,
+        totalBytes: st.blocks * st.bsize,
+        freeBytes: free,
+        usedPercent: percent(used, used + free),
+        forPaths,
+      };
+    });
+  }
+
+  /** Folder of a cgroup path on its mount; the mount root differs from '/' inside a cgroup namespace. */
+  private cgroupDir(mount: MountEntry, cgPath: string): string {
+    const rel = mount.root !== '/' && cgPath.startsWith(mount.root) ? cgPath.slice(mount.root.length) : cgPath;
+    return path.posix.join(mount.mountPoint, rel);
+  }
+
+  /** The smallest limit in the folder and its ancestors up to the mount point; null when none is set. */
+  private smallestLimit(mount: MountEntry, leaf: string, file: string, parse: (text: string) => number | null): number | null {
+    let limit: number | null = null;
+    for (let dir = leaf; ; dir = path.posix.dirname(dir)) {
+      try {
+        const value = parse(this.read(path.posix.join(dir, file), false));
+        if (value !== null && (limit === null || value < limit)) limit = value;
+      } catch {
+        // The root cgroup has no limit file in v2.
+      }
+      if (dir === mount.mountPoint || dir === '/') return limit;
+    }
+  }
+
+  private readCgroupV1(mount: MountEntry, cgPath: string): CgroupInfo {
+    const dir = this.cgroupDir(mount, cgPath);
+    const usage = Number(this.read(`${dir}/memory.usage_in_bytes`, false).trim());
+    const limitBytes = this.smallestLimit(mount, dir, 'memory.limit_in_bytes', (text) => {
+      const n = Number(text.trim());
+      return Number.isFinite(n) && n < V1_UNLIMITED ? n : null;
+    });
+    const oomKills = parseKeyedCount(this.read(`${dir}/memory.oom_control`, false), 'oom_kill');
+    return { version: 1, path: cgPath, limitBytes, usageBytes: usage, oomKills };
+  }
+
+  private readCgroupV2(mount: MountEntry, cgPath: string): CgroupInfo {
+    const dir = this.cgroupDir(mount, cgPath);
+    const usage = Number(this.read(`${dir}/memory.current`, false).trim());
+    const limitBytes = this.smallestLimit(mount, dir, 'memory.max', (text) => (text.trim() === 'max' ? null : parseIntFile(text)));
+    const oomKills = parseKeyedCount(this.read(`${dir}/memory.events`, false), 'oom_kill');
+    return { version: 2, path: cgPath, limitBytes, usageBytes: usage, oomKills };
+  }
+}
