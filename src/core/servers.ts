@@ -27,7 +27,8 @@ export function baseName(p: string): string {
 }
 
 export function commandLine(p: ProcessInfo): string {
-  return p.cmdline.length > 0 ? p.cmdline.join(' ') : `[${p.comm}]`;
+  // A process that set its title (npm) pads argv with spaces.
+  return p.cmdline.length > 0 ? p.cmdline.join(' ').trim() : `[${p.comm}]`;
 }
 
 /** An interactive shell (`bash`, `-zsh`, `bash --login`), not a `sh -c "…"` script runner. */
@@ -74,8 +75,8 @@ export function portsByPid(sockets: readonly ListeningSocket[]): Map<number, num
 
 /**
  * Groups the processes running inside the workspace folders into trees under their top-most
- * workspace ancestor: npm → sh → node vite → esbuild is one tree. Leaves out this process, its
- * ancestors and descendants (the editor and what it spawns), editor tooling and interactive shells;
+ * workspace ancestor: npm → sh → node vite → esbuild is one tree. Leaves out this process and its
+ * ancestors (the editor), editor tooling and interactive shells;
  * keeps trees that listen on a port or run a known runtime.
  */
 export function groupTrees(
@@ -93,14 +94,10 @@ export function groupTrees(
   }
   for (const list of children.values()) list.sort((a, b) => a.pid - b.pid);
 
+  // This process and its ancestors (the editor) are never a server. Its descendants may be: servers the
+  // extension starts itself; the language servers among them are caught by TOOLING.
   const excluded = new Set<number>();
   for (let p = byPid.get(selfPid); p && !excluded.has(p.pid); p = byPid.get(p.ppid)) excluded.add(p.pid);
-  const stack = [selfPid];
-  while (stack.length > 0) {
-    for (const c of children.get(stack.pop()!) ?? []) {
-      if (!excluded.has(c.pid)) { excluded.add(c.pid); stack.push(c.pid); }
-    }
-  }
 
   const inWorkspace = (p: ProcessInfo): boolean =>
     !excluded.has(p.pid) && p.cwd !== null && folderOf(p.cwd, workspaceFolders) !== null
@@ -173,10 +170,27 @@ export function commandKeys(body: string): string[] {
     if (!prog) continue;
     const name = baseName(prog.replace(/^["']|["']$/g, ''));
     if (name === 'npm' || name === 'pnpm' || name === 'yarn' || name === 'bun') continue; // `npm run x` is matched by script name
-    const arg = words.slice(i + 1).find((w) => !w.startsWith('-'));
-    keys.push(name === 'node' && arg ? `node ${baseName(arg)}` : name);
+    if (name === 'node') {
+      const script = nodeScript(words.slice(i + 1));
+      keys.push(script ? `node ${baseName(script)}` : name);
+    } else {
+      // A subcommand right after the program tells `vite` from `vite preview`, `next dev` from `next start`.
+      const sub = words[i + 1];
+      keys.push(sub && /^[a-z][\w:-]*$/.test(sub) ? `${name} ${sub}` : name);
+    }
   }
   return keys;
+}
+
+const NODE_FLAGS_WITH_VALUE = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions']);
+
+function nodeScript(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (NODE_FLAGS_WITH_VALUE.has(a)) { i++; continue; }
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
 }
 
 function runsScript(cmd: string, script: string): boolean {
@@ -187,15 +201,22 @@ function runsScript(cmd: string, script: string): boolean {
 
 function memberMatchesKey(p: ProcessInfo, key: string): boolean {
   const argv = p.cmdline;
-  if (key.startsWith('node ')) {
-    const file = key.slice(5);
-    return argv.some((a, i) => i > 0 && baseName(a) === file) && /node/.test(baseName(argv[0] ?? p.comm));
+  const [prog, sub] = key.split(' ') as [string, string | undefined];
+  if (prog === 'node' && sub) {
+    return argv.some((a, i) => i > 0 && baseName(a) === sub) && /node/.test(baseName(argv[0] ?? p.comm));
   }
+  if (sub && !argv.includes(sub)) return false;
   return argv.slice(0, 3).some((a) => {
     const b = baseName(a);
-    return b === key || b === `${key}.js` || b === `${key}.mjs` || b === `${key}.cjs`
-      || a.includes(`/node_modules/${key}/`) || a.includes(`/.bin/${key}`);
-  }) || p.comm === key;
+    return b === prog || b === `${prog}.js` || b === `${prog}.mjs` || b === `${prog}.cjs`
+      || a.includes(`/node_modules/${prog}/`) || a.includes(`/.bin/${prog}`);
+  }) || p.comm === prog;
+}
+
+/** The command a `sh -c "<script body>"` process runs (how npm, pnpm and yarn run scripts), else null. */
+function scriptRunnerBody(p: ProcessInfo): string | null {
+  const i = p.cmdline.indexOf('-c');
+  return i >= 0 && i + 1 < p.cmdline.length ? p.cmdline.slice(i + 1).join(' ').replace(/\s+/g, ' ').trim() : null;
 }
 
 /** How well a running tree fits an expected server; 0 = not at all. */
@@ -205,7 +226,7 @@ export function matchScore(tree: RunningTree, exp: ExpectedServer): number {
   const body = exp.command.replace(/\s+/g, ' ').trim();
   const cmds = tree.members.map((m) => m.proc.cmdline.join(' ').replace(/\s+/g, ' '));
   if (exp.script && cmds.some((c) => runsScript(c, exp.script!))) score += 4;
-  if (body && cmds.some((c) => c.includes(body))) score += 4; // `sh -c "<script body>"`
+  if (body && tree.members.some((m) => scriptRunnerBody(m.proc) === body)) score += 4;
   const keys = commandKeys(body);
   if (keys.length > 0 && tree.members.some((m) => keys.some((k) => memberMatchesKey(m.proc, k)))) score += 2;
   if (exp.expectedPort !== null && tree.ports.includes(exp.expectedPort)) score += score > 0 ? 1 : 2;

@@ -14,11 +14,12 @@ export class ProcessFactsCache {
 
   constructor(private readonly probe: SystemProbe) {}
 
-  heapLimitOf(p: ProcessInfo, totalMemBytes: number): HeapLimit | null {
+  /** `memoryBytes` is asked only on a cache miss: V8 sizes its default heap from it at start. */
+  heapLimitOf(p: ProcessInfo, memoryBytes: () => number): HeapLimit | null {
     if (p.state === 'Z' || !isNodeProcess(p.cmdline, p.comm)) return null;
     const key = `${p.pid}:${p.startTimeMs}`;
     if (!this.heap.has(key)) {
-      this.heap.set(key, heapLimitFromArgs(p.cmdline, this.probe.readEnviron(p.pid), totalMemBytes));
+      this.heap.set(key, heapLimitFromArgs(p.cmdline, this.probe.readEnviron(p.pid), memoryBytes()));
     }
     return this.heap.get(key) ?? null;
   }
@@ -60,7 +61,11 @@ export function buildSnapshot(sample: SystemSample, scan: WorkspaceScan, ctx: Sn
       workspaceFolders: ctx.workspaceFolders,
       selfPid: ctx.selfPid,
     },
-    { heapLimitOf: (p) => ctx.facts.heapLimitOf(p, sample.memory.totalBytes), cgroupOf },
+    {
+      // Node sizes its default heap from the smaller of physical memory and its cgroup's limit.
+      heapLimitOf: (p) => ctx.facts.heapLimitOf(p, () => Math.min(sample.memory.totalBytes, cgroupOf(p.pid)?.limitBytes ?? Infinity)),
+      cgroupOf,
+    },
   );
   ctx.facts.prune(sample.processes);
   const firstRunning = servers.find((s) => s.cgroup !== null);

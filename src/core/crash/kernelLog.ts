@@ -23,6 +23,18 @@ export interface OomRecord {
   readonly lines: string[];
 }
 
+/** A process the kernel saw fault: "node[1234]: segfault at 0 ip … sp … error 4 in node[…]" and the x86 "traps:" lines. */
+export interface FaultRecord {
+  readonly pid: number;
+  readonly comm: string;
+  readonly time: number | null;
+  /** The signal the fault delivers: SIGSEGV, SIGBUS, SIGILL or SIGFPE. */
+  readonly signal: string;
+  /** "segfault at 7fff9fdd6ff0", "general protection fault", "trap invalid opcode"… */
+  readonly what: string;
+  readonly lines: string[];
+}
+
 export interface KernelLogOptions {
   /** Wall-clock boot time (epoch ms) to convert dmesg's boot-relative seconds; without it those times are null. */
   readonly bootTimeMs?: number;
@@ -215,5 +227,28 @@ export function parseKernelLog(text: string, opts: KernelLogOptions = {}): OomRe
     }
   }
   flush();
+  return records;
+}
+
+const SEGFAULT = /^(.+?)\[(\d+)\]: (segfault at [0-9a-f]+|bus error at [0-9a-f]+)\b/;
+const TRAP = /^traps: (.+?)\[(\d+)\] (general protection(?: fault)?|trap [a-z0-9 ]+?|[a-z ]+?) ip:[0-9a-f]+/;
+
+function trapSignal(what: string): string {
+  if (/invalid opcode/.test(what)) return 'SIGILL';
+  if (/divide error/.test(what)) return 'SIGFPE';
+  if (/^bus error/.test(what)) return 'SIGBUS';
+  return 'SIGSEGV';
+}
+
+/** Segfaults and traps the kernel logged (only for processes without their own SIGSEGV handler), oldest first. */
+export function parseKernelFaults(text: string, opts: KernelLogOptions = {}): FaultRecord[] {
+  const records: FaultRecord[] = [];
+  for (const raw of text.split('\n')) {
+    if (!/segfault at|bus error at|traps: /.test(raw)) continue;
+    const { time, body, raw: line } = parseLogLine(raw, opts);
+    const m = SEGFAULT.exec(body) ?? TRAP.exec(body);
+    if (!m) continue;
+    records.push({ pid: Number(m[2]), comm: m[1], time, signal: trapSignal(m[3]), what: m[3], lines: [line] });
+  }
   return records;
 }

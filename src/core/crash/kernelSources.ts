@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import { parseKernelLog, type OomRecord } from './kernelLog';
+import { parseKernelFaults, parseKernelLog, type FaultRecord, type OomRecord } from './kernelLog';
 import { readTail } from './logTail';
 
 export interface CommandResult {
@@ -59,6 +59,10 @@ export interface KernelSourceOptions {
 
 export interface KernelOomRecords {
   readonly records: OomRecord[];
+  /** Segfaults and traps in the kernel log, oldest first. */
+  readonly faults: FaultRecord[];
+  /** A kernel log was read (an OOM kill would show); false when none was readable. */
+  readonly kernelRead: boolean;
   /** What was read, e.g. 'dmesg'. */
   readonly sources: string[];
   /** What could not be read and how to grant access, as plain sentences. */
@@ -132,20 +136,23 @@ const GRANT_ACCESS = 'To let Dev Server Doctor see kernel OOM kills, run `sudo s
 /** Kernel and systemd-oomd kill records since `sinceMs`, oldest first. Never throws. */
 export async function readKernelOomRecords(opts: KernelSourceOptions): Promise<KernelOomRecords> {
   if (process.platform !== 'linux' && !opts.run) {
-    return { records: [], sources: [], problems: ['Kernel OOM-killer records are read on Linux only.'] };
+    return { records: [], faults: [], kernelRead: false, sources: [], problems: ['Kernel OOM-killer records are read on Linux only.'] };
   }
   const run = opts.run ?? execFileRunner();
   const sinceS = Math.floor(opts.sinceMs / 1000);
   const records: OomRecord[] = [];
+  const faults: FaultRecord[] = [];
   const sources: string[] = [];
   const problems: string[] = [];
   const parseOpts = { bootTimeMs: bootTimeMs(opts.procStatPath ?? '/proc/stat'), nowMs: opts.nowMs };
-  const use = (a: Attempt & { ok: true }): boolean => {
+  const use = (a: Attempt & { ok: true }, kernel: boolean): boolean => {
     sources.push(a.source);
     if (a.note) problems.push(a.note);
     records.push(...parseKernelLog(a.text, parseOpts));
+    if (kernel) faults.push(...parseKernelFaults(a.text, parseOpts));
     return a.text.trim() !== '';
   };
+  let kernelRead = false;
 
   try {
     const kernelSources: (() => Promise<Attempt> | Attempt)[] = [
@@ -154,18 +161,17 @@ export async function readKernelOomRecords(opts: KernelSourceOptions): Promise<K
       () => readKernLog(opts.kernLogPath ?? '/var/log/kern.log'),
     ];
     const failures: string[] = [];
-    let kernelRead = false;
     // A source that can be read but is empty (a journal that does not capture the kernel) passes to the next.
     for (const attempt of kernelSources) {
       const a = await attempt();
       if (!a.ok) failures.push(a.why);
-      else if (use(a)) { kernelRead = true; break; }
+      else if (use(a, true)) { kernelRead = true; break; }
     }
     if (!kernelRead && failures.length) {
       problems.push(`Could not read the kernel log, so a kill by the kernel OOM killer cannot be confirmed: ${failures.join('; ')}.`, GRANT_ACCESS);
     }
     const oomd = await readJournal(run, 'journalctl -u systemd-oomd', ['-u', 'systemd-oomd'], sinceS);
-    if (oomd.ok) use(oomd);
+    if (oomd.ok) use(oomd, false);
     else if (!oomd.missing) problems.push(`Could not read systemd-oomd's journal: ${oomd.why}.`);
     if (parseOpts.bootTimeMs === undefined && sources.includes('dmesg')) {
       problems.push('The boot time could not be read from /proc/stat, so dmesg times are unknown.');
@@ -173,6 +179,7 @@ export async function readKernelOomRecords(opts: KernelSourceOptions): Promise<K
   } catch (err) {
     problems.push(`Reading the kernel log failed unexpectedly: ${(err as Error).message}.`);
   }
-  const recent = records.filter((r) => r.time === null || r.time >= opts.sinceMs);
-  return { records: recent.sort((a, b) => (a.time ?? 0) - (b.time ?? 0)), sources, problems };
+  const since = <T extends { time: number | null }>(list: T[]): T[] =>
+    list.filter((r) => r.time === null || r.time >= opts.sinceMs).sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
+  return { records: since(records), faults: since(faults), kernelRead, sources, problems };
 }

@@ -25,6 +25,10 @@ export interface OutputDetail {
   /** Node report file announced in the output ("Writing Node.js report to file: …"). */
   reportFile?: string;
   signal?: string;
+  /** Pid the output names: V8's GC trace (`[1234:0x…]`) or bash's status line (`bash: line 1: 1234 Killed …`). */
+  pid?: number;
+  /** Exit code the output tells (npm/yarn/pnpm error lines), when the exit itself is unknown. */
+  exitCode?: number;
 }
 
 export interface OutputFinding {
@@ -70,6 +74,51 @@ export function exitSignal(exit: ExitStatus): string | null {
   if (exit.signal) return exit.signal;
   if (exit.code !== null && exit.code > 128 && exit.code < 128 + 65) return SIGNAL_NAMES.get(exit.code - 128) ?? null;
   return null;
+}
+
+// How a shell reports a child killed by a signal: dash prints just the name; bash adds "bash: line 1: PID".
+const SHELL_STATUS = /^(?:\S+: (?:line \d+: +)?(\d+) +)?(Killed|Terminated|Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception|Hangup|Quit)(?: +\(core dumped\))?(?: {2,}\S.*)?$/;
+const SHELL_SIGNALS: Record<string, string> = {
+  Killed: 'SIGKILL', Terminated: 'SIGTERM', 'Segmentation fault': 'SIGSEGV', Aborted: 'SIGABRT', 'Bus error': 'SIGBUS',
+  'Illegal instruction': 'SIGILL', 'Floating point exception': 'SIGFPE', Hangup: 'SIGHUP', Quit: 'SIGQUIT',
+};
+// npm 7+ ("npm error code 137", "npm ERR! errno 137", "npm error signal SIGKILL"), yarn and pnpm ("Command failed with exit code 1").
+const PM_CODE = /^(?:npm (?:error|ERR!) (?:code|errno)|npm ERR! Exit status|(?:error|\S*ELIFECYCLE\S*)\s+Command failed with exit code)\s+(\d+)\.?\s*$/;
+const PM_SIGNAL = /^(?:npm (?:error|ERR!) signal|(?:error|\S*ELIFECYCLE\S*)\s+Command failed with signal)\s+"?(SIG[A-Z0-9]+)"?\.?\s*$/;
+
+/** npm's script banner ("> app@1.0.0 dev") and nodemon's (re)start line open a new run in a log. */
+const RUN_START = /^> \S+@\S+ \S+$|^\[nodemon\] (?:re)?starting\b/;
+
+export interface TextExit extends ExitStatus {
+  /** Pid named by the shell's status line (bash only). */
+  readonly pid: number | null;
+}
+
+/**
+ * The exit a log tells when nobody saw the process end: the script shell's status line ("Killed",
+ * "Segmentation fault") and the package manager's error lines. Null when the text says nothing.
+ */
+export function exitFromText(text: string): TextExit | null {
+  return exitFromLines(toLines(text));
+}
+
+function exitFromLines(lines: readonly string[]): TextExit | null {
+  let code: number | null = null;
+  let signal: string | null = null;
+  let pid: number | null = null;
+  for (let i = lines.length - 1; i >= 0 && i >= lines.length - 400; i--) {
+    const line = lines[i].trim();
+    let m: RegExpExecArray | null;
+    if (signal === null && (m = SHELL_STATUS.exec(line))) {
+      signal = SHELL_SIGNALS[m[2]];
+      if (m[1]) pid = Number(m[1]);
+    } else if (signal === null && (m = PM_SIGNAL.exec(line))) signal = m[1];
+    else if (code === null && (m = PM_CODE.exec(line))) code = Number(m[1]);
+    // What precedes Node's last fatal block or the start of the last run belongs to an earlier run.
+    if (TRAILER.test(line) || RUN_START.test(line)) break;
+  }
+  if (code === null && signal === null) return null;
+  return { code, signal: signal ?? exitSignal({ code, signal: null }), pid };
 }
 
 function frameLocation(frame: string): string | null {
@@ -194,6 +243,8 @@ function detectHeapOom(ctx: Ctx): Found | null {
   if (gcs.length) detail.heapUsedMB = Number(gcs[gcs.length - 1][1]);
   const limit = [...ctx.text.matchAll(/--max[-_]old[-_]space[-_]size[= ](\d+)/g)];
   if (limit.length) detail.heapLimitMB = Number(limit[limit.length - 1][1]);
+  const gcPid = [...ctx.text.matchAll(/\[(\d+):0x[0-9a-f]+\]\s+\d+ ms: /g)];
+  if (gcPid.length) detail.pid = Number(gcPid[gcPid.length - 1][1]);
   const report = lastIndex(ctx.lines, /^Writing Node\.js report to file: /);
   if (report >= 0) detail.reportFile = ctx.lines[report].replace(/^Writing Node\.js report to file: /, '').trim();
   return finding(ctx, at, 'heap-oom', 'high', [at, report], { detail, topFrame: null });
@@ -359,13 +410,24 @@ function detectExit(ctx: Ctx, others: readonly Found[]): Found | null {
 
 const RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
 
+/** An exit the text told (not seen): its code and pid go into the detail. */
+function withTold(f: Found, told: TextExit): Found {
+  const detail: OutputDetail = { ...f.detail };
+  if (told.code !== null) detail.exitCode = told.code;
+  if (told.pid !== null) detail.pid = told.pid;
+  return { ...f, detail };
+}
+
 /**
  * Findings for a process's output and exit, best first. `exit` with both fields null and
  * `running` unset means the exit is unknown (a log file): only the text counts.
  */
 export function classifyOutput(text: string, exit: ExitStatus): OutputFinding[] {
   const lines = toLines(text);
-  const ctx: Ctx = { lines, text: lines.join('\n'), exit, signal: exitSignal(exit), fatal: findFatalBlock(lines) };
+  const unknown = exit.code === null && exit.signal === null && exit.running !== true;
+  const told = unknown ? exitFromLines(lines) : null;
+  const known: ExitStatus = told ? { code: told.code, signal: told.signal } : exit;
+  const ctx: Ctx = { lines, text: lines.join('\n'), exit: known, signal: exitSignal(known), fatal: findFatalBlock(lines) };
   const specific = [detectHeapOom(ctx), detectPort(ctx), ...detectEnospc(ctx), detectOpenFiles(ctx), detectMissingModule(ctx)]
     .filter((f): f is Found => f !== null);
   const fatal = ctx.fatal;
@@ -373,7 +435,8 @@ export function classifyOutput(text: string, exit: ExitStatus): OutputFinding[] 
   const found = [...specific, detectNative(ctx, specific.some((f) => f.cause === 'heap-oom')), explainsFatal ? null : detectFatalException(ctx)]
     .filter((f): f is Found => f !== null);
   const watcher = detectWatcher(ctx);
-  const all = [...found, detectExit(ctx, found), watcher].filter((f): f is Found => f !== null);
+  const all = [...found, detectExit(ctx, found), watcher].filter((f): f is Found => f !== null)
+    .map((f) => (told && (f.cause === 'killed' || f.cause === 'native-crash' || f.cause === 'exit-nonzero') ? withTold(f, told) : f));
   return all
     .map((f, order) => ({ f, order }))
     .sort((a, b) => RANK[a.f.confidence] - RANK[b.f.confidence] || a.order - b.order)

@@ -45,4 +45,31 @@ export interface Verdict {
   readonly topFrame: string | null;
   /** Ranked, best first. */
   readonly remedies: readonly RemedyRef[];
+  /** The facts the summary was built from, for the editor's notification and remedies. */
+  readonly detail?: VerdictDetail;
+}
+
+export interface VerdictDetail {
+  /** Stable server id (Server.id) when the crash was seen live. */
+  readonly serverId?: string;
+  readonly cwd?: string;
+  readonly exitCode?: number;
+  readonly signal?: string;
+  readonly rssBytes?: number;
+  readonly uptimeMs?: number;
+  readonly cgroupPath?: string;
+  readonly cgroupLimitBytes?: number;
+  readonly heapUsedBytes?: number;
+  readonly heapLimitBytes?: number;
+  readonly port?: number;
+  /** The process holding the port now (port-in-use); pid null = another user's process. */
+  readonly holder?: { readonly pid: number | null; readonly command: string | null };
+  readonly module?: string;
+  readonly package?: string;
+  readonly path?: string;
+  /** For watcher-waiting: what killed the app the watcher ran. */
+  readonly underlying?: CauseId;
+  /** The watcher still running (watcher-waiting). */
+  readonly watcherPid?: number;
+  readonly reportFile?: string;
 }
