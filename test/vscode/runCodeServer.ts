@@ -196,6 +196,17 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string): Pro
       throw new Error(`no row in the Servers view contains ":${serverPort}" after ${TREE_ROW_TIMEOUT_MS / 1000} s; rows: ${JSON.stringify(rows)}`);
     }
     console.log(`  servers tree row: ${JSON.stringify(await row.getAttribute('aria-label'))}`);
+    // Expanding the server shows its port and its process tree, as a user would check them.
+    await row.click();
+    const portRow = pane.locator('.monaco-list-row', { hasText: `http://localhost:${serverPort}` }).first();
+    await portRow.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await pane.locator('.monaco-list-row', { hasText: 'server.js' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+  });
+  await uiTest(result, 'ui: system view shows memory, disk and watcher headroom', async () => {
+    const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'System' }) });
+    for (const label of ['Memory', 'Disk', 'File watchers']) {
+      await pane.locator('.monaco-list-row', { hasText: label }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    }
   });
   const status = await uiTest(result, 'ui: status bar shows the summary', async () => {
     const item = page.locator(`.part.statusbar .statusbar-item[aria-label*="${DISPLAY_NAME}"]`).first();

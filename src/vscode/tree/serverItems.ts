@@ -63,7 +63,8 @@ export class ServerTreeItem extends vscode.TreeItem {
 
 export class ProcessTreeItem extends vscode.TreeItem {
   constructor(readonly server: Server, readonly process: ServerProcess, hasChildren: boolean) {
-    super(process.command, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    // `/usr/bin/node server.js` reads better as `node server.js`; the tooltip keeps the full line.
+    super(process.command.replace(/^\S*\//, ''), hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     this.id = `process:${server.id}/${process.pid}`;
     this.description = process.zombie
       ? `pid ${process.pid} · zombie`

@@ -1,6 +1,7 @@
-// Cost of one poll: ProcfsProbe.sample() against systeminformation processes() + networkConnections(),
-// at rest and with 300 extra idle node processes (20 of them listening on 127.0.0.1).
-// Usage: node bench/probe-cost.mjs [compiled-dir]   (default 'out'; the dir holds src/core/linux/procfsProbe.js)
+// `npm run bench`: CPU of one monitor poll (the /proc probe plus building the snapshot: grouping, matching,
+// alerts) against systeminformation processes() + networkConnections(), at rest and with 300 extra idle
+// node processes (20 of them listening on 127.0.0.1), spawned here and killed by PID at the end.
+// Usage: node bench/poll.mjs [compiled-dir]   (default 'out', as written by `npm run compile-tests`)
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +19,7 @@ const NET_TABLES = ['/proc/net/tcp', '/proc/net/tcp6'].filter((t) => fs.existsSy
 const require = createRequire(import.meta.url);
 const outDir = path.resolve(process.argv[2] ?? 'out');
 const { ProcfsProbe } = require(path.join(outDir, 'src/core/linux/procfsProbe.js'));
+const { Monitor } = require(path.join(outDir, 'src/core/monitor.js'));
 const si = require('systeminformation');
 
 const children = [];
@@ -58,7 +60,8 @@ async function spawnExtra() {
   const ready = [];
   for (let i = 0; i < EXTRA_PROCESSES; i++) {
     const listening = i < EXTRA_LISTENING;
-    const c = spawn(process.execPath, ['-e', listening ? LISTEN : IDLE], { stdio: ['ignore', listening ? 'pipe' : 'ignore', 'inherit'] });
+    // Outside the workspace, like the other programs of a busy machine.
+    const c = spawn(process.execPath, ['-e', listening ? LISTEN : IDLE], { cwd: os.tmpdir(), stdio: ['ignore', listening ? 'pipe' : 'ignore', 'inherit'] });
     children.push(c);
     if (listening) ready.push(new Promise((resolve) => c.stdout.once('data', resolve)));
     if (i % 25 === 24) await new Promise((r) => setTimeout(r, 200));
@@ -73,11 +76,16 @@ async function scenario(name) {
   const probe = new ProcfsProbe();
   const first = await measure(() => probe.sample({ diskPaths }), 1);
   const procfs = await measure(() => probe.sample({ diskPaths }), POLLS);
+  // The whole poll as the extension runs it, with this repository as the workspace.
+  const monitor = new Monitor({ probe: new ProcfsProbe(), workspaceFolders: [process.cwd()] });
+  await monitor.pollOnce();
+  const mon = await measure(() => monitor.pollOnce(), POLLS);
+  monitor.dispose();
   const siPoll = await measure(() => Promise.all([si.processes(), si.networkConnections()]), POLLS);
   // Reference: reading both TCP tables to the end walks the kernel's whole connection hash table twice.
   const tables = await measure(async () => NET_TABLES.map((t) => fs.readFileSync(t)), POLLS);
   const s = await probe.sample({ diskPaths });
-  return { name, processes: s.processes.length, sockets: s.sockets.length, first, procfs, si: siPoll, tables };
+  return { name, processes: s.processes.length, sockets: s.sockets.length, first, procfs, mon, si: siPoll, tables };
 }
 
 const f = (x) => x.toFixed(1).padStart(7);
@@ -87,11 +95,12 @@ rows.push(await scenario(`+${EXTRA_PROCESSES} idle node (${EXTRA_LISTENING} list
 killAll();
 
 console.log(`\n${POLLS} polls each; ms per poll (CPU includes reaped children).`);
-console.log('scenario                              procs socks | procfs 1st wall/cpu | procfs wall/cpu | si wall/cpu     | si/procfs cpu | ref: tcp+tcp6 whole wall/cpu');
+console.log('scenario                              procs socks | probe 1st wall/cpu  | probe wall/cpu  | monitor poll wall/cpu | si wall/cpu     | si/monitor cpu | ref: tcp+tcp6 whole wall/cpu');
 for (const r of rows) {
   console.log(
     `${r.name.padEnd(37)} ${String(r.processes).padStart(5)} ${String(r.sockets).padStart(5)} |` +
     `${f(r.first.wall)} /${f(r.first.cpu)}    |${f(r.procfs.wall)} /${f(r.procfs.cpu)} |` +
-    `${f(r.si.wall)} /${f(r.si.cpu)} | ${(r.si.cpu / r.procfs.cpu).toFixed(0).padStart(11)}× |${f(r.tables.wall)} /${f(r.tables.cpu)}`,
+    `${f(r.mon.wall)} /${f(r.mon.cpu)}       |` +
+    `${f(r.si.wall)} /${f(r.si.cpu)} | ${(r.si.cpu / r.mon.cpu).toFixed(1).padStart(12)}× |${f(r.tables.wall)} /${f(r.tables.cpu)}`,
   );
 }
