@@ -33,6 +33,12 @@ async function main(): Promise<void> {
     await run('live', process.execPath, [mocha, '--config', 'test/.mocharc.live.json']),
     await run('vscode', process.execPath, [path.join(root, 'out', 'test', 'vscode', 'runCodeServer.js')]),
   ];
+  // Last, as a user gets it: package the VSIX (a production build), install it into code-server, look at the UI.
+  const vsix = path.join(root, 'out', 'dev-server-doctor.vsix');
+  const pack = await run('package', 'npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsix]);
+  phases.push(pack.code === 0
+    ? await run('vsix', process.execPath, [path.join(root, 'out', 'test', 'vscode', 'runCodeServer.js'), '--vsix', vsix])
+    : { ...pack, name: 'vsix' });
   let passed = 0, failed = 0, skipped = 0;
   console.log('\n=== summary');
   for (const p of phases) {

@@ -16,9 +16,9 @@ describe('smoke', () => {
     if (process.env.DSD_TEST_HOST === 'code-server') {
       assert.match(vscode.version, /^1\.100\./);
     } else {
-      // Desktop runs get whatever VS Code was downloaded; it must still satisfy engines.vscode ^1.90.
+      // Desktop runs get whatever VS Code was downloaded; it must still satisfy engines.vscode ^1.93.
       const [major, minor] = vscode.version.split('.').map(Number);
-      assert.ok(major === 1 && minor >= 90, `VS Code ${vscode.version} is older than engines.vscode ^1.90.0`);
+      assert.ok(major === 1 && minor >= 93, `VS Code ${vscode.version} is older than engines.vscode ^1.93.0`);
     }
   });
 
