@@ -2,6 +2,7 @@
 // their top-most workspace ancestor, matches trees to the servers package.json/settings declare,
 // and decides each server's state.
 import * as path from 'node:path';
+import { redactText } from './crash/redact';
 import { folderOf, isInside } from './paths';
 import type {
   CgroupInfo, ExpectedServer, Framework, HeapLimit, ListeningSocket, ProcessInfo, Server, ServerProcess, ServerState,
@@ -26,9 +27,10 @@ export function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
 
+/** The command line as shown to the user: secrets in it (`--password=…`, `TOKEN=…`, URL credentials) redacted. */
 export function commandLine(p: ProcessInfo): string {
   // A process that set its title (npm) pads argv with spaces.
-  return p.cmdline.length > 0 ? p.cmdline.join(' ').trim() : `[${p.comm}]`;
+  return redactText(p.cmdline.length > 0 ? p.cmdline.join(' ').trim() : `[${p.comm}]`);
 }
 
 /** An interactive shell (`bash`, `-zsh`, `bash --login`), not a `sh -c "…"` script runner. */
@@ -266,7 +268,8 @@ function shortCommand(p: ProcessInfo): string {
   if (p.cmdline.length === 0) return p.comm;
   const [argv0, ...rest] = p.cmdline;
   const cmd = [baseName(argv0!), ...rest.map((a) => (a.startsWith('/') && p.cwd && isInside(a, p.cwd) ? path.relative(p.cwd, a) : a))].join(' ');
-  return cmd.length > 60 ? `${cmd.slice(0, 57)}…` : cmd;
+  const shown = redactText(cmd);
+  return shown.length > 60 ? `${shown.slice(0, 57)}…` : shown;
 }
 
 /** The process whose heap matters: the node process holding a port, else the largest node process. */
@@ -329,7 +332,7 @@ function runningServer(
     workspaceFolder: tree.workspaceFolder,
     cwd: exp?.cwd ?? tree.root.cwd!,
     script: exp?.script ?? null,
-    command: exp?.command ?? commandLine(tree.root),
+    command: exp ? redactText(exp.command) : commandLine(tree.root),
     framework: exp && exp.framework !== 'unknown' ? exp.framework : inferFramework(tree),
     state: stateOf(tree, orphan),
     pid: tree.root.pid,
@@ -360,7 +363,7 @@ function downServer(exp: ExpectedServer): Server {
     workspaceFolder: exp.workspaceFolder,
     cwd: exp.cwd,
     script: exp.script,
-    command: exp.command,
+    command: redactText(exp.command),
     framework: exp.framework,
     state: 'down',
     pid: null,

@@ -189,4 +189,21 @@ describe('servers: matching running trees to declared servers', () => {
     assert.match(twin.name, /another copy/);
     assert.notEqual(twin.id, servers[0]!.id);
   });
+
+  it('never shows secrets from command lines or script bodies', () => {
+    const leaky = proc(960, 100, 'node server.js --password=hunter2 --db postgres://app:s3cret@db.local/shop');
+    const servers = buildServers(
+      {
+        processes: [INIT, BASH, leaky],
+        sockets: [sock(3000, 960)],
+        expected: [expected('start', 'API_TOKEN=tok-123 node server.js', { expectedPort: 3000 })],
+        workspaceFolders: [WS],
+        selfPid: 99999,
+      },
+      facts,
+    );
+    const text = JSON.stringify(servers);
+    for (const secret of ['hunter2', 's3cret', 'tok-123']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    assert.equal(servers[0]!.state, 'up');
+  });
 });
