@@ -1,6 +1,11 @@
-// `node dist/cli.js status|watch …` — the same core as the extension, from a terminal.
+// `node dist/cli.js status|watch|investigate …` — the same core as the extension, from a terminal.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { investigate } from './core/crash/investigate';
+import { redactText } from './core/crash/redact';
+import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
+import type { Verdict } from './core/crash/types';
+import { CrashWatcher } from './core/crash/watcher';
 import { formatBytes, formatDuration } from './core/format';
 import { Monitor, type MonitorEvent } from './core/monitor';
 import { createProbe } from './core/probe';
@@ -13,29 +18,48 @@ const USAGE = `Dev Server Doctor — why did my dev server die?
 Usage:
   node dist/cli.js status [--json] [--workspace DIR ...]
   node dist/cli.js watch [--interval SECONDS] [--json] [--workspace DIR ...]
+  node dist/cli.js investigate [--json] [--workspace DIR ...] [--since DURATION] [--save DIR ...]
 
-  status     one look at the workspace's dev servers, memory, disks and watcher limit
-  watch      keep watching; prints a line per event (server up/down, port changed, process exited)
+  status       one look at the workspace's dev servers, memory, disks and watcher limit
+  watch        keep watching; prints a line per event (server up/down, port changed, process exited)
+               and a verdict line for each crash it sees
+  investigate  why servers crashed recently (kernel log, log files, Node reports) and the current state
   --workspace DIR   a workspace folder (repeatable; default: the current directory)
-  --json     machine-readable output (status: one object; watch: one JSON object per line)
+  --json     machine-readable output (status, investigate: one object; watch: one JSON object per line)
   --interval seconds between polls for watch (default ${DEFAULT_SETTINGS.pollIntervalMs / 1000})
+  --since    how far back investigate looks: 30m, 24h, 7d (default 24h)
+  --save DIR also write the report as dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into DIR
 `;
 
 export class UsageError extends Error {}
 
 export interface CliArgs {
-  command: 'status' | 'watch' | 'help';
+  command: 'status' | 'watch' | 'investigate' | 'help';
   json: boolean;
   workspaces: string[];
   intervalMs: number;
+  /** How far back investigate looks. */
+  sinceMs: number;
+  saveDirs: string[];
+}
+
+const DAY_MS = 86_400_000;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
+
+/** "30m", "24h", "7d", "90s", "2w" → milliseconds; null when not a duration. */
+export function parseDuration(s: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(s.trim());
+  if (!m) return null;
+  const ms = Number(m[1]) * UNIT_MS[m[2].toLowerCase()];
+  return ms > 0 ? Math.round(ms) : null;
 }
 
 export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
-  const args: CliArgs = { command: 'help', json: false, workspaces: [], intervalMs: DEFAULT_SETTINGS.pollIntervalMs };
+  const args: CliArgs = { command: 'help', json: false, workspaces: [], intervalMs: DEFAULT_SETTINGS.pollIntervalMs, sinceMs: DAY_MS, saveDirs: [] };
   const rest = [...argv];
   const cmd = rest.shift();
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') return args;
-  if (cmd !== 'status' && cmd !== 'watch') throw new UsageError(`Unknown command "${cmd}".`);
+  if (cmd !== 'status' && cmd !== 'watch' && cmd !== 'investigate') throw new UsageError(`Unknown command "${cmd}".`);
   args.command = cmd;
   while (rest.length > 0) {
     const a = rest.shift()!;
@@ -51,7 +75,12 @@ export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
       const s = Number(value());
       if (!Number.isFinite(s) || s < 0.2 || s > 3600) throw new UsageError('--interval takes seconds between 0.2 and 3600.');
       args.intervalMs = Math.round(s * 1000);
-    } else if (flag === '--help' || flag === '-h') args.command = 'help';
+    } else if (flag === '--since' && cmd === 'investigate') {
+      const ms = parseDuration(value());
+      if (ms === null) throw new UsageError('--since takes a duration such as 30m, 24h or 7d.');
+      args.sinceMs = ms;
+    } else if (flag === '--save' && cmd === 'investigate') args.saveDirs.push(path.resolve(cwd, value()));
+    else if (flag === '--help' || flag === '-h') args.command = 'help';
     else throw new UsageError(`Unknown option "${a}".`);
   }
   if (args.workspaces.length === 0) args.workspaces.push(path.resolve(cwd));
@@ -102,10 +131,23 @@ export function formatStatus(s: Snapshot): string {
     out.push('', 'Could not read');
     for (const w of s.warnings) out.push(`  - ${w}`);
   }
-  return out.join('\n');
+  return redactText(out.join('\n'));
 }
 
 export function formatEvent(e: MonitorEvent): string {
+  return redactText(eventLine(e));
+}
+
+/** An event with its names and commands redacted, for `watch --json`. */
+export function redactEvent(e: MonitorEvent): MonitorEvent {
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, typeof v === 'string' ? redactText(v) : v])) as MonitorEvent;
+}
+
+export function formatVerdict(v: Verdict): string {
+  return `${new Date(v.time).toISOString().slice(11, 19)} verdict   ${v.cause} (${v.confidence})${v.pid !== null ? ` pid ${v.pid}` : ''}: ${redactText(v.summary)}`;
+}
+
+function eventLine(e: MonitorEvent): string {
   const t = new Date(e.at).toISOString().slice(11, 19);
   switch (e.type) {
     case 'server-up': return `${t} up        ${e.server} pid ${e.pid} ${e.ports.map((p) => `:${p}`).join(' ')}`;
@@ -142,14 +184,26 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
     return 0;
   }
-  monitor.onEvent((e) => process.stdout.write(args.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`));
+  if (args.command === 'investigate') {
+    const snapshot = await monitor.pollOnce();
+    const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
+    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs) : null;
+    for (const p of saved?.problems ?? []) process.stderr.write(`${p}\n`);
+    for (const f of saved?.files ?? []) process.stderr.write(`saved ${f}\n`);
+    process.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv)}\n`);
+    return 0;
+  }
+  const crashes = new CrashWatcher(monitor);
+  crashes.onVerdict((v) => process.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
+  crashes.onProblem((p) => process.stderr.write(`${redactText(p)}\n`));
+  monitor.onEvent((e) => process.stdout.write(args.json ? `${JSON.stringify(redactEvent(e))}\n` : `${formatEvent(e)}\n`));
   monitor.onError((e) => process.stderr.write(`poll failed: ${e.message}\n`));
   const RESCAN_MS = 30_000; // picks up new or edited package.json files
   const rescan = setInterval(() => monitor.rescan(), RESCAN_MS);
   if (!args.json) process.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
   monitor.start();
   await new Promise<void>((resolve) => {
-    const stop = () => { clearInterval(rescan); monitor.dispose(); resolve(); };
+    const stop = () => { clearInterval(rescan); crashes.dispose(); monitor.dispose(); resolve(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -1,4 +1,6 @@
 // The `status --json` shape. Field names are a contract (scripts depend on them): add, never rename.
+// Command lines and names are redacted: a server started with --password=… must not show it.
+import { redactText } from './crash/redact';
 import type { Alert, HeapLimitSource, ServerState, Snapshot } from './types';
 
 export interface StatusServerJson {
@@ -46,11 +48,11 @@ export function toStatusJson(s: Snapshot): StatusJson {
     generatedAt: new Date(s.takenAt).toISOString(),
     workspaceFolders: [...s.workspaceFolders],
     servers: s.servers.map((v) => ({
-      name: v.name,
+      name: redactText(v.name),
       workspaceFolder: v.workspaceFolder,
       cwd: v.cwd,
       script: v.script,
-      command: v.command,
+      command: redactText(v.command),
       framework: v.framework,
       state: v.state,
       pid: v.pid,
@@ -64,8 +66,8 @@ export function toStatusJson(s: Snapshot): StatusJson {
       source: v.source,
       startTimeMs: v.startTimeMs,
       zombiePids: [...v.zombiePids],
-      orphanReason: v.orphanReason ?? null,
-      processes: v.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, state: p.state, command: p.command, rssBytes: p.rssBytes, ports: [...p.ports] })),
+      orphanReason: v.orphanReason ? redactText(v.orphanReason) : null,
+      processes: v.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, state: p.state, command: redactText(p.command), rssBytes: p.rssBytes, ports: [...p.ports] })),
     })),
     system: {
       memory: {
@@ -82,7 +84,7 @@ export function toStatusJson(s: Snapshot): StatusJson {
       inotify: { maxUserWatches: inotify.maxUserWatches, maxUserInstances: inotify.maxUserInstances },
       pressure: pressure ? { someAvg10: pressure.someAvg10, fullAvg10: pressure.fullAvg10 } : null,
     },
-    alerts: s.alerts.map((a) => ({ ...a })),
-    warnings: [...s.warnings],
+    alerts: s.alerts.map((a) => ({ ...a, message: redactText(a.message), server: a.server === null ? null : redactText(a.server) })),
+    warnings: s.warnings.map(redactText),
   };
 }

@@ -63,6 +63,8 @@ export interface KernelOomRecords {
   readonly faults: FaultRecord[];
   /** A kernel log was read (an OOM kill would show); false when none was readable. */
   readonly kernelRead: boolean;
+  /** The source the kernel records came from ('journalctl -k', 'dmesg', '/var/log/kern.log'); null when none. */
+  readonly kernelSource: string | null;
   /** What was read, e.g. 'dmesg'. */
   readonly sources: string[];
   /** What could not be read and how to grant access, as plain sentences. */
@@ -136,7 +138,7 @@ const GRANT_ACCESS = 'To let Dev Server Doctor see kernel OOM kills, run `sudo s
 /** Kernel and systemd-oomd kill records since `sinceMs`, oldest first. Never throws. */
 export async function readKernelOomRecords(opts: KernelSourceOptions): Promise<KernelOomRecords> {
   if (process.platform !== 'linux' && !opts.run) {
-    return { records: [], faults: [], kernelRead: false, sources: [], problems: ['Kernel OOM-killer records are read on Linux only.'] };
+    return { records: [], faults: [], kernelRead: false, kernelSource: null, sources: [], problems: ['Kernel OOM-killer records are read on Linux only.'] };
   }
   const run = opts.run ?? execFileRunner();
   const sinceS = Math.floor(opts.sinceMs / 1000);
@@ -152,7 +154,7 @@ export async function readKernelOomRecords(opts: KernelSourceOptions): Promise<K
     if (kernel) faults.push(...parseKernelFaults(a.text, parseOpts));
     return a.text.trim() !== '';
   };
-  let kernelRead = false;
+  let kernelSource: string | null = null;
 
   try {
     const kernelSources: (() => Promise<Attempt> | Attempt)[] = [
@@ -165,9 +167,9 @@ export async function readKernelOomRecords(opts: KernelSourceOptions): Promise<K
     for (const attempt of kernelSources) {
       const a = await attempt();
       if (!a.ok) failures.push(a.why);
-      else if (use(a, true)) { kernelRead = true; break; }
+      else if (use(a, true)) { kernelSource = a.source; break; }
     }
-    if (!kernelRead && failures.length) {
+    if (kernelSource === null && failures.length) {
       problems.push(`Could not read the kernel log, so a kill by the kernel OOM killer cannot be confirmed: ${failures.join('; ')}.`, GRANT_ACCESS);
     }
     const oomd = await readJournal(run, 'journalctl -u systemd-oomd', ['-u', 'systemd-oomd'], sinceS);
@@ -181,5 +183,5 @@ export async function readKernelOomRecords(opts: KernelSourceOptions): Promise<K
   }
   const since = <T extends { time: number | null }>(list: T[]): T[] =>
     list.filter((r) => r.time === null || r.time >= opts.sinceMs).sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
-  return { records: since(records), faults: since(faults), kernelRead, sources, problems };
+  return { records: since(records), faults: since(faults), kernelRead: kernelSource !== null, kernelSource, sources, problems };
 }

@@ -27,6 +27,8 @@ export interface OutputDetail {
   signal?: string;
   /** Pid the output names: V8's GC trace (`[1234:0x…]`) or bash's status line (`bash: line 1: 1234 Killed …`). */
   pid?: number;
+  /** The error's headline ("Error: boom"), for uncaught exceptions and rejections. */
+  message?: string;
   /** Exit code the output tells (npm/yarn/pnpm error lines), when the exit itself is unknown. */
   exitCode?: number;
 }
@@ -86,8 +88,8 @@ const SHELL_SIGNALS: Record<string, string> = {
 const PM_CODE = /^(?:npm (?:error|ERR!) (?:code|errno)|npm ERR! Exit status|(?:error|\S*ELIFECYCLE\S*)\s+Command failed with exit code)\s+(\d+)\.?\s*$/;
 const PM_SIGNAL = /^(?:npm (?:error|ERR!) signal|(?:error|\S*ELIFECYCLE\S*)\s+Command failed with signal)\s+"?(SIG[A-Z0-9]+)"?\.?\s*$/;
 
-/** npm's script banner ("> app@1.0.0 dev") and nodemon's (re)start line open a new run in a log. */
-const RUN_START = /^> \S+@\S+ \S+$|^\[nodemon\] (?:re)?starting\b/;
+/** npm's script banner ("> app@1.0.0 dev", pnpm adds the folder) and nodemon's (re)start line open a new run in a log. */
+const RUN_START = /^> \S+@\S+ \S+(?: \/.*)?$|^\[nodemon\] (?:re)?starting\b/;
 
 export interface TextExit extends ExitStatus {
   /** Pid named by the shell's status line (bash only). */
@@ -359,8 +361,9 @@ function detectFatalException(ctx: Ctx): Found | null {
   const topFrame = userFrame(fatal.frames);
   const frameIdx = topFrame ? ctx.lines.findIndex((l, i) => i > fatal.headline && FRAME.exec(l)?.[1] === topFrame) : -1;
   const sourceIdx = fatal.caret ? fatal.caret.index - 1 : -1;
+  const detail: OutputDetail = { message: quote(ctx.lines[fatal.headline]) };
   const result = (cause: CauseId, confidence: Confidence, note?: string): Found =>
-    finding(ctx, fatal.headline, cause, confidence, [sourceIdx, fatal.headline, frameIdx], { topFrame, ...(note ? { note } : {}) });
+    finding(ctx, fatal.headline, cause, confidence, [sourceIdx, fatal.headline, frameIdx], { topFrame, detail, ...(note ? { note } : {}) });
 
   const inBlock = ctx.lines.slice(fatal.start, fatal.trailer).join('\n');
   if (/UnhandledPromiseRejection|ERR_UNHANDLED_REJECTION|fromPromise/.test(inBlock)) return result('unhandled-rejection', 'high');

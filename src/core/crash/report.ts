@@ -1,0 +1,285 @@
+// The investigation as a report: Markdown for reading (remedies as command links) and JSON for
+// scripts, saved timestamped. Everything leaving here passes redaction once more.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatBytes, formatDuration } from '../format';
+import type { StatusJson } from '../statusJson';
+import type { Investigation } from './investigate';
+import { redactText } from './redact';
+import type { Evidence, RemedyRef, Verdict } from './types';
+import { causeWords } from './verdict';
+
+export interface EvidenceJson {
+  source: Evidence['source'];
+  text: string;
+  /** ISO time; null when the source carries none. */
+  time: string | null;
+  location?: string;
+}
+
+export interface VerdictJson {
+  cause: Verdict['cause'];
+  confidence: Verdict['confidence'];
+  server: string | null;
+  pid: number | null;
+  /** ISO time of the crash. */
+  time: string;
+  summary: string;
+  topFrame: string | null;
+  evidence: EvidenceJson[];
+  remedies: RemedyRef[];
+  detail?: Verdict['detail'];
+}
+
+export interface Recommendation extends RemedyRef {
+  /** Why, in plain words. */
+  readonly reason: string;
+}
+
+export interface ReportJson {
+  generatedAt: string;
+  since: string;
+  workspaceFolders: string[];
+  verdicts: VerdictJson[];
+  state: StatusJson | null;
+  inotify: Investigation['inotify'];
+  recommendations: Recommendation[];
+  problems: string[];
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+/** Every string value redacted (keys kept): the last line of defence before anything is shown or saved. */
+function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redactText(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
+  }
+  return value;
+}
+
+export function verdictJson(v: Verdict): VerdictJson {
+  return redactDeep({
+    cause: v.cause,
+    confidence: v.confidence,
+    server: v.server,
+    pid: v.pid,
+    time: iso(v.time),
+    summary: v.summary,
+    topFrame: v.topFrame,
+    evidence: v.evidence.map((e) => ({ source: e.source, text: e.text, time: e.time === null ? null : iso(e.time), ...(e.location ? { location: e.location } : {}) })),
+    remedies: v.remedies.map((r) => ({ ...r })),
+    ...(v.detail ? { detail: { ...v.detail } } : {}),
+  });
+}
+
+/** File watchers are short of watches once they use this share of the limit. */
+const WATCHES_TIGHT_SHARE = 0.8;
+
+/** Ranked: the top remedy of each recent crash (newest first), then what the current state calls for. */
+export function recommendations(inv: Investigation): Recommendation[] {
+  const out: Recommendation[] = [];
+  const add = (r: RemedyRef, reason: string): void => {
+    const key = `${r.command}|${JSON.stringify(r.args ?? null)}`;
+    if (!out.some((o) => `${o.command}|${JSON.stringify(o.args ?? null)}` === key)) out.push({ ...r, reason });
+  };
+  for (const v of inv.verdicts) if (v.remedies[0]) add(v.remedies[0], v.summary);
+  const state = inv.state;
+  if (state) {
+    const orphans = state.servers.filter((s) => s.state === 'orphaned' && s.pid !== null);
+    const zombies = state.servers.flatMap((s) => s.zombiePids);
+    if (orphans.length || zombies.length) {
+      add({ command: 'devServerDoctor.killZombies', title: 'Stop orphaned dev servers and reap zombies', args: { pids: [...orphans.map((s) => s.pid!), ...zombies] } },
+        [...orphans.map((s) => `${s.name} (pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''}) is orphaned`),
+          ...(zombies.length ? [`${zombies.length} zombie process${zombies.length > 1 ? 'es' : ''}`] : [])].join('; '));
+    }
+    const { inotify } = state.system;
+    const usage = inv.inotify;
+    const tight = inotify.maxUserWatches !== null && usage !== null && usage.watches >= inotify.maxUserWatches * WATCHES_TIGHT_SHARE;
+    if (tight || state.alerts.some((a) => a.kind === 'inotify')) {
+      add({ command: 'devServerDoctor.raiseInotifyLimit', title: 'Raise the file watcher limit', detail: 'sudo sysctl fs.inotify.max_user_watches=524288', args: { maxUserWatches: 524288 } },
+        tight ? `File watchers use ${usage!.watches} of ${inotify.maxUserWatches} inotify watches` : `fs.inotify.max_user_watches is only ${inotify.maxUserWatches}`);
+    }
+    for (const d of state.system.disks) {
+      const alert = state.alerts.find((a) => a.kind === 'disk' && a.message.includes(d.mount));
+      if (alert) add({ command: 'devServerDoctor.freeDisk', title: `Free disk space on ${d.mount}`, args: { path: d.paths[0] ?? d.mount } }, alert.message);
+    }
+    for (const a of state.alerts) {
+      if (a.kind === 'memory' || a.kind === 'cgroup-memory' || a.kind === 'swap') {
+        add({ command: 'devServerDoctor.killZombies', title: 'Stop orphaned and zombie dev servers to free memory' }, a.message);
+      }
+    }
+  }
+  return out;
+}
+
+export function toReportJson(inv: Investigation): ReportJson {
+  return redactDeep({
+    generatedAt: iso(inv.generatedAt),
+    since: iso(inv.sinceMs),
+    workspaceFolders: [...inv.workspaceFolders],
+    verdicts: inv.verdicts.map(verdictJson),
+    state: inv.state,
+    inotify: inv.inotify,
+    recommendations: recommendations(inv),
+    problems: [...inv.problems],
+  });
+}
+
+/** `[Title](command:id?{json})` as VS Code's Markdown preview runs it (the preview must trust command links). */
+export function commandLink(r: RemedyRef): string {
+  const title = r.title.replace(/([\[\]\\])/g, '\\$1');
+  const args = r.args === undefined ? '' : `?${encodeURIComponent(JSON.stringify(r.args))}`;
+  return `[${title}](command:${r.command}${args})`;
+}
+
+function localTime(t: number): string {
+  const d = new Date(t);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function fenced(text: string): string[] {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}text`, ...text.split('\n'), fence];
+}
+
+const code = (s: string): string => {
+  const longest = Math.max(0, ...[...s.matchAll(/`+/g)].map((m) => m[0].length));
+  const tick = '`'.repeat(longest + 1);
+  return `${tick}${longest ? ' ' : ''}${s}${longest ? ' ' : ''}${tick}`;
+};
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function verdictSection(v: Verdict, i: number): string[] {
+  const out = [`### ${i + 1}. ${v.server ?? 'Unknown process'}: ${causeWords(v.cause)}`, '', `**${v.summary}**`, ''];
+  out.push(`- Cause: \`${v.cause}\` (${v.confidence} confidence)`);
+  out.push(`- When: ${localTime(v.time)}${v.pid !== null ? ` · pid ${v.pid}` : ''}`);
+  if (v.topFrame) out.push(`- Top frame: ${code(v.topFrame)}`);
+  out.push('', 'Evidence:', '');
+  for (const e of v.evidence) {
+    const where = [e.location, e.time !== null ? localTime(e.time) : null].filter(Boolean).join(', ');
+    out.push(`- **${e.source}**${where ? ` (${where})` : ''}:`, '', ...fenced(e.text).map((l) => `  ${l}`), '');
+  }
+  if (v.remedies.length) {
+    out.push('Remedies:', '');
+    v.remedies.forEach((r, n) => out.push(`${n + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}`));
+    out.push('');
+  }
+  return out;
+}
+
+function stateSection(state: StatusJson, inv: Investigation): string[] {
+  const out = ['## Current state', '', '### Servers', ''];
+  if (state.servers.length === 0) out.push('No dev servers declared or running in the workspace.', '');
+  else {
+    out.push('| Server | State | PID | Ports | Memory | Heap limit | Up |', '|---|---|---|---|---|---|---|');
+    const now = Date.parse(state.generatedAt);
+    for (const s of state.servers) {
+      out.push(`| ${cell(s.name)} | ${s.state} | ${s.pid ?? ''} | ${s.ports.join(', ')} | ${s.state === 'down' ? '' : formatBytes(s.rssBytes)} | ${s.heapLimitBytes !== null ? `${formatBytes(s.heapLimitBytes)} (${s.heapLimitSource})` : ''} | ${s.startTimeMs ? formatDuration(now - s.startTimeMs) : ''} |`);
+    }
+    out.push('');
+  }
+  const { memory: m, cgroup, disks, inotify } = state.system;
+  out.push('### Memory', '');
+  out.push(`- RAM: ${m.usedPercent}% used, ${formatBytes(m.availableBytes)} available of ${formatBytes(m.totalBytes)}`);
+  out.push(`- Swap: ${m.swapTotalBytes ? `${formatBytes(m.swapUsedBytes)} used of ${formatBytes(m.swapTotalBytes)}` : 'none'}`);
+  out.push(cgroup
+    ? `- Memory cgroup (v${cgroup.version}) ${code(cgroup.path)}: ${formatBytes(cgroup.usageBytes)} used, limit ${cgroup.limitBytes === null ? 'none' : formatBytes(cgroup.limitBytes)}, OOM kills so far: ${cgroup.oomKills}`
+    : '- Memory cgroup: none applies');
+  out.push('', '### Disks', '');
+  if (disks.length === 0) out.push('No disk information.');
+  for (const d of disks) out.push(`- ${code(d.mount)}: ${d.usedPercent}% used, ${formatBytes(d.freeBytes)} free of ${formatBytes(d.totalBytes)}${d.paths.length ? ` (holds ${d.paths.map(code).join(', ')})` : ''}`);
+  out.push('', '### File watchers (inotify)', '');
+  const usage = inv.inotify;
+  const max = inotify.maxUserWatches;
+  out.push(`- Watches: ${usage ? `${usage.watches} in use of ` : ''}${max ?? 'unknown'} allowed (fs.inotify.max_user_watches)${usage && max ? `, ${Math.max(0, max - usage.watches)} left` : ''}`);
+  out.push(`- Instances: ${usage ? `${usage.instances} in use of ` : ''}${inotify.maxUserInstances ?? 'unknown'} allowed (fs.inotify.max_user_instances)`);
+  if (usage?.top) out.push(`- Most watches: pid ${usage.top.pid} (${usage.top.watches})${usage.top.command ? `: ${code(usage.top.command)}` : ''}`);
+  out.push('', '### Orphans and zombies', '');
+  const orphans = state.servers.filter((s) => s.state === 'orphaned');
+  const zombies = state.servers.filter((s) => s.zombiePids.length > 0);
+  if (!orphans.length && !zombies.length) out.push('None.');
+  for (const s of orphans) out.push(`- ${s.name}: pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''} is orphaned (${s.orphanReason ?? 'its launcher is gone'})`);
+  for (const s of zombies) out.push(`- ${s.name}: zombie pid ${s.zombiePids.join(', ')}`);
+  if (state.alerts.length) {
+    out.push('', '### Alerts', '');
+    for (const a of state.alerts) out.push(`- ${a.severity}: ${a.message}`);
+  }
+  out.push('');
+  return out;
+}
+
+/** The whole report as Markdown: recent crashes newest first, the current state, recommendations, problems. */
+export function renderMarkdown(inv: Investigation): string {
+  const out = ['# Dev Server Doctor: crash investigation', ''];
+  out.push(`Generated ${localTime(inv.generatedAt)} for ${inv.workspaceFolders.map(code).join(', ') || 'no folder'}; crashes since ${localTime(inv.sinceMs)} (last ${formatDuration(inv.generatedAt - inv.sinceMs)}).`, '');
+  out.push(`## Recent crashes (${inv.verdicts.length})`, '');
+  if (inv.verdicts.length === 0) out.push('No crash recorded in that time: no OOM kill in the kernel log, no crash in the log files, no Node.js report.', '');
+  inv.verdicts.forEach((v, i) => out.push(...verdictSection(v, i)));
+  if (inv.state) out.push(...stateSection(inv.state, inv));
+  const recs = recommendations(inv);
+  out.push('## Recommendations', '');
+  if (recs.length === 0) out.push('Nothing to do.');
+  recs.forEach((r, i) => out.push(`${i + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}: ${r.reason}`));
+  out.push('');
+  if (inv.problems.length) {
+    out.push('## Could not read', '');
+    for (const p of inv.problems) out.push(`- ${p}`);
+    out.push('');
+  }
+  return redactText(out.join('\n'));
+}
+
+export interface SavedReport {
+  /** Files written. */
+  readonly files: string[];
+  /** Where it could not be saved and why, in plain sentences (the report is still shown). */
+  readonly problems: string[];
+}
+
+function stamp(t: number): string {
+  return localTime(t).replace(/[-:]/g, '').replace(' ', '-');
+}
+
+function errorWords(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOSPC': return 'no space left on the device (ENOSPC)';
+    case 'EDQUOT': return 'the disk quota is exceeded (EDQUOT)';
+    case 'EACCES': case 'EPERM': return `permission denied (${e.code})`;
+    case 'EROFS': return 'the file system is read-only (EROFS)';
+    default: return e.code ?? e.message;
+  }
+}
+
+/** Writes dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into each folder (created if needed). Never throws. */
+export function saveReport(inv: Investigation, dirs: readonly string[]): SavedReport {
+  const files: string[] = [];
+  const problems: string[] = [];
+  const md = renderMarkdown(inv);
+  const json = `${JSON.stringify(toReportJson(inv), null, 2)}\n`;
+  for (const dir of dirs) {
+    const written: string[] = [];
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      const stem = path.join(dir, `dev-server-doctor-${stamp(inv.generatedAt)}`);
+      let base = stem;
+      for (let n = 2; fs.existsSync(`${base}.md`) || fs.existsSync(`${base}.json`); n++) base = `${stem}-${n}`;
+      for (const [file, text] of [[`${base}.md`, md], [`${base}.json`, json]] as const) {
+        written.push(file);
+        fs.writeFileSync(file, text);
+      }
+      files.push(...written);
+    } catch (err) {
+      // A half-written report is worse than none.
+      for (const f of written) { try { fs.unlinkSync(f); } catch { /* never created */ } }
+      problems.push(`Could not save the report in ${dir}: ${errorWords(err)}.`);
+    }
+  }
+  return { files, problems };
+}

@@ -1,0 +1,175 @@
+// Small readers of the system for crash evidence: log files in a folder, a cgroup's OOM-kill counter
+// by path, a process's command, the port holders, inotify watches in use. Called when something
+// crashed or a report is asked for, never per poll. None throws.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseCmdline, parseKeyedCount, parseMountinfo, type MountEntry } from '../linux/procParsers';
+import { globToRegExp } from '../workspace/scan';
+import type { ListeningSocket } from '../types';
+import { redactArgs } from './redact';
+import type { PortHolder } from './verdict';
+
+export const DEFAULT_LOG_GLOBS: readonly string[] = ['logs/**/*.log', '*.log', 'npm-debug.log*'];
+
+const MAX_DEPTH = 6;
+const MAX_ENTRIES = 5000;
+const MAX_LOG_FILES = 50;
+const SKIP_DIRS = new Set(['node_modules', 'bower_components', 'jspm_packages']);
+
+export interface LogFile {
+  readonly file: string;
+  readonly sizeBytes: number;
+  readonly mtimeMs: number;
+  /** The folder of the nearest package.json above it (inside the searched root), else the root. */
+  readonly packageDir: string;
+}
+
+export interface LogSearch {
+  readonly files: LogFile[];
+  /** Plain sentences: the walk stopped early, a folder could not be read. */
+  readonly problems: string[];
+}
+
+/**
+ * Log files under `root` matching the globs, relative to the root or to any package folder inside it
+ * (so `logs/**\/*.log` finds packages/api/logs/x.log in a monorepo). Bounded in depth and entries,
+ * skips node_modules and dot-folders; newest first.
+ */
+export function findLogFiles(root: string, globs: readonly string[] = DEFAULT_LOG_GLOBS): LogSearch {
+  const res = globs.map((g) => globToRegExp(g.replace(/\\/g, '/').replace(/^\.?\//, '')));
+  const files: LogFile[] = [];
+  const problems: string[] = [];
+  let entries = 0;
+  const walk = (dir: string, depth: number, packageDir: string): void => {
+    if (entries >= MAX_ENTRIES) return;
+    let list: fs.Dirent[];
+    try {
+      list = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if (dir === root) problems.push(`${dir} could not be searched for log files (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+      return;
+    }
+    const pkg = dir !== root && list.some((e) => e.name === 'package.json' && e.isFile()) ? dir : packageDir;
+    for (const e of list) {
+      if (++entries > MAX_ENTRIES) {
+        problems.push(`Stopped looking for log files in ${root} after ${MAX_ENTRIES} entries; set the log globs to narrow the search.`);
+        return;
+      }
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (depth < MAX_DEPTH && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(full, depth + 1, pkg);
+        continue;
+      }
+      if (!e.isFile()) continue;
+      const rels = new Set([path.relative(root, full), path.relative(pkg, full)].map((r) => r.split(path.sep).join('/')));
+      if (![...rels].some((r) => res.some((re) => re.test(r)))) continue;
+      try {
+        const st = fs.statSync(full);
+        files.push({ file: full, sizeBytes: st.size, mtimeMs: st.mtimeMs, packageDir: pkg });
+      } catch { /* vanished between listing and stat */ }
+    }
+  };
+  walk(root, 0, root);
+  files.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  return { files: files.slice(0, MAX_LOG_FILES), problems };
+}
+
+/** The name in the package.json of `dir`, or null. */
+export function packageName(dir: string): string | null {
+  try {
+    const name = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' && name.trim() ? name.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+let mountCache: MountEntry[] | null = null;
+
+function mounts(): MountEntry[] {
+  mountCache ??= (() => {
+    try {
+      return parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    } catch {
+      return [];
+    }
+  })();
+  return mountCache;
+}
+
+/** The oom_kill counter of a memory cgroup by its path (v1 memory.oom_control, v2 memory.events); null when gone or unreadable. */
+export function readCgroupOomKills(version: 1 | 2, cgPath: string): number | null {
+  const m = mounts().find((x) => (version === 1 ? x.fsType === 'cgroup' && x.superOptions.includes('memory') : x.fsType === 'cgroup2'));
+  if (!m) return null;
+  const rel = m.root !== '/' && cgPath.startsWith(m.root) ? cgPath.slice(m.root.length) : cgPath;
+  const file = path.posix.join(m.mountPoint, rel, version === 1 ? 'memory.oom_control' : 'memory.events');
+  try {
+    return parseKeyedCount(fs.readFileSync(file, 'utf8'), 'oom_kill');
+  } catch {
+    return null;
+  }
+}
+
+/** A live process's command line, redacted; null when gone or unreadable (or not Linux). */
+export function processCommand(pid: number): string | null {
+  try {
+    const argv = parseCmdline(fs.readFileSync(`/proc/${pid}/cmdline`));
+    return argv.length ? redactArgs(argv).join(' ') : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Who holds each port now, from the socket table; `commandOf` names known pids (the snapshot's), the rest are read. */
+export function portHolders(ports: readonly number[], sockets: readonly ListeningSocket[], commandOf: (pid: number) => string | null = () => null): PortHolder[] {
+  const holders: PortHolder[] = [];
+  for (const port of new Set(ports)) {
+    const s = sockets.find((x) => x.port === port && x.pid !== null) ?? sockets.find((x) => x.port === port);
+    if (!s) continue;
+    holders.push({ port, pid: s.pid, command: s.pid === null ? null : commandOf(s.pid) ?? processCommand(s.pid) });
+  }
+  return holders;
+}
+
+export interface InotifyUsage {
+  /** Watches held by this user's processes. */
+  readonly watches: number;
+  readonly instances: number;
+  /** The process holding the most watches. */
+  readonly top: { readonly pid: number; readonly command: string | null; readonly watches: number } | null;
+}
+
+const INOTIFY_SCAN_BUDGET_MS = 500;
+
+/** Inotify watches and instances this user's processes hold (the limits are per user). Linux only; null elsewhere. */
+export function inotifyUsage(uid = process.getuid?.() ?? -1): InotifyUsage | null {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return null;
+  }
+  const end = Date.now() + INOTIFY_SCAN_BUDGET_MS;
+  let watches = 0;
+  let instances = 0;
+  let top: { pid: number; watches: number } | null = null;
+  for (const p of pids) {
+    if (Date.now() > end) break;
+    try {
+      if (fs.statSync(`/proc/${p}`).uid !== uid) continue;
+      let mine = 0;
+      for (const fd of fs.readdirSync(`/proc/${p}/fd`)) {
+        let link: string;
+        try { link = fs.readlinkSync(`/proc/${p}/fd/${fd}`); } catch { continue; }
+        if (link !== 'anon_inode:inotify') continue;
+        instances++;
+        const info = fs.readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8');
+        mine += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+      }
+      watches += mine;
+      if (mine > 0 && (!top || mine > top.watches)) top = { pid: Number(p), watches: mine };
+    } catch { /* the process ended or is not ours to read */ }
+  }
+  return { watches, instances, top: top && { ...top, command: processCommand(top.pid) } };
+}
