@@ -6,7 +6,7 @@ import { redactText } from './core/crash/redact';
 import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
 import type { Verdict } from './core/crash/types';
 import { CrashWatcher } from './core/crash/watcher';
-import { formatBytes, formatDuration } from './core/format';
+import { DAY_MS, formatBytes, formatDuration, parseDuration } from './core/format';
 import { Monitor, type MonitorEvent } from './core/monitor';
 import { createProbe } from './core/probe';
 import { DEFAULT_SETTINGS } from './core/settings';
@@ -41,17 +41,6 @@ export interface CliArgs {
   /** How far back investigate looks. */
   sinceMs: number;
   saveDirs: string[];
-}
-
-const DAY_MS = 86_400_000;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
-
-/** "30m", "24h", "7d", "90s", "2w" → milliseconds; null when not a duration. */
-export function parseDuration(s: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(s.trim());
-  if (!m) return null;
-  const ms = Number(m[1]) * UNIT_MS[m[2].toLowerCase()];
-  return ms > 0 ? Math.round(ms) : null;
 }
 
 export function parseArgs(argv: readonly string[], cwd: string): CliArgs {

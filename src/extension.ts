@@ -1,9 +1,14 @@
 import * as vscode from 'vscode';
+import type { Verdict } from './core/crash/types';
 import { createProbe } from './core/probe';
 import type { Snapshot } from './core/types';
+import type { CommandContext, ShownReport } from './vscode/commands/context';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { readSettings } from './vscode/config';
+import { CrashNotifier } from './vscode/crashNotifier';
+import { CrashService } from './vscode/crashes';
 import { RefreshManager } from './vscode/refreshManager';
+import { ReportPanel } from './vscode/reportPanel';
 import { StatusBar } from './vscode/statusBar';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
@@ -16,6 +21,12 @@ export interface DevServerDoctorApi {
   serversProvider: ServersTreeProvider;
   systemProvider: SystemTreeProvider;
   statusBarText(): string;
+  /** Crashes judged live since activation, oldest first. */
+  verdicts(): readonly Verdict[];
+  onDidVerdict: vscode.Event<Verdict>;
+  /** Crash notifications shown (their messages). */
+  notifications(): readonly string[];
+  lastReport(): ShownReport | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
@@ -24,6 +35,18 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const serversProvider = new ServersTreeProvider();
   const systemProvider = new SystemTreeProvider(() => readSettings().thresholds);
   const statusBar = new StatusBar();
+  const crashes = new CrashService(refresh.events, log);
+  const notifier = new CrashNotifier(log);
+  const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
+  const reports = new ReportPanel(ourCommands);
+  const commandContext: CommandContext = {
+    refresh,
+    crashes,
+    reports,
+    log,
+    storageDir: (context.storageUri ?? context.globalStorageUri).fsPath,
+    snapshot: () => refresh.snapshot,
+  };
 
   let lastCount = -1;
   const onUpdate = (snap: Snapshot) => {
@@ -45,8 +68,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     statusBar,
     vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
     vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
+    crashes,
+    reports,
     refresh.onDidUpdate(onUpdate),
-    ...registerCommands({ refresh, log, snapshot: () => refresh.snapshot }),
+    crashes.onDidVerdict((v) => void notifier.notify(v)),
+    ...registerCommands(commandContext),
   );
   refresh.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
@@ -58,6 +84,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     serversProvider,
     systemProvider,
     statusBarText: () => statusBar.text,
+    verdicts: () => crashes.history().verdicts,
+    onDidVerdict: crashes.onDidVerdict,
+    notifications: () => notifier.shown,
+    lastReport: () => commandContext.lastReport,
   };
 }
 

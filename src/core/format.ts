@@ -24,3 +24,14 @@ export function formatDuration(ms: number): string {
 export function percent(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0;
 }
+
+export const DAY_MS = 86_400_000;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
+
+/** "30m", "24h", "7d", "90s", "2w" → milliseconds; null when not a duration. */
+export function parseDuration(s: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(s.trim());
+  if (!m) return null;
+  const ms = Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
+  return ms > 0 ? Math.round(ms) : null;
+}

@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DAY_MS, parseDuration } from '../core/format';
 import { DEFAULT_SETTINGS, sanitizeThreshold, type CoreSettings } from '../core/settings';
 import type { ConfiguredServer } from '../core/workspace/scan';
 
@@ -29,4 +31,26 @@ export function readSettings(): CoreSettings {
 
 export function workspaceFolderPaths(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}
+
+export interface CrashSettings {
+  readonly logGlobs: readonly string[];
+  readonly sinceMs: number;
+  /** Extra folder (relative to the first workspace folder, or absolute) where reports are also saved; null = storage only. */
+  readonly reportFolder: string | null;
+  readonly nodeReportDirectories: readonly string[];
+}
+
+export function readCrashSettings(): CrashSettings {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const strings = (key: string) => (cfg.get<unknown[]>(key) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+  const folder = workspaceFolderPaths()[0];
+  const resolve = (p: string) => (path.isAbsolute(p) || !folder ? p : path.join(folder, p));
+  const reportFolder = cfg.get<string>('reportFolder', '').trim();
+  return {
+    logGlobs: strings('logGlobs'),
+    sinceMs: parseDuration(cfg.get<string>('investigateSince', '24h')) ?? DAY_MS,
+    reportFolder: reportFolder ? resolve(reportFolder) : null,
+    nodeReportDirectories: strings('nodeReportDirectories').map(resolve),
+  };
 }

@@ -66,6 +66,11 @@ export class RefreshManager implements vscode.Disposable {
     return this.monitor.snapshot;
   }
 
+  /** Subscriptions to every poll and event, for the crash watcher. */
+  get events(): Pick<Monitor, 'onEvent' | 'onSnapshot'> {
+    return this.monitor;
+  }
+
   start(): void {
     this.monitor.start();
   }

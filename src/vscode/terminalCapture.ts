@@ -1,100 +1,48 @@
-// Captures what dev servers print in VS Code's terminals (shell integration) and how tasks end, so
-// verdicts can quote the crash output and know the exit code. Bounded: a chatty server costs at most
-// MAX_OUTPUT_BYTES per command, and only the last MAX_EXECUTIONS commands are kept.
+// Feeds what dev servers print in VS Code's terminals (shell integration) and how tasks end into the
+// crash watcher's OutputFeed, so verdicts can quote the crash output and know the exit code. The feed
+// keeps a bounded tail per command and only the last commands.
 import * as vscode from 'vscode';
-
-const MAX_OUTPUT_BYTES = 256 * 1024;
-const MAX_EXECUTIONS = 50;
-
-export interface CapturedExecution {
-  readonly id: number;
-  readonly source: 'terminal' | 'task';
-  readonly name: string;
-  readonly commandLine: string;
-  readonly cwd: string | null;
-  /** The shell's pid (terminal) or the task process's pid. */
-  readonly pid: number | null;
-  readonly startedAt: number;
-  endedAt: number | null;
-  /** undefined while running, and for a terminal command the shell could not report (Ctrl-C often). */
-  exitCode: number | undefined;
-  output: string;
-}
-
-/** Keeps the tail of `text` within `max` characters, cut at a line start. */
-export function keepTail(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(text.length - max);
-  const nl = cut.indexOf('\n');
-  return nl >= 0 && nl < cut.length - 1 ? cut.slice(nl + 1) : cut;
-}
+import type { MemoryOutputFeed } from '../core/crash/watcher';
 
 export class TerminalCapture implements vscode.Disposable {
-  private readonly executions: CapturedExecution[] = [];
-  private readonly byExecution = new WeakMap<vscode.TerminalShellExecution, CapturedExecution>();
+  private readonly ids = new WeakMap<vscode.TerminalShellExecution, string>();
+  private readonly taskIds = new Map<vscode.TaskExecution, string>();
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly ended = new vscode.EventEmitter<CapturedExecution>();
-  private nextId = 1;
+  private next = 1;
 
-  /** A command or task finished (exit code known or not). */
-  readonly onDidEnd = this.ended.event;
-
-  constructor() {
+  constructor(private readonly feed: MemoryOutputFeed) {
     this.disposables.push(
-      this.ended,
       vscode.window.onDidStartTerminalShellExecution((e) => void this.started(e)),
       vscode.window.onDidEndTerminalShellExecution((e) => {
-        const rec = this.byExecution.get(e.execution);
-        if (!rec) return;
-        rec.endedAt = Date.now();
-        rec.exitCode = e.exitCode;
-        this.ended.fire(rec);
+        const id = this.ids.get(e.execution);
+        // An undefined exit code (Ctrl-C, or a shell that could not tell) is never taken as a crash.
+        if (id) this.feed.end(id, e.exitCode);
       }),
       vscode.tasks.onDidStartTaskProcess((e) => {
-        this.add({
-          source: 'task', name: e.execution.task.name, commandLine: taskCommand(e.execution.task), cwd: taskCwd(e.execution.task),
-          pid: e.processId ?? null, startedAt: Date.now(), endedAt: null, exitCode: undefined, output: '',
-        });
+        const id = `task:${this.next++}`;
+        this.taskIds.set(e.execution, id);
+        this.feed.start(id, { label: `task: ${e.execution.task.name}`, pid: e.processId ?? null, cwd: taskCwd(e.execution.task) });
       }),
       vscode.tasks.onDidEndTaskProcess((e) => {
-        const rec = [...this.executions].reverse().find((x) => x.source === 'task' && x.name === e.execution.task.name && x.endedAt === null);
-        if (!rec) return;
-        rec.endedAt = Date.now();
-        rec.exitCode = e.exitCode;
-        this.ended.fire(rec);
+        const id = this.taskIds.get(e.execution);
+        if (!id) return;
+        this.taskIds.delete(e.execution);
+        this.feed.end(id, e.exitCode);
       }),
     );
   }
 
-  /** Commands and tasks that ran since `sinceMs`, newest first. */
-  recent(sinceMs: number): readonly CapturedExecution[] {
-    return this.executions.filter((x) => (x.endedAt ?? Date.now()) >= sinceMs).reverse();
-  }
-
-  private add(rec: Omit<CapturedExecution, 'id'>): CapturedExecution {
-    const full: CapturedExecution = { id: this.nextId++, ...rec };
-    this.executions.push(full);
-    if (this.executions.length > MAX_EXECUTIONS) this.executions.splice(0, this.executions.length - MAX_EXECUTIONS);
-    return full;
-  }
-
   private async started(e: vscode.TerminalShellExecutionStartEvent): Promise<void> {
-    const rec = this.add({
-      source: 'terminal',
-      name: e.terminal.name,
-      commandLine: e.execution.commandLine.value,
-      cwd: e.execution.cwd?.fsPath ?? e.shellIntegration.cwd?.fsPath ?? null,
+    const id = `terminal:${this.next++}`;
+    this.ids.set(e.execution, id);
+    this.feed.start(id, {
+      label: `terminal: ${e.terminal.name} (${e.execution.commandLine.value})`,
+      // The shell's pid: the parent of the server's root process.
       pid: (await e.terminal.processId) ?? null,
-      startedAt: Date.now(),
-      endedAt: null,
-      exitCode: undefined,
-      output: '',
+      cwd: e.execution.cwd?.fsPath ?? e.shellIntegration.cwd?.fsPath ?? null,
     });
-    this.byExecution.set(e.execution, rec);
     try {
-      for await (const chunk of e.execution.read()) {
-        rec.output = keepTail(rec.output + chunk, MAX_OUTPUT_BYTES);
-      }
+      for await (const chunk of e.execution.read()) this.feed.append(id, chunk);
     } catch {
       // The terminal went away mid-read: keep what arrived.
     }
@@ -103,17 +51,6 @@ export class TerminalCapture implements vscode.Disposable {
   dispose(): void {
     vscode.Disposable.from(...this.disposables).dispose();
   }
-}
-
-function taskCommand(task: vscode.Task): string {
-  const exec = task.execution;
-  if (exec instanceof vscode.ShellExecution) {
-    const cmd = typeof exec.command === 'string' ? exec.command : exec.command?.value ?? exec.commandLine ?? '';
-    const args = (exec.args ?? []).map((a) => (typeof a === 'string' ? a : a.value));
-    return [cmd, ...args].join(' ').trim() || exec.commandLine || task.name;
-  }
-  if (exec instanceof vscode.ProcessExecution) return [exec.process, ...exec.args].join(' ');
-  return task.name;
 }
 
 function taskCwd(task: vscode.Task): string | null {

@@ -8,24 +8,11 @@ import { promisify } from 'node:util';
 import { inotifyUsage } from '../../src/core/crash/sources';
 import type { CauseId } from '../../src/core/crash/types';
 import type { ReportJson, VerdictJson } from '../../src/core/crash/report';
-import { freePort, isAlive, output, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
+import { crashingAppSource as appSource, freePort, isAlive, output, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const isRoot = process.getuid?.() === 0;
-
-/** The app writes its pid, then waits for the test to say "go" before it crashes (so the monitor has seen it). */
-const appSource = (crash: string): string => `
-const fs = require('fs');
-const http = require('http');
-fs.writeFileSync(__dirname + '/.pid', String(process.pid));
-const srv = http.createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1');
-const wait = setInterval(() => {
-  if (!fs.existsSync(__dirname + '/go')) return;
-  clearInterval(wait);
-  ${crash}
-}, 50);
-`;
 
 function skipUnlessRoot(ctx: Mocha.Context, what: string): void {
   if (!isRoot) {

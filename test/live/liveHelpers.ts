@@ -97,3 +97,19 @@ srv.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   require('fs').writeFileSync(process.env.PORTFILE || '.port', String(srv.address().port));
 });
 `;
+
+/**
+ * A server that writes its pid to .pid, listens on 127.0.0.1:0, then waits for a file named `go` next to
+ * it before running `crash` (so a monitor has seen it alive first).
+ */
+export const crashingAppSource = (crash: string): string => `
+const fs = require('fs');
+const http = require('http');
+fs.writeFileSync(__dirname + '/.pid', String(process.pid));
+const srv = http.createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1');
+const wait = setInterval(() => {
+  if (!fs.existsSync(__dirname + '/go')) return;
+  clearInterval(wait);
+  ${crash}
+}, 50);
+`;

@@ -26,6 +26,14 @@ describe('readTail', () => {
     assert.deepEqual(r, { text: 'a\nb\n', truncated: false, binary: false, sizeBytes: 4 });
   });
 
+  it('keeps the first line when the window starts exactly at a line start (what was appended since an offset)', () => {
+    const before = '> dev\n> node server.js\n\n';
+    const appended = '/app/server.js:9\n  Promise.reject(new Error(\'x\'));\n                 ^\n\nError: x\n';
+    const r = readTail(file('appended.log', before + appended), Buffer.byteLength(appended));
+    assert.equal(r.truncated, true);
+    assert.equal(r.text, appended);
+  });
+
   it('reads only the last maxBytes of a large file, from the next line boundary', () => {
     const content = lines(0, 20000);
     const r = readTail(file('big.log', content), 4096);

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { Investigation } from '../../src/core/crash/investigate';
 import { commandLink, recommendations, renderMarkdown, saveReport, toReportJson } from '../../src/core/crash/report';
 import type { Verdict } from '../../src/core/crash/types';
-import { formatEvent, formatStatus, formatVerdict, parseArgs, parseDuration, redactEvent, UsageError } from '../../src/cli';
+import { formatEvent, formatStatus, formatVerdict, parseArgs, redactEvent, UsageError } from '../../src/cli';
+import { parseDuration } from '../../src/core/format';
 import type { Snapshot } from '../../src/core/types';
 import type { StatusJson } from '../../src/core/statusJson';
 

@@ -31,19 +31,22 @@ export function readTail(path: string, maxBytes = DEFAULT_TAIL_BYTES): LogTail {
     if (!st.isFile()) return empty(0, `${path} is not a regular file.`);
     const size = st.size;
     const length = Math.min(size, Math.max(0, Math.floor(maxBytes)));
-    const buf = Buffer.alloc(length);
+    const truncated = length < size;
+    // One byte more in front tells whether the window starts at a line start (then no line is cut).
+    const lead = truncated ? 1 : 0;
+    const buf = Buffer.alloc(length + lead);
     let got = 0;
-    while (got < length) {
-      const n = fs.readSync(fd, buf, got, length - got, size - length + got);
+    while (got < length + lead) {
+      const n = fs.readSync(fd, buf, got, length + lead - got, size - length - lead + got);
       if (n === 0) break; // the file shrank while reading (rotated or truncated)
       got += n;
     }
-    let bytes = buf.subarray(0, got);
-    const truncated = length < size;
+    const atLineStart = lead === 0 || (got > 0 && buf[0] === 0x0a);
+    let bytes = buf.subarray(Math.min(lead, got), got);
     // A log truncated in place (logrotate copytruncate) while its writer kept its offset starts with a hole of NULs.
     let start = 0;
     while (start < bytes.length && bytes[start] === 0) start++;
-    if (truncated && start === 0) {
+    if (!atLineStart && start === 0) {
       const nl = bytes.indexOf(0x0a);
       if (nl >= 0 && nl < bytes.length - 1) start = nl + 1;
     }

@@ -1,10 +1,25 @@
 import type * as vscode from 'vscode';
 import type { Snapshot } from '../../core/types';
+import type { CrashService } from '../crashes';
 import type { RefreshManager } from '../refreshManager';
+import type { ReportPanel } from '../reportPanel';
+
+/** The last report shown (for the integration tests and a later "open last report"). */
+export interface ShownReport {
+  readonly markdown: string;
+  readonly files: readonly string[];
+  readonly problems: readonly string[];
+  readonly verdicts: number;
+}
 
 /** What commands may use; handed to each command's factory. */
 export interface CommandContext {
   readonly refresh: RefreshManager;
+  readonly crashes: CrashService;
+  readonly reports: ReportPanel;
   readonly log: vscode.LogOutputChannel;
+  /** The extension's own storage folder (reports are saved there). */
+  readonly storageDir: string;
   snapshot(): Snapshot | undefined;
+  lastReport?: ShownReport;
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { CommandContext } from './context';
 import { copyPidCommand } from './copyPid';
 import { focusCommand } from './focus';
+import { investigateCrashCommand } from './investigateCrash';
 import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
 
@@ -12,6 +13,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.openInBrowser': openInBrowserCommand(ctx),
     'devServerDoctor.copyPid': copyPidCommand(ctx),
     'devServerDoctor.focus': focusCommand(),
+    'devServerDoctor.investigateCrash': investigateCrashCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

@@ -1,0 +1,42 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { investigate } from '../../core/crash/investigate';
+import { renderMarkdown, saveReport } from '../../core/crash/report';
+import { readCrashSettings, workspaceFolderPaths } from '../config';
+import type { CommandContext } from './context';
+
+/**
+ * devServerDoctor.investigateCrash: recent crashes (kernel log, cgroup counters, terminal output, log
+ * files, Node reports) and the current state, with ranked remedies; shown at once, saved as .md and .json.
+ * Read-only, so it works in untrusted workspaces too.
+ */
+export function investigateCrashCommand(ctx: CommandContext) {
+  return async (): Promise<void> => {
+    const settings = readCrashSettings();
+    const inv = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: investigating crashes…' },
+      async () => {
+        // Exits already seen must be judged before the report lists them.
+        await ctx.crashes.idle();
+        return investigate({
+          workspaceFolders: workspaceFolderPaths(),
+          sinceMs: Date.now() - settings.sinceMs,
+          snapshot: ctx.snapshot() ?? (await ctx.refresh.refresh('manual')),
+          history: ctx.crashes.history(),
+          ...(settings.logGlobs.length ? { logGlobs: settings.logGlobs } : {}),
+          reportDirs: settings.nodeReportDirectories,
+        });
+      },
+    );
+    const dirs = [path.join(ctx.storageDir, 'reports'), ...(settings.reportFolder ? [settings.reportFolder] : [])];
+    const saved = saveReport(inv, dirs);
+    const markdown = renderMarkdown(inv)
+      + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '')
+      + (saved.problems.length ? `\n\n---\n${saved.problems.map((p) => `- ${p}`).join('\n')}\n` : '');
+    const when = new Date(inv.generatedAt).toLocaleTimeString();
+    ctx.reports.show(markdown, `Crash report ${when}`);
+    ctx.lastReport = { markdown, files: saved.files, problems: saved.problems, verdicts: inv.verdicts.length };
+    ctx.log.info(`investigation: ${inv.verdicts.length} verdicts, saved ${saved.files.join(', ') || 'nowhere'}`);
+    if (saved.problems.length) void vscode.window.showWarningMessage(`Dev Server Doctor: the report is shown but ${saved.problems.join(' ')}`);
+  };
+}

@@ -1,0 +1,37 @@
+// One notification per crash, in plain words, with [Investigate] and the top remedy as buttons.
+import * as vscode from 'vscode';
+import type { Verdict } from '../core/crash/types';
+
+const INVESTIGATE = 'Investigate';
+
+export function verdictKey(v: Verdict): string {
+  return `${v.detail?.serverId ?? v.server ?? '?'}#${v.pid ?? '?'}#${v.cause}`;
+}
+
+export class CrashNotifier {
+  private readonly seen = new Set<string>();
+  /** Messages shown, newest last (bounded; read by the integration tests). */
+  readonly shown: string[] = [];
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  async notify(v: Verdict): Promise<void> {
+    const key = verdictKey(v);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.shown.push(v.summary);
+    if (this.shown.length > 50) this.shown.shift();
+    const commands = new Set(await vscode.commands.getCommands(true));
+    // Only remedies that exist here become buttons; the report lists every one.
+    const remedy = v.remedies.find((r) => commands.has(r.command));
+    const buttons = remedy ? [INVESTIGATE, remedy.title] : [INVESTIGATE];
+    const show = v.confidence === 'low' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+    const choice = await show(`Dev Server Doctor: ${v.summary}`, ...buttons);
+    try {
+      if (choice === INVESTIGATE) await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
+      else if (remedy && choice === remedy.title) await vscode.commands.executeCommand(remedy.command, remedy.args);
+    } catch (err) {
+      this.log.error(`${choice} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// Live crash detection inside VS Code: the core's CrashWatcher on the monitor's events, fed with what
+// the terminals and tasks printed, announcing each verdict once.
+import * as vscode from 'vscode';
+import type { Verdict } from '../core/crash/types';
+import { CrashWatcher, MemoryOutputFeed, type MonitorLike, type WatcherHistory } from '../core/crash/watcher';
+import { readCrashSettings } from './config';
+import { TerminalCapture } from './terminalCapture';
+
+export class CrashService implements vscode.Disposable {
+  private readonly feed = new MemoryOutputFeed();
+  private readonly watcher: CrashWatcher;
+  private readonly capture: TerminalCapture;
+  private readonly didVerdict = new vscode.EventEmitter<Verdict>();
+  private readonly unsubscribe: (() => void)[];
+
+  /** One event per crash. */
+  readonly onDidVerdict = this.didVerdict.event;
+
+  constructor(events: MonitorLike, log: vscode.LogOutputChannel) {
+    this.capture = new TerminalCapture(this.feed);
+    // Getters: a settings change applies to the next crash without losing what was seen so far.
+    this.watcher = new CrashWatcher(events, {
+      feed: this.feed,
+      get logGlobs() { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
+      get reportDirs() { return readCrashSettings().nodeReportDirectories; },
+    });
+    this.unsubscribe = [
+      this.watcher.onVerdict((v) => {
+        log.warn(`crash: ${v.summary}`);
+        this.didVerdict.fire(v);
+      }),
+      // Evidence that could not be read (no kernel log access…) goes to the log, once each; the report says it too.
+      this.watcher.onProblem((p) => log.warn(p)),
+    ];
+  }
+
+  history(): WatcherHistory {
+    return this.watcher.history();
+  }
+
+  /** Resolves when every exit seen so far has been judged. */
+  idle(): Promise<void> {
+    return this.watcher.idle();
+  }
+
+  dispose(): void {
+    this.unsubscribe.forEach((u) => u());
+    this.watcher.dispose();
+    this.capture.dispose();
+    this.didVerdict.dispose();
+  }
+}
