@@ -14,6 +14,8 @@ const common = {
   logLevel: 'warning',
   // systeminformation probes optional native modules (osx-temperature-sensor) it never needs here.
   external: ['vscode', 'osx-temperature-sensor'],
+  // jsonc-parser's UMD build require()s its parts in a way esbuild cannot follow; its ESM build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 const builds = [

@@ -35,6 +35,7 @@ export function commandLine(p: ProcessInfo): string {
 
 /** An interactive shell (`bash`, `-zsh`, `bash --login`), not a `sh -c "…"` script runner. */
 export function isInteractiveShell(p: ProcessInfo): boolean {
+  if (p.state === 'Z') return false; // a zombie shell has no argv left to tell; it is listed as a zombie
   const argv0 = baseName(p.cmdline[0] ?? p.comm).replace(/^-/, '');
   if (!SHELLS.has(argv0) && !SHELLS.has(p.comm)) return false;
   return !p.cmdline.slice(1).some((a) => a === '-c' || /^-[a-z]*c[a-z]*$/.test(a) || !a.startsWith('-'));
