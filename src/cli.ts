@@ -12,6 +12,7 @@ import { createProbe } from './core/probe';
 import { DEFAULT_SETTINGS } from './core/settings';
 import { toStatusJson } from './core/statusJson';
 import type { Server, Snapshot } from './core/types';
+import { REMEDIES_USAGE, runDisk, runZombies } from './cliRemedies';
 
 const USAGE = `Dev Server Doctor — why did my dev server die?
 
@@ -29,7 +30,9 @@ Usage:
   --interval seconds between polls for watch (default ${DEFAULT_SETTINGS.pollIntervalMs / 1000})
   --since    how far back investigate looks: 30m, 24h, 7d (default 24h)
   --save DIR also write the report as dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into DIR
-`;
+
+Remedies (dry runs: they only list what they would do unless --yes):
+${REMEDIES_USAGE}`;
 
 export class UsageError extends Error {}
 
@@ -149,6 +152,9 @@ function eventLine(e: MonitorEvent): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  if (argv[0] === 'zombies') return runZombies(argv.slice(1), io);
+  if (argv[0] === 'disk') return runDisk(argv.slice(1), io);
   let args: CliArgs;
   try {
     args = parseArgs(argv, process.cwd());

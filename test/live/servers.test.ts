@@ -122,6 +122,12 @@ describe('live: the workspace servers of real processes', function () {
     assert.ok(isAlive(orphan.pid!), 'the orphan is still running');
     assert.match(orphan.orphanReason ?? '', /re-parented/);
     assert.ok(monitor.snapshot!.alerts.some((a) => a.kind === 'orphan' && a.message.includes(String(port))));
+    // The CLI's dry run lists it for stopping, and changes nothing.
+    const { stdout } = await run(process.execPath, [CLI, 'zombies', '--json', '--workspace', ws], { maxBuffer: 8 << 20 });
+    const listed = JSON.parse(stdout) as { candidates: { pid: number; ports: number[] }[]; result: unknown };
+    assert.ok(listed.candidates.some((c) => c.pid === orphan.pid && c.ports.includes(port)), stdout);
+    assert.equal(listed.result, null);
+    assert.ok(isAlive(orphan.pid!));
   });
 
   it('a zombie child is listed as such', async () => {

@@ -77,6 +77,13 @@ describe('servers: grouping processes into trees', () => {
     assert.deepEqual(trees[0]!.members.map((m) => m.proc.pid), [500, 501]);
   });
 
+  it('lists a zombie shell child too (its empty argv does not make it an interactive shell)', () => {
+    const parent = proc(510, 100, 'node server.js');
+    const zombie = proc(511, 510, '', null, { state: 'Z', comm: 'sh' });
+    const [tree] = groupTrees([INIT, BASH, parent, zombie], [sock(3001, 510)], [WS], 99999);
+    assert.deepEqual(tree!.members.map((m) => m.proc.pid), [510, 511]);
+  });
+
   it('drops portless trees that run no known runtime (an editor in the terminal)', () => {
     const vim = proc(600, 100, 'vim README.md');
     assert.equal(groupTrees([INIT, BASH, vim], [], [WS], 99999).length, 0);
