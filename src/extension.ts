@@ -7,6 +7,7 @@ import { registerCommands } from './vscode/commands/registerCommands';
 import { readSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
+import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
 import { StatusBar } from './vscode/statusBar';
@@ -27,6 +28,7 @@ export interface DevServerDoctorApi {
   /** Crash notifications shown (their messages). */
   notifications(): readonly string[];
   lastReport(): ShownReport | undefined;
+  lastRestart(): CommandContext['lastRestart'];
 }
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
@@ -39,17 +41,20 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const notifier = new CrashNotifier(log);
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
+  const peaks = new PeakMemory();
   const commandContext: CommandContext = {
     refresh,
     crashes,
     reports,
     log,
     storageDir: (context.storageUri ?? context.globalStorageUri).fsPath,
+    peaks,
     snapshot: () => refresh.snapshot,
   };
 
   let lastCount = -1;
   const onUpdate = (snap: Snapshot) => {
+    peaks.update(snap);
     serversProvider.update(snap, snap.alerts.filter((a) => a.kind === 'scan').map((a) => a.message));
     systemProvider.update(snap);
     statusBar.update(snap, readSettings().thresholds);
@@ -88,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     onDidVerdict: crashes.onDidVerdict,
     notifications: () => notifier.shown,
     lastReport: () => commandContext.lastReport,
+    lastRestart: () => commandContext.lastRestart,
   };
 }
 

@@ -85,12 +85,24 @@ function foldersUp(cwd: string, top: string): string[] {
   }
 }
 
-function installCommand(folders: readonly string[]): string {
+export type PackageManager = 'npm' | 'pnpm' | 'yarn' | 'bun';
+
+/** The package manager a project uses, from the lock file in its folder or the folders above. */
+export function packageManagerOf(folders: readonly string[]): PackageManager {
   const has = (f: string) => folders.some((d) => fs.existsSync(path.join(d, f)));
-  if (has('pnpm-lock.yaml')) return 'pnpm install';
-  if (has('yarn.lock')) return 'yarn install';
-  if (has('bun.lockb') || has('bun.lock')) return 'bun install';
-  return 'npm install';
+  if (has('pnpm-lock.yaml')) return 'pnpm';
+  if (has('yarn.lock')) return 'yarn';
+  if (has('bun.lockb') || has('bun.lock')) return 'bun';
+  return 'npm';
+}
+
+/** The folder and the folders above it up to the workspace folder (where a monorepo keeps its lock file). */
+export function projectFolders(cwd: string, workspaceFolder: string): string[] {
+  return foldersUp(cwd, workspaceFolder);
+}
+
+function installCommand(folders: readonly string[]): string {
+  return `${packageManagerOf(folders)} install`;
 }
 
 function dependenciesCheck(server: Server): PreflightCheck | null {

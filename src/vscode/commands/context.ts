@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { Snapshot } from '../../core/types';
 import type { CrashService } from '../crashes';
+import type { PeakMemory } from '../peakMemory';
 import type { RefreshManager } from '../refreshManager';
 import type { ReportPanel } from '../reportPanel';
 
@@ -20,6 +21,9 @@ export interface CommandContext {
   readonly log: vscode.LogOutputChannel;
   /** The extension's own storage folder (reports are saved there). */
   readonly storageDir: string;
+  readonly peaks: PeakMemory;
   snapshot(): Snapshot | undefined;
   lastReport?: ShownReport;
+  /** The last restart's outcome (for the integration tests). */
+  lastRestart?: { server: string; ok: boolean; ms: number };
 }

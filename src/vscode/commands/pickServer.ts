@@ -3,7 +3,7 @@ import type { Server } from '../../core/types';
 import { PortTreeItem, ProcessTreeItem, ServerTreeItem } from '../tree/serverItems';
 import type { CommandContext } from './context';
 
-/** The server a tree node stands for; from the palette, a quick pick of those that fit. */
+/** The server a tree node or `{ serverId }` stands for; from the palette, a quick pick of those that fit. */
 export async function serverFromArg(
   ctx: CommandContext,
   arg: unknown,
@@ -11,6 +11,10 @@ export async function serverFromArg(
   placeHolder: string,
 ): Promise<Server | undefined> {
   if (arg instanceof ServerTreeItem || arg instanceof ProcessTreeItem || arg instanceof PortTreeItem) return arg.server;
+  // From a verdict's remedy link or another command: { serverId }.
+  const id = typeof arg === 'object' && arg !== null ? (arg as { serverId?: unknown }).serverId : undefined;
+  const byId = typeof id === 'string' ? ctx.snapshot()?.servers.find((s) => s.id === id) : undefined;
+  if (byId) return byId;
   const candidates = (ctx.snapshot()?.servers ?? []).filter(fits);
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage('Dev Server Doctor: no server fits. Start one, then try again.');

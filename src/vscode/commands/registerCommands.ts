@@ -2,7 +2,15 @@ import * as vscode from 'vscode';
 import type { CommandContext } from './context';
 import { copyPidCommand } from './copyPid';
 import { focusCommand } from './focus';
+import { freeDiskCommand } from './freeDisk';
 import { investigateCrashCommand } from './investigateCrash';
+import { killPortHolderCommand } from './killPortHolder';
+import { killProcessTreeCommand } from './killProcessTree';
+import { killZombiesCommand } from './killZombies';
+import { npmInstallCommand } from './npmInstall';
+import { raiseHeapLimitCommand } from './raiseHeapLimit';
+import { raiseInotifyLimitCommand } from './raiseInotifyLimit';
+import { restartServerCommand } from './restartServer';
 import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
 
@@ -14,6 +22,14 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.copyPid': copyPidCommand(ctx),
     'devServerDoctor.focus': focusCommand(),
     'devServerDoctor.investigateCrash': investigateCrashCommand(ctx),
+    'devServerDoctor.killZombies': killZombiesCommand(ctx),
+    'devServerDoctor.killProcessTree': killProcessTreeCommand(ctx),
+    'devServerDoctor.killPortHolder': killPortHolderCommand(ctx),
+    'devServerDoctor.freeDisk': freeDiskCommand(ctx),
+    'devServerDoctor.raiseHeapLimit': raiseHeapLimitCommand(ctx),
+    'devServerDoctor.restartServer': restartServerCommand(ctx),
+    'devServerDoctor.npmInstall': npmInstallCommand(ctx),
+    'devServerDoctor.raiseInotifyLimit': raiseInotifyLimitCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

@@ -1,0 +1,24 @@
+import * as vscode from 'vscode';
+import { candidateForPort } from '../../core/remedies/kill';
+import type { CommandContext } from './context';
+import { stopTrees } from './killProcesses';
+
+/** devServerDoctor.killPortHolder ({ port, pid } from a port-in-use verdict, or asked): stops what holds the port. */
+export function killPortHolderCommand(ctx: CommandContext) {
+  return async (arg?: unknown): Promise<void> => {
+    let port = typeof arg === 'object' && arg !== null && typeof (arg as { port?: unknown }).port === 'number' ? (arg as { port: number }).port : undefined;
+    if (port === undefined) {
+      const typed = await vscode.window.showInputBox({ title: 'Kill Port Holder', prompt: 'Which port should be freed?', validateInput: (v) => (/^\d{1,5}$/.test(v) && Number(v) > 0 && Number(v) < 65536 ? null : 'A port number, 1–65535') });
+      if (!typed) return;
+      port = Number(typed);
+    }
+    const snap = await ctx.refresh.refresh('manual');
+    if (!snap) return;
+    const c = candidateForPort(port, snap, { selfPid: process.pid });
+    if ('refused' in c) {
+      void vscode.window.showWarningMessage(`Dev Server Doctor: ${c.refused}`);
+      return;
+    }
+    await stopTrees(ctx, [c]);
+  };
+}

@@ -1,0 +1,32 @@
+import * as vscode from 'vscode';
+import { findKillCandidates } from '../../core/remedies/kill';
+import type { CommandContext } from './context';
+import { describeCandidate, stopTrees } from './killProcesses';
+
+/**
+ * devServerDoctor.killZombies: orphaned dev servers, duplicate watchers, holders of expected ports and
+ * parents of zombies, picked by the user, confirmed, then stopped tree by tree.
+ */
+export function killZombiesCommand(ctx: CommandContext) {
+  return async (): Promise<void> => {
+    const snap = await ctx.refresh.refresh('manual');
+    if (!snap) return;
+    const plan = findKillCandidates(snap, { selfPid: process.pid });
+    for (const w of plan.warnings) ctx.log.info(w);
+    if (plan.candidates.length === 0) {
+      void vscode.window.showInformationMessage(`Dev Server Doctor: no orphaned or stuck dev processes found.${plan.warnings.length ? ` ${plan.warnings.join(' ')}` : ''}`);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      plan.candidates.map((c) => ({
+        label: `$(debug-stop) ${c.serverName ?? c.command}`,
+        description: describeCandidate(c),
+        detail: c.reasons.map((r) => r.message).join(' '),
+        picked: c.reasons.some((r) => r.kind === 'orphan' || r.kind === 'zombie-parent'),
+        candidate: c,
+      })),
+      { canPickMany: true, title: 'Kill Zombies and Orphans', placeHolder: 'Pick the process trees to stop' },
+    );
+    if (picked?.length) await stopTrees(ctx, picked.map((p) => p.candidate));
+  };
+}

@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import type { CommandContext } from './context';
+
+const WATCHES = 524_288;
+
+/**
+ * devServerDoctor.raiseInotifyLimit: the exact sysctl lines (now, and persisted across reboots), run in a
+ * terminal where sudo can ask for the password, or copied.
+ */
+export function raiseInotifyLimitCommand(ctx: CommandContext) {
+  return async (): Promise<void> => {
+    const now = ctx.snapshot()?.system.inotify.maxUserWatches;
+    const lines = [
+      `sudo sysctl fs.inotify.max_user_watches=${WATCHES}`,
+      `echo fs.inotify.max_user_watches=${WATCHES} | sudo tee /etc/sysctl.d/60-dev-server-doctor-inotify.conf`,
+    ];
+    const choice = await vscode.window.showInformationMessage(
+      `Raise the file watcher limit from ${now ?? 'its current value'} to ${WATCHES.toLocaleString('en-US')}?`,
+      { modal: true, detail: `These commands set it now and keep it after a reboot:\n\n${lines.join('\n')}\n\nThey need an administrator (sudo asks for your password in the terminal).` },
+      'Run in Terminal', 'Copy Commands',
+    );
+    if (choice === 'Run in Terminal') {
+      const t = vscode.window.createTerminal({ name: 'raise inotify limit' });
+      t.show();
+      t.sendText(lines.join(' && '));
+    } else if (choice === 'Copy Commands') {
+      await vscode.env.clipboard.writeText(lines.join('\n'));
+      vscode.window.setStatusBarMessage('Copied the sysctl commands', 3000);
+    }
+  };
+}

@@ -1,0 +1,128 @@
+import * as vscode from 'vscode';
+import { formatDuration } from '../../core/format';
+import { preflight, packageManagerOf, projectFolders, type PreflightCheck } from '../../core/remedies/preflight';
+import { defaultLookup } from '../../core/remedies/processes';
+import { killTrees } from '../../core/remedies/kill';
+import { waitForListening, waitForPortFree } from '../../core/remedies/wait';
+import type { Server } from '../../core/types';
+import { workspaceFolderPaths } from '../config';
+import { confirm, requireTrust } from '../ui';
+import type { CommandContext } from './context';
+import { serverFromArg } from './pickServer';
+
+const PORT_FREE_TIMEOUT_MS = 10_000;
+const HEALTHY_TIMEOUT_MS = 90_000;
+const SHELL_INTEGRATION_WAIT_MS = 3000;
+
+const FIX_COMMANDS: Record<NonNullable<PreflightCheck['fix']>, [string, string]> = {
+  'kill-port-holder': ['Kill Port Holder', 'devServerDoctor.killPortHolder'],
+  'install-dependencies': ['Install Dependencies', 'devServerDoctor.npmInstall'],
+  'free-disk': ['Free Disk Space…', 'devServerDoctor.freeDisk'],
+};
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** How to start the server again: its script, its configured command, or its running command line. */
+function startCommand(server: Server): string | null {
+  if (server.script) {
+    const pm = packageManagerOf(projectFolders(server.cwd, server.workspaceFolder));
+    return pm === 'npm' ? `npm run ${server.script}` : `${pm} run ${server.script}`;
+  }
+  if (server.source === 'settings') return server.command;
+  // Read the real argv now: the snapshot only keeps the redacted one.
+  const proc = server.pid !== null ? defaultLookup().get(server.pid) : null;
+  return proc && proc.cmdline.length ? proc.cmdline.map(quote).join(' ') : null;
+}
+
+
+async function runInTerminal(name: string, cwd: string, command: string): Promise<vscode.Terminal> {
+  const existing = vscode.window.terminals.find((t) => t.name === name && t.exitStatus === undefined);
+  const terminal = existing ?? vscode.window.createTerminal({ name, cwd });
+  terminal.show(true);
+  // Through shell integration the output is captured for crash verdicts; else typed in plainly.
+  const integration = terminal.shellIntegration ?? await new Promise<vscode.TerminalShellIntegration | undefined>((resolve) => {
+    const timer = setTimeout(() => { sub.dispose(); resolve(undefined); }, SHELL_INTEGRATION_WAIT_MS);
+    const sub = vscode.window.onDidChangeTerminalShellIntegration((e) => {
+      if (e.terminal !== terminal) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(e.shellIntegration);
+    });
+  });
+  if (integration) integration.executeCommand(`cd ${quote(cwd)} && ${command}`);
+  else terminal.sendText(`cd ${quote(cwd)} && ${command}`);
+  return terminal;
+}
+
+/**
+ * devServerDoctor.restartServer: stops the server's tree, waits for its port to be free, checks that it
+ * can start (port, node_modules, disk) with a fix offered for each failure, starts it in a terminal named
+ * after it, and reports the time until it listens again.
+ */
+export function restartServerCommand(ctx: CommandContext) {
+  return async (arg?: unknown): Promise<void> => {
+    if (!requireTrust('Restarting a server')) return;
+    const server = await serverFromArg(ctx, arg, (s) => s.script !== null || s.pid !== null, 'Restart which server?');
+    if (!server) return;
+    const command = startCommand(server);
+    if (!command) {
+      void vscode.window.showWarningMessage(`Dev Server Doctor: there is no known way to start ${server.name} (no script, no configured command, no running command line).`);
+      return;
+    }
+    const port = server.expectedPort ?? server.ports[0] ?? null;
+    if (server.pid !== null) {
+      const detail = `Stops PID ${server.pid} and its ${server.pids.length - 1} child process(es) (SIGTERM, then SIGKILL after 3 s), then runs\n  ${command}\nin ${server.cwd}, in a terminal named "${server.name}".`;
+      if (!(await confirm(`Restart ${server.name}?`, detail, 'Restart'))) return;
+    }
+    const started = Date.now();
+    const ok = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restarting ${server.name}`, cancellable: false }, async (progress) => {
+      if (server.pid !== null) {
+        progress.report({ message: 'stopping…' });
+        const result = await killTrees(server.pids, { selfPid: process.pid, workspaceFolders: workspaceFolderPaths() });
+        if (result.survivors.length || result.errors.length) {
+          void vscode.window.showWarningMessage(`Dev Server Doctor: ${server.name} could not be stopped: ${[...result.errors.map((e) => e.message), ...result.survivors.map((p) => `PID ${p} survived SIGKILL.`)].join(' ')}`);
+          return false;
+        }
+      }
+      if (port !== null) {
+        progress.report({ message: `waiting for port ${port} to be free…` });
+        const free = await waitForPortFree(port, PORT_FREE_TIMEOUT_MS);
+        if (!free.ok) ctx.log.warn(`port ${port} still in use after ${PORT_FREE_TIMEOUT_MS / 1000} s`);
+      }
+      const snap = await ctx.refresh.refresh('manual');
+      const fresh = snap?.servers.find((s) => s.id === server.id) ?? server;
+      const checks = snap ? await preflight({ server: fresh, snapshot: snap }) : { ok: true, checks: [] };
+      const failed = checks.checks.filter((c) => !c.ok);
+      if (failed.length) {
+        const buttons = [...new Set(failed.map((c) => c.fix).filter((f): f is NonNullable<typeof f> => f !== null))];
+        const choice = await vscode.window.showWarningMessage(
+          `Dev Server Doctor: ${server.name} may not start: ${failed.map((c) => c.message).join(' ')}`,
+          ...buttons.map((f) => FIX_COMMANDS[f][0]), 'Start Anyway',
+        );
+        const fix = buttons.find((f) => FIX_COMMANDS[f][0] === choice);
+        if (fix) {
+          await vscode.commands.executeCommand(FIX_COMMANDS[fix][1], { port, cwd: server.cwd, serverId: server.id });
+          return false;
+        }
+        if (choice !== 'Start Anyway') return false;
+      }
+      progress.report({ message: `starting: ${command}` });
+      await runInTerminal(server.name, server.cwd, command);
+      progress.report({ message: port !== null ? `waiting for port ${port}…` : 'waiting for it to listen…' });
+      if (port !== null) return (await waitForListening(port, HEALTHY_TIMEOUT_MS)).ok;
+      const end = Date.now() + HEALTHY_TIMEOUT_MS;
+      while (Date.now() < end) {
+        const s = (await ctx.refresh.refresh('manual'))?.servers.find((v) => v.id === server.id);
+        if (s?.state === 'up') return true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return false;
+    });
+    if (ok) void vscode.window.showInformationMessage(`Dev Server Doctor: ${server.name} is up again${port !== null ? ` on port ${port}` : ''} after ${formatDuration(Date.now() - started)} (${((Date.now() - started) / 1000).toFixed(1)} s).`);
+    else ctx.log.info(`restart of ${server.name} did not reach healthy`);
+    ctx.lastRestart = { server: server.name, ok, ms: Date.now() - started };
+    await ctx.refresh.refresh('manual');
+  };
+}
