@@ -120,9 +120,10 @@ export function restartServerCommand(ctx: CommandContext) {
       }
       return false;
     });
-    if (ok) void vscode.window.showInformationMessage(`Dev Server Doctor: ${server.name} is up again${port !== null ? ` on port ${port}` : ''} after ${formatDuration(Date.now() - started)} (${((Date.now() - started) / 1000).toFixed(1)} s).`);
+    const took = Date.now() - started;
+    if (ok) void vscode.window.showInformationMessage(`Dev Server Doctor: ${server.name} is up again${port !== null ? ` on port ${port}` : ''} after ${took < 60_000 ? `${(took / 1000).toFixed(1)} s` : formatDuration(took)}.`);
     else ctx.log.info(`restart of ${server.name} did not reach healthy`);
-    ctx.lastRestart = { server: server.name, ok, ms: Date.now() - started };
+    ctx.lastRestart = { server: server.name, ok, ms: took };
     await ctx.refresh.refresh('manual');
   };
 }

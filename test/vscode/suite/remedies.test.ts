@@ -1,0 +1,179 @@
+// Remedies inside a real VS Code, run from the palette (executeCommand) with the quick picks, inputs and
+// modal confirmations answered by stubs of vscode.window, on real processes and files.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { DevServerDoctorApi } from '../../../src/extension';
+import { freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
+
+type WindowFn = 'showQuickPick' | 'showWarningMessage' | 'showInformationMessage' | 'showInputBox';
+type Answer = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Replaces vscode.window functions while `fn` runs; records every message shown. */
+async function answering<T>(answers: Partial<Record<WindowFn, Answer>>, fn: (said: string[]) => Promise<T>): Promise<T> {
+  const w = vscode.window as unknown as Record<WindowFn, Answer>;
+  const replaced: WindowFn[] = ['showWarningMessage', 'showInformationMessage', ...(['showQuickPick', 'showInputBox'] as const).filter((k) => answers[k])];
+  const saved = Object.fromEntries(replaced.map((k) => [k, w[k]])) as Record<WindowFn, Answer>;
+  const said: string[] = [];
+  for (const k of ['showWarningMessage', 'showInformationMessage'] as const) {
+    w[k] = (message: string, ...rest: unknown[]) => { said.push(message); return Promise.resolve(answers[k]?.(message, ...rest)); };
+  }
+  if (answers.showQuickPick) w.showQuickPick = answers.showQuickPick;
+  if (answers.showInputBox) w.showInputBox = answers.showInputBox;
+  try {
+    return await fn(said);
+  } finally {
+    for (const k of replaced) w[k] = saved[k];
+  }
+}
+
+/** Answers a quick pick with the items `choose` accepts (all of them for canPickMany). */
+const pick = (choose: (item: any) => boolean) => async (items: any[] | Promise<any[]>, opts?: vscode.QuickPickOptions) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const list = (await items).filter(choose);
+  return opts?.canPickMany ? list : list[0];
+};
+
+describe('Dev Server Doctor: remedies from the palette in a real VS Code', function () {
+  this.timeout(90_000);
+  const ws = process.env.DSD_TEST_WORKSPACE!;
+  const root = path.join(ws, 'remedies');
+  const jar = new ProcessJar();
+  let api: DevServerDoctorApi;
+
+  before(async () => {
+    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+  });
+  after(async () => {
+    await jar.cleanup();
+    fs.rmSync(root, { recursive: true, force: true });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+  });
+
+  /** A node server in remedies/<name> started by `sh -c` that exits: re-parented, an orphan. */
+  async function orphan(name: string, port: number, js = HTTP_SERVER_JS): Promise<number> {
+    const dir = path.join(root, name);
+    writeFiles(dir, { 'server.js': js });
+    jar.start('sh', ['-c', `PORT=${port} PORTFILE=.port node server.js & exit 0`], { cwd: dir });
+    await waitFor('the orphan to listen', () => fs.existsSync(path.join(dir, '.port')));
+    const s = await waitFor('the monitor to see the orphan', async () =>
+      (await api.refresh())?.servers.find((v) => v.ports.includes(port) && v.state === 'orphaned'));
+    return s.pid!;
+  }
+
+  it('Kill Zombies and Orphans: picks the orphan, confirms, stops it and frees its port', async () => {
+    const port = await freePort();
+    const pid = await orphan('zombies', port);
+    await answering({
+      showQuickPick: pick((i) => i.candidate?.pid === pid),
+      showWarningMessage: (m: string) => (m.startsWith('Stop process tree') ? 'Stop' : undefined),
+    }, async (said) => {
+      await vscode.commands.executeCommand('devServerDoctor.killZombies');
+      assert.ok(said.some((m) => new RegExp(`freed port ${port}`).test(m)), said.join('\n'));
+    });
+    assert.ok(!isAlive(pid) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 'the orphan is gone');
+  });
+
+  it('Kill Process Tree: a server that ignores SIGTERM gets SIGKILL', async () => {
+    const port = await freePort();
+    const pid = await orphan('stubborn', port, `process.on('SIGTERM', () => {}); ${HTTP_SERVER_JS}`);
+    const server = api.snapshot()!.servers.find((s) => s.pid === pid)!;
+    await answering({ showWarningMessage: (m: string) => (m.startsWith('Stop process tree') ? 'Stop' : undefined) }, async (said) => {
+      await vscode.commands.executeCommand('devServerDoctor.killProcessTree', { serverId: server.id });
+      assert.ok(said.some((m) => /ignored SIGTERM and got SIGKILL/.test(m)), said.join('\n'));
+    });
+  });
+
+  it('Kill Port Holder: frees the port a port-in-use verdict names', async () => {
+    const port = await freePort();
+    const pid = await orphan('holder', port);
+    await answering({ showWarningMessage: (m: string) => (m.startsWith('Stop process tree') ? 'Stop' : undefined) }, async () => {
+      await vscode.commands.executeCommand('devServerDoctor.killPortHolder', { port, pid });
+    });
+    await waitFor('the port to be free', async () => !(await api.refresh())?.sockets.some((s) => s.port === port));
+  });
+
+  it('never offers the editor, the extension host or their parents', async () => {
+    let offered: number[] = [];
+    await answering({ showQuickPick: async (items: any) => { offered = (await items).map((i: any) => i.candidate.pid); return undefined; } }, async () => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      await vscode.commands.executeCommand('devServerDoctor.killZombies');
+    });
+    const ancestors: number[] = [];
+    for (let pid = process.pid; pid > 1;) {
+      ancestors.push(pid);
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    }
+    assert.deepEqual(offered.filter((p) => ancestors.includes(p)), []);
+  });
+
+  it('Free Disk Space: lists the cache and the big log, deletes what was picked and says what was freed', async () => {
+    const dir = path.join(root, 'disk');
+    writeFiles(dir, { 'package.json': '{"name":"disk-test"}', '.vite/deps/chunk.js': 'x'.repeat(2 << 20), 'logs/big.log': 'log line\n'.repeat(1_300_000) });
+    const cache = path.join(dir, '.vite');
+    const log = path.join(dir, 'logs', 'big.log');
+    let listed: string[] = [];
+    await answering({
+      showQuickPick: async (items: any, opts: any) => { listed = (await items).map((i: any) => i.item.path); return pick((i) => i.item.path.startsWith(dir))(items, opts); }, // eslint-disable-line @typescript-eslint/no-explicit-any
+      showWarningMessage: (m: string) => (/to the trash\?$/.test(m) ? 'Move to Trash' : /Delete these permanently\?$/.test(m) ? 'Delete Permanently' : undefined),
+    }, async (said) => {
+      await vscode.commands.executeCommand('devServerDoctor.freeDisk');
+      assert.ok(said.some((m) => /freed|moved .* to the trash/.test(m) && /disk now \d+(\.\d)?% used/.test(m)), said.join('\n'));
+    });
+    assert.ok(listed.includes(cache) && listed.includes(log), listed.join('\n'));
+    assert.ok(!fs.existsSync(cache) && !fs.existsSync(log), 'deleted');
+    assert.ok(fs.existsSync(path.join(dir, 'package.json')), 'nothing unlisted was touched');
+  });
+
+  it('Raise Heap Limit: merges into NODE_OPTIONS of the script, keeps the file\'s formatting, and undoes cleanly', async () => {
+    const dir = path.join(root, 'heap');
+    // (Comments in package.json are covered by the core's unit tests; npm itself rejects them.)
+    const original = '{\n    "name": "heap-test",\n    "scripts": {\n        "dev": "NODE_OPTIONS=\'--inspect --max-old-space-size=128\' node server.js"\n    }\n}\n';
+    writeFiles(dir, { 'package.json': original, 'server.js': HTTP_SERVER_JS });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    const server = await waitFor('the heap-test server', () => api.snapshot()?.servers.find((s) => s.cwd === dir && s.script === 'dev'));
+    await answering({ showInputBox: () => '768', showQuickPick: pick((i) => i.target === 'script') }, async (said) => {
+      await vscode.commands.executeCommand('devServerDoctor.raiseHeapLimit', { serverId: server.id });
+      assert.ok(said.some((m) => /--max-old-space-size=768/.test(m)), said.join('\n'));
+    });
+    const edited = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
+    assert.equal(edited, original.replace('--max-old-space-size=128', '--max-old-space-size=768'));
+    const doc = await vscode.workspace.openTextDocument(path.join(dir, 'package.json'));
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(doc.getText(), original);
+    await doc.save();
+  });
+
+  it('Restart Server: stops it, starts it in a terminal and reports the time to healthy', async () => {
+    const dir = path.join(root, 'restart');
+    const port = await freePort();
+    writeFiles(dir, { 'package.json': JSON.stringify({ name: 'restart-test', scripts: { dev: `PORT=${port} node server.js` } }), 'server.js': HTTP_SERVER_JS });
+    jar.start('sh', ['-c', 'npm run dev'], { cwd: dir });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    const before = await waitFor('restart-test up', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'up' && s.ports.includes(port)));
+    await answering({ showWarningMessage: (m: string) => (m.startsWith('Restart ') ? 'Restart' : undefined) }, async (said) => {
+      await vscode.commands.executeCommand('devServerDoctor.restartServer', { serverId: before.id });
+      assert.ok(said.some((m) => new RegExp(`restart-test( · dev)? is up again on port ${port} after \\d+\\.\\d s`).test(m)), said.join('\n'));
+    });
+    assert.ok(api.lastRestart()?.ok);
+    const after = await waitFor('a new pid on the port', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.ports.includes(port) && s.pid !== before.pid));
+    assert.ok(!isAlive(before.pid!) || after.pid !== before.pid);
+    for (const t of vscode.window.terminals) if (t.name === before.name) t.dispose();
+  });
+
+  it('Install Dependencies runs the project\'s package manager in a terminal', async () => {
+    const dir = path.join(root, 'install');
+    writeFiles(dir, { 'package.json': JSON.stringify({ name: 'install-test', version: '1.0.0', dependencies: {} }) });
+    await vscode.commands.executeCommand('devServerDoctor.npmInstall', { cwd: dir });
+    await waitFor('npm install to write package-lock.json', () => fs.existsSync(path.join(dir, 'package-lock.json')), 60_000);
+    for (const t of vscode.window.terminals) if (t.name === 'npm install') t.dispose();
+  });
+
+  it('Raise File Watcher Limit gives the exact sysctl lines', async () => {
+    await answering({ showInformationMessage: (m: string) => (m.startsWith('Raise the file watcher limit') ? 'Copy Commands' : undefined) }, async () => {
+      await vscode.commands.executeCommand('devServerDoctor.raiseInotifyLimit');
+    });
+    assert.match(await vscode.env.clipboard.readText(), /^sudo sysctl fs\.inotify\.max_user_watches=524288\n/);
+  });
+});
