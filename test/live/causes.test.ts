@@ -267,6 +267,24 @@ describe('live: each crash cause through watch --json and investigate --json', f
     assert.equal(fs.readFileSync(file, 'utf8').trim(), original);
   });
 
+  it('too-many-open-files: the descriptor limit (ulimit -n) runs out', async () => {
+    const r = await crashCase('emfile', {
+      script: `sh -c 'ulimit -n 256 && exec node server.js'`,
+      crash: 'const fds = []; for (;;) fds.push(fs.openSync(__filename, "r"));',
+    });
+    assert.deepEqual([r.live.cause, r.live.pid], ['too-many-open-files', r.appPid]);
+    assertSameServer(r.live, await cold(r.ws, 'too-many-open-files'), 'emfile');
+  });
+
+  it('killed: SIGKILL from someone else (no OOM record) is not an OOM kill', async () => {
+    // Someone else: a separate shell sends SIGKILL to the app.
+    const r = await crashCase('killed', {
+      crash: `require('child_process').spawn('sh', ['-c', 'sleep 0.2; kill -KILL ' + process.pid], { detached: true, stdio: 'ignore' }).unref();`,
+    });
+    assert.deepEqual([r.live.cause, r.live.pid], ['killed', r.appPid]);
+    assert.ok(!r.live.evidence.some((e) => e.source === 'kernel'), 'no kernel record');
+  });
+
   it('a clean stop (SIGINT to the whole group, as Ctrl-C does) gives no verdict', async () => {
     const ws = await workspace(`clean-${++tag}`, { crash: '' });
     const watch = jar.start(process.execPath, [CLI, 'watch', '--json', '--interval', '0.3', '--workspace', ws], { cwd: REPO });
