@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { candidateForPort } from '../../core/remedies/kill';
+import { withPortHolder } from '../../core/remedies/portHolder';
 import type { CommandContext } from './context';
 import { stopTrees } from './killProcesses';
 
@@ -12,8 +13,10 @@ export function killPortHolderCommand(ctx: CommandContext) {
       if (!typed) return;
       port = Number(typed);
     }
-    const snap = await ctx.refresh.refresh('manual');
-    if (!snap) return;
+    const polled = await ctx.refresh.refresh('manual');
+    if (!polled) return;
+    // Where the poll could not tell who owns the socket, ask lsof / netstat now.
+    const snap = await withPortHolder(polled, port);
     const c = candidateForPort(port, snap, { selfPid: process.pid });
     if ('refused' in c) {
       void vscode.window.showWarningMessage(`Dev Server Doctor: ${c.refused}`);
