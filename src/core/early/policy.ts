@@ -1,0 +1,151 @@
+// Which early warnings become a notification now: quiet by design.
+import * as path from 'node:path';
+import type { Verdict } from '../crash/types';
+import { formatBytes } from '../format';
+import { verdictKey } from '../history/crashHistory';
+import type { Threshold } from '../settings';
+import type { AlertSeverity, SystemState } from '../types';
+import { systemClock, type Clock } from './clock';
+import type { DownAlarm } from './downDetector';
+import { PersistedSet } from './persistedSet';
+import type { OomRisk } from './rssTrend';
+
+export type WarningKind = 'oom-risk' | 'down' | 'disk' | 'inotify' | 'crash';
+
+/** A condition that holds now and may deserve a notification. */
+export interface EarlyWarning {
+  readonly kind: WarningKind;
+  /** What it is about: a server id, a mount point, 'inotify watches'… One notification per kind and subject. */
+  readonly subject: string;
+  readonly severity: AlertSeverity;
+  readonly message: string;
+  readonly server: string | null;
+  /** For OOM risk: a projection that halves is worse and may notify again. */
+  readonly minutesToLimit?: number;
+}
+
+export function oomRiskWarning(r: OomRisk & { readonly serverId: string }): EarlyWarning {
+  return { kind: 'oom-risk', subject: r.serverId, severity: r.severity, message: r.message, server: r.server, minutesToLimit: r.minutesToLimit };
+}
+
+export function downWarning(a: DownAlarm): EarlyWarning {
+  return { kind: 'down', subject: a.serverId, severity: 'warning', message: a.message, server: a.server };
+}
+
+/** Filesystems holding a workspace folder at or above the thresholds (percent used, like df). */
+export function diskWarnings(system: SystemState, workspaceFolders: readonly string[], t: Threshold): EarlyWarning[] {
+  const out: EarlyWarning[] = [];
+  for (const d of system.disks) {
+    const folders = d.forPaths.filter((p) => workspaceFolders.some((f) => path.relative(f, p) === ''));
+    if (folders.length === 0) continue;
+    const severity = d.usedPercent >= t.error ? 'critical' : d.usedPercent >= t.warn ? 'warning' : null;
+    if (!severity) continue;
+    out.push({
+      kind: 'disk', subject: d.mount, severity, server: null,
+      message: `Disk ${d.mount} (holding ${folders.map((f) => path.basename(f)).join(', ')}) is ${d.usedPercent}% full, ${formatBytes(d.freeBytes)} free: builds, caches and logs fail with ENOSPC when it fills.`,
+    });
+  }
+  return out;
+}
+
+export interface WarningPolicyOptions {
+  readonly clock?: Clock;
+  /** Folder for the "don't show again" choices (the workspace's storage); null keeps them in memory. */
+  readonly storageDir?: string | null;
+  /** At most this many notifications per minute, all kinds together (default 3). */
+  readonly maxPerMinute?: number;
+  /** A warning that stopped must stay away this long before it counts as cleared (default 60 s). */
+  readonly clearAfterMs?: number;
+}
+
+interface Shown {
+  readonly severity: AlertSeverity;
+  readonly minutesToLimit: number | undefined;
+  lastActive: number;
+}
+
+const RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
+export const MUTED_FILE = 'muted-warnings.json';
+const CRASH_KEYS_KEPT = 500;
+
+const keyOf = (kind: string, subject: string) => `${kind}\u0000${subject}`;
+
+export class WarningPolicy {
+  private readonly clock: Clock;
+  private readonly maxPerMinute: number;
+  private readonly clearAfterMs: number;
+  private readonly muted: PersistedSet;
+  private readonly shown = new Map<string, Shown>();
+  private readonly crashKeys = new Set<string>();
+  private toastTimes: number[] = [];
+
+  constructor(opts: WarningPolicyOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.maxPerMinute = opts.maxPerMinute ?? 3;
+    this.clearAfterMs = opts.clearAfterMs ?? 60_000;
+    this.muted = new PersistedSet(opts.storageDir ? path.join(opts.storageDir, MUTED_FILE) : null);
+  }
+
+  /** Why the saved choices could not be read or written; null when fine. */
+  get problem(): string | null {
+    return this.muted.problem;
+  }
+
+  /**
+   * Given every warning that holds now, the ones to notify now, most severe first. A warning is notified
+   * once until it clears or gets worse (higher severity, or its time to the limit halves).
+   */
+  evaluate(active: readonly EarlyWarning[]): EarlyWarning[] {
+    const now = this.clock.now();
+    const present = new Set<string>();
+    const out: EarlyWarning[] = [];
+    for (const w of [...active].sort((a, b) => RANK[b.severity] - RANK[a.severity])) {
+      const key = keyOf(w.kind, w.subject);
+      present.add(key);
+      const before = this.shown.get(key);
+      if (before) before.lastActive = now;
+      if (this.isMuted(w.kind, w.subject) || (before && !worse(w, before)) || !this.takeToast(now)) continue;
+      this.shown.set(key, { severity: w.severity, minutesToLimit: w.minutesToLimit, lastActive: now });
+      out.push(w);
+    }
+    for (const [key, s] of this.shown) {
+      if (!present.has(key) && now - s.lastActive >= this.clearAfterMs) this.shown.delete(key);
+    }
+    return out;
+  }
+
+  /** True when a crash notification may be shown: once per crash (verdict key), within the rate limit. */
+  offerCrash(verdict: Verdict): boolean {
+    const key = verdictKey(verdict);
+    if (this.crashKeys.has(key)) return false;
+    this.crashKeys.add(key);
+    if (this.crashKeys.size > CRASH_KEYS_KEPT) this.crashKeys.delete(this.crashKeys.values().next().value!);
+    if (this.isMuted('crash', verdict.detail?.serverId ?? verdict.server ?? '')) return false;
+    return this.takeToast(this.clock.now());
+  }
+
+  /** "Don't show again for this workspace": a kind altogether, or one subject of it. */
+  mute(kind: WarningKind, subject?: string): void {
+    this.muted.add(subject === undefined ? kind : keyOf(kind, subject));
+  }
+
+  unmuteAll(): void {
+    this.muted.clear();
+  }
+
+  isMuted(kind: WarningKind, subject: string): boolean {
+    return this.muted.has(kind) || this.muted.has(keyOf(kind, subject));
+  }
+
+  private takeToast(now: number): boolean {
+    this.toastTimes = this.toastTimes.filter((t) => now - t < 60_000);
+    if (this.toastTimes.length >= this.maxPerMinute) return false;
+    this.toastTimes.push(now);
+    return true;
+  }
+}
+
+function worse(w: EarlyWarning, before: Shown): boolean {
+  if (RANK[w.severity] > RANK[before.severity]) return true;
+  return w.minutesToLimit !== undefined && before.minutesToLimit !== undefined && w.minutesToLimit <= before.minutesToLimit / 2;
+}
