@@ -268,7 +268,8 @@ describe('history: the editor\'s processes', () => {
     try {
       const stat = (pid: number, ppid: number, comm: string) => {
         fs.mkdirSync(path.join(fake, String(pid)));
-        fs.writeFileSync(path.join(fake, String(pid), 'stat'), `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 0\n`);
+        // A full stat line (52 fields), as the kernel writes it.
+        fs.writeFileSync(path.join(fake, String(pid), 'stat'), `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 1000 0 0 ${'0 '.repeat(28)}0\n`);
       };
       stat(1, 0, 'systemd');
       stat(10, 1, 'bash'); // the shell the editor was started from

@@ -14,7 +14,7 @@ describe('procParsers', () => {
   describe('parseStat', () => {
     it('reads a plain line', () => {
       const s = parseStat('6938 (cat) R 6934 6934 2139 0 -1 4194304 104 0 0 0 0 0 0 0 20 0 1 0 34905 3133440 383 18446744073709551615 0 0');
-      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, startTicks: 34905, rssPages: 383, kernelThread: false });
+      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, pgrp: 6934, startTicks: 34905, rssPages: 383, kernelThread: false });
     });
 
     it('splits at the last parenthesis when comm holds spaces and parentheses', () => {

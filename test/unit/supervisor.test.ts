@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backoffDelay, RestartPolicy } from '../../src/core/supervisor/backoff';
-import { descendants, liveGroupMembers, parseStatEntry, readProcTable, treePids } from '../../src/core/supervisor/procTree';
+import { descendants, liveGroupMembers, readProcTable, treePids } from '../../src/core/supervisor/procTree';
 import { logBaseName, RotatingLog } from '../../src/core/supervisor/rotatingLog';
 import { execForm } from '../../src/core/supervisor/supervisor';
 
@@ -103,17 +103,13 @@ describe('supervisor: rotating log', () => {
 });
 
 describe('supervisor: process trees from /proc', () => {
-  it('parses a stat line whose comm holds spaces and parentheses', () => {
-    assert.deepEqual(parseStatEntry('4242 (my (odd) app) S 4000 4242 4000 0 -1 4194560 100 0 0 0'), { pid: 4242, ppid: 4000, pgrp: 4242, comm: 'my (odd) app', state: 'S' });
-    assert.equal(parseStatEntry('garbage'), null);
-  });
-
   it('finds a tree: descendants plus the members of its process group', () => {
     const fake = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-proc-'));
     try {
       const stat = (pid: number, ppid: number, pgrp: number, comm = 'node', state = 'S') => {
         fs.mkdirSync(path.join(fake, String(pid)));
-        fs.writeFileSync(path.join(fake, String(pid), 'stat'), `${pid} (${comm}) ${state} ${ppid} ${pgrp} ${pgrp} 0 -1 0\n`);
+        // A full stat line (52 fields), as the kernel writes it.
+        fs.writeFileSync(path.join(fake, String(pid), 'stat'), `${pid} (${comm}) ${state} ${ppid} ${pgrp} ${pgrp} 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 1000 0 0 ${'0 '.repeat(28)}0\n`);
       };
       stat(1, 0, 1, 'init');
       stat(100, 1, 100, 'sh');

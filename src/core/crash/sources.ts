@@ -9,6 +9,7 @@ import { globToRegExp } from '../workspace/scan';
 import type { ListeningSocket } from '../types';
 import { redactArgs } from './redact';
 import type { PortHolder } from './verdict';
+import { countInotifyWatches } from '../early/inotify';
 
 export const DEFAULT_LOG_GLOBS: readonly string[] = ['logs/**/*.log', '*.log', 'npm-debug.log*'];
 
@@ -140,36 +141,9 @@ export interface InotifyUsage {
   readonly top: { readonly pid: number; readonly command: string | null; readonly watches: number } | null;
 }
 
-const INOTIFY_SCAN_BUDGET_MS = 500;
-
-/** Inotify watches and instances this user's processes hold (the limits are per user). Linux only; null elsewhere. */
+/** Inotify watches and instances this user's processes hold (the limits are per user), with the top holder's command. Linux only; null elsewhere. */
 export function inotifyUsage(uid = process.getuid?.() ?? -1): InotifyUsage | null {
-  let pids: string[];
-  try {
-    pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n));
-  } catch {
-    return null;
-  }
-  const end = Date.now() + INOTIFY_SCAN_BUDGET_MS;
-  let watches = 0;
-  let instances = 0;
-  let top: { pid: number; watches: number } | null = null;
-  for (const p of pids) {
-    if (Date.now() > end) break;
-    try {
-      if (fs.statSync(`/proc/${p}`).uid !== uid) continue;
-      let mine = 0;
-      for (const fd of fs.readdirSync(`/proc/${p}/fd`)) {
-        let link: string;
-        try { link = fs.readlinkSync(`/proc/${p}/fd/${fd}`); } catch { continue; }
-        if (link !== 'anon_inode:inotify') continue;
-        instances++;
-        const info = fs.readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8');
-        mine += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length;
-      }
-      watches += mine;
-      if (mine > 0 && (!top || mine > top.watches)) top = { pid: Number(p), watches: mine };
-    } catch { /* the process ended or is not ours to read */ }
-  }
-  return { watches, instances, top: top && { ...top, command: processCommand(top.pid) } };
+  const count = countInotifyWatches(uid);
+  if (!count) return null;
+  return { watches: count.watches, instances: count.instances, top: count.top && { ...count.top, command: processCommand(count.top.pid) } };
 }

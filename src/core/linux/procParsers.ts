@@ -14,6 +14,8 @@ export interface ProcStat {
   readonly comm: string;
   readonly state: string;
   readonly ppid: number;
+  /** Process group (the group a supervisor signals as a whole). */
+  readonly pgrp: number;
   /** Start time in clock ticks since boot. */
   readonly startTicks: number;
   /** Resident set size in pages; 0 for zombies and kernel threads. */
@@ -40,6 +42,7 @@ export function parseStat(text: string): ProcStat | null {
     comm: text.slice(open + 1, close),
     state: rest[0],
     ppid,
+    pgrp: Number(rest[2]),
     startTicks,
     rssPages,
     kernelThread: (flags & PF_KTHREAD) !== 0,

@@ -1,24 +1,9 @@
 // Process trees read from /proc (Linux). Elsewhere the answers are empty.
 import * as fs from 'node:fs';
+import { parseStat, type ProcStat } from '../linux/procParsers';
 
-export interface ProcEntry {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly pgrp: number;
-  readonly comm: string;
-  /** R, S, D, Z (zombie: dead, waiting to be reaped)… */
-  readonly state: string;
-}
-
-/** pid, comm, state, parent and process group of /proc/PID/stat (comm may hold spaces and parentheses: it ends at the last ')'). */
-export function parseStatEntry(text: string): ProcEntry | null {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).split(' ', 3);
-  const e = { pid: parseInt(text, 10), ppid: Number(rest[1]), pgrp: Number(rest[2]), comm: text.slice(open + 1, close), state: rest[0] ?? '' };
-  return Number.isInteger(e.pid) && Number.isInteger(e.ppid) && Number.isInteger(e.pgrp) ? e : null;
-}
+/** The ids of a process a tree walk needs. */
+export type ProcEntry = Pick<ProcStat, 'pid' | 'ppid' | 'pgrp' | 'comm' | 'state'>;
 
 /** Every process's ids; empty when /proc cannot be read. */
 export function readProcTable(procRoot = '/proc'): Map<number, ProcEntry> {
@@ -31,7 +16,7 @@ export function readProcTable(procRoot = '/proc'): Map<number, ProcEntry> {
   }
   for (const n of names) {
     try {
-      const e = parseStatEntry(fs.readFileSync(`${procRoot}/${n}/stat`, 'utf8'));
+      const e = parseStat(fs.readFileSync(`${procRoot}/${n}/stat`, 'utf8'));
       if (e) table.set(e.pid, e);
     } catch {
       // Ended while being listed.
