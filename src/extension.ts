@@ -1,5 +1,9 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Verdict } from './core/crash/types';
+import type { EarlyWarning } from './core/early/policy';
+import { CrashHistory } from './core/history/crashHistory';
+import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import { createProbe } from './core/probe';
 import type { Snapshot } from './core/types';
 import type { CommandContext, ShownReport } from './vscode/commands/context';
@@ -7,10 +11,14 @@ import { registerCommands } from './vscode/commands/registerCommands';
 import { readSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
+import { EarlyWarnings } from './vscode/earlyWarnings';
+import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
 import { StatusBar } from './vscode/statusBar';
+import { SupervisedServers, supervisionSettings } from './vscode/supervised';
+import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
 
@@ -21,66 +29,109 @@ export interface DevServerDoctorApi {
   onDidUpdate: vscode.Event<Snapshot>;
   serversProvider: ServersTreeProvider;
   systemProvider: SystemTreeProvider;
+  crashesProvider: CrashesTreeProvider;
   statusBarText(): string;
   /** Crashes judged live since activation, oldest first. */
   verdicts(): readonly Verdict[];
   onDidVerdict: vscode.Event<Verdict>;
   /** Crash notifications shown (their messages). */
   notifications(): readonly string[];
+  /** Early warnings active now, and those notified. */
+  warnings(): readonly EarlyWarning[];
+  warningsShown(): readonly EarlyWarning[];
+  /** The crash history kept in the workspace storage (survives reloads). */
+  history: CrashHistory;
+  supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
   lastRestart(): CommandContext['lastRestart'];
+  /** What the start said about the previous session, if it ended badly. */
+  previousSession(): Promise<string | null>;
 }
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
+  const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   const log = vscode.window.createOutputChannel('Dev Server Doctor', { log: true });
+  const crashCaptureDir = path.join(storageDir, 'node-reports');
   const refresh = new RefreshManager(createProbe(), log);
-  const serversProvider = new ServersTreeProvider();
+  const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir]);
+  const early = new EarlyWarnings(storageDir, log);
+  const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, (pid) => early.expectExit(pid));
+  const history = new CrashHistory({ dir: storageDir });
+  const journal = new SampleJournal({ dir: storageDir });
+  const serversProvider = new ServersTreeProvider((id) => supervised.state(id));
   const systemProvider = new SystemTreeProvider(() => readSettings().thresholds);
+  const crashesProvider = new CrashesTreeProvider(history);
   const statusBar = new StatusBar();
-  const crashes = new CrashService(refresh.events, log);
   const notifier = new CrashNotifier(log);
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
   const commandContext: CommandContext = {
-    refresh,
-    crashes,
-    reports,
-    log,
-    storageDir: (context.storageUri ?? context.globalStorageUri).fsPath,
-    peaks,
+    refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
+    crashesView: crashesProvider,
+    crashCaptureDir,
+    environment: context.environmentVariableCollection,
     snapshot: () => refresh.snapshot,
   };
+  for (const p of [...history.problems, ...journal.problems]) log.warn(p);
+  const previous = journal.previous;
+  journal.startSession(process.pid, editorProcessIds());
 
   let lastCount = -1;
+  const render = (snap: Snapshot) => {
+    const warnings = early.active();
+    serversProvider.update(snap, [...snap.alerts.filter((a) => a.kind === 'scan').map((a) => a.message), ...warnings.map((w) => w.message)]);
+    statusBar.update(snap, readSettings().thresholds, warnings);
+  };
   const onUpdate = (snap: Snapshot) => {
     peaks.update(snap);
-    serversProvider.update(snap, snap.alerts.filter((a) => a.kind === 'scan').map((a) => a.message));
+    early.observe(snap);
+    journal.record(snap);
+    render(snap);
     systemProvider.update(snap);
-    statusBar.update(snap, readSettings().thresholds);
     if (snap.servers.length !== lastCount) {
       lastCount = snap.servers.length;
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.serverCount', lastCount);
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.ready', true);
     }
   };
+  const onVerdict = (v: Verdict) => {
+    if (history.add(v)) crashesProvider.refresh();
+    if (early.offerCrash(v)) void notifier.notify(v);
+  };
 
+  const crashesView = vscode.window.createTreeView('devServerDoctor.crashes', { treeDataProvider: crashesProvider });
+  const updateCrashBadge = () => {
+    const day = history.counts().day;
+    crashesView.badge = day.unresolved ? { value: day.unresolved, tooltip: `${day.unresolved} unresolved crash${day.unresolved > 1 ? 'es' : ''} in the last 24 h` } : undefined;
+  };
+  updateCrashBadge();
   context.subscriptions.push(
-    log,
-    refresh,
-    serversProvider,
-    systemProvider,
-    statusBar,
+    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
     vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
     vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
-    crashes,
-    reports,
+    crashesView,
+    crashesProvider.onDidChangeTreeData(updateCrashBadge),
     refresh.onDidUpdate(onUpdate),
-    crashes.onDidVerdict((v) => void notifier.notify(v)),
+    crashes.onDidVerdict(onVerdict),
+    crashes.onDidUserStop((pid) => early.expectExit(pid)),
+    supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
+    { dispose: () => journal.end() },
     ...registerCommands(commandContext),
   );
   refresh.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
+  const previousSession = explainPreviousSession(previous, log).catch(() => null);
+
+  // Servers the settings say to supervise from the start (trusted workspaces only: it runs their scripts).
+  if (vscode.workspace.isTrusted) {
+    void refresh.refresh('start').then((snap) => {
+      for (const s of snap?.servers ?? []) {
+        const declared = refresh.expected(s.id);
+        if (s.state === 'down' && declared && supervisionSettings(s.name).autoStart) supervised.start(s.id, declared);
+      }
+    });
+  }
 
   return {
     snapshot: () => refresh.snapshot,
@@ -88,12 +139,18 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     onDidUpdate: refresh.onDidUpdate,
     serversProvider,
     systemProvider,
+    crashesProvider,
     statusBarText: () => statusBar.text,
     verdicts: () => crashes.history().verdicts,
     onDidVerdict: crashes.onDidVerdict,
     notifications: () => notifier.shown,
+    warnings: () => early.active(),
+    warningsShown: () => early.shown,
+    history,
+    supervisedState: (id) => supervised.state(id),
     lastReport: () => commandContext.lastReport,
     lastRestart: () => commandContext.lastRestart,
+    previousSession: () => previousSession,
   };
 }
 

@@ -90,6 +90,10 @@ export class Monitor {
   private folders: readonly string[];
   private settings: CoreSettings;
   private scan: WorkspaceScan | null = null;
+  /** Bumped whenever package.json, .env files, folders or scan settings may have changed. */
+  private scanGeneration = 0;
+  private scannedGeneration = -1;
+  private inFlightGeneration = -1;
   private current: Snapshot | undefined;
   private inFlight: Promise<Snapshot> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -129,25 +133,32 @@ export class Monitor {
 
   /** Changes folders or settings; the next poll uses them. */
   update(change: { workspaceFolders?: readonly string[]; settings?: CoreSettings }): void {
+    const same = (a: readonly unknown[], b: readonly unknown[]) => JSON.stringify(a) === JSON.stringify(b);
     const rescan = change.workspaceFolders !== undefined
-      || (change.settings !== undefined && (change.settings.excludeFolders !== this.settings.excludeFolders
-        || change.settings.configuredServers !== this.settings.configuredServers));
+      || (change.settings !== undefined && (!same(change.settings.excludeFolders, this.settings.excludeFolders)
+        || !same(change.settings.configuredServers, this.settings.configuredServers)));
     if (change.workspaceFolders) this.folders = change.workspaceFolders;
     if (change.settings) this.settings = change.settings;
-    if (rescan) this.scan = null;
+    if (rescan) this.rescan();
   }
 
-  /** Forgets the workspace scan so the next poll reads package.json and .env files again. */
+  /** The next poll reads package.json and .env files again (the last scan stays readable meanwhile). */
   rescan(): void {
-    this.scan = null;
+    this.scanGeneration++;
   }
 
-  /** One poll now; while a poll is running, returns that one instead of starting another. */
+  /**
+   * One poll now. While a poll is running, returns that one — unless a rescan was asked for after it
+   * started: then a fresh poll follows it, so a caller never gets a snapshot older than its request.
+   */
   pollOnce(): Promise<Snapshot> {
-    if (!this.inFlight) {
-      this.inFlight = this.poll().finally(() => { this.inFlight = null; });
-    }
-    return this.inFlight;
+    if (this.inFlight && this.inFlightGeneration === this.scanGeneration) return this.inFlight;
+    const before = this.inFlight ?? Promise.resolve();
+    const tracked: Promise<Snapshot> = before.catch(() => undefined).then(() => this.poll())
+      .finally(() => { if (this.inFlight === tracked) this.inFlight = null; });
+    this.inFlight = tracked;
+    this.inFlightGeneration = this.scanGeneration;
+    return tracked;
   }
 
   start(): void {
@@ -180,11 +191,13 @@ export class Monitor {
   }
 
   private async poll(): Promise<Snapshot> {
-    const scan = this.scan ?? scanWorkspace([...this.folders], {
+    const generation = this.scanGeneration;
+    const scan = this.scan && this.scannedGeneration === generation ? this.scan : scanWorkspace([...this.folders], {
       exclude: [...this.settings.excludeFolders],
       configured: [...this.settings.configuredServers],
     });
     this.scan = scan;
+    this.scannedGeneration = generation;
     const sample = await this.opts.probe.sample({ diskPaths: [...this.folders, os.tmpdir()] });
     const next = buildSnapshot(sample, scan, {
       workspaceFolders: this.folders,

@@ -1,24 +1,17 @@
-// One notification per crash, in plain words, with [Investigate] and the top remedy as buttons.
+// A crash notification in plain words, with [Investigate] and the top remedy as buttons.
 import * as vscode from 'vscode';
 import type { Verdict } from '../core/crash/types';
 
 const INVESTIGATE = 'Investigate';
 
-export function verdictKey(v: Verdict): string {
-  return `${v.detail?.serverId ?? v.server ?? '?'}#${v.pid ?? '?'}#${v.cause}`;
-}
-
+/** Shows a crash; whether to (once per crash, rate limit, muted) is the WarningPolicy's call. */
 export class CrashNotifier {
-  private readonly seen = new Set<string>();
   /** Messages shown, newest last (bounded; read by the integration tests). */
   readonly shown: string[] = [];
 
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
   async notify(v: Verdict): Promise<void> {
-    const key = verdictKey(v);
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
     this.shown.push(v.summary);
     if (this.shown.length > 50) this.shown.shift();
     const commands = new Set(await vscode.commands.getCommands(true));

@@ -15,14 +15,22 @@ export class CrashService implements vscode.Disposable {
 
   /** One event per crash. */
   readonly onDidVerdict = this.didVerdict.event;
+  /** A terminal command the user stopped (Ctrl-C): the shell's pid. */
+  readonly onDidUserStop: vscode.Event<number>;
+  /** Runs outside terminals (the supervisor) report their output and exit here too. */
+  get outputFeed(): MemoryOutputFeed {
+    return this.feed;
+  }
 
-  constructor(events: MonitorLike, log: vscode.LogOutputChannel) {
+  /** `extraReportDirs`: where the opt-in crash capture makes Node write its reports. */
+  constructor(events: MonitorLike, log: vscode.LogOutputChannel, extraReportDirs: () => readonly string[] = () => []) {
     this.capture = new TerminalCapture(this.feed);
+    this.onDidUserStop = this.capture.onDidUserStop;
     // Getters: a settings change applies to the next crash without losing what was seen so far.
     this.watcher = new CrashWatcher(events, {
       feed: this.feed,
       get logGlobs() { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
-      get reportDirs() { return readCrashSettings().nodeReportDirectories; },
+      get reportDirs() { return [...readCrashSettings().nodeReportDirectories, ...extraReportDirs()]; },
     });
     this.unsubscribe = [
       this.watcher.onVerdict((v) => {

@@ -3,7 +3,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Monitor, type MonitorEvent } from '../core/monitor';
-import type { Snapshot, SystemProbe } from '../core/types';
+import { expectedId } from '../core/servers';
+import type { ExpectedServer, Snapshot, SystemProbe } from '../core/types';
 import { readSettings, SCAN_KEYS, SECTION, workspaceFolderPaths } from './config';
 
 /** Why a refresh happened (shown in the log, handy when a view looks stale). */
@@ -64,6 +65,11 @@ export class RefreshManager implements vscode.Disposable {
 
   get snapshot(): Snapshot | undefined {
     return this.monitor.snapshot;
+  }
+
+  /** The declared server behind a server id, with its raw (unredacted) command, as package.json or settings say. */
+  expected(serverId: string): ExpectedServer | undefined {
+    return this.monitor.workspaceScan?.servers.find((e) => expectedId(e) === serverId);
   }
 
   /** Subscriptions to every poll and event, for the crash watcher. */

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { EarlyWarning } from '../core/early/policy';
 import type { Thresholds } from '../core/settings';
 import { summarize } from '../core/summary';
 import type { Snapshot } from '../core/types';
@@ -19,14 +20,19 @@ export class StatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
-  update(s: Snapshot, t: Thresholds): void {
-    const sum = summarize(s, t);
+  /** `warnings`: the early warnings active now; they raise the colour and are listed in the tooltip. */
+  update(s: Snapshot, t: Thresholds, warnings: readonly EarlyWarning[] = []): void {
+    const base = summarize(s, t);
+    const warned = warnings.some((w) => w.severity === 'critical') ? 'error' : warnings.some((w) => w.severity === 'warning') ? 'warning' : 'ok';
+    const rank = { ok: 0, warning: 1, error: 2 } as const;
+    const sum = { ...base, severity: rank[warned] > rank[base.severity] ? warned : base.severity };
     const icon = sum.severity === 'error' ? '$(error)' : sum.severity === 'warning' ? '$(warning)' : '$(pulse)';
     this.item.text = `${icon} ${sum.text}`;
     this.item.accessibilityInformation = { label: sum.label };
     this.item.backgroundColor = sum.severity === 'ok' ? undefined
       : new vscode.ThemeColor(sum.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
     const md = new vscode.MarkdownString(`**Dev Server Doctor**\n\n${sum.label.replace(/^Dev Server Doctor: /, '')}`);
+    for (const w of warnings.slice(0, 5)) md.appendMarkdown(`\n\n$(${w.severity === 'critical' ? 'error' : 'warning'}) ${w.message}`);
     for (const a of s.alerts.slice(0, 5)) md.appendMarkdown(`\n\n$(${a.severity === 'info' ? 'info' : 'warning'}) ${a.message}`);
     md.supportThemeIcons = true;
     this.item.tooltip = md;

@@ -7,16 +7,26 @@ import type { MemoryOutputFeed } from '../core/crash/watcher';
 export class TerminalCapture implements vscode.Disposable {
   private readonly ids = new WeakMap<vscode.TerminalShellExecution, string>();
   private readonly taskIds = new Map<vscode.TaskExecution, string>();
+  private readonly shellPids = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly userStopped = new vscode.EventEmitter<number>();
   private next = 1;
+
+  /** A terminal command ended by the user (Ctrl-C: no exit code, 130 or 143): the shell's pid. */
+  readonly onDidUserStop = this.userStopped.event;
 
   constructor(private readonly feed: MemoryOutputFeed) {
     this.disposables.push(
+      this.userStopped,
       vscode.window.onDidStartTerminalShellExecution((e) => void this.started(e)),
       vscode.window.onDidEndTerminalShellExecution((e) => {
         const id = this.ids.get(e.execution);
+        if (!id) return;
         // An undefined exit code (Ctrl-C, or a shell that could not tell) is never taken as a crash.
-        if (id) this.feed.end(id, e.exitCode);
+        this.feed.end(id, e.exitCode);
+        const pid = this.shellPids.get(id);
+        this.shellPids.delete(id);
+        if (pid !== undefined && (e.exitCode === undefined || e.exitCode === 130 || e.exitCode === 143)) this.userStopped.fire(pid);
       }),
       vscode.tasks.onDidStartTaskProcess((e) => {
         const id = `task:${this.next++}`;
@@ -35,10 +45,12 @@ export class TerminalCapture implements vscode.Disposable {
   private async started(e: vscode.TerminalShellExecutionStartEvent): Promise<void> {
     const id = `terminal:${this.next++}`;
     this.ids.set(e.execution, id);
+    // The shell's pid: the parent of the server's root process.
+    const pid = (await e.terminal.processId) ?? null;
+    if (pid !== null) this.shellPids.set(id, pid);
     this.feed.start(id, {
       label: `terminal: ${e.terminal.name} (${e.execution.commandLine.value})`,
-      // The shell's pid: the parent of the server's root process.
-      pid: (await e.terminal.processId) ?? null,
+      pid,
       cwd: e.execution.cwd?.fsPath ?? e.shellIntegration.cwd?.fsPath ?? null,
     });
     try {

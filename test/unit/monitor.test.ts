@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { computeAlerts } from '../../src/core/alerts';
 import { diffSnapshots, Monitor } from '../../src/core/monitor';
 import { DEFAULT_SETTINGS, DEFAULT_THRESHOLDS, sanitizeThreshold } from '../../src/core/settings';
@@ -92,6 +95,33 @@ describe('monitor: polling', () => {
     assert.equal(await a, await b);
     assert.equal(calls, 1);
     m.dispose();
+  });
+
+  it('a rescan asked for during a poll gets a fresh poll after it, which reads package.json again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-monitor-'));
+    try {
+      let calls = 0;
+      let release!: () => void;
+      const probe: SystemProbe = {
+        sample: () => { calls++; return calls === 1 ? new Promise((r) => { release = () => r(sample()); }) : Promise.resolve(sample()); },
+        readEnviron: () => null,
+        readCgroup: () => null,
+      };
+      const m = new Monitor({ probe, workspaceFolders: [dir] });
+      const first = m.pollOnce();
+      await new Promise((r) => setImmediate(r));
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'late', scripts: { dev: 'vite' } }));
+      m.rescan();
+      const second = m.pollOnce();
+      release();
+      assert.deepEqual((await first).servers.map((s) => s.name), []);
+      assert.deepEqual((await second).servers.map((s) => s.name), ['late']);
+      assert.equal(calls, 2);
+      assert.deepEqual(m.workspaceScan?.servers.map((s) => s.name), ['late']);
+      m.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps polling after a probe failure and reports it', async () => {

@@ -184,7 +184,8 @@ async function uiTest(result: SuiteResult, title: string, fn: () => Promise<void
   return record.state === 'passed';
 }
 
-async function checkUi(page: Page, result: SuiteResult, serverPort: string): Promise<void> {
+/** `crashHistory`: the suite recorded crashes in the previous extension host; this one must still list them. */
+async function checkUi(page: Page, result: SuiteResult, serverPort: string, crashHistory: boolean): Promise<void> {
   const servers = await uiTest(result, 'ui: servers tree lists the live server with its port', async () => {
     await page.locator(`.part.activitybar [aria-label*="${DISPLAY_NAME}"]`).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
     const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
@@ -208,6 +209,19 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string): Pro
       await pane.locator('.monaco-list-row', { hasText: label }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     }
   });
+  if (crashHistory) {
+    await uiTest(result, 'ui: the crash history survived the extension host restart (Crashes view)', async () => {
+      const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Crashes' }) });
+      const header = pane.locator('.pane-header').first();
+      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      const row = pane.locator('.monaco-list-row', { hasText: /crash-\w+ · dev — / }).first();
+      try {
+        await row.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      } catch {
+        throw new Error(`no crash row in the Crashes view after the reload; rows: ${JSON.stringify(await pane.locator('.monaco-list-row').allInnerTexts())}`);
+      }
+    });
+  }
   const status = await uiTest(result, 'ui: status bar shows the summary', async () => {
     const item = page.locator(`.part.statusbar .statusbar-item[aria-label*="${DISPLAY_NAME}"]`).first();
     try {
@@ -354,7 +368,7 @@ async function main(): Promise<number> {
     }
 
     phase = Date.now();
-    await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT);
+    await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
     console.log(`ui checks took ${seconds(phase)}`);
   } catch (err) {
     // After a signal the run fails because its browser and server were closed under it: not news.

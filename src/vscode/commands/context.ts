@@ -1,6 +1,10 @@
 import type * as vscode from 'vscode';
+import type { CrashHistory } from '../../core/history/crashHistory';
 import type { Snapshot } from '../../core/types';
 import type { CrashService } from '../crashes';
+import type { EarlyWarnings } from '../earlyWarnings';
+import type { SupervisedServers } from '../supervised';
+import type { CrashesTreeProvider } from '../tree/crashesTreeProvider';
 import type { PeakMemory } from '../peakMemory';
 import type { RefreshManager } from '../refreshManager';
 import type { ReportPanel } from '../reportPanel';
@@ -22,6 +26,14 @@ export interface CommandContext {
   /** The extension's own storage folder (reports are saved there). */
   readonly storageDir: string;
   readonly peaks: PeakMemory;
+  readonly early: EarlyWarnings;
+  readonly supervised: SupervisedServers;
+  readonly history: CrashHistory;
+  readonly crashesView: CrashesTreeProvider;
+  /** Where the opt-in crash capture makes Node write its reports. */
+  readonly crashCaptureDir: string;
+  /** This workspace's terminal environment (the opt-in crash capture). */
+  readonly environment: vscode.EnvironmentVariableCollection;
   snapshot(): Snapshot | undefined;
   lastReport?: ShownReport;
   /** The last restart's outcome (for the integration tests). */

@@ -22,6 +22,8 @@ export async function stopTrees(ctx: CommandContext, candidates: readonly KillCa
     + '\n\nEach gets SIGTERM, then SIGKILL if it is still running 3 seconds later.';
   const title = candidates.length === 1 ? `Stop process tree ${candidates[0]!.pid} (${processes} process${processes > 1 ? 'es' : ''})?` : `Stop ${candidates.length} process trees (${processes} processes)?`;
   if (!(await confirm(title, detail, 'Stop'))) return false;
+  // Stopped on purpose: not an outage, not a crash.
+  for (const c of candidates) for (const pid of c.pids) ctx.early.expectExit(pid);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: stopping processes…' },
     () => killTrees(candidates.flatMap((c) => c.pids), { selfPid: process.pid, workspaceFolders: workspaceFolderPaths() }),

@@ -2,7 +2,11 @@ import * as vscode from 'vscode';
 import type { CommandContext } from './context';
 import { copyPidCommand } from './copyPid';
 import { focusCommand } from './focus';
+import { disableCrashCaptureCommand, enableCrashCaptureCommand } from './crashCapture';
 import { freeDiskCommand } from './freeDisk';
+import { markResolvedCommand } from './markResolved';
+import { startSupervisedCommand } from './startSupervised';
+import { stopSupervisedCommand } from './stopSupervised';
 import { investigateCrashCommand } from './investigateCrash';
 import { killPortHolderCommand } from './killPortHolder';
 import { killProcessTreeCommand } from './killProcessTree';
@@ -30,6 +34,11 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.restartServer': restartServerCommand(ctx),
     'devServerDoctor.npmInstall': npmInstallCommand(ctx),
     'devServerDoctor.raiseInotifyLimit': raiseInotifyLimitCommand(ctx),
+    'devServerDoctor.startSupervised': startSupervisedCommand(ctx),
+    'devServerDoctor.stopSupervised': stopSupervisedCommand(ctx),
+    'devServerDoctor.markResolved': markResolvedCommand(ctx),
+    'devServerDoctor.enableCrashCapture': enableCrashCaptureCommand(ctx),
+    'devServerDoctor.disableCrashCapture': disableCrashCaptureCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

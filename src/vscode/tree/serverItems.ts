@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatDuration } from '../../core/format';
+import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, ServerProcess, ServerState } from '../../core/types';
 
 const STATE_ICON: Record<ServerState, [string, string]> = {
@@ -47,16 +48,24 @@ function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   return md;
 }
 
+/** `· supervised, 12 ms` / `· supervised, restart in 3 s` */
+function supervisionWords(sup: SupervisorState, now: number): string {
+  const health = sup.health ? (sup.health.ok ? `, ${sup.health.latencyMs ?? '?'} ms` : ', health check failing') : '';
+  if (sup.status === 'waiting' && sup.nextRestartAt) return `supervised, restart in ${Math.max(0, Math.ceil((sup.nextRestartAt - now) / 1000))} s`;
+  if (sup.status === 'gave-up') return 'supervised, gave up';
+  return `supervised${health}`;
+}
+
 export class ServerTreeItem extends vscode.TreeItem {
-  constructor(readonly server: Server, now: number) {
+  constructor(readonly server: Server, now: number, readonly supervision?: SupervisorState) {
     super(server.name, server.state === 'down' ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `server:${server.id}`;
-    this.description = serverDescription(server);
+    this.description = serverDescription(server) + (supervision ? ` · ${supervisionWords(supervision, now)}` : '');
     this.tooltip = serverTooltip(server, now);
     const [icon, color] = STATE_ICON[server.state];
-    this.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-    // e.g. "server.up.port": menus match /^server\.(up|orphaned)/ and /\.port$/.
-    this.contextValue = `server.${server.state}${server.ports.length ? '.port' : ''}`;
+    this.iconPath = new vscode.ThemeIcon(supervision ? 'shield' : icon, new vscode.ThemeColor(color));
+    // e.g. "server.up.port.supervised": menus match /^server\.(up|orphaned)/, /\.port/ and /\.supervised/.
+    this.contextValue = `server.${server.state}${server.ports.length ? '.port' : ''}${supervision ? '.supervised' : ''}`;
     this.accessibilityInformation = { label: `${server.name}, ${STATE_WORDS[server.state]}, ${this.description}` };
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, Snapshot } from '../../core/types';
 import { MessageTreeItem } from './messageItem';
 import { PortTreeItem, ProcessTreeItem, ServerTreeItem } from './serverItems';
@@ -13,6 +14,9 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
   private problems: readonly string[] = [];
+
+  /** `supervision`: the supervisor's state of a server started supervised. */
+  constructor(private readonly supervision: (serverId: string) => SupervisorState | undefined = () => undefined) {}
 
   /** `problems`: scan problems and read failures to show above the servers. */
   update(snapshot: Snapshot, problems: readonly string[]): void {
@@ -32,7 +36,7 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
       const items: ServersNode[] = this.problems.map((p, i) => new MessageTreeItem(p, 'warning', p, `problem:${i}`));
       const servers = [...snap.servers].sort((a, b) => ORDER[a.state] - ORDER[b.state]);
       // With no servers and no problems the view's welcome content explains what we look for.
-      return [...items, ...servers.map((s) => new ServerTreeItem(s, snap.takenAt))];
+      return [...items, ...servers.map((s) => new ServerTreeItem(s, snap.takenAt, this.supervision(s.id)))];
     }
     if (node instanceof ServerTreeItem) {
       const s = node.server;

@@ -22,8 +22,11 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
 
   before(async () => {
     api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    // A crash every few seconds here: lift the notification rate limit (3 a minute by default).
+    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
   });
   after(async () => {
+    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', undefined, vscode.ConfigurationTarget.Workspace);
     await jar.cleanup();
     // Leave the fixture workspace as the other suites expect it.
     fs.rmSync(path.join(ws, 'crashes'), { recursive: true, force: true });
@@ -183,6 +186,21 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
     } finally {
       term.dispose();
     }
+  });
+
+  it('every crash is kept in the crash history and listed in the Crashes view, with counts', () => {
+    const recorded = api.history.entries({ includeResolved: true });
+    for (const v of api.verdicts()) assert.ok(recorded.some((e) => e.pid === v.pid && e.cause === v.cause), `${v.cause} pid ${v.pid} recorded`);
+    const rows = api.crashesProvider.getChildren();
+    assert.match(String(rows[0]!.label), /^Last 24 h: \d+ crash/);
+    assert.ok(rows.some((r) => r.contextValue === 'crash' && /crash-heap/.test(String(r.label))));
+  });
+
+  it('Mark Resolved greys a crash out and keeps it', async () => {
+    const entry = api.history.entries({ includeResolved: false })[0]!;
+    await vscode.commands.executeCommand('devServerDoctor.markResolved', { id: entry.id });
+    assert.ok(api.history.entries({ includeResolved: true }).find((e) => e.id === entry.id)?.resolvedAt);
+    assert.ok(api.crashesProvider.getChildren().some((r) => r.contextValue === 'crash.resolved'));
   });
 
   it('Investigate Crash shows and saves a report naming the crashes, without a single secret', async () => {

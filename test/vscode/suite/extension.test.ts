@@ -77,7 +77,7 @@ describe('Dev Server Doctor in a real VS Code', function () {
     assert.ok(children.filter(isProcess).some((c) => c.process.pid === pid));
     const down = roots.filter(isServer).find((n) => n.server.state === 'down');
     assert.ok(down && down.contextValue === 'server.down');
-    assert.ok(!roots.some((r) => /^message/.test(r.contextValue ?? '')), 'no error or loading rows');
+    assert.ok(!roots.some((r) => /^message\.(error|loading)/.test(r.contextValue ?? '')), 'no error or loading rows');
   });
 
   it('the System tree shows memory, swap, disk and the watcher limit', () => {

@@ -1,0 +1,112 @@
+// Early warnings in VS Code: OOM risk before the crash, servers that went down, full disks and watcher
+// headroom, as notifications with actions — quiet by design (the core's WarningPolicy decides).
+import * as vscode from 'vscode';
+import type { Verdict } from '../core/crash/types';
+import { DownDetector } from '../core/early/downDetector';
+import { InotifyWatchCounter, inotifyWarning } from '../core/early/inotify';
+import { diskWarnings, downWarning, oomRiskWarning, WarningPolicy, type EarlyWarning, type WarningKind } from '../core/early/policy';
+import { RssTrend } from '../core/early/rssTrend';
+import type { Snapshot } from '../core/types';
+import { readSettings, SECTION } from './config';
+
+const MUTE = "Don't Show Again for This Workspace";
+
+/** The actions a warning of each kind offers, as [button, command]. */
+const ACTIONS: Record<WarningKind, [string, string][]> = {
+  'oom-risk': [['Raise Heap Limit', 'devServerDoctor.raiseHeapLimit'], ['Restart', 'devServerDoctor.restartServer'], ['Investigate', 'devServerDoctor.investigateCrash']],
+  down: [['Restart', 'devServerDoctor.restartServer'], ['Investigate', 'devServerDoctor.investigateCrash']],
+  disk: [['Free Disk Space…', 'devServerDoctor.freeDisk']],
+  inotify: [['Raise File Watcher Limit…', 'devServerDoctor.raiseInotifyLimit']],
+  crash: [['Investigate', 'devServerDoctor.investigateCrash']],
+};
+
+function maxPerMinute(): number {
+  const n = vscode.workspace.getConfiguration(SECTION).get<number>('notifications.maxPerMinute', 3);
+  return Number.isFinite(n) && n >= 1 ? n : 3;
+}
+
+export class EarlyWarnings implements vscode.Disposable {
+  private readonly trend = new RssTrend();
+  private readonly down = new DownDetector();
+  private readonly inotify = new InotifyWatchCounter();
+  private policy: WarningPolicy;
+  private current: EarlyWarning[] = [];
+  private readonly changed = new vscode.EventEmitter<readonly EarlyWarning[]>();
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Warnings notified, newest last (bounded; read by the integration tests). */
+  readonly shown: EarlyWarning[] = [];
+
+  /** Fires when the set of active warnings changes. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly storageDir: string, private readonly log: vscode.LogOutputChannel) {
+    this.policy = this.newPolicy();
+    this.disposables.push(
+      this.changed,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.notifications.maxPerMinute`)) this.policy = this.newPolicy();
+      }),
+    );
+  }
+
+  private newPolicy(): WarningPolicy {
+    return new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: maxPerMinute() });
+  }
+
+  /** What holds now (for the tree and the status bar). */
+  active(): readonly EarlyWarning[] {
+    return this.current;
+  }
+
+  /** A stop the user asked for (Ctrl-C, Stop, Restart) is never an outage. */
+  expectExit(pid: number, at = Date.now()): void {
+    this.down.expectExit(pid, at);
+  }
+
+  /** One toast per crash, within the global rate limit. */
+  offerCrash(v: Verdict): boolean {
+    return this.policy.offerCrash(v);
+  }
+
+  observe(s: Snapshot): void {
+    this.trend.observe(s);
+    this.down.observe(s);
+    const warnings: EarlyWarning[] = [
+      ...this.trend.risks(s).map(oomRiskWarning),
+      ...this.down.active().map(downWarning),
+      ...diskWarnings(s.system, s.workspaceFolders, readSettings().thresholds.disk),
+    ];
+    const watches = inotifyWarning(this.inotify.read(), s.system.inotify);
+    if (watches) warnings.push(watches);
+    const before = this.current.map((w) => `${w.kind}:${w.subject}:${w.severity}`).join('|');
+    this.current = warnings;
+    if (warnings.map((w) => `${w.kind}:${w.subject}:${w.severity}`).join('|') !== before) this.changed.fire(warnings);
+    for (const w of this.policy.evaluate(warnings)) void this.notify(w);
+  }
+
+  private async notify(w: EarlyWarning): Promise<void> {
+    this.shown.push(w);
+    if (this.shown.length > 50) this.shown.shift();
+    this.log.warn(`${w.kind}: ${w.message}`);
+    const actions = ACTIONS[w.kind];
+    const show = w.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    const choice = await show(`Dev Server Doctor: ${w.message}`, ...actions.map(([title]) => title), MUTE);
+    if (choice === MUTE) {
+      this.policy.mute(w.kind, w.subject);
+      return;
+    }
+    const action = actions.find(([title]) => title === choice);
+    if (!action) return;
+    const arg = w.kind === 'oom-risk' || w.kind === 'down' ? { serverId: w.subject } : undefined;
+    try {
+      await vscode.commands.executeCommand(action[1], arg);
+    } catch (err) {
+      this.log.error(`${action[0]} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  dispose(): void {
+    this.down.dispose();
+    vscode.Disposable.from(...this.disposables).dispose();
+  }
+}

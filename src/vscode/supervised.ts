@@ -1,0 +1,158 @@
+// Supervised start: the core's Supervisor runs a server's script in a pseudoterminal the user sees,
+// restarts it on a crash with growing delays, and reports each run's exact exit to the crash watcher.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MemoryOutputFeed } from '../core/crash/watcher';
+import { Supervisor, type SupervisorState } from '../core/supervisor/supervisor';
+import type { ExpectedServer } from '../core/types';
+import { SECTION } from './config';
+
+export interface SupervisionSettings {
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+  readonly rssLimitBytes: number | null;
+  readonly healthUrl: string | null;
+  readonly autoStart: boolean;
+}
+
+interface SupervisedEntry { name?: unknown; autoStart?: unknown; healthUrl?: unknown; rssLimitMb?: unknown }
+
+/** The supervisor settings for one server: the global defaults, refined by its devServerDoctor.supervisedServers entry. */
+export function supervisionSettings(serverName: string): SupervisionSettings {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const g = cfg.get<{ maxRestarts?: number; windowSeconds?: number; rssLimitMb?: number }>('supervisor') ?? {};
+  const entry = (cfg.get<SupervisedEntry[]>('supervisedServers') ?? []).find((e) => e && e.name === serverName) ?? {};
+  const mb = typeof entry.rssLimitMb === 'number' ? entry.rssLimitMb : g.rssLimitMb ?? 0;
+  return {
+    maxRestarts: Math.max(1, Math.round(g.maxRestarts ?? 5)),
+    windowMs: Math.max(10, g.windowSeconds ?? 180) * 1000,
+    rssLimitBytes: mb > 0 ? mb * 1024 * 1024 : null,
+    healthUrl: typeof entry.healthUrl === 'string' && entry.healthUrl.trim() ? entry.healthUrl.trim() : null,
+    autoStart: entry.autoStart === true,
+  };
+}
+
+/** PATH with the node_modules/.bin folders from `cwd` up to the workspace folder first, as npm run sets it. */
+function scriptPath(cwd: string, top: string): string {
+  const bins: string[] = [];
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    const bin = path.join(dir, 'node_modules', '.bin');
+    if (fs.existsSync(bin)) bins.push(bin);
+    if (dir === top || path.dirname(dir) === dir) break;
+  }
+  return [...bins, process.env.PATH ?? ''].join(path.delimiter);
+}
+
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | undefined {
+  if (code !== null) return code;
+  const n = signal ? os.constants.signals[signal] : undefined;
+  return n ? 128 + n : undefined;
+}
+
+interface Running {
+  readonly sup: Supervisor;
+  readonly terminal: vscode.Terminal;
+  readonly unsubscribe: (() => void)[];
+}
+
+export class SupervisedServers implements vscode.Disposable {
+  private readonly runs = new Map<string, Running>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a supervised server's state or health changes. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly feed: MemoryOutputFeed,
+    private readonly logDir: string,
+    private readonly log: vscode.LogOutputChannel,
+    /** Told about every stop the user asked for, so it is never an outage. */
+    private readonly expectExit: (pid: number) => void,
+  ) {}
+
+  state(serverId: string): SupervisorState | undefined {
+    return this.runs.get(serverId)?.sup.state;
+  }
+
+  /** Starts `server` under supervision in a terminal named after it (shows the terminal if already running). */
+  start(serverId: string, server: ExpectedServer): vscode.Terminal {
+    const existing = this.runs.get(serverId);
+    if (existing) {
+      existing.terminal.show();
+      return existing.terminal;
+    }
+    const s = supervisionSettings(server.name);
+    const sup = new Supervisor({
+      name: server.name,
+      command: server.command,
+      cwd: server.cwd,
+      env: { ...process.env, PATH: scriptPath(server.cwd, server.workspaceFolder), FORCE_COLOR: '1' },
+      logDir: path.join(this.logDir, 'supervised'),
+      restart: { maxRestarts: s.maxRestarts, windowMs: s.windowMs },
+      rssLimitBytes: s.rssLimitBytes,
+      healthUrl: s.healthUrl,
+    });
+    const write = new vscode.EventEmitter<string>();
+    const pty: vscode.Pseudoterminal = {
+      onDidWrite: write.event,
+      open: () => sup.start(),
+      close: () => void this.stop(serverId),
+      // Ctrl-C stops it, as in any terminal; the supervisor never counts that as a crash.
+      handleInput: (data) => sup.write(data),
+    };
+    let feedId: string | null = null;
+    let lastRun = 0;
+    const unsubscribe = [
+      sup.onOutput((c) => {
+        write.fire(c.text.replace(/\r?\n/g, '\r\n'));
+        if (feedId && c.stream !== 'supervisor') this.feed.append(feedId, c.text);
+      }),
+      sup.onState((st) => {
+        if (st.status === 'running' && st.run !== lastRun && st.pid !== null) {
+          lastRun = st.run;
+          feedId = `supervised:${serverId}:${st.run}`;
+          this.feed.start(feedId, { label: `supervised: ${server.name} (run ${st.run})`, pid: st.pid, cwd: server.cwd });
+        }
+        this.changed.fire();
+      }),
+      sup.onRunEnd((r) => {
+        if (r.ending === 'stopped' && r.pid !== null) this.expectExit(r.pid);
+        // A stop the user asked for ends without an exit code: never a crash.
+        if (feedId) this.feed.end(feedId, r.ending === 'stopped' ? undefined : exitCodeOf(r.exitCode, r.signal), r.endedAt);
+        this.log.info(`supervised ${server.name}: run ${r.run} ${r.ending} (exit ${r.exitCode ?? r.signal ?? '?'})`);
+      }),
+      sup.onGiveUp((g) => {
+        void vscode.window.showErrorMessage(`Dev Server Doctor: ${server.name}: ${g.message}`, 'Investigate', 'Show Terminal').then((choice) => {
+          if (choice === 'Investigate') void vscode.commands.executeCommand('devServerDoctor.investigateCrash');
+          else if (choice === 'Show Terminal') terminal.show();
+        });
+        this.changed.fire();
+      }),
+      sup.onHealth(() => this.changed.fire()),
+      () => write.dispose(),
+    ];
+    const terminal = vscode.window.createTerminal({ name: `${server.name} (supervised)`, pty, iconPath: new vscode.ThemeIcon('shield') });
+    this.runs.set(serverId, { sup, terminal, unsubscribe });
+    terminal.show(true);
+    this.changed.fire();
+    return terminal;
+  }
+
+  async stop(serverId: string): Promise<void> {
+    const run = this.runs.get(serverId);
+    if (!run) return;
+    this.runs.delete(serverId);
+    const pid = run.sup.state.pid;
+    if (pid !== null) this.expectExit(pid);
+    await run.sup.dispose();
+    run.unsubscribe.forEach((u) => u());
+    run.terminal.dispose();
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    for (const id of [...this.runs.keys()]) void this.stop(id);
+    this.changed.dispose();
+  }
+}
