@@ -4,10 +4,10 @@
 // only does the user's checks. `--extension DIR` points at another extension folder (default: the repo).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
 import type { SuiteResult } from './suite/index';
 
@@ -87,16 +87,6 @@ function ensureCodeServer(): void {
   console.log(`code-server installed in ${seconds(started)}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface CodeServer { child: ChildProcess; log(): string; stop(): Promise<void> }
 
