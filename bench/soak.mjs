@@ -1,6 +1,6 @@
 // Soak: real dev servers started, stopped and restarted the way a developer does for a while, watched by
-// the Monitor, the DownDetector, the OOM-risk trend and the warning policy (without crash verdicts).
-// Nothing here crashes, so every "down" alarm and every OOM-risk notification is a false alarm.
+// the Monitor, the DownDetector, the OOM-risk trend, the warning policy and the CrashWatcher.
+// Nothing here crashes, so every "down" alarm, OOM-risk notification and crash verdict is a false alarm.
 // Usage: node bench/soak.mjs [seconds=600] [compiled-dir=out]   (after `npm run compile-tests`)
 // At the end one server is killed unannounced, a real outage that must raise exactly one alarm (the canary).
 // Prints the false-alarm count last; exits 1 when it is not 0 or the canary stayed silent.
@@ -23,6 +23,7 @@ const { DownDetector } = load('src/core/early/downDetector.js');
 const { RssTrend } = load('src/core/early/rssTrend.js');
 const { WarningPolicy, diskWarnings, downWarning, oomRiskWarning } = load('src/core/early/policy.js');
 const { Supervisor } = load('src/core/supervisor/supervisor.js');
+const { CrashWatcher } = load('src/core/crash/watcher.js');
 
 /** Seconds between two developer actions. */
 const ACTION_EVERY_MS = 8000;
@@ -96,6 +97,13 @@ const trend = new RssTrend();
 const policy = new WarningPolicy({ maxPerMinute: 1000 });
 const alarms = [];
 const other = [];
+const verdicts = [];
+const crashWatcher = new CrashWatcher(monitor);
+crashWatcher.onVerdict((v) => {
+  const line = `${new Date(v.time).toISOString()} verdict ${v.cause}: ${v.summary}`;
+  verdicts.push(line);
+  console.log(`  ${line}`);
+});
 let polls = 0;
 let ups = 0;
 monitor.onEvent((e) => { if (e.type === 'server-up') ups++; });
@@ -183,6 +191,7 @@ supervisor.start();
 monitor.start();
 const end = Date.now() + seconds * 1000;
 let falseAlarms = 0;
+let falseVerdicts = 0;
 let canary = 0;
 try {
   await sleep(Math.min(10_000, seconds * 500));
@@ -196,6 +205,8 @@ try {
   await sleep(7000);
   // Canary: a kill nobody announced is a real outage and must raise exactly one alarm, or the soak proves nothing.
   falseAlarms = alarms.length;
+  await crashWatcher.idle();
+  falseVerdicts = verdicts.length;
   if (!plain.running) plain.start();
   await sleep(8000);
   const victim = plain.child;
@@ -205,6 +216,7 @@ try {
   canary = alarms.length - falseAlarms;
 } finally {
   monitor.stop();
+  crashWatcher.dispose();
   for (const s of [plain, watched, churn, web]) await s.stop();
   await supervisor.dispose();
   monitor.dispose();
@@ -217,5 +229,7 @@ console.log(`polls: ${polls}; servers seen coming up: ${ups}`);
 if (other.length) console.log(`other notifications (machine conditions, not false alarms): ${other.length}`);
 for (const a of alarms.slice(0, falseAlarms)) console.log(`  false alarm: ${a}`);
 console.log(`canary (plain killed unannounced at the end): ${canary} alarm(s), expected 1`);
+for (const v of verdicts.slice(0, falseVerdicts)) console.log(`  false crash verdict: ${v}`);
+console.log(`false crash verdicts: ${falseVerdicts}`);
 console.log(`false alarms: ${falseAlarms}`);
-process.exitCode = falseAlarms === 0 && canary === 1 ? 0 : 1;
+process.exitCode = falseAlarms === 0 && falseVerdicts === 0 && canary === 1 ? 0 : 1;
