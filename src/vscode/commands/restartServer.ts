@@ -3,9 +3,10 @@ import { formatDuration } from '../../core/format';
 import { preflight, packageManagerOf, projectFolders, type PreflightCheck } from '../../core/remedies/preflight';
 import { defaultLookup } from '../../core/remedies/processes';
 import { killTrees } from '../../core/remedies/kill';
-import { waitForListening, waitForPortFree } from '../../core/remedies/wait';
+import { waitForHealthy, waitForListening, waitForPortFree } from '../../core/remedies/wait';
 import type { Server } from '../../core/types';
 import { workspaceFolderPaths } from '../config';
+import { supervisionSettings } from '../supervised';
 import { confirm, requireTrust } from '../ui';
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
@@ -111,7 +112,9 @@ export function restartServerCommand(ctx: CommandContext) {
       }
       progress.report({ message: `starting: ${command}` });
       await runInTerminal(server.name, server.cwd, command);
-      progress.report({ message: port !== null ? `waiting for port ${port}…` : 'waiting for it to listen…' });
+      const healthUrl = supervisionSettings(server.name).healthUrl;
+      progress.report({ message: healthUrl ? `waiting for ${healthUrl}…` : port !== null ? `waiting for port ${port}…` : 'waiting for it to listen…' });
+      if (healthUrl) return (await waitForHealthy(healthUrl, HEALTHY_TIMEOUT_MS)).ok;
       if (port !== null) return (await waitForListening(port, HEALTHY_TIMEOUT_MS)).ok;
       const end = Date.now() + HEALTHY_TIMEOUT_MS;
       while (Date.now() < end) {
