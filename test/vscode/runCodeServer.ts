@@ -359,6 +359,16 @@ async function main(): Promise<number> {
 
     phase = Date.now();
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
+    // A folder with nothing in it: the Servers view explains what it looks for instead of an error.
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-empty-'));
+    teardown.add('empty folder', () => fs.rmSync(empty, { recursive: true, force: true }));
+    await page.goto(workbenchUrl(port, empty, opts.vsix ? undefined : devPayload));
+    await uiTest(result, 'ui: an empty workspace shows the welcome content, not an error', async () => {
+      const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+      if (!(await pane.isVisible())) await page.locator(`.part.activitybar [aria-label*="${DISPLAY_NAME}"]`).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
+      await pane.getByText('No dev servers found').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'empty-workspace.png') });
+    });
     console.log(`ui checks took ${seconds(phase)}`);
   } catch (err) {
     // After a signal the run fails because its browser and server were closed under it: not news.
