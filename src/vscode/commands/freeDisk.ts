@@ -2,11 +2,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes, formatDuration } from '../../core/format';
 import { deletePaths, scanDiskCandidates, type DiskItem } from '../../core/remedies/disk';
-import { workspaceFolderPaths } from '../config';
+import { SECTION, workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
-
-const STALE_NODE_MODULES_DAYS = 30;
 
 /** Moves to the trash through VS Code; false when this file system has no trash (then we ask again). */
 async function toTrash(p: string): Promise<boolean> {
@@ -26,11 +24,15 @@ async function toTrash(p: string): Promise<boolean> {
 export function freeDiskCommand(ctx: CommandContext) {
   return async (): Promise<void> => {
     const roots = workspaceFolderPaths();
+    const cfg = vscode.workspace.getConfiguration(SECTION);
+    const largeLogMb = Math.max(1, cfg.get<number>('freeDisk.largeLogMb', 10));
+    const staleDays = Math.max(0, cfg.get<number>('freeDisk.staleNodeModulesDays', 30));
     const scan = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: looking for space to free', cancellable: true },
       (progress, token) => scanDiskCandidates(roots, {
         token,
-        staleNodeModulesDays: STALE_NODE_MODULES_DAYS,
+        largeLogBytes: largeLogMb * 1024 * 1024,
+        staleNodeModulesDays: staleDays > 0 ? staleDays : null,
         includeNpmCache: true,
         reportDirs: [path.join(ctx.storageDir, 'reports')],
         onProgress: (p) => progress.report({ message: `${p.scannedEntries.toLocaleString('en-US')} entries, ${formatBytes(p.foundBytes)} found · ${p.currentPath}` }),

@@ -109,7 +109,9 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
 
   it('Free Disk Space: lists the cache and the big log, deletes what was picked and says what was freed', async () => {
     const dir = path.join(root, 'disk');
-    writeFiles(dir, { 'package.json': '{"name":"disk-test"}', '.vite/deps/chunk.js': 'x'.repeat(2 << 20), 'logs/big.log': 'log line\n'.repeat(1_300_000) });
+    // 6 MB and 4 MB logs with devServerDoctor.freeDisk.largeLogMb = 5: only the first is "large".
+    writeFiles(dir, { 'package.json': '{"name":"disk-test"}', '.vite/deps/chunk.js': 'x'.repeat(2 << 20), 'logs/big.log': 'log line\n'.repeat(700_000), 'logs/small.log': 'log line\n'.repeat(460_000) });
+    await vscode.workspace.getConfiguration('devServerDoctor').update('freeDisk.largeLogMb', 5, vscode.ConfigurationTarget.Workspace);
     const cache = path.join(dir, '.vite');
     const log = path.join(dir, 'logs', 'big.log');
     let listed: string[] = [];
@@ -120,7 +122,9 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
       await vscode.commands.executeCommand('devServerDoctor.freeDisk');
       assert.ok(said.some((m) => /freed|moved .* to the trash/.test(m) && /disk now \d+(\.\d)?% used/.test(m)), said.join('\n'));
     });
+    await vscode.workspace.getConfiguration('devServerDoctor').update('freeDisk.largeLogMb', undefined, vscode.ConfigurationTarget.Workspace);
     assert.ok(listed.includes(cache) && listed.includes(log), listed.join('\n'));
+    assert.ok(!listed.includes(path.join(dir, 'logs', 'small.log')), 'a log under the size setting is not listed');
     assert.ok(!fs.existsSync(cache) && !fs.existsSync(log), 'deleted');
     assert.ok(fs.existsSync(path.join(dir, 'package.json')), 'nothing unlisted was touched');
   });
