@@ -138,6 +138,27 @@ describe('CrashWatcher (fed by monitor events)', () => {
     assert.deepEqual(verdicts.map((v) => [v.cause, v.pid, v.detail?.watcherPid]), [['watcher-waiting', 201, 200], ['watcher-waiting', 202, 200]]);
   });
 
+  it('a watcher restarting its app after a file change (no crash output) gives no verdict', async () => {
+    const w = watch({ readKernel: kernelReader(), watcherRestartGraceMs: 50 });
+    const nodemon = proc(300, 1, 'node node_modules/.bin/nodemon server.js', { cwd: dir });
+    const app = (pid: number, startTimeMs: number): ServerProcess => proc(pid, 300, 'node server.js', { depth: 1, ports: [5000], cwd: dir, startTimeMs });
+    monitor.poll(snapshot(T0, [server(dir, [nodemon, app(301, T0 - 60_000)])]));
+    // nodemon killed the app on a change; the next poll sees only nodemon, the one after the new app.
+    monitor.poll(snapshot(T0 + 2000, [server(dir, [nodemon])]));
+    monitor.poll(snapshot(T0 + 2010, [server(dir, [nodemon, app(302, T0 + 2005)])]));
+    await w.idle();
+    assert.deepEqual(verdicts, []);
+  });
+
+  it('a watcher left without its app (and nothing in the output) gets its verdict after the grace period', async () => {
+    const w = watch({ readKernel: kernelReader(), watcherRestartGraceMs: 50 });
+    const nodemon = proc(400, 1, 'node node_modules/.bin/nodemon server.js', { cwd: dir });
+    monitor.poll(snapshot(T0, [server(dir, [nodemon, proc(401, 400, 'node server.js', { depth: 1, ports: [5000], cwd: dir, startTimeMs: T0 - 60_000 })])]));
+    monitor.poll(snapshot(T0 + 2000, [server(dir, [nodemon])]));
+    await w.idle();
+    assert.deepEqual(verdicts.map((v) => [v.cause, v.pid, v.confidence]), [['watcher-waiting', 401, 'medium']]);
+  });
+
   it('the cgroup counter rising while a child died is judged even though the server stays up', async () => {
     const w = watch({ readKernel: kernelReader() });
     const cg = (n: number): Server['cgroup'] => ({ version: 1, path: '/dsd', limitBytes: 64 << 20, usageBytes: 1, oomKills: n });

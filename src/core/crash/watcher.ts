@@ -97,6 +97,12 @@ export interface CrashWatcherOptions {
   /** Extra folders where Node reports land (--report-directory). */
   readonly reportDirs?: readonly string[];
   readonly readKernel?: KernelReader;
+  /**
+   * A watcher (nodemon, tsx watch) restarting its app after a file change looks like a crash for a moment:
+   * a verdict that rests only on "the watcher lives, its app is gone" waits this long (default 5 s) and is
+   * dropped when a new app process appeared meanwhile.
+   */
+  readonly watcherRestartGraceMs?: number;
 }
 
 /** A process the watcher saw die, for naming pids in a later investigation. */
@@ -129,6 +135,7 @@ const EPISODE_MS = 30_000;
 const KERNEL_LOOKBACK_MS = 10_000;
 const START_SLACK_MS = 2000;
 const HISTORY_MAX = 200;
+const WATCHER_RESTART_GRACE_MS = 5000;
 
 export class CrashWatcher {
   private readonly verdictEmitter = new Emitter<Verdict>();
@@ -147,6 +154,8 @@ export class CrashWatcher {
   private readonly exitList: ExitRecord[] = [];
   private readonly problemsSaid = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
+  /** Watcher verdicts waiting out the restart grace period. */
+  private readonly deferred = new Map<Promise<void>, { timer: NodeJS.Timeout; resolve: () => void }>();
   private disposed = false;
 
   constructor(monitor: MonitorLike, private readonly opts: CrashWatcherOptions = {}) {
@@ -170,13 +179,16 @@ export class CrashWatcher {
     return { verdicts: [...this.verdictList], exits: [...this.exitList] };
   }
 
-  /** Resolves once every exit seen so far has been judged. */
-  idle(): Promise<void> {
-    return this.chain;
+  /** Resolves once every exit seen so far has been judged (watcher verdicts after their grace period). */
+  async idle(): Promise<void> {
+    await this.chain;
+    await Promise.all([...this.deferred.keys()]);
   }
 
   dispose(): void {
     this.disposed = true;
+    for (const { timer, resolve } of this.deferred.values()) { clearTimeout(timer); resolve(); }
+    this.deferred.clear();
     for (const u of this.unsubscribe) u();
     this.verdictEmitter.clear();
     this.problemEmitter.clear();
@@ -259,9 +271,33 @@ export class CrashWatcher {
     // The rest of this tree dying in the next polls is the same crash.
     for (const pid of [...before.pids, ...dead.map((d) => d.proc.pid)]) this.covered.set(pid, next.takenAt);
     this.dead.delete(id);
+    const onlyStructure = verdict.cause === 'watcher-waiting' && !verdict.detail?.underlying
+      && !verdict.evidence.some((e) => e.source === 'output' || e.source === 'log-file');
+    // New app processes would have started after the last poll that saw this one alive.
+    if (onlyStructure) this.deferWatcherVerdict(id, verdict, prev.takenAt - START_SLACK_MS);
+    else this.emit(verdict);
+  }
+
+  private emit(verdict: Verdict): void {
     this.verdictList.push(verdict);
     if (this.verdictList.length > HISTORY_MAX) this.verdictList.shift();
     this.verdictEmitter.fire(verdict);
+  }
+
+  /** Emits `verdict` after the grace period unless the watcher started a new app process since `since`. */
+  private deferWatcherVerdict(id: string, verdict: Verdict, since: number): void {
+    let entry!: { timer: NodeJS.Timeout; resolve: () => void };
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        const now = this.prev?.servers.find((s) => s.id === id);
+        const restarted = now?.processes.some((p) => p.state !== 'Z' && !isWatcherCommand(p.command) && p.startTimeMs >= since);
+        if (!restarted && !this.disposed) this.emit(verdict);
+        resolve();
+      }, this.opts.watcherRestartGraceMs ?? WATCHER_RESTART_GRACE_MS);
+      entry = { timer, resolve };
+    });
+    this.deferred.set(done, entry);
+    void done.then(() => this.deferred.delete(done));
   }
 
   private candidate(dead: readonly Dead[], before: Server, after: Server | undefined, next: Snapshot): CrashCandidate {
