@@ -89,7 +89,7 @@ function cleanup() {
   if (pid) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
   fs.rmSync(ws, { recursive: true, force: true });
 }
-process.on('SIGINT', () => { cleanup(); process.exit(130); });
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.on(signal, () => { cleanup(); process.exit(code); });
 
 const monitor = new Monitor({ probe: createProbe(), workspaceFolders: [ws], settings: DEFAULT_SETTINGS });
 const detector = new DownDetector();
