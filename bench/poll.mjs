@@ -33,7 +33,7 @@ function killAll() {
     }
   }
 }
-process.on('SIGINT', () => { killAll(); process.exit(130); });
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) process.on(signal, () => { killAll(); process.exit(code); });
 process.on('exit', killAll);
 
 /** CPU of this process plus its reaped children (systeminformation spawns ps/ss), in ms. */
