@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { redactText } from './crash/redact';
 import { folderOf, isInside } from './paths';
+import { splitCommands } from './workspace/scripts';
 import type {
   CgroupInfo, ExpectedServer, Framework, HeapLimit, ListeningSocket, ProcessInfo, Server, ServerProcess, ServerState,
 } from './types';
@@ -160,18 +161,17 @@ const WRAPPERS = new Set(['npx', 'cross-env', 'dotenv', 'env', 'exec', 'nohup', 
 /** The programs a script body runs (`cross-env A=1 vite --port 3000 && node x.js` → ['vite', 'node x.js']). */
 export function commandKeys(body: string): string[] {
   const keys: string[] = [];
-  for (const segment of body.split(/&&|\|\||[;|&]/)) {
-    const words = segment.trim().split(/\s+/).filter(Boolean);
+  for (const words of splitCommands(body)) {
     let i = 0;
     for (; i < words.length; i++) {
-      const w = words[i]!.replace(/^["']|["']$/g, '');
+      const w = words[i]!;
       if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) || WRAPPERS.has(w) || (w.startsWith('-') && i > 0)) continue;
       if ((w === 'npm' || w === 'pnpm' || w === 'yarn') && words[i + 1] === 'exec') { i++; continue; }
       break;
     }
     const prog = words[i];
     if (!prog) continue;
-    const name = baseName(prog.replace(/^["']|["']$/g, ''));
+    const name = baseName(prog);
     if (name === 'npm' || name === 'pnpm' || name === 'yarn' || name === 'bun') continue; // `npm run x` is matched by script name
     if (name === 'node') {
       const script = nodeScript(words.slice(i + 1));

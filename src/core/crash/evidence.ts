@@ -13,6 +13,16 @@ import type { OutputEvidence, ReportEvidence } from './verdict';
 /** Reads kernel and systemd-oomd records since a time; injectable so tests can play "no access". */
 export type KernelReader = (sinceMs: number) => Promise<KernelOomRecords>;
 
+/** Where crash evidence is read from, for the live watcher and the cold investigation alike. */
+export interface EvidenceOptions {
+  /** Log files in a server's folder (default DEFAULT_LOG_GLOBS). */
+  readonly logGlobs?: readonly string[];
+  /** Extra folders holding Node reports (--report-directory). */
+  readonly reportDirs?: readonly string[];
+  /** Reads the kernel's OOM and fault records (injectable for tests). */
+  readonly readKernel?: KernelReader;
+}
+
 export const defaultKernelReader: KernelReader = (sinceMs) => readKernelOomRecords({ sinceMs });
 
 export interface LogEvidence extends OutputEvidence {

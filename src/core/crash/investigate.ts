@@ -7,7 +7,7 @@ import { isInside } from '../paths';
 import { createProbe } from '../probe';
 import { toStatusJson, type StatusJson } from '../statusJson';
 import type { Server, Snapshot } from '../types';
-import { defaultKernelReader, folderName, npmScriptOf, readLogEvidence, readReports, reportDirsOf, type KernelReader, type LogEvidence } from './evidence';
+import { defaultKernelReader, folderName, npmScriptOf, readLogEvidence, readReports, reportDirsOf, type EvidenceOptions, type LogEvidence } from './evidence';
 import type { FaultRecord, OomRecord } from './kernelLog';
 import type { KernelOomRecords } from './kernelSources';
 import { redactText } from './redact';
@@ -16,7 +16,7 @@ import type { Confidence, Verdict } from './types';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type ReportEvidence } from './verdict';
 import type { WatcherHistory } from './watcher';
 
-export interface InvestigateOptions {
+export interface InvestigateOptions extends EvidenceOptions {
   readonly workspaceFolders: readonly string[];
   /** Crashes since this time (epoch ms). */
   readonly sinceMs: number;
@@ -24,10 +24,6 @@ export interface InvestigateOptions {
   readonly snapshot?: Snapshot;
   /** What a live CrashWatcher saw: its verdicts, and which server each dead pid belonged to. */
   readonly history?: WatcherHistory;
-  readonly logGlobs?: readonly string[];
-  /** Extra folders holding Node reports (--report-directory). */
-  readonly reportDirs?: readonly string[];
-  readonly readKernel?: KernelReader;
   /** Skip counting inotify watches in use (it walks every process's descriptors). */
   readonly skipInotifyUsage?: boolean;
 }

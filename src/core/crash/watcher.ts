@@ -6,7 +6,7 @@ import { Emitter } from '../emitter';
 import type { MonitorEvent } from '../monitor';
 import { isNodeProcess } from '../heapLimit';
 import type { Server, ServerProcess, Snapshot } from '../types';
-import { defaultKernelReader, logOffsets, readLogEvidence, readReports, reportDirsOf, type KernelReader } from './evidence';
+import { defaultKernelReader, logOffsets, readLogEvidence, readReports, reportDirsOf, type EvidenceOptions, type KernelReader } from './evidence';
 import { classifyOutput, type ExitStatus } from './output';
 import { redactText } from './redact';
 import { portHolders, readCgroupOomKills } from './sources';
@@ -91,12 +91,8 @@ export interface MonitorLike {
   onSnapshot(listener: (s: Snapshot) => void): () => void;
 }
 
-export interface CrashWatcherOptions {
+export interface CrashWatcherOptions extends EvidenceOptions {
   readonly feed?: OutputFeed;
-  readonly logGlobs?: readonly string[];
-  /** Extra folders where Node reports land (--report-directory). */
-  readonly reportDirs?: readonly string[];
-  readonly readKernel?: KernelReader;
   /**
    * A watcher (nodemon, tsx watch) restarting its app after a file change looks like a crash for a moment:
    * a verdict that rests only on "the watcher lives, its app is gone" waits this long (default 5 s) and is
