@@ -18,7 +18,7 @@ const NET_TABLES = ['/proc/net/tcp', '/proc/net/tcp6'].filter((t) => fs.existsSy
 
 const require = createRequire(import.meta.url);
 const outDir = path.resolve(process.argv[2] ?? 'out');
-const { ProcfsProbe } = require(path.join(outDir, 'src/core/linux/procfsProbe.js'));
+const { ProcfsProbe } = require(path.join(outDir, 'src/core/system/procfsProbe.js'));
 const { Monitor } = require(path.join(outDir, 'src/core/monitor.js'));
 const si = require('systeminformation');
 

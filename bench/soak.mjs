@@ -17,7 +17,7 @@ const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const require = createRequire(import.meta.url);
 const load = (rel) => require(path.join(outDir, rel));
 const { Monitor } = load('src/core/monitor.js');
-const { createProbe } = load('src/core/probe.js');
+const { createProbe } = load('src/core/system/probe.js');
 const { DEFAULT_SETTINGS } = load('src/core/settings.js');
 const { DownDetector } = load('src/core/early/downDetector.js');
 const { RssTrend } = load('src/core/early/rssTrend.js');

@@ -2,13 +2,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { investigate } from './core/crash/investigate';
-import { redactText } from './core/crash/redact';
+import { redactText } from './core/redact';
 import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
 import type { Verdict } from './core/crash/types';
 import { CrashWatcher } from './core/crash/watcher';
 import { DAY_MS, formatBytes, formatDuration, parseDuration } from './core/format';
 import { Monitor, type MonitorEvent } from './core/monitor';
-import { createProbe } from './core/probe';
+import { createProbe } from './core/system/probe';
 import { DEFAULT_SETTINGS } from './core/settings';
 import { toStatusJson } from './core/statusJson';
 import type { Server, Snapshot } from './core/types';

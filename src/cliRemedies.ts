@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatBytes, formatDuration } from './core/format';
 import { Monitor } from './core/monitor';
-import { createProbe } from './core/probe';
+import { createProbe } from './core/system/probe';
 import { deletePaths, scanDiskCandidates, type DiskScan } from './core/remedies/disk';
 import { findKillCandidates, killTrees, type KillCandidate, type KillResult } from './core/remedies/kill';
 import type { SystemProbe } from './core/types';

@@ -4,7 +4,7 @@ import type { Verdict } from './core/crash/types';
 import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
-import { createProbe } from './core/probe';
+import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
 import type { CommandContext, ShownReport } from './vscode/commands/context';
 import { registerCommands } from './vscode/commands/registerCommands';

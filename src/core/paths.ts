@@ -14,3 +14,37 @@ export function folderOf(p: string, folders: readonly string[]): string | null {
   }
   return best;
 }
+
+/** A glob as a RegExp over '/'-separated paths: `*` and `?` stay within a segment, `**` spans segments, {a,b}. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  let braces = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i];
+    if (ch === '*' && glob[i + 1] === '*') {
+      i++;
+      if (glob[i + 1] === '/') {
+        i++;
+        re += '(?:.*/)?';
+      } else {
+        re += '.*';
+      }
+    } else if (ch === '*') {
+      re += '[^/]*';
+    } else if (ch === '?') {
+      re += '[^/]';
+    } else if (ch === '{') {
+      braces++;
+      re += '(?:';
+    } else if (ch === '}' && braces > 0) {
+      braces--;
+      re += ')';
+    } else if (ch === ',' && braces > 0) {
+      re += '|';
+    } else {
+      re += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  // close an unclosed brace so the RegExp stays valid
+  return new RegExp(`^${re}${')'.repeat(braces)}$`);
+}

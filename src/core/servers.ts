@@ -2,7 +2,7 @@
 // their top-most workspace ancestor, matches trees to the servers package.json/settings declare,
 // and decides each server's state.
 import * as path from 'node:path';
-import { redactText } from './crash/redact';
+import { redactText } from './redact';
 import { folderOf, isInside } from './paths';
 import { splitCommands } from './workspace/scripts';
 import type {

@@ -1,6 +1,6 @@
 // The `status --json` shape. Field names are a contract (scripts depend on them): add, never rename.
 // Command lines and names are redacted: a server started with --password=… must not show it.
-import { redactText } from './crash/redact';
+import { redactText } from './redact';
 import type { Alert, HeapLimitSource, ServerState, Snapshot } from './types';
 
 export interface StatusServerJson {

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import type { Verdict } from '../core/crash/types';
 import { DownDetector } from '../core/early/downDetector';
-import { InotifyWatchCounter, inotifyWarning } from '../core/early/inotify';
+import { inotifyWarning } from '../core/early/inotify';
+import { InotifyWatchCounter } from '../core/system/inotify';
 import { diskWarnings, downWarning, oomRiskWarning, WarningPolicy, type EarlyWarning, type WarningKind } from '../core/early/policy';
 import { RssTrend } from '../core/early/rssTrend';
 import type { Snapshot } from '../core/types';

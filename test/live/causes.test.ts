@@ -5,7 +5,7 @@ import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { inotifyUsage } from '../../src/core/crash/sources';
+import { inotifyUsage } from '../../src/core/system/inotify';
 import type { CauseId } from '../../src/core/crash/types';
 import type { ReportJson, VerdictJson } from '../../src/core/crash/report';
 import { crashingAppSource as appSource, freePort, isAlive, output, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';

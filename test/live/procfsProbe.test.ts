@@ -5,8 +5,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { FallbackProbe } from '../../src/core/fallbackProbe';
-import { ProcfsProbe } from '../../src/core/linux/procfsProbe';
+import { FallbackProbe } from '../../src/core/system/fallbackProbe';
+import { ProcfsProbe } from '../../src/core/system/procfsProbe';
 import type { SystemSample } from '../../src/core/types';
 
 // A node process that listens on HOST port 0, prints the port, and waits.

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runZombies } from '../../src/cliRemedies';
 import { Monitor } from '../../src/core/monitor';
-import { createProbe } from '../../src/core/probe';
+import { createProbe } from '../../src/core/system/probe';
 import { candidateForServer, findKillCandidates, killTrees } from '../../src/core/remedies/kill';
 import { preflight } from '../../src/core/remedies/preflight';
 import { allThreadsExited, ProcfsLookup } from '../../src/core/remedies/processes';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Monitor } from '../../src/core/monitor';
-import { createProbe } from '../../src/core/probe';
+import { createProbe } from '../../src/core/system/probe';
 import type { StatusJson } from '../../src/core/statusJson';
 import type { Server, Snapshot } from '../../src/core/types';
 import { freePort, HTTP_SERVER_JS, isAlive, output, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';

@@ -2,10 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CauseId, Verdict } from '../../src/core/crash/types';
+import { verdictKey, type CauseId, type Verdict } from '../../src/core/crash/types';
 import { parseKernelLog } from '../../src/core/crash/kernelLog';
-import { ManualClock } from '../../src/core/early/clock';
-import { CrashHistory, crashSeverity, HISTORY_FILE, verdictKey } from '../../src/core/history/crashHistory';
+import { ManualClock } from '../../src/core/clock';
+import { CrashHistory, crashSeverity, HISTORY_FILE } from '../../src/core/history/crashHistory';
 import { openJsonl } from '../../src/core/history/jsonl';
 import { editorProcessIds, explainLastShutdown, JOURNAL_FILE, SampleJournal, type JournalSample, type JournalSession, type KillRecord } from '../../src/core/history/sampleJournal';
 

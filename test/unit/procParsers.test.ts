@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import {
   decodeProcAddress, mountForPath, parseBtime, parseCmdline, parseEnviron, parseIntFile, parseKeyedCount, parseMeminfo,
   parseKernelPageSize, parseMountinfo, parseNetTcp, parsePressure, parseProcCgroup, parseStat, parseStatusUid, percent,
-} from '../../src/core/linux/procParsers';
+} from '../../src/core/system/procParsers';
 
 // Rows as the kernel prints them (captured on this machine, inodes kept).
 const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';

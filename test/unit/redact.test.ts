@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { REDACTED, isSecretName, redactArgs, redactEnv, redactText } from '../../src/core/crash/redact';
+import { REDACTED, isSecretName, redactArgs, redactEnv, redactText } from '../../src/core/redact';
 
 const R = REDACTED;
 

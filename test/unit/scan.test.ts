@@ -4,13 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   excludeMatcher,
-  globToRegExp,
   jsonErrorOffset,
   parsePackageJson,
   scanWorkspace,
   type ConfiguredServer,
 } from '../../src/core/workspace/scan';
 import type { ExpectedServer } from '../../src/core/types';
+import { globToRegExp } from '../../src/core/paths';
 
 /** Writes files (relative path → text, or an object saved as JSON) under a fresh temp folder. */
 function tree(files: Record<string, string | object>): string {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backoffDelay, RestartPolicy } from '../../src/core/supervisor/backoff';
-import { descendants, liveGroupMembers, readProcTable, treePids } from '../../src/core/supervisor/procTree';
+import { descendants, liveGroupMembers, readProcTable, treePids } from '../../src/core/system/procTree';
 import { logBaseName, RotatingLog } from '../../src/core/supervisor/rotatingLog';
 import { execForm } from '../../src/core/supervisor/supervisor';
 

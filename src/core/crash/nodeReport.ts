@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { userFrame } from './output';
-import { redactArgs, redactEnv, redactText } from './redact';
+import { redactArgs, redactEnv, redactText } from '../redact';
 
 export interface NodeReportSummary {
   /** 'OOMError', 'FatalError', 'Exception', 'Signal', 'JavaScript API'… */

@@ -3,7 +3,7 @@
 
 import { constants } from 'node:os';
 import type { CauseId, Confidence, RemedyRef } from './types';
-import { redactText } from './redact';
+import { redactText } from '../redact';
 
 export interface ExitStatus {
   readonly code: number | null;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { formatBytes, formatDuration } from '../format';
 import type { StatusJson } from '../statusJson';
 import type { Investigation } from './investigate';
-import { redactText } from './redact';
+import { redactText } from '../redact';
 import type { Evidence, RemedyRef, Verdict } from './types';
 import { causeWords } from './verdict';
 

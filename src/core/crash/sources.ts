@@ -1,15 +1,9 @@
-// Small readers of the system for crash evidence: log files in a folder, a cgroup's OOM-kill counter
-// by path, a process's command, the port holders, inotify watches in use. Called when something
+// Log files of a workspace for crash evidence, and a folder's package name. Called when something
 // crashed or a report is asked for, never per poll. None throws.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseCmdline, parseKeyedCount, parseMountinfo, type MountEntry } from '../linux/procParsers';
-import { globToRegExp } from '../workspace/scan';
-import type { ListeningSocket } from '../types';
-import { redactArgs } from './redact';
-import type { PortHolder } from './verdict';
-import { countInotifyWatches } from '../early/inotify';
+import { globToRegExp } from '../paths';
 
 export const DEFAULT_LOG_GLOBS: readonly string[] = ['logs/**/*.log', '*.log', 'npm-debug.log*'];
 
@@ -86,64 +80,3 @@ export function packageName(dir: string): string | null {
   }
 }
 
-let mountCache: MountEntry[] | null = null;
-
-function mounts(): MountEntry[] {
-  mountCache ??= (() => {
-    try {
-      return parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
-    } catch {
-      return [];
-    }
-  })();
-  return mountCache;
-}
-
-/** The oom_kill counter of a memory cgroup by its path (v1 memory.oom_control, v2 memory.events); null when gone or unreadable. */
-export function readCgroupOomKills(version: 1 | 2, cgPath: string): number | null {
-  const m = mounts().find((x) => (version === 1 ? x.fsType === 'cgroup' && x.superOptions.includes('memory') : x.fsType === 'cgroup2'));
-  if (!m) return null;
-  const rel = m.root !== '/' && cgPath.startsWith(m.root) ? cgPath.slice(m.root.length) : cgPath;
-  const file = path.posix.join(m.mountPoint, rel, version === 1 ? 'memory.oom_control' : 'memory.events');
-  try {
-    return parseKeyedCount(fs.readFileSync(file, 'utf8'), 'oom_kill');
-  } catch {
-    return null;
-  }
-}
-
-/** A live process's command line, redacted; null when gone or unreadable (or not Linux). */
-export function processCommand(pid: number): string | null {
-  try {
-    const argv = parseCmdline(fs.readFileSync(`/proc/${pid}/cmdline`));
-    return argv.length ? redactArgs(argv).join(' ') : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Who holds each port now, from the socket table; `commandOf` names known pids (the snapshot's), the rest are read. */
-export function portHolders(ports: readonly number[], sockets: readonly ListeningSocket[], commandOf: (pid: number) => string | null = () => null): PortHolder[] {
-  const holders: PortHolder[] = [];
-  for (const port of new Set(ports)) {
-    const s = sockets.find((x) => x.port === port && x.pid !== null) ?? sockets.find((x) => x.port === port);
-    if (!s) continue;
-    holders.push({ port, pid: s.pid, command: s.pid === null ? null : commandOf(s.pid) ?? processCommand(s.pid) });
-  }
-  return holders;
-}
-
-export interface InotifyUsage {
-  /** Watches held by this user's processes. */
-  readonly watches: number;
-  readonly instances: number;
-  /** The process holding the most watches. */
-  readonly top: { readonly pid: number; readonly command: string | null; readonly watches: number } | null;
-}
-
-/** Inotify watches and instances this user's processes hold (the limits are per user), with the top holder's command. Linux only; null elsewhere. */
-export function inotifyUsage(uid = process.getuid?.() ?? -1): InotifyUsage | null {
-  const count = countInotifyWatches(uid);
-  if (!count) return null;
-  return { watches: count.watches, instances: count.instances, top: count.top && { ...count.top, command: processCommand(count.top.pid) } };
-}

@@ -73,3 +73,15 @@ export interface VerdictDetail {
   readonly watcherPid?: number;
   readonly reportFile?: string;
 }
+
+/** Verdicts of one death closer than this without a pid are the same crash. */
+const SAME_CRASH_MS = 30_000;
+
+/**
+ * Identity of a crash: the server and the pid that died. A second verdict for the same death (a better one
+ * once the kernel log is read, npm's exit after its child's) has the same key.
+ */
+export function verdictKey(v: Verdict): string {
+  const who = v.detail?.serverId ?? v.server ?? '?';
+  return v.pid !== null ? `${who}#${v.pid}` : `${who}@${Math.floor(v.time / SAME_CRASH_MS)}`;
+}

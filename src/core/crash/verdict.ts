@@ -5,7 +5,9 @@ import { formatBytes, formatDuration } from '../format';
 import type { FaultRecord, OomRecord } from './kernelLog';
 import type { NodeReportSummary } from './nodeReport';
 import { exitSignal, remediesFor, type ExitStatus, type OutputDetail, type OutputFinding } from './output';
-import { redactText } from './redact';
+import { redactText } from '../redact';
+import type { PortHolder } from '../system/processInfo';
+export type { PortHolder } from '../system/processInfo';
 import type { CauseId, Confidence, Evidence, EvidenceSource, RemedyRef, Verdict, VerdictDetail } from './types';
 
 export interface CgroupDelta {
@@ -57,12 +59,6 @@ export interface ReportEvidence {
   readonly report: NodeReportSummary;
 }
 
-export interface PortHolder {
-  readonly port: number;
-  /** null: a process of another user holds it (its pid cannot be read). */
-  readonly pid: number | null;
-  readonly command: string | null;
-}
 
 export interface CrashEvidence {
   /** Kernel and systemd-oomd kill records (any pid: the join picks the candidate's). */

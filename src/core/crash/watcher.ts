@@ -8,8 +8,9 @@ import { isNodeProcess } from '../heapLimit';
 import type { Server, ServerProcess, Snapshot } from '../types';
 import { defaultKernelReader, logOffsets, readLogEvidence, readReports, reportDirsOf, type EvidenceOptions, type KernelReader } from './evidence';
 import { classifyOutput, type ExitStatus } from './output';
-import { redactText } from './redact';
-import { portHolders, readCgroupOomKills } from './sources';
+import { redactText } from '../redact';
+import { readCgroupOomKills } from '../system/cgroupCounters';
+import { portHolders } from '../system/processInfo';
 import type { Verdict } from './types';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
 

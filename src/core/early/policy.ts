@@ -2,10 +2,10 @@
 import * as path from 'node:path';
 import type { Verdict } from '../crash/types';
 import { formatBytes } from '../format';
-import { verdictKey } from '../history/crashHistory';
+import { verdictKey } from '../crash/types';
 import type { Threshold } from '../settings';
 import type { AlertSeverity, SystemState } from '../types';
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from '../clock';
 import type { DownAlarm } from './downDetector';
 import { PersistedSet } from './persistedSet';
 import type { OomRisk } from './rssTrend';

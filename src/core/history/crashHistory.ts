@@ -1,8 +1,8 @@
 // Every crash verdict, kept in an append-only JSON Lines file in the extension's storage.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import type { CauseId, Verdict } from '../crash/types';
-import { systemClock, type Clock } from '../early/clock';
+import { verdictKey, type CauseId, type Verdict } from '../crash/types';
+import { systemClock, type Clock } from '../clock';
 import { appendJsonl, openJsonl, rewriteJsonl } from './jsonl';
 
 export type CrashSeverity = 'warning' | 'critical';
@@ -50,21 +50,11 @@ const DAY_MS = 86_400_000;
 const MAX_EVIDENCE_CHARS = 2000;
 const MAX_EVIDENCE = 10;
 /** Verdicts of one server without a pid this close together are one crash. */
-const SAME_CRASH_MS = 30_000;
 
 const CRITICAL_CAUSES = new Set<CauseId>(['oom-kill', 'oomd-kill', 'heap-oom', 'native-crash', 'disk-full']);
 
 export function crashSeverity(cause: CauseId): CrashSeverity {
   return CRITICAL_CAUSES.has(cause) ? 'critical' : 'warning';
-}
-
-/**
- * Identity of a crash: the server and the pid that died. A second verdict for the same death (a better one
- * once the kernel log is read, npm's exit after its child's) has the same key.
- */
-export function verdictKey(v: Verdict): string {
-  const who = v.detail?.serverId ?? v.server ?? '?';
-  return v.pid !== null ? `${who}#${v.pid}` : `${who}@${Math.floor(v.time / SAME_CRASH_MS)}`;
 }
 
 function trimmed(v: Verdict): Verdict {

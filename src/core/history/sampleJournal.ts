@@ -1,9 +1,9 @@
 // The last minutes of memory samples, on disk, so that after the editor itself was killed the next
 // start can say what happened: did the OOM killer take the editor, or a server?
 import * as path from 'node:path';
-import { systemClock, type Clock } from '../early/clock';
+import { systemClock, type Clock } from '../clock';
 import { formatBytes } from '../format';
-import { descendants, readProcTable } from '../supervisor/procTree';
+import { descendants, readProcTable } from '../system/procTree';
 import type { Snapshot } from '../types';
 import { appendJsonl, openJsonl, rewriteJsonl } from './jsonl';
 

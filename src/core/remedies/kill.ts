@@ -1,9 +1,9 @@
 // "Kill Zombies…": which process trees are safe and worth stopping (a pure plan over a Snapshot), and
 // stopping them: SIGTERM, a grace period, SIGKILL, then checking every pid is gone and every port free.
 import * as path from 'node:path';
-import { redactText } from '../crash/redact';
+import { redactText } from '../redact';
 import { formatDuration } from '../format';
-import { createProbe } from '../probe';
+import { createProbe } from '../system/probe';
 import { baseName } from '../servers';
 import type { ProcessInfo, Server, ServerProcess, Snapshot, SystemProbe } from '../types';
 import {

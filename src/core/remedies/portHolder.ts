@@ -2,7 +2,7 @@
 // privileges, where systeminformation leaves pids out): find-process asks lsof / netstat. It spawns
 // tools, so it is never used in the poll, only when the user acts on a port.
 import findProcess from 'find-process';
-import { redactText } from '../crash/redact';
+import { redactText } from '../redact';
 import type { ListeningSocket, Snapshot } from '../types';
 
 export interface PortHolder {

@@ -2,7 +2,7 @@
 // Each failed check names a fix the editor layer can offer.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { redactText } from '../crash/redact';
+import { redactText } from '../redact';
 import { formatBytes } from '../format';
 import { isInside } from '../paths';
 import type { Server, Snapshot } from '../types';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { isInside } from '../paths';
 import { isTooling } from '../servers';
 import type { ProcessInfo } from '../types';
-import { USER_HZ, parseBtime, parseCmdline, parseStat, parseStatusUid } from '../linux/procParsers';
+import { USER_HZ, parseBtime, parseCmdline, parseStat, parseStatusUid } from '../system/procParsers';
 
 /** One process by pid, read when asked; null when it is gone or cannot be read here. */
 export interface ProcessLookup {

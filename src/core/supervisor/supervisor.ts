@@ -3,12 +3,12 @@
 // crash verdicts need. Stopping is never a crash.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
-import { systemClock, type Clock } from '../early/clock';
+import { systemClock, type Clock } from '../clock';
 import { Emitter } from '../emitter';
 import { formatBytes, formatDuration } from '../format';
 import { RestartPolicy, type RestartOptions } from './backoff';
 import { checkHealth, type HealthResult } from './health';
-import { liveGroupMembers, treeRssBytes } from './procTree';
+import { liveGroupMembers, treeRssBytes } from '../system/procTree';
 import { logBaseName, RotatingLog, type RotatingLogOptions } from './rotatingLog';
 
 export interface SupervisorOptions {

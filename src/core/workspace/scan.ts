@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExpectedServer, ScanProblem, WorkspaceScan } from '../types';
+import { globToRegExp } from '../paths';
 import { parseDotenv } from './dotenv';
 import { analyzeScript, isDevScript, isRecord, type PackageJson, type ScriptAnalysis } from './scripts';
 
@@ -372,40 +373,6 @@ export function excludeMatcher(patterns: readonly string[]): (relPath: string, n
       return (rel: string) => re.test(rel);
     });
   return (relPath, name) => tests.some((t) => t(relPath, name));
-}
-
-/** A glob as a RegExp over '/'-separated paths: `*` and `?` stay within a segment, `**` spans segments, {a,b}. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  let braces = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i];
-    if (ch === '*' && glob[i + 1] === '*') {
-      i++;
-      if (glob[i + 1] === '/') {
-        i++;
-        re += '(?:.*/)?';
-      } else {
-        re += '.*';
-      }
-    } else if (ch === '*') {
-      re += '[^/]*';
-    } else if (ch === '?') {
-      re += '[^/]';
-    } else if (ch === '{') {
-      braces++;
-      re += '(?:';
-    } else if (ch === '}' && braces > 0) {
-      braces--;
-      re += ')';
-    } else if (ch === ',' && braces > 0) {
-      re += '|';
-    } else {
-      re += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    }
-  }
-  // close an unclosed brace so the RegExp stays valid
-  return new RegExp(`^${re}${')'.repeat(braces)}$`);
 }
 
 function describeFsError(err: unknown): string {

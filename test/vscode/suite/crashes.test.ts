@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { inotifyUsage } from '../../../src/core/crash/sources';
+import { inotifyUsage } from '../../../src/core/system/inotify';
 import type { CauseId, Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { crashingAppSource, freePort, isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';

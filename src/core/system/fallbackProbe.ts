@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import type { Systeminformation as SI } from 'systeminformation';
 import type {
   CgroupInfo, DiskInfo, ListeningSocket, MemoryInfo, ProcessInfo, SampleOptions, SystemProbe, SystemSample,
-} from './types';
-import { EMPTY_MEMORY, mountForPath, percent } from './linux/procParsers';
+} from '../types';
+import { EMPTY_MEMORY, mountForPath, percent } from './procParsers';
 
 const STATE_LETTERS: Record<string, string> = {
   running: 'R', sleeping: 'S', blocked: 'D', zombie: 'Z', stopped: 'T', paging: 'W', dead: 'X',

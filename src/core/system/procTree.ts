@@ -1,6 +1,6 @@
 // Process trees read from /proc (Linux). Elsewhere the answers are empty.
 import * as fs from 'node:fs';
-import { parseStat, type ProcStat } from '../linux/procParsers';
+import { parseStat, type ProcStat } from './procParsers';
 
 /** The ids of a process a tree walk needs. */
 export type ProcEntry = Pick<ProcStat, 'pid' | 'ppid' | 'pgrp' | 'comm' | 'state'>;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import type { SystemProbe } from './types';
+import type { SystemProbe } from '../types';
 import { FallbackProbe } from './fallbackProbe';
-import { ProcfsProbe } from './linux/procfsProbe';
+import { ProcfsProbe } from './procfsProbe';
 
 /** The /proc reader on Linux (≈ 100× cheaper per poll), systeminformation elsewhere or when /proc is not mounted. */
 export function createProbe(): SystemProbe {
