@@ -9,7 +9,8 @@ import { CrashWatcher } from './core/crash/watcher';
 import { DAY_MS, formatBytes, formatDuration, parseDuration } from './core/format';
 import { Monitor, type MonitorEvent } from './core/monitor';
 import { createProbe } from './core/system/probe';
-import { DEFAULT_SETTINGS } from './core/settings';
+import { DEFAULT_HEALTH, DEFAULT_SETTINGS } from './core/settings';
+import { HealthChecker } from './core/health/checker';
 import { toStatusJson } from './core/statusJson';
 import type { Server, Snapshot } from './core/types';
 import { REMEDIES_USAGE, runDisk, runZombies } from './cliRemedies';
@@ -35,6 +36,9 @@ Remedies (dry runs: they only list what they would do unless --yes):
 ${REMEDIES_USAGE}`;
 
 export class UsageError extends Error {}
+
+/** `status` reads twice at least this far apart, to tell each server's CPU use. */
+const STATUS_CPU_SPAN_MS = 500;
 
 export interface CliArgs {
   command: 'status' | 'watch' | 'investigate' | 'help';
@@ -82,7 +86,7 @@ export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
   return args;
 }
 
-const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○' };
+const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○', unresponsive: '◉' };
 
 function serverLine(s: Server, now: number): string {
   const bits = [
@@ -93,6 +97,9 @@ function serverLine(s: Server, now: number): string {
     s.state !== 'down' ? formatBytes(s.rssBytes) : '',
     s.heapLimitBytes !== null ? `heap limit ${formatBytes(s.heapLimitBytes)} (${s.heapLimitSource})` : '',
     s.startTimeMs ? `up ${formatDuration(now - s.startTimeMs)}` : '',
+    typeof s.cpuPercent === 'number' ? `cpu ${Math.round(s.cpuPercent)}%` : '',
+    s.health ? (s.health.ok ? `health ${s.health.status ?? 'tcp'} ${s.health.latencyMs} ms` : `health failing (${s.health.error})`) : '',
+    typeof s.healthScore === 'number' ? `score ${s.healthScore}` : '',
     s.framework !== 'unknown' ? s.framework : '',
   ];
   return `  ${bits.filter(Boolean).join('  ')}`;
@@ -105,8 +112,10 @@ export function formatStatus(s: Snapshot): string {
     out.push(serverLine(v, s.takenAt));
     if (v.orphanReason) out.push(`      orphaned: ${v.orphanReason}`);
     if (v.zombiePids.length) out.push(`      zombies: ${v.zombiePids.join(', ')}`);
+    if (v.unresponsive) out.push(`      unresponsive: ${v.unresponsive.message}`);
   }
   const { memory: m, cgroup, disks, inotify } = s.system;
+  if (typeof s.healthScore === 'number') out.push('', `Health score ${s.healthScore}/100`);
   out.push('', 'System');
   out.push(`  memory  ${m.usedPercent}% used, ${formatBytes(m.availableBytes)} available of ${formatBytes(m.totalBytes)}`);
   out.push(`  swap    ${m.swapTotalBytes ? `${formatBytes(m.swapUsedBytes)} used of ${formatBytes(m.swapTotalBytes)}` : 'none'}`);
@@ -146,6 +155,7 @@ function eventLine(e: MonitorEvent): string {
     case 'server-starting': return `${t} starting  ${e.server} pid ${e.pid}`;
     case 'server-orphaned': return `${t} orphaned  ${e.server} pid ${e.pid}: ${e.reason}`;
     case 'server-down': return `${t} down      ${e.server} (was ${e.from}, pid ${e.pid})`;
+    case 'server-unresponsive': return `${t} unresponsive ${e.server} pid ${e.pid}: ${e.message}`;
     case 'port-changed': return `${t} port      ${e.server} ${e.from.join(',') || '-'} → ${e.to.join(',') || '-'}`;
     case 'process-exited': return `${t} exited    ${e.server} pid ${e.pid} after ${e.uptimeMs === null ? '?' : formatDuration(e.uptimeMs)}, last RSS ${formatBytes(e.lastRssBytes)}: ${e.command}`;
   }
@@ -169,16 +179,28 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // status: checks follow each other closely, so a silent server is judged (twice) within the timeouts.
+  const health = new HealthChecker({ settings: args.command === 'status' ? { ...DEFAULT_HEALTH, intervalMs: 200 } : DEFAULT_HEALTH });
   const monitor = new Monitor({
     probe: createProbe(),
     workspaceFolders: args.workspaces,
     settings: { ...DEFAULT_SETTINGS, pollIntervalMs: args.intervalMs },
+    health,
   });
   if (args.command === 'status') {
-    const snap = await monitor.pollOnce();
+    let snap = await monitor.pollOnce();
+    if (snap.servers.some((v) => v.state !== 'down')) {
+      // A second poll gives CPU use (a difference of two readings) and shows the health checks' answers.
+      const started = Date.now();
+      await health.settled();
+      await new Promise((r) => setTimeout(r, Math.max(0, STATUS_CPU_SPAN_MS - (Date.now() - started))));
+      snap = await monitor.pollOnce();
+    }
+    health.dispose();
     process.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
     return 0;
   }
+  if (args.command === 'investigate') health.dispose();
   if (args.command === 'investigate') {
     const snapshot = await monitor.pollOnce();
     const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
@@ -198,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
   if (!args.json) process.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
   monitor.start();
   await new Promise<void>((resolve) => {
-    const stop = () => { clearInterval(rescan); crashes.dispose(); monitor.dispose(); resolve(); };
+    const stop = () => { clearInterval(rescan); crashes.dispose(); health.dispose(); monitor.dispose(); resolve(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -2,6 +2,8 @@
 // typed events when servers change.
 import * as os from 'node:os';
 import { Emitter } from './emitter';
+import { cpuPercents, cpuTimesOf, type CpuTimes } from './health/cpu';
+import type { HealthAnnotator } from './health/checker';
 import { DEFAULT_SETTINGS, type CoreSettings } from './settings';
 import { buildSnapshot, ProcessFactsCache } from './snapshot';
 import type { Server, ServerState, Snapshot, SystemProbe, WorkspaceScan } from './types';
@@ -25,6 +27,15 @@ export type MonitorEvent =
       readonly ports: readonly number[];
     })
   | (ServerEventBase & { readonly type: 'port-changed'; readonly from: readonly number[]; readonly to: readonly number[] })
+  | (ServerEventBase & {
+      readonly type: 'server-unresponsive';
+      readonly pid: number | null;
+      readonly ports: readonly number[];
+      readonly cpuPercent: number | null;
+      /** 'blocked' (≈100 % of a core), 'waiting' (≈0 %), 'busy', 'unknown'. */
+      readonly reading: string;
+      readonly message: string;
+    })
   | (ServerEventBase & {
       readonly type: 'process-exited';
       readonly pid: number;
@@ -67,7 +78,12 @@ export function diffSnapshots(prev: Snapshot, next: Snapshot, alive: ReadonlySet
     if (beforeState === after.state) continue;
     if (after.state === 'up') events.push({ ...base(after), type: 'server-up', pid: after.pid, ports: after.ports });
     else if (after.state === 'starting') events.push({ ...base(after), type: 'server-starting', pid: after.pid });
-    else if (after.state === 'orphaned') {
+    else if (after.state === 'unresponsive') {
+      events.push({
+        ...base(after), type: 'server-unresponsive', pid: after.pid, ports: after.ports, cpuPercent: after.unresponsive?.cpuPercent ?? null,
+        reading: after.unresponsive?.reading ?? 'unknown', message: after.unresponsive?.message ?? `${after.name} does not answer.`,
+      });
+    } else if (after.state === 'orphaned') {
       events.push({ ...base(after), type: 'server-orphaned', pid: after.pid, ports: after.ports, reason: after.orphanReason ?? '' });
     }
   }
@@ -80,6 +96,8 @@ export interface MonitorOptions {
   readonly settings?: CoreSettings;
   /** The process that must never count as a server (with its ancestors and descendants). */
   readonly selfPid?: number;
+  /** Health checks per server (core/health/checker.ts); absent: no health, unresponsive state or score. */
+  readonly health?: HealthAnnotator;
 }
 
 export class Monitor {
@@ -99,11 +117,15 @@ export class Monitor {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private disposed = false;
+  private cpuTimes: CpuTimes | null = null;
+  private readonly unsubscribeHealth: (() => void) | undefined;
 
   constructor(private readonly opts: MonitorOptions) {
     this.folders = opts.workspaceFolders;
     this.settings = opts.settings ?? DEFAULT_SETTINGS;
     this.facts = new ProcessFactsCache(opts.probe);
+    // A server that stopped (or started again) answering shows at once, not at the next tick.
+    this.unsubscribeHealth = opts.health?.onChange(() => { if (this.running) void this.pollOnce().catch(() => undefined); });
   }
 
   get snapshot(): Snapshot | undefined {
@@ -176,6 +198,7 @@ export class Monitor {
   dispose(): void {
     this.stop();
     this.disposed = true;
+    this.unsubscribeHealth?.();
     this.snapshotEmitter.clear();
     this.eventEmitter.clear();
     this.errorEmitter.clear();
@@ -199,7 +222,12 @@ export class Monitor {
     this.scan = scan;
     this.scannedGeneration = generation;
     const sample = await this.opts.probe.sample({ diskPaths: [...this.folders, os.tmpdir()] });
+    const times = cpuTimesOf(sample.processes, sample.takenAt);
+    const cpuByPid = this.cpuTimes ? cpuPercents(this.cpuTimes, times) : undefined;
+    this.cpuTimes = times;
     const next = buildSnapshot(sample, scan, {
+      cpuByPid,
+      health: this.opts.health,
       workspaceFolders: this.folders,
       selfPid: this.opts.selfPid ?? process.pid,
       thresholds: this.settings.thresholds,
@@ -210,6 +238,7 @@ export class Monitor {
     const prev = this.current ?? { ...next, servers: [] };
     this.current = next;
     if (this.disposed) return next;
+    this.opts.health?.observe(next);
     const alive = new Set(sample.processes.map((p) => p.pid));
     for (const e of diffSnapshots(prev, next, alive)) this.eventEmitter.fire(e);
     this.snapshotEmitter.fire(next);

@@ -1,5 +1,8 @@
 // Joins one SystemSample with the workspace scan into an immutable Snapshot.
 import { computeAlerts } from './alerts';
+import { treeCpuPercent } from './health/cpu';
+import type { HealthAnnotator } from './health/checker';
+import { workspaceScore } from './health/score';
 import { heapLimitFromArgs, isNodeProcess } from './heapLimit';
 import { buildServers } from './servers';
 import type { Thresholds } from './settings';
@@ -37,6 +40,10 @@ export interface SnapshotContext {
   readonly thresholds: Thresholds;
   readonly probe: SystemProbe;
   readonly facts: ProcessFactsCache;
+  /** CPU % per pid since the previous poll (core/health/cpu.ts); absent on the first poll. */
+  readonly cpuByPid?: ReadonlyMap<number, number>;
+  /** Health checks, unresponsive state, scores and sustained alerts. */
+  readonly health?: HealthAnnotator;
 }
 
 function freeze<T>(o: T): T {
@@ -68,7 +75,10 @@ export function buildSnapshot(sample: SystemSample, scan: WorkspaceScan, ctx: Sn
     },
   );
   ctx.facts.prune(sample.processes);
-  const firstRunning = servers.find((s) => s.cgroup !== null);
+  const cpu = ctx.cpuByPid;
+  const withCpu = cpu ? servers.map((s) => (s.state === 'down' ? { ...s, cpuPercent: null } : { ...s, cpuPercent: treeCpuPercent(s.pids, cpu) })) : servers;
+  const annotated = ctx.health ? withCpu.map((s) => ctx.health!.annotate(s, sample.memory.availableBytes, sample.takenAt)) : withCpu;
+  const firstRunning = annotated.find((s) => s.cgroup !== null);
   const system = {
     memory: sample.memory,
     pressure: sample.pressure,
@@ -80,10 +90,11 @@ export function buildSnapshot(sample: SystemSample, scan: WorkspaceScan, ctx: Sn
     takenAt: sample.takenAt,
     platform: sample.platform,
     workspaceFolders: [...ctx.workspaceFolders],
-    servers,
+    servers: annotated,
     system,
-    alerts: computeAlerts(servers, system, scan.problems, ctx.thresholds),
+    alerts: [...(ctx.health?.alerts(annotated, sample.takenAt) ?? []), ...computeAlerts(annotated, system, scan.problems, ctx.thresholds)],
     sockets: sample.sockets,
     warnings: sample.warnings,
+    ...(ctx.health ? { healthScore: workspaceScore(annotated.map((s) => s.healthScore)) } : {}),
   });
 }

@@ -25,6 +25,13 @@ export interface StatusServerJson {
   zombiePids: number[];
   orphanReason: string | null;
   processes: { pid: number; ppid: number; state: string; command: string; rssBytes: number; ports: number[] }[];
+  /** CPU of the whole tree since the previous poll, percent of one core; null when unknown (down, first poll). */
+  cpuPercent: number | null;
+  /** The last health check; null when none ran. */
+  health: { ok: boolean; latencyMs: number | null; status: number | null; checkedAt: string; target: string; mode: 'http' | 'tcp'; error: string | null; errorRatePercent: number } | null;
+  /** Set when state is "unresponsive": the CPU reading and what it means. */
+  unresponsive: { since: string; cpuPercent: number | null; reading: string; message: string } | null;
+  healthScore: number | null;
 }
 
 export interface StatusJson {
@@ -40,6 +47,8 @@ export interface StatusJson {
   };
   alerts: Alert[];
   warnings: string[];
+  /** 0–100 over the running servers; null when none runs or health checks did not run. */
+  healthScore: number | null;
 }
 
 export function toStatusJson(s: Snapshot): StatusJson {
@@ -68,6 +77,14 @@ export function toStatusJson(s: Snapshot): StatusJson {
       zombiePids: [...v.zombiePids],
       orphanReason: v.orphanReason ? redactText(v.orphanReason) : null,
       processes: v.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, state: p.state, command: redactText(p.command), rssBytes: p.rssBytes, ports: [...p.ports] })),
+      cpuPercent: v.cpuPercent ?? null,
+      health: v.health
+        ? { ...v.health, checkedAt: new Date(v.health.checkedAt).toISOString(), target: redactText(v.health.target), error: v.health.error === null ? null : redactText(v.health.error) }
+        : null,
+      unresponsive: v.unresponsive
+        ? { since: new Date(v.unresponsive.since).toISOString(), cpuPercent: v.unresponsive.cpuPercent, reading: v.unresponsive.reading, message: redactText(v.unresponsive.message) }
+        : null,
+      healthScore: v.healthScore ?? null,
     })),
     system: {
       memory: {
@@ -86,5 +103,6 @@ export function toStatusJson(s: Snapshot): StatusJson {
     },
     alerts: s.alerts.map((a) => ({ ...a, message: redactText(a.message), server: a.server === null ? null : redactText(a.server) })),
     warnings: s.warnings.map(redactText),
+    healthScore: s.healthScore ?? null,
   };
 }

@@ -10,7 +10,7 @@ export interface StatusSummary {
 /** `1/2 up · mem 37% · disk 81%` and how bad it is. Pure, for tests. */
 export function summarize(s: Snapshot, t: Thresholds): StatusSummary {
   const declared = s.servers.filter((v) => v.source !== 'process');
-  const running = (v: { state: string }) => v.state === 'up' || v.state === 'orphaned';
+  const running = (v: { state: string }) => v.state === 'up' || v.state === 'orphaned' || v.state === 'unresponsive';
   const up = s.servers.filter(running).length;
   const servers = declared.length > 0 ? `${declared.filter(running).length}/${declared.length} up` : `${up} up`;
   const mem = Math.round(s.system.memory.usedPercent);
@@ -20,6 +20,7 @@ export function summarize(s: Snapshot, t: Thresholds): StatusSummary {
     worst(s.system.memory.usedPercent, t.memory),
     worst(Math.max(0, ...s.system.disks.map((d) => d.usedPercent)), t.disk),
     s.servers.some((v) => v.state === 'orphaned') ? 1 : 0,
+    s.servers.some((v) => v.state === 'unresponsive') ? 2 : 0,
   );
   return {
     text: `${servers} · mem ${mem}% · disk ${disk}%`,

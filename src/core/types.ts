@@ -18,6 +18,8 @@ export interface ProcessInfo {
   readonly startTimeMs: number;
   /** Real uid; -1 when unknown. */
   readonly uid: number;
+  /** CPU time used so far (user + system), in clock ticks of 1/100 s; absent when the probe cannot tell. */
+  readonly cpuTicks?: number;
 }
 
 /** A listening TCP socket. */
@@ -87,6 +89,8 @@ export interface SystemSample {
   readonly inotify: InotifyInfo;
   /** Things that could not be read, as plain sentences for the user. Never thrown. */
   readonly warnings: readonly string[];
+  /** 0–100 over the running servers (core/health/score.ts); null when none runs. */
+  readonly healthScore?: number | null;
 }
 
 export interface SampleOptions {
@@ -144,7 +148,35 @@ export interface HeapLimit {
   readonly source: HeapLimitSource;
 }
 
-export type ServerState = 'up' | 'starting' | 'down' | 'orphaned';
+/** `unresponsive`: listening and accepting connections, but no answer to its health check twice in a row (hung). */
+export type ServerState = 'up' | 'starting' | 'down' | 'orphaned' | 'unresponsive';
+
+/** The last health check of a server (see core/health/check.ts for what "ok" means). */
+export interface ServerHealth {
+  /** Answered in time: any HTTP status below 500, or (plain TCP servers) the connect succeeded. */
+  readonly ok: boolean;
+  readonly latencyMs: number | null;
+  /** HTTP status; null for a connect check or no answer. */
+  readonly status: number | null;
+  /** Epoch ms of the check. */
+  readonly checkedAt: number;
+  /** What was checked: `http://127.0.0.1:5173/` or `tcp://127.0.0.1:6379`. */
+  readonly target: string;
+  readonly mode: 'http' | 'tcp';
+  /** Why it failed, in plain words; null when ok. */
+  readonly error: string | null;
+  /** Checks that failed among the recent ones (last 5 minutes), percent. */
+  readonly errorRatePercent: number;
+}
+
+/** Why a server is unresponsive, with the CPU reading that tells a busy loop from a wait. */
+export interface Unresponsive {
+  readonly since: number;
+  readonly cpuPercent: number | null;
+  /** 'blocked': ≈100 % of a core (a busy loop or long synchronous work); 'waiting': ≈0 % (a lock, a dependency). */
+  readonly reading: 'blocked' | 'waiting' | 'busy' | 'unknown';
+  readonly message: string;
+}
 
 export interface ServerProcess {
   readonly pid: number;
@@ -189,6 +221,14 @@ export interface Server {
   readonly cgroup: CgroupInfo | null;
   /** Why the server is orphaned (set only then). */
   readonly orphanReason?: string;
+  /** CPU use of its whole process tree since the previous poll (100 = one core); null on the first poll or unknown. */
+  readonly cpuPercent?: number | null;
+  /** Last health check; null when none ran (down, starting, no loopback port). */
+  readonly health?: ServerHealth | null;
+  /** Set when the state is `unresponsive`. */
+  readonly unresponsive?: Unresponsive;
+  /** 0–100 (core/health/score.ts); null when down. */
+  readonly healthScore?: number | null;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
@@ -222,4 +262,6 @@ export interface Snapshot {
   /** Every listening socket seen (for port-holder lookups). */
   readonly sockets: readonly ListeningSocket[];
   readonly warnings: readonly string[];
+  /** 0–100 over the running servers (core/health/score.ts); null when none runs. */
+  readonly healthScore?: number | null;
 }

@@ -14,7 +14,14 @@ describe('procParsers', () => {
   describe('parseStat', () => {
     it('reads a plain line', () => {
       const s = parseStat('6938 (cat) R 6934 6934 2139 0 -1 4194304 104 0 0 0 0 0 0 0 20 0 1 0 34905 3133440 383 18446744073709551615 0 0');
-      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, pgrp: 6934, startTicks: 34905, rssPages: 383, kernelThread: false });
+      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, pgrp: 6934, startTicks: 34905, rssPages: 383, kernelThread: false, cpuTicks: 0 });
+    });
+
+    it('sums utime and stime (fields 14 and 15) into cpuTicks', () => {
+      // /proc/self/stat of a node process that had just spun for 300 ms (captured on this machine).
+      const s = parseStat('16260 (node) R 16258 16258 4904 0 -1 4194304 2807 0 0 0 14 1 0 0 20 0 7 0 39477 948350976 11617 18446744073709551615 11988992 39846385 140723307609328 0 0 0 0 16781312 17922 0 0 0 17 1 0 0 0 0 0 90418888 90555584 775839744 140723307616884 140723307616999 140723307616999 140723307618282 0');
+      assert.equal(s?.cpuTicks, 15);
+      assert.equal(s?.startTicks, 39477);
     });
 
     it('splits at the last parenthesis when comm holds spaces and parentheses', () => {

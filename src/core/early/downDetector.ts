@@ -120,7 +120,7 @@ export class DownDetector {
     }
     const fired: DownAlarm[] = [];
     for (const [key, list] of byKey) {
-      const up = list.find((s) => (s.state === 'up' || s.state === 'orphaned') && s.ports.length > 0);
+      const up = list.find((s) => (s.state === 'up' || s.state === 'orphaned' || s.state === 'unresponsive') && s.ports.length > 0);
       if (up) {
         this.tracks.set(key, {
           name: up.name, ports: up.ports, pid: up.pid, pids: up.pids,

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../clock';
 import { Emitter } from '../emitter';
 import { formatBytes, formatDuration } from '../format';
 import { RestartPolicy, type RestartOptions } from './backoff';
-import { checkHealth, type HealthResult } from './health';
+import { checkHealth, type HealthResult } from '../health/check';
 import { liveGroupMembers, treeRssBytes } from '../system/procTree';
 import { logBaseName, RotatingLog, type RotatingLogOptions } from './rotatingLog';
 
@@ -362,7 +362,7 @@ export class Supervisor {
       this.watchTimers.push(setInterval(() => {
         if (inFlight) return;
         inFlight = true;
-        void checkHealth(url, this.opts.healthTimeoutMs ?? 5000, () => this.clock.now()).then((h) => {
+        void checkHealth(url, { timeoutMs: this.opts.healthTimeoutMs ?? 5000, now: () => this.clock.now() }).then((h) => {
           inFlight = false;
           if (this.child?.pid !== pid) return;
           this.health = h;

@@ -21,6 +21,8 @@ export interface ProcStat {
   /** Resident set size in pages; 0 for zombies and kernel threads. */
   readonly rssPages: number;
   readonly kernelThread: boolean;
+  /** CPU time in user and kernel mode (clock ticks, USER_HZ): utime + stime. */
+  readonly cpuTicks: number;
 }
 
 /** /proc/PID/stat. The comm field may hold spaces and parentheses, so it ends at the LAST ')'. */
@@ -46,6 +48,8 @@ export function parseStat(text: string): ProcStat | null {
     startTicks,
     rssPages,
     kernelThread: (flags & PF_KTHREAD) !== 0,
+    // Fields 14 (utime) and 15 (stime).
+    cpuTicks: (Number(rest[11]) || 0) + (Number(rest[12]) || 0),
   };
 }
 

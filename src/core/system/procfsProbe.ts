@@ -227,7 +227,7 @@ export class ProcfsProbe implements SystemProbe {
     }
     if (!stat) return null;
     const startTimeMs = btime === null ? 0 : Math.round((btime + stat.startTicks / USER_HZ) * 1000);
-    const base = { pid, ppid: stat.ppid, state: stat.state, comm: stat.comm, startTimeMs };
+    const base = { pid, ppid: stat.ppid, state: stat.state, comm: stat.comm, startTimeMs, cpuTicks: stat.cpuTicks };
     if (stat.kernelThread) {
       const info: ProcessInfo = { ...base, cmdline: [], cwd: null, rssBytes: 0, uid: 0 };
       return { info, startTicks: stat.startTicks, kernelThread: true };

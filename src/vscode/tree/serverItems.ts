@@ -8,6 +8,7 @@ const STATE_ICON: Record<ServerState, [string, string]> = {
   starting: ['loading~spin', 'charts.yellow'],
   orphaned: ['warning', 'charts.orange'],
   down: ['circle-outline', 'disabledForeground'],
+  unresponsive: ['watch', 'charts.red'],
 };
 
 const STATE_WORDS: Record<ServerState, string> = {
@@ -15,6 +16,7 @@ const STATE_WORDS: Record<ServerState, string> = {
   starting: 'starting (running, not listening yet)',
   orphaned: 'orphaned',
   down: 'not running',
+  unresponsive: 'unresponsive (listening, but not answering)',
 };
 
 /** `:5173 · 312 MB · pid 4242` */
