@@ -110,7 +110,7 @@ describe('report: Markdown', () => {
 
   it('quoted evidence survives backticks (the fence is longer than any run in it)', () => {
     const md = renderMarkdown(investigation());
-    assert.match(md, /  ````text\n  const q = ```fenced``` ;\n  Error: `bad`\n  ````/);
+    assert.match(md, / {2}````text\n  const q = ```fenced``` ;\n  Error: `bad`\n  ````/);
   });
 
   it('no crashes: says so, and still shows the state', () => {
