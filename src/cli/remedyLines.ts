@@ -23,6 +23,8 @@ export const REMEDY_LINES: Readonly<Record<RemedyId, (a: RemedyArgs | undefined)
   'install-dependencies': (a) => inFolder(a, a?.package ? `npm install ${sh(a.package)}` : 'npm install'),
   'raise-fd-limit': () => 'ulimit -n 65536   # in the shell that starts the server',
   'investigate': () => `${BIN} investigate`,
+  'find-where-stuck': (a) => `node inspect -p ${a?.pid ?? 'PID'}   # then: pause, bt, cont, .exit (the inspector port stays open until it restarts)`,
+  'load-test': (a) => `${BIN} load${a?.port ? ` --url http://127.0.0.1:${a.port}/` : ''}`,
   'open-file': (a) => (a?.file ? `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}` : 'the file in the top frame'),
 };
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DAY_MS, parseDuration } from '../core/format';
-import { DEFAULT_SETTINGS, sanitizeThreshold, type CoreSettings } from '../core/settings';
+import { DEFAULT_HEALTH, DEFAULT_SETTINGS, sanitizeThreshold, type CoreSettings, type HealthSettings } from '../core/settings';
 import type { ConfiguredServer } from '../core/workspace/scan';
 
 export const SECTION = 'devServerDoctor';
@@ -26,6 +26,38 @@ export function readSettings(): CoreSettings {
     },
     configuredServers: configuredServers(cfg),
     excludeFolders: (cfg.get<unknown[]>('excludeFolders') ?? []).filter((x): x is string => typeof x === 'string'),
+    health: readHealthSettings(cfg),
+  };
+}
+
+/** Health URLs: `healthUrls` by server name, else a supervised server's `healthUrl` (one URL per server, one check). */
+function healthUrls(cfg: vscode.WorkspaceConfiguration): Record<string, string> {
+  const urls: Record<string, string> = {};
+  const supervised = cfg.get<unknown>('supervisedServers');
+  for (const e of Array.isArray(supervised) ? supervised as { name?: unknown; healthUrl?: unknown }[] : []) {
+    if (e && typeof e.name === 'string' && typeof e.healthUrl === 'string' && e.healthUrl.trim()) urls[e.name] = e.healthUrl.trim();
+  }
+  const own = cfg.get<unknown>('healthUrls');
+  if (own && typeof own === 'object' && !Array.isArray(own)) {
+    for (const [name, url] of Object.entries(own as Record<string, unknown>)) if (typeof url === 'string' && url.trim()) urls[name] = url.trim();
+  }
+  return urls;
+}
+
+function readHealthSettings(cfg: vscode.WorkspaceConfiguration): HealthSettings {
+  const seconds = (key: string, fallbackMs: number, min: number, max: number): number => {
+    const v = cfg.get<number>(key, fallbackMs / 1000);
+    return Math.round(Math.min(max, Math.max(min, Number.isFinite(v) ? v : fallbackMs / 1000)) * 1000);
+  };
+  const interval = cfg.get<number>('healthIntervalSeconds', DEFAULT_HEALTH.intervalMs / 1000);
+  return {
+    intervalMs: interval === 0 ? 0 : seconds('healthIntervalSeconds', DEFAULT_HEALTH.intervalMs, 1, 3600),
+    timeoutMs: seconds('healthTimeoutSeconds', DEFAULT_HEALTH.timeoutMs, 0.2, 120),
+    urls: healthUrls(cfg),
+    cpu: sanitizeThreshold(cfg.get('thresholds.cpu'), DEFAULT_HEALTH.cpu, 6400),
+    latencyMs: sanitizeThreshold(cfg.get('thresholds.latency'), DEFAULT_HEALTH.latencyMs, 600_000),
+    errorRate: sanitizeThreshold(cfg.get('thresholds.errorRate'), DEFAULT_HEALTH.errorRate),
+    sustainMs: DEFAULT_HEALTH.sustainMs,
   };
 }
 

@@ -5,7 +5,7 @@ import type { Verdict } from '../core/crash/types';
 import { DownDetector } from '../core/early/downDetector';
 import { inotifyWarning } from '../core/early/inotify';
 import { InotifyWatchCounter } from '../core/system/inotify';
-import { diskWarnings, downWarning, oomRiskWarning, WARNING_REMEDIES, WarningPolicy, type EarlyWarning } from '../core/early/policy';
+import { diskWarnings, downWarning, healthWarnings, isServerWarning, oomRiskWarning, WARNING_REMEDIES, WarningPolicy, type EarlyWarning } from '../core/early/policy';
 import { RssTrend } from '../core/early/rssTrend';
 import type { Snapshot } from '../core/types';
 import { readSettings, SECTION } from './config';
@@ -70,6 +70,7 @@ export class EarlyWarnings implements vscode.Disposable {
       ...this.trend.risks(s).map(oomRiskWarning),
       ...this.down.active().map(downWarning),
       ...diskWarnings(s.system, s.workspaceFolders, readSettings().thresholds.disk),
+      ...healthWarnings(s),
     ];
     const watches = inotifyWarning(this.inotify.read(), s.system.inotify);
     if (watches) warnings.push(watches);
@@ -92,7 +93,7 @@ export class EarlyWarnings implements vscode.Disposable {
     }
     const action = actions.find((id) => REMEDIES[id].button === choice);
     if (!action) return;
-    const arg = w.kind === 'oom-risk' || w.kind === 'down' ? { serverId: w.subject } : undefined;
+    const arg = isServerWarning(w.kind) ? { serverId: w.subject } : undefined;
     try {
       await runRemedy(remedy(action, arg));
     } catch (err) {

@@ -2,6 +2,7 @@
 // again, and when to poll at once instead of waiting for the next tick.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { HealthAnnotator } from '../core/health/checker';
 import { Monitor, type MonitorEvent } from '../core/monitor';
 import { expectedId } from '../core/servers';
 import type { ExpectedServer, Snapshot, SystemProbe } from '../core/types';
@@ -25,8 +26,8 @@ export class RefreshManager implements vscode.Disposable {
   /** Fires for each server change the monitor saw. */
   readonly onDidEvent = this.didEvent.event;
 
-  constructor(probe: SystemProbe, private readonly log: vscode.LogOutputChannel) {
-    this.monitor = new Monitor({ probe, workspaceFolders: workspaceFolderPaths(), settings: readSettings() });
+  constructor(probe: SystemProbe, private readonly log: vscode.LogOutputChannel, health?: HealthAnnotator) {
+    this.monitor = new Monitor({ probe, workspaceFolders: workspaceFolderPaths(), settings: readSettings(), health });
     const unsubscribe = [
       this.monitor.onSnapshot((s) => this.didUpdate.fire(s)),
       this.monitor.onEvent((e) => {

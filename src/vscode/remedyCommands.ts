@@ -16,6 +16,8 @@ export const REMEDY_COMMANDS: Readonly<Record<RemedyId, string>> = {
   'raise-fd-limit': 'devServerDoctor.raiseFdLimit',
   'investigate': 'devServerDoctor.investigateCrash',
   'open-file': 'devServerDoctor.openFile',
+  'find-where-stuck': 'devServerDoctor.findWhereStuck',
+  'load-test': 'devServerDoctor.loadTest',
 };
 
 /** Every command a remedy can run: the only command links the report webview enables. */

@@ -4,13 +4,15 @@
 export type CauseId =
   | 'oom-kill' | 'oomd-kill' | 'heap-oom' | 'port-in-use' | 'disk-full' | 'inotify-limit'
   | 'too-many-open-files' | 'missing-module' | 'uncaught-exception' | 'unhandled-rejection'
-  | 'native-crash' | 'killed' | 'watcher-waiting' | 'exit-nonzero';
+  | 'native-crash' | 'killed' | 'watcher-waiting' | 'exit-nonzero'
+  /** Not a death: alive and listening, but its event loop is stuck (Find Where It's Stuck). */
+  | 'hang';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
 export type EvidenceSource =
   | 'exit' | 'kernel' | 'journal' | 'cgroup' | 'output' | 'log-file' | 'node-report'
-  | 'socket-table' | 'monitor';
+  | 'socket-table' | 'monitor' | 'inspector' | 'health-check';
 
 export interface Evidence {
   readonly source: EvidenceSource;

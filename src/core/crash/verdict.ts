@@ -127,6 +127,7 @@ const CAUSE_WORDS: Record<CauseId, string> = {
   'killed': 'killed by a signal',
   'watcher-waiting': 'crashed; the watcher waits for changes',
   'exit-nonzero': 'exited with an error code',
+  'hang': 'stuck (alive, but not answering)',
 };
 
 /** A cause id in plain words ("killed by the kernel OOM killer"). */
@@ -442,6 +443,9 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
     }
     case 'exit-nonzero':
       return `${who} exited with code ${detail.exitCode ?? '?'}`;
+    case 'hang':
+      // Hang verdicts come from Find Where It's Stuck (core/health/stuck.ts), never from a crash.
+      return `${who} is stuck${at}`;
   }
 }
 

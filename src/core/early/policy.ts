@@ -4,14 +4,18 @@ import type { Verdict } from '../crash/types';
 import { formatBytes } from '../format';
 import { verdictKey } from '../crash/types';
 import type { Threshold } from '../settings';
-import type { AlertSeverity, SystemState } from '../types';
+import type { AlertSeverity, Snapshot, SystemState } from '../types';
 import { systemClock, type Clock } from '../clock';
 import type { DownAlarm } from './downDetector';
 import { PersistedSet } from './persistedSet';
 import type { RemedyId } from '../remedies/catalogue';
 import type { OomRisk } from './rssTrend';
 
-export type WarningKind = 'oom-risk' | 'down' | 'disk' | 'inotify' | 'crash';
+export type WarningKind = 'oom-risk' | 'down' | 'disk' | 'inotify' | 'crash' | HealthWarningKind;
+
+/** Warnings the health checks raise (core/health/checker.ts), already sustained or confirmed there. */
+export type HealthWarningKind = 'unresponsive' | 'cpu' | 'latency' | 'errors';
+const HEALTH_KINDS: readonly string[] = ['unresponsive', 'cpu', 'latency', 'errors'] satisfies HealthWarningKind[];
 
 /** The remedies a warning of each kind offers, best first (buttons in the editor). */
 export const WARNING_REMEDIES: Readonly<Record<WarningKind, readonly RemedyId[]>> = {
@@ -20,7 +24,28 @@ export const WARNING_REMEDIES: Readonly<Record<WarningKind, readonly RemedyId[]>
   disk: ['free-disk'],
   inotify: ['raise-inotify-limit'],
   crash: ['investigate'],
+  unresponsive: ['find-where-stuck', 'restart-server', 'investigate'],
+  cpu: ['find-where-stuck', 'restart-server'],
+  latency: ['find-where-stuck', 'restart-server'],
+  errors: ['restart-server', 'investigate'],
 };
+
+/** Kinds whose subject is a server id (their remedies act on that server). */
+export function isServerWarning(kind: WarningKind): boolean {
+  return kind === 'oom-risk' || kind === 'down' || HEALTH_KINDS.includes(kind);
+}
+
+/** The snapshot's health alerts (unresponsive, sustained CPU, latency, error rate) as warnings about their server. */
+export function healthWarnings(s: Snapshot): EarlyWarning[] {
+  const out: EarlyWarning[] = [];
+  for (const a of s.alerts) {
+    if (!HEALTH_KINDS.includes(a.kind) || a.server === null) continue;
+    const server = s.servers.find((v) => v.name === a.server);
+    if (!server) continue;
+    out.push({ kind: a.kind as HealthWarningKind, subject: server.id, severity: a.severity, message: a.message, server: a.server });
+  }
+  return out;
+}
 
 /** A condition that holds now and may deserve a notification. */
 export interface EarlyWarning {

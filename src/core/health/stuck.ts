@@ -5,7 +5,13 @@
 import * as http from 'node:http';
 import * as path from 'node:path';
 import WebSocket from 'ws';
+import type { Evidence, Verdict } from '../crash/types';
+import { isNodeProcess } from '../heapLimit';
+import { folderOf } from '../paths';
 import { redactText } from '../redact';
+import type { ProcessLookup } from '../remedies/processes';
+import type { Server } from '../types';
+import { remedy, type RemedyRef } from '../remedies/catalogue';
 import { listeningSocketsOf, type PidSocket } from '../system/pidSockets';
 import { isLoopbackHost } from './check';
 
@@ -198,4 +204,67 @@ export async function findWhereStuck(pid: number, options: FindStuckOptions): Pr
     ? `It is running ${top.functionName || 'an anonymous function'} at ${path.basename(top.file)}:${top.line}${top.own ? '' : ' (not in your code)'}.`
     : 'It was paused, but no JavaScript frame was on the stack.';
   return { ok: frames.length > 0, frames, inspectorPort: inspector.port, message };
+}
+
+/** The `hang` verdict for a server whose stack was read: the frames as evidence, own frame first. */
+export function hangVerdict(
+  server: { readonly id: string; readonly name: string; readonly cwd: string; readonly unresponsive?: { readonly message: string } },
+  pid: number, result: StuckResult, now = Date.now(),
+): Verdict {
+  const own = result.frames.find((f) => f.own) ?? null;
+  const top = own ?? result.frames[0] ?? null;
+  const topFrame = top ? `${top.file}:${top.line}:${top.column}` : null;
+  const evidence: Evidence[] = [];
+  if (server.unresponsive) evidence.push({ source: 'health-check', text: redactText(server.unresponsive.message), time: null });
+  if (result.frames.length) {
+    evidence.push({ source: 'inspector', text: result.frames.map(frameText).join('\n'), time: now, location: `inspector 127.0.0.1:${result.inspectorPort}` });
+  } else {
+    evidence.push({ source: 'inspector', text: redactText(result.message), time: now });
+  }
+  const where = top ? ` in ${top.functionName || 'an anonymous function'} (${path.basename(top.file)}:${top.line})` : '';
+  const remedies: RemedyRef[] = [];
+  if (own) remedies.push(remedy('open-file', { file: own.file, line: own.line, column: own.column }, `Open ${path.basename(own.file)}:${own.line}`));
+  remedies.push(remedy('restart-server', { server: server.name, serverId: server.id, pid }));
+  return {
+    cause: 'hang',
+    confidence: own ? 'high' : result.frames.length ? 'medium' : 'low',
+    server: server.name,
+    pid,
+    time: now,
+    summary: result.frames.length
+      ? `${server.name} is stuck${where}${own ? '' : ' (no frame of your code on the stack)'}: its event loop runs this JavaScript and answers nothing else.`
+      : `${server.name} is not answering; ${result.message}`,
+    evidence,
+    topFrame,
+    remedies,
+    detail: { serverId: server.id, cwd: server.cwd },
+  };
+}
+
+/**
+ * The process of a server whose stack to read: a Node process of the server's tree that still is the one the snapshot
+ * saw (same start time), runs inside the workspace, and preferably listens on the checked port. Pure over `lookup`.
+ */
+export function stuckTarget(
+  server: Server, lookup: ProcessLookup, workspaceFolders: readonly string[],
+): { readonly pid: number; readonly command: string } | { readonly refused: string } {
+  let port = NaN;
+  try {
+    if (server.health?.target) port = Number(new URL(server.health.target.replace(/^tcp:/, 'http:')).port);
+  } catch {
+    // No checked port: any listening Node process will do.
+  }
+  const ranked = [...server.processes]
+    .filter((p) => !p.zombie)
+    .sort((a, b) => Number(b.ports.includes(port)) - Number(a.ports.includes(port))
+      || Number(b.pid === server.heapPid) - Number(a.pid === server.heapPid) || Number(b.ports.length > 0) - Number(a.ports.length > 0));
+  for (const p of ranked) {
+    const now = lookup.get(p.pid);
+    if (!now || now.startTimeMs !== p.startTimeMs || !isNodeProcess(now.cmdline, now.comm)) continue;
+    if (now.cwd === null || folderOf(now.cwd, workspaceFolders) === null) {
+      return { refused: `PID ${p.pid} does not run inside the workspace (${now.cwd ?? 'its folder is unreadable'}): Find Where It's Stuck only touches the workspace's own processes.` };
+    }
+    return { pid: p.pid, command: p.command };
+  }
+  return { refused: `${server.name} has no running Node.js process (Find Where It's Stuck reads Node's inspector).` };
 }

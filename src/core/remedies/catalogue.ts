@@ -19,7 +19,9 @@ export type RemedyId =
   | 'install-dependencies'
   | 'raise-fd-limit'
   | 'investigate'
-  | 'open-file';
+  | 'open-file'
+  | 'find-where-stuck'
+  | 'load-test';
 
 /** What a remedy acts on; every field optional, the remedy says which it reads. */
 export interface RemedyArgs {
@@ -121,6 +123,14 @@ export const REMEDIES: Readonly<Record<RemedyId, RemedySpec>> = {
   'open-file': {
     title: 'Open the file', button: 'Open File', kind: 'info', needsTrust: false, agentSafe: true,
     what: 'Opens the source file at the line where it failed.',
+  },
+  'find-where-stuck': {
+    title: 'Find where it is stuck', button: "Find Where It's Stuck", kind: 'run', needsTrust: false, agentSafe: false,
+    what: 'Opens the Node inspector of the server\'s process (SIGUSR1; the port stays open until it restarts), pauses it for a moment and reads the JavaScript frames it is running.',
+  },
+  'load-test': {
+    title: 'Load test the server', button: 'Load Test…', kind: 'run', needsTrust: false, agentSafe: false,
+    what: 'Sends bounded stages of concurrent requests to one of the server\'s loopback URLs and reports throughput, latency, errors, memory and a leak check.',
   },
 };
 

@@ -1,5 +1,7 @@
 import type * as vscode from 'vscode';
+import type { Verdict } from '../../core/crash/types';
 import type { CrashHistory } from '../../core/history/crashHistory';
+import type { LoadTestReport } from '../../core/load/types';
 import type { Snapshot } from '../../core/types';
 import type { CrashService } from '../crashes';
 import type { EarlyWarnings } from '../earlyWarnings';
@@ -36,6 +38,10 @@ export interface CommandContext {
   readonly environment: vscode.EnvironmentVariableCollection;
   snapshot(): Snapshot | undefined;
   lastReport?: ShownReport;
+  /** The last Find Where It's Stuck verdict (for the integration tests). */
+  lastStuck?: Verdict;
+  /** The last load test's report (for the integration tests). */
+  lastLoadTest?: LoadTestReport;
   /** The last restart's outcome (for the integration tests). */
   lastRestart?: { server: string; ok: boolean; ms: number };
 }
