@@ -15,6 +15,7 @@ import { HealthChecker } from './core/health/checker';
 import { toStatusJson } from './core/statusJson';
 import type { Server, Snapshot } from './core/types';
 import { REMEDIES_USAGE, runDisk, runZombies } from './cliRemedies';
+import { LOAD_USAGE, loadCommand } from './cli/load';
 
 const USAGE = `Dev Server Doctor — why did my dev server die?
 
@@ -32,6 +33,9 @@ Usage:
   --interval seconds between polls for watch (default ${DEFAULT_SETTINGS.pollIntervalMs / 1000})
   --since    how far back investigate looks: 30m, 24h, 7d (default 24h)
   --save DIR also write the report as dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into DIR
+
+Load and leak test (saves .md, .json and an .svg chart with --save DIR):
+${LOAD_USAGE}
 
 Remedies (dry runs: they only list what they would do unless --yes):
 ${REMEDIES_USAGE}`;
@@ -166,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
   if (argv[0] === 'zombies') return runZombies(argv.slice(1), io);
   if (argv[0] === 'disk') return runDisk(argv.slice(1), io);
+  if (argv[0] === 'load') return loadCommand(argv.slice(1), io);
   let args: CliArgs;
   try {
     args = parseArgs(argv, process.cwd());

@@ -8,7 +8,9 @@ import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
 import type { CommandContext, ShownReport } from './vscode/commands/context';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { readSettings } from './vscode/config';
+import { readSettings, SECTION } from './vscode/config';
+import { HealthChecker } from './core/health/checker';
+import { DEFAULT_HEALTH } from './core/settings';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
 import { EarlyWarnings } from './vscode/earlyWarnings';
@@ -44,19 +46,29 @@ export interface DevServerDoctorApi {
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
   lastRestart(): CommandContext['lastRestart'];
+  /** The last Find Where It's Stuck verdict, the last load test report, the load process running now. */
+  lastStuck(): CommandContext['lastStuck'];
+  lastLoadTest(): CommandContext['lastLoadTest'];
+  loadTestPid(): number | null;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
 }
+
+const HOUR_MS = 3_600_000;
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   const log = vscode.window.createOutputChannel('Dev Server Doctor', { log: true });
   const crashCaptureDir = path.join(storageDir, 'node-reports');
-  const refresh = new RefreshManager(createProbe(), log);
+  const history = new CrashHistory({ dir: storageDir });
+  const health = new HealthChecker({
+    settings: readSettings().health,
+    crashesLastHour: (s) => history.entries().filter((e) => e.serverId === s.id && e.time > Date.now() - HOUR_MS).length,
+  });
+  const refresh = new RefreshManager(createProbe(), log, health);
   const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir]);
   const early = new EarlyWarnings(storageDir, log);
   const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, (pid) => early.expectExit(pid));
-  const history = new CrashHistory({ dir: storageDir });
   const journal = new SampleJournal({ dir: storageDir });
   const serversProvider = new ServersTreeProvider((id) => supervised.state(id));
   const systemProvider = new SystemTreeProvider(() => readSettings().thresholds);
@@ -107,12 +119,17 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
+    log, health, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
     vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
     vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
     crashesView,
     crashesProvider.onDidChangeTreeData(updateCrashBadge),
     refresh.onDidUpdate(onUpdate),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (['healthIntervalSeconds', 'healthTimeoutSeconds', 'healthUrls', 'supervisedServers', 'thresholds'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+        health.update(readSettings().health ?? DEFAULT_HEALTH);
+      }
+    }),
     crashes.onDidVerdict(onVerdict),
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
@@ -150,6 +167,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervisedState: (id) => supervised.state(id),
     lastReport: () => commandContext.lastReport,
     lastRestart: () => commandContext.lastRestart,
+    lastStuck: () => commandContext.lastStuck,
+    lastLoadTest: () => commandContext.lastLoadTest,
+    loadTestPid: () => commandContext.loadTestPid ?? null,
     previousSession: () => previousSession,
   };
 }

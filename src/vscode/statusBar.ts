@@ -32,6 +32,15 @@ export class StatusBar implements vscode.Disposable {
     this.item.backgroundColor = sum.severity === 'ok' ? undefined
       : new vscode.ThemeColor(sum.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
     const md = new vscode.MarkdownString(`**Dev Server Doctor**\n\n${sum.label.replace(/^Dev Server Doctor: /, '')}`);
+    if (typeof s.healthScore === 'number') md.appendMarkdown(`\n\nHealth score ${s.healthScore}/100`);
+    for (const v of s.servers.filter((x) => x.state !== 'down').slice(0, 8)) {
+      const bits = [
+        typeof v.cpuPercent === 'number' ? `CPU ${Math.round(v.cpuPercent)} %` : null,
+        v.state === 'unresponsive' ? 'unresponsive' : v.health ? (v.health.ok ? `health ${v.health.latencyMs ?? '?'} ms` : 'health failing') : null,
+        typeof v.healthScore === 'number' ? `score ${v.healthScore}` : null,
+      ].filter(Boolean);
+      md.appendMarkdown(`\n\n${v.name.replace(/[\\`*_[\]<>$]/g, '\\$&')}: ${bits.join(', ') || v.state}`);
+    }
     for (const w of warnings.slice(0, 5)) md.appendMarkdown(`\n\n$(${w.severity === 'critical' ? 'error' : 'warning'}) ${w.message}`);
     for (const a of s.alerts.slice(0, 5)) md.appendMarkdown(`\n\n$(${a.severity === 'info' ? 'info' : 'warning'}) ${a.message}`);
     md.supportThemeIcons = true;

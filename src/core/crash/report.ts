@@ -265,20 +265,29 @@ function errorWords(err: unknown): string {
 
 /** Writes dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into each folder (created if needed). Never throws. */
 export function saveReport(inv: Investigation, dirs: readonly string[], fmt: RemedyFormatter = plainRemedy): SavedReport {
+  return saveReportFiles(dirs, 'dev-server-doctor', inv.generatedAt, [['md', renderMarkdown(inv, fmt)], ['json', `${JSON.stringify(toReportJson(inv), null, 2)}\n`]]);
+}
+
+/**
+ * Writes PREFIX-YYYYMMDD-HHMMSS.EXT for each of `parts` into each folder (created if needed), all or none per folder,
+ * never overwriting an earlier report. Never throws. `(stem) => text` parts may refer to their sibling files.
+ */
+export function saveReportFiles(
+  dirs: readonly string[], prefix: string, at: number, parts: readonly (readonly [string, string | ((stem: string) => string)])[],
+): SavedReport {
   const files: string[] = [];
   const problems: string[] = [];
-  const md = renderMarkdown(inv, fmt);
-  const json = `${JSON.stringify(toReportJson(inv), null, 2)}\n`;
   for (const dir of dirs) {
     const written: string[] = [];
     try {
       fs.mkdirSync(dir, { recursive: true });
-      const stem = path.join(dir, `dev-server-doctor-${stamp(inv.generatedAt)}`);
+      const stem = path.join(dir, `${prefix}-${stamp(at)}`);
       let base = stem;
-      for (let n = 2; fs.existsSync(`${base}.md`) || fs.existsSync(`${base}.json`); n++) base = `${stem}-${n}`;
-      for (const [file, text] of [[`${base}.md`, md], [`${base}.json`, json]] as const) {
+      for (let n = 2; parts.some(([ext]) => fs.existsSync(`${base}.${ext}`)); n++) base = `${stem}-${n}`;
+      for (const [ext, text] of parts) {
+        const file = `${base}.${ext}`;
         written.push(file);
-        fs.writeFileSync(file, text);
+        fs.writeFileSync(file, typeof text === 'string' ? text : text(path.basename(base)));
       }
       files.push(...written);
     } catch (err) {

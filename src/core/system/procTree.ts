@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { parseStat, type ProcStat } from './procParsers';
 
 /** The ids of a process a tree walk needs. */
-export type ProcEntry = Pick<ProcStat, 'pid' | 'ppid' | 'pgrp' | 'comm' | 'state'>;
+export type ProcEntry = Pick<ProcStat, 'pid' | 'ppid' | 'pgrp' | 'comm' | 'state' | 'cpuTicks'>;
 
 /** Every process's ids; empty when /proc cannot be read. */
 export function readProcTable(procRoot = '/proc'): Map<number, ProcEntry> {
@@ -73,4 +73,12 @@ export function treeRssBytes(root: number, procRoot = '/proc'): number | null {
     }
   }
   return read > 0 ? total : null;
+}
+
+/** CPU time (clock ticks, user + system) used so far by a whole tree; null when the root is gone. */
+export function treeCpuTicks(root: number, procRoot = '/proc'): number | null {
+  const table = readProcTable(procRoot);
+  if (!table.has(root)) return null;
+  const group = [...table.values()].filter((e) => e.pgrp === root).map((e) => e.pid);
+  return descendants(table, [root, ...group]).reduce((sum, pid) => sum + (table.get(pid)?.cpuTicks ?? 0), 0);
 }

@@ -42,6 +42,8 @@ export interface CommandContext {
   lastStuck?: Verdict;
   /** The last load test's report (for the integration tests). */
   lastLoadTest?: LoadTestReport;
+  /** The load process running now (for the integration tests' cancel check). */
+  loadTestPid?: number | null;
   /** The last restart's outcome (for the integration tests). */
   lastRestart?: { server: string; ok: boolean; ms: number };
 }

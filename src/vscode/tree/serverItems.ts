@@ -23,8 +23,17 @@ const STATE_WORDS: Record<ServerState, string> = {
 export function serverDescription(s: Server): string {
   const port = s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `:${s.expectedPort}` : '';
   if (s.state === 'down') return [port, 'down'].filter(Boolean).join(' · ');
-  return [port, formatBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.state]
+  return [port, formatBytes(s.rssBytes), typeof s.cpuPercent === 'number' ? `${Math.round(s.cpuPercent)}% cpu` : '', healthWords(s),
+    s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.state]
     .filter(Boolean).join(' · ');
+}
+
+/** `12 ms` / `HTTP 503` / `no answer`, from the last health check. */
+function healthWords(s: Server): string {
+  const h = s.health;
+  if (!h || s.state === 'unresponsive') return '';
+  if (h.ok) return h.latencyMs === null ? '' : `${h.latencyMs} ms`;
+  return h.status !== null ? `HTTP ${h.status}` : h.error?.startsWith('not checked') ? '' : 'no answer';
 }
 
 function serverTooltip(s: Server, now: number): vscode.MarkdownString {
@@ -44,9 +53,16 @@ function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   }
   if (s.cgroup?.limitBytes) rows.push(['cgroup limit', `${formatBytes(s.cgroup.limitBytes)} (${formatBytes(s.cgroup.usageBytes)} used)`]);
   if (s.startTimeMs) rows.push(['Uptime', formatDuration(now - s.startTimeMs)]);
+  if (typeof s.cpuPercent === 'number') rows.push(['CPU', `${s.cpuPercent} % of a core (whole tree)`]);
+  if (s.health) {
+    const h = s.health;
+    rows.push(['Health', `${h.ok ? 'ok' : 'failing'}${h.status !== null ? `, HTTP ${h.status}` : h.mode === 'tcp' ? ', TCP connect' : ''}${h.latencyMs !== null ? `, ${h.latencyMs} ms` : ''}${h.error ? ` — ${h.error}` : ''} (${h.target || 'not checked'}, ${formatDuration(Math.max(0, now - h.checkedAt))} ago; ${h.errorRatePercent} % failed in 5 min)`]);
+  }
+  if (typeof s.healthScore === 'number') rows.push(['Health score', `${s.healthScore}/100`]);
   if (s.orphanReason) rows.push(['Orphaned', s.orphanReason]);
   if (s.zombiePids.length) rows.push(['Zombies', s.zombiePids.join(', ')]);
   for (const [k, v] of rows) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  if (s.unresponsive) md.appendMarkdown(`\n**Unresponsive:** ${s.unresponsive.message.replace(/[\\`*_[\]<>]/g, '\\$&')}\n`);
   return md;
 }
 
