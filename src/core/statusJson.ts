@@ -26,12 +26,12 @@ export interface StatusServerJson {
   orphanReason: string | null;
   processes: { pid: number; ppid: number; state: string; command: string; rssBytes: number; ports: number[] }[];
   /** CPU of the whole tree since the previous poll, percent of one core; null when unknown (down, first poll). */
-  cpuPercent: number | null;
+  cpuPercent?: number | null;
   /** The last health check; null when none ran. */
-  health: { ok: boolean; latencyMs: number | null; status: number | null; checkedAt: string; target: string; mode: 'http' | 'tcp'; error: string | null; errorRatePercent: number } | null;
+  health?: { ok: boolean; latencyMs: number | null; status: number | null; checkedAt: string; target: string; mode: 'http' | 'tcp'; error: string | null; errorRatePercent: number } | null;
   /** Set when state is "unresponsive": the CPU reading and what it means. */
-  unresponsive: { since: string; cpuPercent: number | null; reading: string; message: string } | null;
-  healthScore: number | null;
+  unresponsive?: { since: string; cpuPercent: number | null; reading: string; message: string } | null;
+  healthScore?: number | null;
 }
 
 export interface StatusJson {
@@ -48,7 +48,7 @@ export interface StatusJson {
   alerts: Alert[];
   warnings: string[];
   /** 0–100 over the running servers; null when none runs or health checks did not run. */
-  healthScore: number | null;
+  healthScore?: number | null;
 }
 
 export function toStatusJson(s: Snapshot): StatusJson {

@@ -65,7 +65,7 @@ export function renderLoadMarkdown(r: LoadTestReport, chartFile: string | null =
     out.push(`| ${s.connections} | ${s.requests} | ${s.requestsPerSecond} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p97_5)} | ${ms(s.latencyMs.p99)} | ${s.non2xxPercent} % | ${s.errorsPercent} % | ${formatBytes(s.peakRssBytes)} | ${s.cpuPercent === null ? '?' : `${s.cpuPercent} %`} | ${s.stoppedBecause ?? ''} |`);
   }
   if (r.leak) {
-    out.push('', `## Leak check (${r.leak.connections} connections, ${r.leak.rounds.length} rounds)`, '', `**${r.leak.verdict.likelyLeak ? 'Likely leak' : 'No leak found'}** — ${r.leak.verdict.reason}.`, '', '| round | requests | RSS after |', '|---|---|---|');
+    out.push('', `## Leak check (${r.leak.connections} connections, ${r.leak.rounds.length} rounds)`, '', `**${r.leak.verdict.likelyLeak ? 'Likely leak' : 'No leak found'}** — ${r.leak.verdict.reason.replace(/^(likely leak|no leak): /, '')}.`, '', '| round | requests | RSS after |', '|---|---|---|');
     for (const x of r.leak.rounds) out.push(`| ${x.round} | ${x.cumulativeRequests} | ${formatBytes(x.rssBytes)} |`);
   }
   if (chartFile) out.push('', `![Latency and memory per stage](${chartFile})`);
