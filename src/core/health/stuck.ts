@@ -258,13 +258,15 @@ export function stuckTarget(
     .filter((p) => !p.zombie)
     .sort((a, b) => Number(b.ports.includes(port)) - Number(a.ports.includes(port))
       || Number(b.pid === server.heapPid) - Number(a.pid === server.heapPid) || Number(b.ports.length > 0) - Number(a.ports.length > 0));
-  for (const p of ranked) {
-    const now = lookup.get(p.pid);
-    if (!now || now.startTimeMs !== p.startTimeMs || !isNodeProcess(now.cmdline, now.comm)) continue;
-    if (now.cwd === null || folderOf(now.cwd, workspaceFolders) === null) {
-      return { refused: `PID ${p.pid} does not run inside the workspace (${now.cwd ?? 'its folder is unreadable'}): Find Where It's Stuck only touches the workspace's own processes.` };
-    }
-    return { pid: p.pid, command: p.command };
+  // The first Node process by that rank, as the snapshot saw it; never a fall-back to another one.
+  const p = ranked.find((x) => isNodeProcess(x.command.split(' '), x.comm));
+  if (!p) return { refused: `${server.name} has no running Node.js process (Find Where It's Stuck reads Node's inspector).` };
+  const now = lookup.get(p.pid);
+  if (!now || now.startTimeMs !== p.startTimeMs || !isNodeProcess(now.cmdline, now.comm)) {
+    return { refused: `PID ${p.pid} of ${server.name} has exited or restarted since the last look; try again.` };
   }
-  return { refused: `${server.name} has no running Node.js process (Find Where It's Stuck reads Node's inspector).` };
+  if (now.cwd === null || folderOf(now.cwd, workspaceFolders) === null) {
+    return { refused: `PID ${p.pid} does not run inside the workspace (${now.cwd ?? 'its folder is unreadable'}): Find Where It's Stuck only touches the workspace's own processes.` };
+  }
+  return { pid: p.pid, command: p.command };
 }
