@@ -231,6 +231,52 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string, cras
   console.log(`  screenshot: ${path.relative(ROOT, shot)}`);
 }
 
+/** A plain http server whose /spin route loops forever; writes its port to .port. */
+const HUNG_APP_JS = `const http = require('http');
+const srv = http.createServer((q, s) => { if (q.url === '/spin') { for (;;) {} } s.end('ok'); });
+srv.listen(0, '127.0.0.1', () => require('fs').writeFileSync(__dirname + '/.port', String(srv.address().port)));
+`;
+
+/**
+ * What a user sees when a server hangs: the row turns to "unresponsive" and an error toast offers
+ * [Find Where It's Stuck] [Restart] [Investigate]. Health checks are made fast through the workspace's settings.
+ */
+async function checkHungUi(page: Page, result: SuiteResult, workspace: string, teardown: Teardown): Promise<void> {
+  const dir = path.join(workspace, 'hung-ui');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'hung-ui', scripts: { start: 'node app.js' } }));
+  fs.writeFileSync(path.join(dir, 'app.js'), HUNG_APP_JS);
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'devServerDoctor.healthIntervalSeconds': 1, 'devServerDoctor.healthTimeoutSeconds': 1.5 }));
+  const child = spawn(process.execPath, ['app.js'], { cwd: dir, detached: true, stdio: 'ignore' });
+  teardown.add('hung server', () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  await uiTest(result, 'ui: a hung server turns unresponsive with a notification offering Find Where It\'s Stuck, Restart, Investigate (screenshot unresponsive.png)', async () => {
+    const portFile = path.join(dir, '.port');
+    const end = Date.now() + TREE_ROW_TIMEOUT_MS;
+    while (!fs.existsSync(portFile) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const port = Number(fs.readFileSync(portFile, 'utf8'));
+    const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+    await pane.locator('.monaco-list-row', { hasText: 'hung-ui' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    // Let a first check answer, then hang it.
+    await new Promise((r) => setTimeout(r, 2500));
+    const req = (await import('node:http')).get({ host: '127.0.0.1', port, path: '/spin' }).on('error', () => undefined);
+    try {
+      await pane.locator('.monaco-list-row', { hasText: /hung-ui.*unresponsive/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'did not answer' }).first();
+      await toast.waitFor({ state: 'visible', timeout: 15_000 });
+      for (const button of ["Find Where It's Stuck", 'Restart', 'Investigate']) {
+        await toast.getByRole('button', { name: button }).first().waitFor({ state: 'visible', timeout: 5000 });
+      }
+      console.log(`  hung server row: ${JSON.stringify(await pane.locator('.monaco-list-row', { hasText: 'hung-ui' }).first().getAttribute('aria-label'))}`);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'unresponsive.png') });
+    } finally {
+      req.destroy();
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      fs.rmSync(path.join(workspace, '.vscode'), { recursive: true, force: true });
+    }
+  });
+}
+
 /** Errors the extension hosts logged (activation failures, uncaught exceptions), with their stack lines. */
 function extensionHostErrors(userDataDir: string): string[] {
   const logsDir = path.join(userDataDir, 'logs');
@@ -359,6 +405,7 @@ async function main(): Promise<number> {
 
     phase = Date.now();
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
+    await checkHungUi(page, result, fixture.dir, teardown);
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-empty-'));
     teardown.add('empty folder', () => fs.rmSync(empty, { recursive: true, force: true }));
