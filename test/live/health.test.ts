@@ -9,14 +9,17 @@ import * as path from 'node:path';
 import { formatEvent } from '../../src/cli';
 import { runLoad } from '../../src/cli/load';
 import { HealthChecker } from '../../src/core/health/checker';
+import { checkHealth } from '../../src/core/health/check';
 import { findWhereStuck, hangVerdict } from '../../src/core/health/stuck';
+import { waitForHealthy } from '../../src/core/remedies/wait';
+import { Supervisor } from '../../src/core/supervisor/supervisor';
 import { runLoadTest } from '../../src/core/load/run';
 import { Monitor, type MonitorEvent } from '../../src/core/monitor';
 import { DEFAULT_HEALTH, DEFAULT_SETTINGS } from '../../src/core/settings';
 import { toStatusJson } from '../../src/core/statusJson';
 import { createProbe } from '../../src/core/system/probe';
 import type { Server, Snapshot } from '../../src/core/types';
-import { ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
+import { freePort, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FAST = { ...DEFAULT_HEALTH, intervalMs: 1000, timeoutMs: 1500 };
@@ -51,6 +54,18 @@ const srv = require('http').createServer((q, s) => { if (kb) keep.push(Buffer.al
 srv.listen(0, '127.0.0.1', () => fs.writeFileSync('.port', String(srv.address().port)));
 `;
 
+/** 200 on /, 404 on /missing, 503 on /broken. */
+const STATUS_HTTP = `const fs = require('fs');
+const srv = require('http').createServer((q, s) => { s.statusCode = q.url === '/missing' ? 404 : q.url === '/broken' ? 503 : 200; s.end('x'); });
+srv.listen(Number(process.env.PORT || 0), '127.0.0.1', () => fs.writeFileSync(__dirname + '/.port', String(srv.address().port)));
+`;
+
+/** Exits with an uncaught exception after 300 requests. */
+const DIES_UNDER_LOAD = `const fs = require('fs'); let n = 0;
+const srv = require('http').createServer((q, s) => { if (++n === 300) { setImmediate(() => { throw new Error('request pool exhausted'); }); } s.end('ok'); });
+srv.listen(0, '127.0.0.1', () => fs.writeFileSync('.port', String(srv.address().port)));
+`;
+
 describe('live: health checks, hangs and load tests', function () {
   this.timeout(120_000);
   const jar = new ProcessJar();
@@ -63,11 +78,14 @@ describe('live: health checks, hangs and load tests', function () {
   });
 
   /** A workspace with one app (package.json start script), started; resolves with its folder and port. */
-  async function app(name: string, source: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<{ ws: string; port: number; pid: number }> {
+  /** `logTo`: the app's output goes to that file in its folder, as `npm run dev > server.log` would. */
+  async function app(name: string, source: string, env: Record<string, string> = {}, nodeArgs: string[] = [], logTo?: string): Promise<{ ws: string; port: number; pid: number }> {
     const ws = jar.tempDir(`dsd-health-${name}-`);
     writeFiles(ws, { 'package.json': JSON.stringify({ name, scripts: { start: 'node app.js' }, dependencies: { express: '*' } }), 'app.js': source });
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(ws, 'node_modules'), 'dir');
-    const child = jar.start(process.execPath, [...nodeArgs, 'app.js'], { cwd: ws, env: { ...process.env, ...env } });
+    const child = logTo
+      ? jar.start('sh', ['-c', `exec "${process.execPath}" ${nodeArgs.join(' ')} app.js > ${logTo} 2>&1`], { cwd: ws, env: { ...process.env, ...env } })
+      : jar.start(process.execPath, [...nodeArgs, 'app.js'], { cwd: ws, env: { ...process.env, ...env } });
     const port = await waitFor(`${name} to listen`, () => fs.existsSync(path.join(ws, '.port')) && Number(fs.readFileSync(path.join(ws, '.port'), 'utf8')));
     return { ws, port, pid: child.pid! };
   }
@@ -207,6 +225,50 @@ describe('live: health checks, hangs and load tests', function () {
     assert.deepEqual(saved.map((f) => path.extname(f)), ['.json', '.md', '.svg']);
     assert.match(fs.readFileSync(path.join(saveDir, saved[2]!), 'utf8'), /^<svg[^>]*>[\s\S]*p97\.5[\s\S]*<\/svg>\n$/);
     assert.match(fs.readFileSync(path.join(saveDir, saved[1]!), 'utf8'), /\| connections \| requests \| req\/s \| p50 \| p97\.5 \| p99 /);
+  });
+
+  it('one health check: the supervisor, Restart\'s wait and the probe agree on the same URL (404 healthy, 503 not)', async () => {
+    const { ws, port } = await app('status', STATUS_HTTP);
+    const url = (p: string) => `http://localhost:${port}${p}`;
+    for (const [p, healthy] of [['/', true], ['/missing', true], ['/broken', false]] as const) {
+      const probe = await checkHealth(url(p), { timeoutMs: 2000 });
+      assert.equal(probe.ok, healthy, `probe ${p}: ${JSON.stringify(probe)}`);
+      assert.equal((await waitForHealthy(url(p), healthy ? 2000 : 600)).ok, healthy, `Restart's wait ${p}`);
+    }
+    // The supervisor's view of the same two URLs, each from a supervised copy of the server on a port of its own.
+    for (const [p, healthy] of [['/missing', true], ['/broken', false]] as const) {
+      const own = jar.tempDir('dsd-health-sup-');
+      fs.writeFileSync(path.join(own, 'app.js'), STATUS_HTTP);
+      const supPort = await freePort();
+      const sup = new Supervisor({ name: 'status · dev', cwd: own, command: 'node app.js', env: { ...process.env, PORT: String(supPort) }, healthUrl: `http://127.0.0.1:${supPort}${p}`, healthIntervalMs: 200 });
+      try {
+        sup.start();
+        const h = await waitFor(`the supervisor's check of ${p}`, () => sup.state.health?.connected && sup.state.health, 15_000);
+        assert.equal(h.ok, healthy, `supervisor ${p}: ${JSON.stringify(h)}`);
+      } finally {
+        await sup.dispose();
+      }
+    }
+    void ws;
+  });
+
+  it('a server that dies during a load test: the test stops, and the verdict engine judges the crash', async () => {
+    const { ws, pid } = await app('dies', DIES_UNDER_LOAD, {}, [], 'server.log');
+    const out: string[] = [];
+    const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } } as unknown as { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+    const started = Date.now();
+    const code = await runLoad({ url: null, stages: [10, 20, 50], durationMs: 4000, leakRounds: 3, maxRequestsPerStage: 100_000, json: true, saveDirs: [], workspaces: [ws] }, io);
+    const report = JSON.parse(out.find((t) => t.startsWith('{'))!) as { crashed: boolean; stages: { stoppedBecause: string | null }[]; leak: unknown; crashVerdicts: { cause: string; summary: string }[] };
+    assert.equal(code, 0);
+    assert.equal(report.crashed, true);
+    assert.equal(report.stages.length, 1, 'no stage after the death');
+    assert.equal(report.stages[0]!.stoppedBecause, 'the server died');
+    assert.equal(report.leak, null);
+    assert.ok(Date.now() - started < 25_000, `took ${Date.now() - started} ms`);
+    assert.equal(report.crashVerdicts[0]?.cause, 'uncaught-exception', `verdicts: ${JSON.stringify(report.crashVerdicts)}`);
+    assert.match(report.crashVerdicts[0]!.summary, /request pool exhausted/);
+    console.log(`      verdict: ${report.crashVerdicts.map((v) => `${v.cause}: ${v.summary}`).join('; ')}`);
+    void pid;
   });
 
   it('a server that keeps memory per request is a likely leak; the same server without the leak is not', async () => {
