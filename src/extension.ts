@@ -16,6 +16,7 @@ import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { registerLanguageModelTools } from './vscode/lmTools';
 import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers, supervisionSettings } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
@@ -118,6 +119,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     ...registerCommands(commandContext),
+    ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
