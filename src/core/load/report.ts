@@ -81,8 +81,8 @@ export function loadReportJson(r: LoadTestReport): LoadTestReport {
 /** dev-server-doctor-load-YYYYMMDD-HHMMSS.{md,json,svg} in each folder. */
 export function saveLoadReport(r: LoadTestReport, dirs: readonly string[]): SavedReport {
   return saveReportFiles(dirs, 'dev-server-doctor-load', r.generatedAt, [
-    ['svg', loadChartSvg(r)],
-    ['md', (stem) => renderLoadMarkdown(r, `${stem}.svg`)],
-    ['json', `${JSON.stringify(loadReportJson(r), null, 2)}\n`],
+    ['.svg', loadChartSvg(r)],
+    ['.md', (stem) => renderLoadMarkdown(r, `${stem}.svg`)],
+    ['.json', `${JSON.stringify(loadReportJson(r), null, 2)}\n`],
   ]);
 }

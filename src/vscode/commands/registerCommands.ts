@@ -21,6 +21,8 @@ import { openFileCommand } from './openFile';
 import { raiseFdLimitCommand } from './raiseFdLimit';
 import { findWhereStuckCommand } from './findWhereStuck';
 import { loadTestCommand } from './loadTest';
+import { openDashboardCommand } from './openDashboard';
+import { openCrashReportCommand } from './openCrashReport';
 
 /** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -47,6 +49,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.raiseFdLimit': raiseFdLimitCommand(),
     'devServerDoctor.findWhereStuck': findWhereStuckCommand(ctx),
     'devServerDoctor.loadTest': loadTestCommand(ctx),
+    'devServerDoctor.openDashboard': openDashboardCommand(ctx),
+    'devServerDoctor.openCrashReport': openCrashReportCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
