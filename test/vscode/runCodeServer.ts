@@ -443,8 +443,8 @@ async function main(): Promise<number> {
 
     phase = Date.now();
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
-    await checkHungUi(page, result, fixture.dir, teardown);
     await checkDashboard(page, result);
+    await checkHungUi(page, result, fixture.dir, teardown);
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-empty-'));
     teardown.add('empty folder', () => fs.rmSync(empty, { recursive: true, force: true }));
