@@ -103,7 +103,7 @@ export async function runLoad(o: LoadCliOptions, io: LoadIo): Promise<number> {
     crashes.onVerdict((v) => { if (v.detail?.serverId === server.id || v.server === server.name) verdicts.push(v); });
     // Polls during the test so a death is seen and judged like any crash.
     monitor.start();
-    if (!o.json) io.stderr.write(`Load testing ${server.name} at ${target.url} (pid ${server.pid})…\n`);
+    if (!o.json) io.stderr.write(`${redactText(`Load testing ${server.name} at ${target.url}`)} (pid ${server.pid})…\n`);
     const result = await runLoadTest(
       { url: target.url, stages: o.stages, durationMs: o.durationMs, maxRequestsPerStage: o.maxRequestsPerStage, leakRounds: o.leakRounds, requestTimeoutMs: DEFAULT_LOAD.requestTimeoutMs },
       {

@@ -4,6 +4,7 @@
 // each snapshot's servers.
 import { systemClock, type Clock } from '../clock';
 import { Emitter } from '../emitter';
+import { redactText } from '../redact';
 import { DEFAULT_HEALTH, type HealthSettings, type Threshold } from '../settings';
 import type { Alert, AlertSeverity, ListeningSocket, Server, ServerHealth, Snapshot, Unresponsive } from '../types';
 import { checkHealth, checkTcp, isLoopbackHost, type HealthResult } from './check';
@@ -239,7 +240,7 @@ export class HealthChecker implements HealthAnnotator {
 
   private healthOf(t: Track): ServerHealth | null {
     if ('refused' in t.target) {
-      return { ok: false, latencyMs: null, status: null, checkedAt: this.clock.now(), target: '', mode: 'http', error: `not checked: ${t.target.refused}`, errorRatePercent: 0 };
+      return { ok: false, latencyMs: null, status: null, checkedAt: this.clock.now(), target: '', mode: 'http', error: redactText(`not checked: ${t.target.refused}`), errorRatePercent: 0 };
     }
     const r = t.last;
     if (!r) return null;
@@ -247,8 +248,9 @@ export class HealthChecker implements HealthAnnotator {
     const recent = t.history.filter((h) => now - h.at <= ERROR_WINDOW_MS);
     const failed = recent.filter((h) => !h.ok).length;
     return {
-      ok: r.ok, latencyMs: r.latencyMs, status: r.status, checkedAt: r.at, target: r.url,
-      mode: t.mode === 'tcp' ? 'tcp' : 'http', error: r.error,
+      // A configured URL may carry credentials: nothing shown or saved keeps them.
+      ok: r.ok, latencyMs: r.latencyMs, status: r.status, checkedAt: r.at, target: redactText(r.url),
+      mode: t.mode === 'tcp' ? 'tcp' : 'http', error: r.error === null ? null : redactText(r.error),
       errorRatePercent: recent.length ? Math.round((failed / recent.length) * 1000) / 10 : 0,
     };
   }
