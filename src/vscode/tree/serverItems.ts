@@ -23,17 +23,9 @@ const STATE_WORDS: Record<ServerState, string> = {
 export function serverDescription(s: Server): string {
   const port = s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `:${s.expectedPort}` : '';
   if (s.state === 'down') return [port, 'down'].filter(Boolean).join(' · ');
-  return [port, formatBytes(s.rssBytes), typeof s.cpuPercent === 'number' ? `${Math.round(s.cpuPercent)}% cpu` : '', healthWords(s),
-    s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.state]
+  // CPU, health and score live in the tooltip: this line's shape is what users (and tests) read at a glance.
+  return [port, formatBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.state]
     .filter(Boolean).join(' · ');
-}
-
-/** `12 ms` / `HTTP 503` / `no answer`, from the last health check. */
-function healthWords(s: Server): string {
-  const h = s.health;
-  if (!h || s.state === 'unresponsive') return '';
-  if (h.ok) return h.latencyMs === null ? '' : `${h.latencyMs} ms`;
-  return h.status !== null ? `HTTP ${h.status}` : h.error?.startsWith('not checked') ? '' : 'no answer';
 }
 
 function serverTooltip(s: Server, now: number): vscode.MarkdownString {
