@@ -262,6 +262,22 @@ const probe = new Proxy(real, { get(t, k) {
       assert.equal(await isListening(port), false, `port ${port} is free for the restart`);
     });
 
+    it('without a cgroup (as without privileges), a setsid child seen while the run was alive is ended with it', async () => {
+      const port = await freePort();
+      const dir = folder('supervised-nocgroup');
+      const s = new Supervisor({ name: 'plain', cwd: dir, command: setsidServer('sleep 1.5; exit 3'), cgroup: false, trackMs: 200, env: { ...process.env, PORT: String(port), PORTFILE: '.ready' }, restart: { maxRestarts: 0 } });
+      supervisors.push(s);
+      const runs: RunReport[] = [];
+      s.onRunEnd((r) => runs.push(r));
+      s.start();
+      const ready = JSON.parse(await waitFor('setsid server ready', () => fs.existsSync(path.join(dir, '.ready')) && fs.readFileSync(path.join(dir, '.ready'), 'utf8'))) as Ready;
+      strays.add(ready.pid);
+      await waitFor('run ended', () => runs.length === 1, 30_000);
+      assert.deepEqual([runs[0]!.exitCode, runs[0]!.ending], [3, 'crashed']);
+      assert.ok(!running(ready.pid), `the setsid child PID ${ready.pid} was ended with its run`);
+      assert.equal(await isListening(port), false);
+    });
+
     it('stop() ends a double-forked setsid descendant too, and the port is free afterwards', async () => {
       const port = await freePort();
       const dir = folder('supervised-stop');
