@@ -172,6 +172,66 @@ const probe = new Proxy(real, { get(t, k) {
     assert.match(res.text, new RegExp(`PID ${res.victim}.*(changed|no longer|not the process)`, 'i'), res.text);
   });
 
+  it('2b. a process held open is signalled through pidfd_send_signal: once it is gone, its recycled pid gets nothing', function () {
+    if (!isRoot || spawnSync('unshare', ['--version']).status !== 0) {
+      console.log('      (skipped: needs root and unshare for a private pid namespace)');
+      this.skip();
+    }
+    const script = path.join(root, 'pidfd.js');
+    fs.writeFileSync(script, `
+const cp = require('child_process');
+const fs = require('fs');
+const { ProcessHandle, signalHandles, signalPath } = require(${JSON.stringify(path.join(OUT, 'src/core/remedies/signal.js'))});
+const { ProcfsLookup } = require(${JSON.stringify(path.join(OUT, 'src/core/remedies/processes.js'))});
+const lookup = new ProcfsLookup();
+const reuse = async (victim) => {
+  await new Promise((r) => { victim.once('exit', r); victim.kill('SIGKILL'); });
+  fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(victim.pid - 1));
+  return cp.spawn('sleep', ['300'], { stdio: 'ignore' });
+};
+const isSleep = (pid) => { try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').startsWith('sleep'); } catch { return false; } };
+(async () => {
+  const out = { path: signalPath() };
+  // Sent while it is the same process: delivered.
+  const alive = cp.spawn('sleep', ['300'], { stdio: 'ignore' });
+  const h0 = ProcessHandle.open(alive.pid, lookup);
+  const t = process.hrtime.bigint();
+  out.sent = signalHandles([h0], 'SIGTERM');
+  out.ms = Number(process.hrtime.bigint() - t) / 1e6;
+  out.deliveredSignal = await new Promise((r) => alive.once('exit', (c, sig) => r(sig)));
+  // Held open, then the process exits and another takes its pid: the pidfd path, then the re-check path.
+  for (const via of ['pidfd', 'recheck']) {
+    const victim = cp.spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 200));
+    const h = ProcessHandle.open(victim.pid, lookup);
+    const imposter = await reuse(victim);
+    const codes = signalHandles([h], 'SIGKILL', via === 'recheck' ? (pid, sig) => process.kill(pid, sig) : undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    out[via] = { victim: victim.pid, imposter: imposter.pid, code: codes[0], imposterAlive: isSleep(imposter.pid), readsGone: h.read() === null };
+    h.close();
+    imposter.kill('SIGKILL');
+  }
+  console.log(JSON.stringify(out));
+  process.exit(0);
+})();
+`);
+    const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, script], { timeout: 60_000, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, never> & {
+      path: string; ms: number; sent: string[]; deliveredSignal: string;
+      pidfd: { victim: number; imposter: number; code: string; imposterAlive: boolean; readsGone: boolean };
+      recheck: { victim: number; imposter: number; code: string; imposterAlive: boolean; readsGone: boolean };
+    };
+    console.log(`      signal path: ${res.path}; one batch took ${res.ms.toFixed(1)} ms`);
+    assert.equal(res.path, 'pidfd', 'perl and pidfd_send_signal are available here');
+    assert.deepEqual([res.sent, res.deliveredSignal], [[''], 'SIGTERM']);
+    for (const via of ['pidfd', 'recheck'] as const) {
+      const v = res[via];
+      assert.equal(v.imposter, v.victim, `${via}: the pid was reused (${JSON.stringify(v)})`);
+      assert.deepEqual([v.code, v.imposterAlive, v.readsGone], ['ESRCH', true, true], `${via}: ${JSON.stringify(v)}`);
+    }
+  });
+
   it('3. as root, another user\'s process in the workspace is never a candidate (port holder or orphan)', async function () {
     if (!isRoot) {
       console.log('      (skipped: needs root to run a process as nobody)');

@@ -21,7 +21,7 @@ const SYS_PIDFD_SEND_SIGNAL = 424;
 /** One perl per this many descriptors at most. */
 const BATCH = 200;
 
-const PERL_SEND = 'for my $i (0..$#ARGV) { my $r = syscall(' + SYS_PIDFD_SEND_SIGNAL + ', 3 + $i, $ARGV[$i], 0, 0); '
+const PERL_SEND = 'for my $i (0..$#ARGV) { my $r = syscall(' + SYS_PIDFD_SEND_SIGNAL + ', 3 + $i, $ARGV[$i] + 0, 0, 0); '
   + 'print(($r == 0 ? 0 : $! + 0), "\\n") }';
 
 export type SignalPath = 'pidfd' | 'recheck' | 'lookup';

@@ -421,6 +421,9 @@ export class Supervisor {
     this.watchTimers = [];
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = null;
+    // A run that never started (spawn error) leaves its empty cgroup behind otherwise.
+    this.tracker?.dispose();
+    this.tracker = null;
     this.child = null;
     const endedAt = this.clock.now();
     const { ending } = end;
