@@ -189,7 +189,7 @@ export function launchEvidenceInEnv(env: Readonly<Record<string, string>>): stri
   const manager = agent && /^(?:npm|pnpm|yarn|bun)$/.test(agent) ? agent : 'npm';
   if (env.npm_lifecycle_event) return `${manager} run ${env.npm_lifecycle_event}`;
   if (env.npm_execpath || env.npm_command) return `${manager} ${env.npm_command ?? 'exec'}`;
-  if (env.VSCODE_PID || env.VSCODE_IPC_HOOK_CLI || env.TERM_PROGRAM === 'vscode') return 'a VS Code terminal or task';
+  if (env.TERM_PROGRAM === 'vscode' || Object.keys(env).some((k) => k.startsWith('VSCODE_'))) return 'a VS Code terminal, task or extension';
   if (env.TERM_PROGRAM) return `a ${env.TERM_PROGRAM} terminal`;
   if (env.SHLVL) return 'a shell';
   return null;

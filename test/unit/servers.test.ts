@@ -121,7 +121,8 @@ describe('servers: orphans', () => {
     assert.equal(launchEvidenceInEnv({ npm_lifecycle_event: 'dev', npm_config_user_agent: 'pnpm/8.15.0 npm/? node/v20' }), 'pnpm run dev');
     assert.equal(launchEvidenceInEnv({ npm_lifecycle_event: 'start' }), 'npm run start');
     assert.equal(launchEvidenceInEnv({ npm_execpath: '/usr/lib/node_modules/npm/bin/npm-cli.js', npm_command: 'exec' }), 'npm exec');
-    assert.equal(launchEvidenceInEnv({ TERM_PROGRAM: 'vscode', VSCODE_PID: '12' }), 'a VS Code terminal or task');
+    assert.equal(launchEvidenceInEnv({ TERM_PROGRAM: 'vscode', VSCODE_PID: '12' }), 'a VS Code terminal, task or extension');
+    assert.equal(launchEvidenceInEnv({ VSCODE_IPC_HOOK: '/run/user/1000/vscode-ipc.sock' }), 'a VS Code terminal, task or extension');
     assert.equal(launchEvidenceInEnv({ TERM_PROGRAM: 'iTerm.app' }), 'a iTerm.app terminal');
     assert.equal(launchEvidenceInEnv({ SHLVL: '1', _: '/usr/bin/node' }), 'a shell');
     // A systemd service's environment: no shell, no terminal, no package manager.

@@ -64,13 +64,19 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
   it('Kill Zombies and Orphans: picks the orphan, confirms, stops it and frees its port', async () => {
     const port = await freePort();
     const pid = await orphan('zombies', port);
+    let ticked: boolean | undefined;
     await answering({
-      showQuickPick: pick((i) => i.candidate?.pid === pid),
+      showQuickPick: async (items: any, opts?: vscode.QuickPickOptions) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        // An orphan holding no declared server's port is offered, but not ticked in advance.
+        ticked = (await items).find((i: any) => i.candidate?.pid === pid)?.picked; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return pick((i) => i.candidate?.pid === pid)(items, opts);
+      },
       showWarningMessage: (m: string) => (m.startsWith('Stop process tree') ? 'Stop' : undefined),
     }, async (said) => {
       await vscode.commands.executeCommand('devServerDoctor.killZombies');
       assert.ok(said.some((m) => new RegExp(`freed port ${port}`).test(m)), said.join('\n'));
     });
+    assert.equal(ticked, false, 'the orphan was not pre-selected');
     assert.ok(!isAlive(pid) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 'the orphan is gone');
   });
 
