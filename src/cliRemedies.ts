@@ -5,6 +5,7 @@ import { formatBytes, formatDuration } from './core/format';
 import { Monitor } from './core/monitor';
 import { createProbe } from './core/system/probe';
 import { deletePaths, scanDiskCandidates, type DiskScan } from './core/remedies/disk';
+import { broadFolderWarnings } from './core/remedies/scope';
 import { findKillCandidates, killTrees, type KillCandidate, type KillPlan, type KillReasonKind, type KillResult } from './core/remedies/kill';
 import type { SystemProbe } from './core/types';
 
@@ -150,14 +151,17 @@ export function runZombies(argv: readonly string[], io: CliIo, deps: RemediesCli
     const graceSec = numberFlag(flags, '--grace', 0, 600);
     const kill = confirmed(flags, '--kill');
     const probe = deps.probe ?? createProbe();
-    const monitor = new Monitor({ probe, workspaceFolders: folders });
-    let snapshot;
-    try {
-      snapshot = await monitor.pollOnce();
-    } finally {
-      monitor.dispose();
+    // `/` or a home folder: nothing will be offered, so the whole disk is not scanned to find that out.
+    const broad = broadFolderWarnings(folders, 'killing');
+    let plan: KillPlan = { candidates: [], warnings: broad };
+    if (broad.length === 0) {
+      const monitor = new Monitor({ probe, workspaceFolders: folders });
+      try {
+        plan = narrowPlan(findKillCandidates(await monitor.pollOnce()), flags);
+      } finally {
+        monitor.dispose();
+      }
     }
-    const plan = narrowPlan(findKillCandidates(snapshot), flags);
     // Exactly the processes listed, each re-checked to be the one listed (see killTrees), with their children.
     const result = kill && plan.candidates.length > 0
       ? await killTrees(plan.candidates.flatMap((c) => c.members), { probe, graceMs: graceSec === undefined ? undefined : graceSec * 1000 })

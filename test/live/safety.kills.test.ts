@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runZombies } from '../../src/cliRemedies';
 import { isListening, waitForListening } from '../../src/core/remedies/wait';
@@ -109,6 +110,10 @@ describe('live: kill safety (issue 9)', function () {
     const whole = await zombiesJson(['--workspace', '/']);
     assert.deepEqual(whole.json.candidates.map((c) => c.pid), [], `nothing is offered for "/": ${whole.text.slice(0, 2000)}`);
     assert.ok(whole.json.warnings.some((w) => /\/ .*(narrow|choose)/i.test(w)), whole.json.warnings.join('\n'));
+
+    const home = await zombiesJson(['--workspace', os.homedir()]);
+    assert.deepEqual(home.json.candidates, []);
+    assert.ok(home.json.warnings.some((w) => /home folder.*narrow/.test(w)), home.text);
 
     const narrow = await zombiesJson(['--workspace', dir]);
     const pids = narrow.json.candidates.map((c) => c.pid);
