@@ -8,7 +8,7 @@ import { readProcTable } from '../system/procTree';
 import type { ProcessInfo, Server, SystemProbe } from '../types';
 import { describeProcess } from './candidates';
 import { identityMismatch, isIdentity, type ProcessIdentity } from './identity';
-import { buildProtection, defaultLookup, lookupFromList, whyProtected, type ProtectionOptions } from './processes';
+import { buildProtection, defaultLookup, lookupFromList, whyProtected, type ProcessLookup, type ProtectionOptions } from './processes';
 import { ProcessHandle, signalHandles } from './signal';
 import { pollUntil } from './wait';
 
@@ -82,6 +82,16 @@ export function serverIdentities(server: Server): ProcessIdentity[] {
   return server.processes.map((p) => ({ pid: p.pid, startTimeMs: p.startTimeMs, uid: -1, cwd: p.cwd, command: p.command }));
 }
 
+/** Whether a process has this pid (signal 0; EPERM means it exists but is another user's). */
+function pidAnswers(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** One process being stopped. */
 interface Target {
   readonly handle: ProcessHandle;
@@ -106,6 +116,8 @@ export async function killTrees(targets: readonly (number | ProcessIdentity)[], 
   const live = defaultLookup();
   const sampled = lookupFromList(before.processes);
   const protection = buildProtection(opts, { get: (pid) => sampled.get(pid) ?? live.get(pid) });
+  // Without /proc (macOS, Windows) a process is what the probe's sample said, for as long as its pid answers.
+  const current: ProcessLookup = { get: (pid) => live.get(pid) ?? (pidAnswers(pid) ? sampled.get(pid) : null) };
 
   const alive = new Map<number, Target>();
   const alreadyGone: number[] = [];
@@ -118,7 +130,7 @@ export async function killTrees(targets: readonly (number | ProcessIdentity)[], 
   const admit = (pid: number, want: ProcessIdentity | null, foundUnder: Target | null): void => {
     if (settled.has(pid)) return;
     settled.add(pid);
-    const handle = ProcessHandle.open(pid, live);
+    const handle = ProcessHandle.open(pid, current);
     const info = handle?.read() ?? null;
     if (!handle || !info || !handle.alive()) {
       handle?.close();
