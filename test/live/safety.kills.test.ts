@@ -173,6 +173,7 @@ const probe = new Proxy(real, { get(t, k) {
     const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { victim: number; imposter: number; alive: boolean; code: number; text: string };
     assert.equal(res.imposter, res.victim, `the pid was reused (${JSON.stringify(res)})`);
     assert.match(res.text, new RegExp(`PID ${res.victim} [^]*holds port ${port}`), `the list named the squatter: ${res.text}`);
+    console.log(res.text.trim().split('\n').map((l) => `      | ${l}`).join('\n'));
     assert.ok(res.alive, `the process that took over PID ${res.victim} was not signalled:\n${res.text}`);
     assert.match(res.text, new RegExp(`PID ${res.victim}.*(changed|no longer|not the process)`, 'i'), res.text);
   });
