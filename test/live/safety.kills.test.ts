@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runZombies } from '../../src/cliRemedies';
+import { Monitor } from '../../src/core/monitor';
+import { createProbe } from '../../src/core/system/probe';
 import { isListening, waitForListening } from '../../src/core/remedies/wait';
 import { Supervisor, type RunReport } from '../../src/core/supervisor/supervisor';
 import { freePort, isAlive, ProcessJar, waitFor, writeFiles } from './liveHelpers';
@@ -123,6 +125,30 @@ describe('live: kill safety (issue 9)', function () {
     assert.equal(devCandidate.reasons[0]!.kind, 'orphan');
     assert.match(devCandidate.reasons[0]!.message, /npm/);
     assert.ok(isAlive(service.pid) && isAlive(dev.pid), 'dry runs stop nothing');
+  });
+
+  it('1b. a server seen under its shell earlier is an orphan once that shell is gone, even with a bare environment', async () => {
+    const dir = folder('seen');
+    const portFile = path.join(dir, '.seen');
+    // dash exports no SHLVL: nothing in the server's environment tells where it came from; only the monitor's memory does.
+    jar.start('env', ['-i', ...Object.entries({ ...PATH_ONLY, PORTFILE: portFile }).map(([k, v]) => `${k}=${v}`), 'sh', '-c', 'node server.js & wait'], { cwd: dir });
+    const ready = JSON.parse(await waitFor('server listening', () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8'))) as Ready;
+    const shPid = ppidOf(ready.pid);
+    assert.equal(commOf(shPid), 'sh');
+    const monitor = new Monitor({ probe: createProbe(), workspaceFolders: [dir] });
+    try {
+      await waitFor('server seen under sh', async () => (await monitor.pollOnce()).servers.some((s) => s.pids.includes(ready.pid)));
+      process.kill(shPid, 'SIGKILL');
+      await waitFor('re-parented', () => ppidOf(ready.pid) !== shPid);
+      const orphaned = await waitFor('orphaned', async () => (await monitor.pollOnce()).servers.find((s) => s.pid === ready.pid && s.state === 'orphaned'));
+      assert.match(orphaned.orphanReason ?? '', new RegExp(`sh \\(PID ${shPid}\\), seen earlier`));
+      // A one-shot look (the CLI) has no memory and the environment says nothing: not an orphan there.
+      const cli = await zombiesJson(['--workspace', dir]);
+      assert.ok(!cli.json.candidates.some((c) => c.pid === ready.pid), cli.text);
+    } finally {
+      monitor.dispose();
+      process.kill(ready.pid, 'SIGKILL');
+    }
   });
 
   it('2. pid reuse between the list and the signal: the new process at that pid is never signalled (private pid namespace)', function () {
