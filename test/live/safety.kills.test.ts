@@ -374,12 +374,14 @@ const isSleep = (pid) => { try { return fs.readFileSync('/proc/' + pid + '/cmdli
       const port = await freePort();
       const dir = folder('supervised-stop');
       const cmd = `(setsid ${JSON.stringify(process.execPath)} server.js &); while [ ! -s .ready ]; do sleep 0.05; done; ${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1e9)"`;
-      const s = new Supervisor({ name: 'stoppy', cwd: dir, command: cmd, env: { ...process.env, PORT: String(port), PORTFILE: '.ready' }, stopTimeoutMs: 2000 });
+      // trackMs 200: the check that the run joined its cgroup has run before the stop (and kept the cgroup).
+      const s = new Supervisor({ name: 'stoppy', cwd: dir, command: cmd, env: { ...process.env, PORT: String(port), PORTFILE: '.ready' }, stopTimeoutMs: 2000, trackMs: 200 });
       supervisors.push(s);
       s.start();
       const ready = JSON.parse(await waitFor('setsid server ready', () => fs.existsSync(path.join(dir, '.ready')) && fs.readFileSync(path.join(dir, '.ready'), 'utf8'))) as Ready;
       strays.add(ready.pid);
       assert.ok((await waitForListening(port, 5000)).ok);
+      await new Promise((r) => setTimeout(r, 600));
       await s.stop();
       await waitFor('leftover gone', () => !running(ready.pid), 10_000).catch(() => undefined);
       assert.ok(!running(ready.pid), `the double-forked setsid server PID ${ready.pid} was stopped`);

@@ -378,11 +378,19 @@ export class Supervisor {
 
   private watch(pid: number): void {
     const tracker = this.tracker;
-    if (tracker && tracker.mode === 'descendants' && process.platform === 'linux') {
-      // With a cgroup nothing escapes. Without one, descendants are noted every trackMs (one /proc listing, about
-      // 5-15 ms with 200 processes on a loaded machine), to catch a server that setsid'd away before its launcher ended.
+    if (tracker && process.platform === 'linux') {
+      // With a cgroup nothing escapes (once the run is seen to have joined it). Without one, descendants are noted
+      // every trackMs (one /proc listing, 5-15 ms with 200 processes on a loaded machine), to catch a server that
+      // setsid'd away before its launcher ended.
       tracker.note(pid);
-      this.watchTimers.push(setInterval(() => tracker.note(pid), this.opts.trackMs ?? 2000));
+      let confirmed = false;
+      this.watchTimers.push(setInterval(() => {
+        if (tracker.mode === 'cgroup' && !confirmed) {
+          confirmed = true;
+          tracker.confirmJoined(pid);
+        }
+        if (tracker.mode === 'descendants') tracker.note(pid);
+      }, this.opts.trackMs ?? 2000));
     }
     const limit = this.opts.rssLimitBytes;
     if (limit || process.platform === 'linux') {

@@ -70,7 +70,12 @@ export class TreeTracker {
   private readonly seen = new Map<number, number>();
   private root: number | null = null;
 
-  private constructor(readonly cgroup: string | null) {}
+  private constructor(private cgroupDir: string | null) {}
+
+  /** The run's own cgroup folder, or null when tracking by descendants. */
+  get cgroup(): string | null {
+    return this.cgroupDir;
+  }
 
   /** A tracker for one run; `useCgroup` false forces tracking by descendants (as without privileges). */
   static create(useCgroup = true): TreeTracker {
@@ -88,6 +93,24 @@ export class TreeTracker {
   spawnArgs(command: string): { file: string; args: string[] } | null {
     if (!this.cgroup) return null;
     return { file: '/bin/sh', args: ['-c', 'echo $$ > "$0" 2>/dev/null; exec /bin/sh -c "$1"', path.join(this.cgroup, 'cgroup.procs'), command] };
+  }
+
+  /**
+   * Checks that the run's first process did join its cgroup (a v2 cgroup may refuse members, e.g. a threaded or
+   * invalid domain); when it did not, the cgroup is given up and the run is tracked by descendants instead.
+   */
+  confirmJoined(pid: number): void {
+    if (!this.cgroupDir) return;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    } catch {
+      return; // exited already: its cgroup still holds what it left behind
+    }
+    const name = path.basename(this.cgroupDir);
+    if (text.split('\n').some((l) => l.endsWith(`/${name}`))) return;
+    try { fs.rmdirSync(this.cgroupDir); } catch { /* not empty after all: leave it */ }
+    this.cgroupDir = null;
   }
 
   /** Remembers the run's current descendants and group members (called while it runs, and before every signal). */
@@ -136,8 +159,8 @@ export class TreeTracker {
 
   /** Removes the cgroup once it is empty (it is left for the system when something in it survived). */
   dispose(): void {
-    if (this.cgroup) {
-      try { fs.rmdirSync(this.cgroup); } catch { /* still has processes, or gone */ }
+    if (this.cgroupDir) {
+      try { fs.rmdirSync(this.cgroupDir); } catch { /* still has processes, or gone */ }
     }
     this.seen.clear();
   }
