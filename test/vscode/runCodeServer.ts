@@ -182,7 +182,7 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     await pane.locator('.pane-header').first().hover();
     await pane.locator('.pane-header .action-label[aria-label="Open Dashboard"]').first().click({ timeout: TREE_ROW_TIMEOUT_MS });
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await view.locator('section.card.server canvas').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await view.locator('section.card.server:not(.no-data) canvas').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     await view.locator('#crash-table').waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     const cards = await view.locator('section.card.server h3').allInnerTexts();
     console.log(`  dashboard servers: ${JSON.stringify(cards)}`);
