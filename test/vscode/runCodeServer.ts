@@ -211,6 +211,20 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     }
     await toggle(); // back to the theme it had
   });
+  await uiTest(result, 'ui: the Get Started walkthrough lists its steps with their media', async () => {
+    await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input').first();
+    await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await input.fill('>Welcome: Open Walkthrough');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with Dev Server Doctor' }).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
+    await page.locator('.getting-started-step', { hasText: 'See what it found in this workspace' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.locator('.getting-started-step', { hasText: 'Read a crash report' }).first().waitFor({ state: 'attached', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'walkthrough.png') });
+  });
 }
 
 async function checkUi(page: Page, result: SuiteResult, serverPort: string, crashHistory: boolean): Promise<void> {
