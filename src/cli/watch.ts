@@ -1,0 +1,75 @@
+// `dev-server-doctor watch`: keeps watching; a line per event and a verdict line per crash, until Ctrl-C.
+import { verdictJson } from '../core/crash/report';
+import type { Verdict } from '../core/crash/types';
+import { CrashWatcher } from '../core/crash/watcher';
+import { formatBytes, formatDuration } from '../core/format';
+import type { MonitorEvent } from '../core/monitor';
+import { redactText } from '../core/redact';
+import { DEFAULT_POLL_INTERVAL_MS } from '../core/settings';
+import { monitorFor } from './probe';
+import type { Verb } from './verb';
+
+/** Picks up new or edited package.json files. */
+const RESCAN_MS = 30_000;
+
+export function formatEvent(e: MonitorEvent): string {
+  return redactText(eventLine(e));
+}
+
+/** An event with its names and commands redacted, for `watch --json`. */
+export function redactEvent(e: MonitorEvent): MonitorEvent {
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, typeof v === 'string' ? redactText(v) : v])) as MonitorEvent;
+}
+
+export function formatVerdict(v: Verdict): string {
+  return `${new Date(v.time).toISOString().slice(11, 19)} verdict   ${v.cause} (${v.confidence})${v.pid !== null ? ` pid ${v.pid}` : ''}: ${redactText(v.summary)}`;
+}
+
+function eventLine(e: MonitorEvent): string {
+  const t = new Date(e.at).toISOString().slice(11, 19);
+  switch (e.type) {
+    case 'server-up': return `${t} up        ${e.server} pid ${e.pid} ${e.ports.map((p) => `:${p}`).join(' ')}`;
+    case 'server-starting': return `${t} starting  ${e.server} pid ${e.pid}`;
+    case 'server-orphaned': return `${t} orphaned  ${e.server} pid ${e.pid}: ${e.reason}`;
+    case 'server-down': return `${t} down      ${e.server} (was ${e.from}, pid ${e.pid})`;
+    case 'port-changed': return `${t} port      ${e.server} ${e.from.join(',') || '-'} → ${e.to.join(',') || '-'}`;
+    case 'process-exited': return `${t} exited    ${e.server} pid ${e.pid} after ${e.uptimeMs === null ? '?' : formatDuration(e.uptimeMs)}, last RSS ${formatBytes(e.lastRssBytes)}: ${e.command}`;
+  }
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+export const watch: Verb<{ intervalMs: number }> = {
+  name: 'watch',
+  summary: 'keep watching: a line per event (server up/down, port changed, process exited) and a verdict line per crash',
+  details: ['--json: one JSON object per line'],
+  flags: [{ name: '--interval', value: 'SECONDS', help: `seconds between polls (default ${DEFAULT_POLL_INTERVAL_MS / 1000})` }],
+  options(flags) {
+    const s = flags.number('--interval', 0.2, 3600, 'seconds between 0.2 and 3600');
+    return { intervalMs: s === undefined ? DEFAULT_POLL_INTERVAL_MS : Math.round(s * 1000) };
+  },
+  async run(args, io, deps) {
+    const monitor = monitorFor(args.workspaces, deps, { pollIntervalMs: args.intervalMs });
+    const crashes = new CrashWatcher(monitor);
+    crashes.onVerdict((v) => io.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
+    crashes.onProblem((p) => io.stderr.write(`${redactText(p)}\n`));
+    monitor.onEvent((e) => io.stdout.write(args.json ? `${JSON.stringify(redactEvent(e))}\n` : `${formatEvent(e)}\n`));
+    monitor.onError((e) => io.stderr.write(`poll failed: ${e.message}\n`));
+    const rescan = setInterval(() => monitor.rescan(), RESCAN_MS);
+    if (!args.json) io.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
+    monitor.start();
+    try {
+      await (deps.untilStopped ?? untilSignal)();
+    } finally {
+      clearInterval(rescan);
+      crashes.dispose();
+      monitor.dispose();
+    }
+    return 0;
+  },
+};
