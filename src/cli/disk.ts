@@ -2,13 +2,12 @@
 // cache and old reports; deleted (permanently) only with --clean --yes.
 import { formatBytes } from '../core/format';
 import { deletePaths, scanDiskCandidates, type DiskScan } from '../core/remedies/disk';
+import { deleteReport, scanHeadline } from '../core/remedies/results';
 import type { CliDeps, CliIo } from './args';
 import { runVerb, type Verb } from './verb';
 
 function scanLines(scan: DiskScan): string[] {
-  const out = [scan.items.length === 0
-    ? 'Nothing to clean up found.'
-    : `${formatBytes(scan.totalBytes)} could be freed in ${scan.items.length} place${scan.items.length === 1 ? '' : 's'}:`];
+  const out = [scanHeadline(scan)];
   for (const [kind, { count, bytes }] of Object.entries(scan.byKind)) {
     if (count > 0) out.push(`  ${kind.padEnd(13)}${formatBytes(bytes).padStart(9)}  (${count})`);
   }
@@ -67,10 +66,7 @@ export const disk: Verb<DiskOptions> = {
     } else {
       const out = scanLines(scan);
       if (result) {
-        out.push('', `Deleted ${result.deleted.length} of ${scan.items.length}, freeing ${formatBytes(result.freedBytes)}.`);
-        for (const s of result.skipped) out.push(`Not deleted: ${s.path}: ${s.reason}.`);
-        for (const d of result.deleted) if (d.leftBehind.length > 0) out.push(`Left alone inside ${d.path}: ${d.leftBehind.join(', ')} (another file system).`);
-        for (const d of result.disks) out.push(`The disk holding ${d.path} is now ${d.usedPercent}% used (${formatBytes(d.freeBytes)} free).`);
+        out.push('', ...deleteReport(result, scan.items.length));
       } else if (scan.items.length > 0) {
         out.push('', `Dry run: nothing was deleted.${args.cleanAsked ? ' Add --yes to delete these for good.' : ' Add --clean --yes to delete these for good.'}`);
       }

@@ -1,7 +1,8 @@
 // `dev-server-doctor zombies [--kill --yes]`: orphaned dev servers, duplicate watchers, holders of
 // expected ports and parents of zombies; stopped only with --kill --yes.
-import { formatBytes, formatDuration } from '../core/format';
-import { findKillCandidates, killTrees, type KillCandidate, type KillResult } from '../core/remedies/kill';
+import { count, formatBytes, formatDuration } from '../core/format';
+import { findKillCandidates, killTrees, type KillCandidate } from '../core/remedies/kill';
+import { killReport } from '../core/remedies/results';
 import type { CliDeps, CliIo } from './args';
 import { pollOnce, probeOf } from './probe';
 import { runVerb, type Verb } from './verb';
@@ -12,17 +13,6 @@ function candidateLines(c: KillCandidate): string {
   const lines = [`  PID ${c.pid}  ${formatBytes(c.rssBytes)}  ${age}${ports}${c.serverName ? `  [${c.serverName}]` : ''}`, `    ${c.command}`];
   for (const r of c.reasons) lines.push(`    - ${r.message}`);
   if (c.pids.length > 1) lines.push(`    tree: ${c.pids.join(', ')}`);
-  return lines.join('\n');
-}
-
-function killSummary(r: KillResult): string {
-  const lines = [`Stopped ${r.killed.length} process${r.killed.length === 1 ? '' : 'es'}, freeing ${formatBytes(r.freedBytes)}`
-    + (r.freedPorts.length > 0 ? ` and port${r.freedPorts.length === 1 ? '' : 's'} ${r.freedPorts.join(', ')}` : '') + '.'];
-  if (r.escalated.length > 0) lines.push(`Ignored SIGTERM and got SIGKILL: ${r.escalated.join(', ')}.`);
-  for (const p of r.stillHeldPorts) lines.push(`Port ${p.port} is still in use${p.pid !== null ? ` (PID ${p.pid})` : ''}.`);
-  if (r.survivors.length > 0) lines.push(`Still running: ${r.survivors.join(', ')}.`);
-  for (const e of r.errors) lines.push(e.message);
-  for (const w of r.warnings) lines.push(w);
   return lines.join('\n');
 }
 
@@ -55,10 +45,10 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
       const out: string[] = [];
       out.push(plan.candidates.length === 0
         ? 'No orphaned, duplicate or stuck dev processes found.'
-        : `${plan.candidates.length} process tree${plan.candidates.length === 1 ? '' : 's'} could be stopped:`);
+        : `${count(plan.candidates.length, 'process tree')} could be stopped:`);
       for (const c of plan.candidates) out.push(candidateLines(c));
       if (plan.warnings.length > 0) out.push('Not offered:', ...plan.warnings.map((w) => `  - ${w}`));
-      if (result) out.push(killSummary(result));
+      if (result) out.push(...killReport(result));
       else if (plan.candidates.length > 0) out.push(`Dry run: nothing was stopped.${args.killAsked ? ' Add --yes to stop them.' : ' Add --kill --yes to stop them.'}`);
       io.stdout.write(`${out.join('\n')}\n`);
     }

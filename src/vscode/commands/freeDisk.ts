@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes, formatDuration } from '../../core/format';
+import { count, formatBytes, formatDuration } from '../../core/format';
 import { deletePaths, scanDiskCandidates, type DiskItem } from '../../core/remedies/disk';
+import { deleteProblems, freedNotice } from '../../core/remedies/results';
 import { SECTION, workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
@@ -49,17 +50,17 @@ export function freeDiskCommand(ctx: CommandContext) {
       scan.items.map((item) => ({
         label: `${formatBytes(item.bytes).padStart(8)}  ${item.label}`,
         description: item.path,
-        detail: `${item.kind}, ${item.files.toLocaleString('en-US')} files, last changed ${formatDuration(now - item.lastUsed)} ago`,
+        detail: `${item.kind}, ${count(item.files, 'file')}, last changed ${formatDuration(now - item.lastUsed)} ago`,
         picked: item.kind === 'cache' || item.kind === 'log' || item.kind === 'report',
         item,
       })),
-      { canPickMany: true, title: `Free Disk Space: ${formatBytes(scan.totalBytes)} in ${scan.items.length} places`, placeHolder: 'Pick what to delete (biggest first)' },
+      { canPickMany: true, title: `Free Disk Space: ${formatBytes(scan.totalBytes)} in ${count(scan.items.length, 'place')}`, placeHolder: 'Pick what to delete (biggest first)' },
     );
     if (!picked?.length) return;
     const items: DiskItem[] = picked.map((p) => p.item);
     const total = items.reduce((n, i) => n + i.bytes, 0);
     const list = items.map((i) => `• ${i.path} (${formatBytes(i.bytes)})`).join('\n');
-    if (!(await confirm(`Move ${items.length} item${items.length > 1 ? 's' : ''} (${formatBytes(total)}) to the trash?`, list, 'Move to Trash'))) return;
+    if (!(await confirm(`Move ${count(items.length, 'item')} (${formatBytes(total)}) to the trash?`, list, 'Move to Trash'))) return;
     let result = await deletePaths(items, { toTrash });
     const noTrash = result.skipped.filter((s) => s.code === 'no-trash').map((s) => items.find((i) => i.path === s.path)!).filter(Boolean);
     if (noTrash.length) {
@@ -69,17 +70,12 @@ export function freeDiskCommand(ctx: CommandContext) {
         result = { ...permanent, deleted: [...result.deleted, ...permanent.deleted], freedBytes: result.freedBytes + permanent.freedBytes, trashedBytes: result.trashedBytes, skipped: [...result.skipped.filter((s) => s.code !== 'no-trash'), ...permanent.skipped] };
       }
     }
-    const disk = result.disks[0];
-    const said = [
-      result.freedBytes ? `freed ${formatBytes(result.freedBytes)}` : '',
-      result.trashedBytes ? `moved ${formatBytes(result.trashedBytes)} to the trash (freed once it is emptied)` : '',
-      disk ? `disk now ${disk.usedPercent}% used, ${formatBytes(disk.freeBytes)} free` : '',
-    ].filter(Boolean).join('; ');
-    const skipped = result.skipped.filter((s) => s.code !== 'no-trash').map((s) => `${s.path}: ${s.reason}`);
-    ctx.log.info(`free disk: ${said}. ${skipped.join(' ')}`);
-    const message = `Dev Server Doctor: ${said || 'nothing was deleted'}.${skipped.length ? ` Left alone: ${skipped.join('; ')}.` : ''}`;
-    if (skipped.length) void vscode.window.showWarningMessage(message);
-    else void vscode.window.showInformationMessage(message);
+    // Items the user chose to keep when there was no trash are not problems.
+    const problems = deleteProblems({ ...result, skipped: result.skipped.filter((s) => s.code !== 'no-trash') });
+    const message = [`${freedNotice(result)}.`, ...problems].join(' ');
+    ctx.log.info(`free disk: ${message}`);
+    if (problems.length) void vscode.window.showWarningMessage(`Dev Server Doctor: ${message}`);
+    else void vscode.window.showInformationMessage(`Dev Server Doctor: ${message}`);
     await ctx.refresh.refresh('manual');
   };
 }
