@@ -4,6 +4,7 @@ import { renderMarkdown, saveReport, toReportJson } from '../core/crash/report';
 import { DAY_MS, parseDuration } from '../core/format';
 import { UsageError } from './args';
 import { pollOnce } from './probe';
+import { cliRemedy } from './remedyLines';
 import type { Verb } from './verb';
 
 export const investigate: Verb<{ sinceMs: number; saveDirs: string[] }> = {
@@ -23,10 +24,10 @@ export const investigate: Verb<{ sinceMs: number; saveDirs: string[] }> = {
   async run(args, io, deps) {
     const snapshot = await pollOnce(args.workspaces, deps);
     const inv = await investigateCrashes({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
-    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs) : null;
+    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs, cliRemedy) : null;
     for (const p of saved?.problems ?? []) io.stderr.write(`${p}\n`);
     for (const f of saved?.files ?? []) io.stderr.write(`saved ${f}\n`);
-    io.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv)}\n`);
+    io.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv, cliRemedy)}\n`);
     return 0;
   },
 };
