@@ -70,6 +70,15 @@ export class Flags {
     return n;
   }
 
+  /** Whole numbers given to a repeatable flag, each in [min, max]. */
+  integers(name: string, min: number, max: number): number[] {
+    return this.values(name).map((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} takes a whole number from ${min} to ${max}.`);
+      return n;
+    });
+  }
+
   /** Paths given to a repeatable flag, resolved against cwd. */
   paths(name: string, cwd: string): string[] {
     return this.values(name).map((d) => path.resolve(cwd, d));

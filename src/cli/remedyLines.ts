@@ -11,11 +11,14 @@ function sh(word: string): string {
 
 const inFolder = (a: RemedyArgs | undefined, line: string): string => (a?.cwd ? `cd ${sh(a.cwd)} && ${line}` : line);
 
+/** `npm run <script>` for the server the remedy names ("api · dev" runs dev), else `npm run dev`. */
+const runScript = (a: RemedyArgs | undefined): string => `npm run ${sh(a?.server?.split(' · ')[1]?.trim() || 'dev')}`;
+
 export const REMEDY_LINES: Readonly<Record<RemedyId, (a: RemedyArgs | undefined) => string>> = {
-  'restart-server': (a) => (a?.pid ? `kill ${a.pid}   # then start it again (npm run dev)` : 'start it again (npm run dev)'),
-  'start-server': (a) => inFolder(a, 'npm run dev'),
-  'raise-heap-limit': (a) => `NODE_OPTIONS=--max-old-space-size=${a?.megabytes ?? 4096} npm run dev`,
-  'kill-port-holder': (a) => (a?.pid ? `${BIN} zombies --kill --pid ${a.pid}` : `${BIN} zombies --kill${a?.port ? `   # frees port ${a.port}` : ''}`),
+  'restart-server': (a) => `${a?.pid ? `${BIN} zombies --kill --pid ${a.pid}; ` : ''}${inFolder(a, runScript(a))}`,
+  'start-server': (a) => inFolder(a, runScript(a)),
+  'raise-heap-limit': (a) => inFolder(a, `NODE_OPTIONS=--max-old-space-size=${a?.megabytes ?? 4096} ${runScript(a)}`),
+  'kill-port-holder': (a) => `${BIN} zombies --kill${a?.pid ? ` --pid ${a.pid}` : a?.port ? ` --port ${a.port}` : ''}`,
   'kill-zombies': () => `${BIN} zombies --kill`,
   'kill-process-tree': (a) => (a?.pid ? `${BIN} zombies --kill --pid ${a.pid}` : `${BIN} zombies --kill`),
   'free-disk': () => `${BIN} disk --clean`,

@@ -3,6 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { COMMON_FLAGS, Flags, UsageError } from '../../src/cli/args';
 import { main, parseArgs, USAGE, VERBS } from '../../src/cli/main';
+import { remedyLine } from '../../src/cli/remedyLines';
+import { REMEDY_IDS, remedy } from '../../src/core/remedies/catalogue';
+import { splitCommands } from '../../src/core/workspace/scripts';
 
 function collect() {
   let out = '';
@@ -66,5 +69,20 @@ describe('CLI arguments', () => {
     const unknown = collect();
     assert.equal(await main(['nope'], unknown.io), 2);
     assert.match(unknown.err(), /Unknown command "nope"[\s\S]*Verbs:/);
+  });
+
+  it('every remedy line that calls dev-server-doctor is a valid command line of this CLI', () => {
+    const args = { server: 'api · dev', cwd: os.tmpdir(), pid: 4242, pids: [4242, 4243], port: 5173, megabytes: 512, maxUserWatches: 524288, package: 'left-pad', file: '/w/x.js', line: 3 };
+    let ours = 0;
+    for (const id of REMEDY_IDS) {
+      for (const r of [remedy(id), remedy(id, args)]) {
+        for (const words of splitCommands(remedyLine(r))) {
+          if (words[0] !== 'dev-server-doctor') continue;
+          ours++;
+          assert.doesNotThrow(() => parseArgs(words.slice(1), os.tmpdir()), `${id}: ${remedyLine(r)}`);
+        }
+      }
+    }
+    assert.ok(ours >= 8, `${ours} lines call the CLI`);
   });
 });
