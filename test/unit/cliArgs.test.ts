@@ -5,7 +5,7 @@ import { COMMON_FLAGS, Flags, UsageError } from '../../src/cli/args';
 import { main, parseArgs, USAGE, VERBS } from '../../src/cli/main';
 import { remedyLine } from '../../src/cli/remedyLines';
 import { REMEDY_IDS, remedy } from '../../src/core/remedies/catalogue';
-import { splitCommands } from '../../src/core/workspace/scripts';
+import { splitCommands } from '../../src/core/shell';
 
 function collect() {
   let out = '';

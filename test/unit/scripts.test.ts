@@ -5,9 +5,9 @@ import {
   isDevScript,
   parsePort,
   portFlagValue,
-  splitCommands,
   type PackageJson,
 } from '../../src/core/workspace/scripts';
+import { splitCommands } from '../../src/core/shell';
 
 /** Framework, port and port source of one script body. */
 function port(body: string, pkg: PackageJson = {}, dotenv: Record<string, string> = {}): [string, number | null, string | null] {

@@ -4,7 +4,7 @@ import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type F
 import { formatBytes } from '../format';
 import { v8DefaultOldSpaceBytes } from '../heapLimit';
 import type { HeapLimitSource } from '../types';
-import { asAssignment, parseCommands, wordText, type Assignment, type Command, type WordPart } from './shellWords';
+import { asAssignment, parseCommands, wordText, type Assignment, type Command, type WordPart } from '../shell';
 
 const MiB = 1024 * 1024;
 /** Heap sizes are proposed in steps of this many MiB. */

@@ -1,6 +1,7 @@
 // What a package.json script starts: whether it is a dev server, which framework, which port.
 // Pure: works on the script text, its package.json and the merged .env of its folder.
 import { splitNodeCommandLine } from '../heapLimit';
+import { shellQuote, splitCommands } from '../shell';
 import type { Framework, PortSource } from '../types';
 
 /** The parts of a package.json this module reads. Values are unchecked: package.json is user input. */
@@ -123,51 +124,6 @@ export function isDevScript(name: string, body: string): boolean {
   if (hook && DEV_WORDS.has(hook[1])) return false;
   if (words.some((w) => NOT_DEV_WORDS.has(w)) || !words.some((w) => DEV_WORDS.has(w))) return false;
   return resolveBody(body, { pkg: {}, visiting: new Set([name]) }, {}, 0)?.role !== 'tool';
-}
-
-/**
- * Splits a script body into commands (at &&, ||, ;, |, &) and each command into words, with sh-like
- * quoting: '…' literal, "…" with \" \\ \$ escapes; outside quotes a backslash escapes a space, quote or
- * shell operator and is kept before anything else, so Windows paths (node_modules\.bin\vite) survive.
- */
-export function splitCommands(body: string): string[][] {
-  const commands: string[][] = [[]];
-  let word = '';
-  let inWord = false;
-  let quote: string | null = null;
-  const endWord = (): void => {
-    if (inWord) commands[commands.length - 1].push(word);
-    word = '';
-    inWord = false;
-  };
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i];
-    if (quote === "'") {
-      if (ch === "'") quote = null;
-      else word += ch;
-    } else if (quote === '"') {
-      if (ch === '"') quote = null;
-      else if (ch === '\\' && '"\\$`'.includes(body[i + 1] ?? '')) word += body[++i];
-      else word += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      inWord = true;
-    } else if (ch === '\\' && /[\s"'\\$&|;()<>`]/.test(body[i + 1] ?? '')) {
-      word += body[++i];
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      endWord();
-    } else if ('&|;()'.includes(ch)) {
-      endWord();
-      if ((ch === '&' || ch === '|') && body[i + 1] === ch) i++;
-      commands.push([]);
-    } else {
-      word += ch;
-      inWord = true;
-    }
-  }
-  endWord();
-  return commands.filter((c) => c.length > 0);
 }
 
 /**
@@ -482,10 +438,6 @@ function binInNodeModules(script: string): string | null {
   const bin = PACKAGE_BINS[pkg] ?? binName(pkg);
   const known = SUBCOMMAND_RULES[bin] ?? PLAIN_SERVERS[bin] ?? SCRIPT_RUNNERS[bin];
   return known ? bin : null;
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function escapeRegExp(s: string): string {
