@@ -70,6 +70,16 @@ export class Flags {
     return n;
   }
 
+  /** The last value, one of `allowed`, or undefined when the flag is absent. */
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    const v = this.value(name);
+    if (v === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new UsageError(`${name} takes ${allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed[0]}.`);
+    }
+    return v as T;
+  }
+
   /** Whole numbers given to a repeatable flag, each in [min, max]. */
   integers(name: string, min: number, max: number): number[] {
     return this.values(name).map((v) => {

@@ -1,7 +1,7 @@
 // `dev-server-doctor zombies [--kill --yes]`: orphaned dev servers, duplicate watchers, holders of
 // expected ports and parents of zombies; stopped only with --kill --yes.
 import { count, formatBytes, formatDuration } from '../core/format';
-import { candidateForPort, candidateForServer, findKillCandidates, killTrees, type KillCandidate, type KillPlan } from '../core/remedies/kill';
+import { candidateForPort, candidateForServer, findKillCandidates, killTrees, type KillCandidate, type KillPlan, type KillReasonKind } from '../core/remedies/kill';
 import { withPortHolder } from '../core/remedies/portHolder';
 import { killReport } from '../core/remedies/results';
 import type { Snapshot } from '../core/types';
@@ -18,31 +18,39 @@ function candidateLines(c: KillCandidate): string {
   return lines.join('\n');
 }
 
-/** What to offer: every stray tree, or only the ones --pid / --port name (each found or refused with a reason). */
-function plan(snapshot: Snapshot, pids: readonly number[], ports: readonly number[]): KillPlan & { refused: string[] } {
+/** --only: a kind of reason. */
+const ONLY: Readonly<Record<string, readonly KillReasonKind[]>> = {
+  orphans: ['orphan'],
+  holders: ['port-holder'],
+  duplicates: ['duplicate-watcher'],
+};
+
+/**
+ * What to offer: every stray tree (of one kind with --only), or only the trees --pid / --port name: a stray
+ * tree holding the pid, a server whose root it is, the tree holding the port. Anything else is refused.
+ */
+function narrow(snapshot: Snapshot, o: { pids: readonly number[]; ports: readonly number[]; only: string | undefined }): KillPlan & { refused: string[] } {
   const all = findKillCandidates(snapshot);
-  if (pids.length === 0 && ports.length === 0) return { ...all, refused: [] };
+  const strays = o.only === undefined ? all.candidates : all.candidates.filter((c) => c.reasons.some((r) => ONLY[o.only!]!.includes(r.kind)));
+  if (o.pids.length === 0 && o.ports.length === 0) return { candidates: strays, warnings: all.warnings, refused: [] };
   const candidates: KillCandidate[] = [];
   const refused: string[] = [];
   const take = (c: KillCandidate | { refused: string }) => ('refused' in c ? refused.push(c.refused) : candidates.push(c));
-  for (const pid of pids) {
+  for (const pid of o.pids) {
+    const stray = strays.find((c) => c.pids.includes(pid));
     const server = snapshot.servers.find((s) => s.pid === pid);
-    const stray = all.candidates.find((c) => c.pid === pid);
-    // Only whole trees by their root: a child's pid does not stop the tree it belongs to.
-    const within = snapshot.servers.find((s) => s.pids.includes(pid)) ?? all.candidates.find((c) => c.pids.includes(pid));
     const socket = snapshot.sockets.find((s) => s.pid === pid);
-    if (server) take(candidateForServer(server, snapshot));
-    else if (stray) take(stray);
+    if (stray) take(stray);
+    else if (server) take(candidateForServer(server, snapshot));
     else if (socket) take(candidateForPort(socket.port, snapshot));
-    else if (within) refused.push(`PID ${pid} belongs to the tree of PID ${within.pid}; name that one to stop the tree.`);
-    else refused.push(`PID ${pid} is neither a dev server of this workspace nor a stray dev process: it is left alone.`);
+    else refused.push(`PID ${pid} is not a stray dev process, a server's root or a port holder of this workspace, so it is not stopped.`);
   }
-  for (const port of ports) take(candidateForPort(port, snapshot));
+  for (const port of o.ports) take(candidateForPort(port, snapshot));
   const unique = candidates.filter((c, i) => candidates.findIndex((d) => d.pid === c.pid) === i);
   return { candidates: unique, warnings: all.warnings, refused };
 }
 
-export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number | undefined; pids: number[]; ports: number[] }> = {
+export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number | undefined; pids: number[]; ports: number[]; only: string | undefined }> = {
   name: 'zombies',
   summary: 'orphaned dev servers, duplicate watchers, holders of expected ports and parents of zombies',
   details: [
@@ -54,8 +62,9 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
     { name: '--kill', help: 'stop the listed process trees (a dry run without --yes)' },
     { name: '--yes', help: 'confirm --kill' },
     { name: '--grace', value: 'SECONDS', help: 'wait this long after SIGTERM before SIGKILL (default 3)' },
-    { name: '--pid', value: 'PID', repeatable: true, help: "only this server's, stray process's or port holder's tree" },
+    { name: '--pid', value: 'PID', repeatable: true, help: "only the tree of this stray process, server root or port holder" },
     { name: '--port', value: 'PORT', repeatable: true, help: 'only the tree holding this port' },
+    { name: '--only', value: 'KIND', help: `only one kind of stray tree: ${Object.keys(ONLY).join(', ')}` },
   ],
   options(flags) {
     const grace = flags.number('--grace', 0, 600);
@@ -65,6 +74,7 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
       graceMs: grace === undefined ? undefined : grace * 1000,
       pids: flags.integers('--pid', 1, 2 ** 22),
       ports: flags.integers('--port', 1, 65535),
+      only: flags.oneOf('--only', Object.keys(ONLY)),
     };
   },
   async run(args, io, deps) {
@@ -72,7 +82,7 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
     let snapshot = await pollOnce(args.workspaces, { ...deps, probe });
     // Where the poll could not tell who owns a socket, ask lsof / netstat now.
     for (const port of args.ports) snapshot = await withPortHolder(snapshot, port);
-    const found = plan(snapshot, args.pids, args.ports);
+    const found = narrow(snapshot, args);
     const result = args.kill && found.candidates.length > 0
       ? await killTrees([...new Set(found.candidates.flatMap((c) => c.pids))], { probe, graceMs: args.graceMs })
       : null;
