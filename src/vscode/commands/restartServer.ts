@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { formatDuration } from '../../core/format';
+import { pollUntil } from '../../core/pollUntil';
 import { preflight, packageManagerOf, projectFolders } from '../../core/remedies/preflight';
 import { defaultLookup } from '../../core/remedies/processes';
 import { killTrees } from '../../core/remedies/kill';
@@ -113,13 +114,8 @@ export function restartServerCommand(ctx: CommandContext) {
       progress.report({ message: healthUrl ? `waiting for ${healthUrl}…` : port !== null ? `waiting for port ${port}…` : 'waiting for it to listen…' });
       if (healthUrl) return (await waitForHealthy(healthUrl, HEALTHY_TIMEOUT_MS)).ok;
       if (port !== null) return (await waitForListening(port, HEALTHY_TIMEOUT_MS)).ok;
-      const end = Date.now() + HEALTHY_TIMEOUT_MS;
-      while (Date.now() < end) {
-        const s = (await ctx.refresh.refresh('manual'))?.servers.find((v) => v.id === server.id);
-        if (s?.state === 'up') return true;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      return false;
+      const up = await pollUntil(async () => (await ctx.refresh.refresh('manual'))?.servers.find((v) => v.id === server.id)?.state === 'up', HEALTHY_TIMEOUT_MS, 500);
+      return up.value === true;
     });
     const took = Date.now() - started;
     if (ok) void vscode.window.showInformationMessage(`Dev Server Doctor: ${server.name} is up again${port !== null ? ` on port ${port}` : ''} after ${took < 60_000 ? `${(took / 1000).toFixed(1)} s` : formatDuration(took)}.`);
