@@ -1,12 +1,7 @@
 import * as assert from 'node:assert/strict';
-import {
-  analyzeScript,
-  detectFramework,
-  isDevScript,
-  parsePort,
-  portFlagValue,
-  type PackageJson,
-} from '../../src/core/workspace/scripts';
+import type { PackageJson } from '../../src/core/workspace/packageJson';
+import { parsePort, portFlagValue } from '../../src/core/workspace/ports';
+import { analyzeScript, detectFramework, isDevScript } from '../../src/core/workspace/scripts';
 import { splitCommands } from '../../src/core/shell';
 
 /** Framework, port and port source of one script body. */

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { ExpectedServer, ScanProblem, WorkspaceScan } from '../types';
 import { globToRegExp } from '../paths';
 import { parseDotenv } from './dotenv';
-import { analyzeScript, isDevScript, isRecord, type PackageJson, type ScriptAnalysis } from './scripts';
+import { isRecord, type PackageJson } from './packageJson';
+import { analyzeScript, isDevScript, type ScriptAnalysis } from './scripts';
 
 /** A server declared in the servers setting (VS Code) or given to the CLI. */
 export interface ConfiguredServer {
