@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { count, formatBytes, formatDuration } from '../../core/format';
 import { deletePaths, scanDiskCandidates, type DiskItem } from '../../core/remedies/disk';
 import { deleteProblems, freedNotice } from '../../core/remedies/results';
-import { SECTION, workspaceFolderPaths } from '../config';
+import { readFreeDiskSettings, workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
 
@@ -25,15 +25,13 @@ async function toTrash(p: string): Promise<boolean> {
 export function freeDiskCommand(ctx: CommandContext) {
   return async (): Promise<void> => {
     const roots = workspaceFolderPaths();
-    const cfg = vscode.workspace.getConfiguration(SECTION);
-    const largeLogMb = Math.max(1, cfg.get<number>('freeDisk.largeLogMb', 10));
-    const staleDays = Math.max(0, cfg.get<number>('freeDisk.staleNodeModulesDays', 30));
+    const settings = readFreeDiskSettings();
     const scan = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: looking for space to free', cancellable: true },
       (progress, token) => scanDiskCandidates(roots, {
         token,
-        largeLogBytes: largeLogMb * 1024 * 1024,
-        staleNodeModulesDays: staleDays > 0 ? staleDays : null,
+        largeLogBytes: settings.largeLogBytes,
+        staleNodeModulesDays: settings.staleNodeModulesDays,
         includeNpmCache: true,
         reportDirs: [path.join(ctx.storageDir, 'reports')],
         onProgress: (p) => progress.report({ message: `${p.scannedEntries.toLocaleString('en-US')} entries, ${formatBytes(p.foundBytes)} found · ${p.currentPath}` }),

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format';
 import { applyHeapLimitToScript, mergeNodeOptions, proposeHeapLimit } from '../../core/remedies/heap';
+import { editTerminalEnvironment } from '../config';
 import { requireTrust } from '../ui';
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
@@ -74,11 +75,7 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
       await doc.save();
       ctx.log.info(`heap limit: "${planned.oldScript}" → "${planned.newScript}"`);
     } else {
-      const key = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'osx' : 'linux';
-      const cfg = vscode.workspace.getConfiguration('terminal.integrated.env');
-      const env = { ...(cfg.get<Record<string, string | null>>(key) ?? {}) };
-      env.NODE_OPTIONS = mergeNodeOptions(env.NODE_OPTIONS ?? null, sizeMb);
-      await cfg.update(key, env, vscode.ConfigurationTarget.Workspace);
+      await editTerminalEnvironment((env) => ({ ...env, NODE_OPTIONS: mergeNodeOptions(env.NODE_OPTIONS ?? null, sizeMb) }));
     }
     const choice = await vscode.window.showInformationMessage(
       `Dev Server Doctor: ${server.name} gets --max-old-space-size=${sizeMb} from its next start (Undo with Ctrl+Z in package.json, or edit the setting).`,

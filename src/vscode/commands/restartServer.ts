@@ -6,8 +6,7 @@ import { defaultLookup } from '../../core/remedies/processes';
 import { killTrees } from '../../core/remedies/kill';
 import { waitForHealthy, waitForListening, waitForPortFree } from '../../core/remedies/wait';
 import type { Server } from '../../core/types';
-import { workspaceFolderPaths } from '../config';
-import { supervisionSettings } from '../supervised';
+import { supervisionSettings, workspaceFolderPaths } from '../config';
 import { confirm, requireTrust, runRemedy } from '../ui';
 import { REMEDIES, remedy } from '../../core/remedies/catalogue';
 
