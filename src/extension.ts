@@ -6,7 +6,10 @@ import { CrashHistory } from './core/history/crashHistory';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
-import type { CommandContext, ShownReport } from './vscode/commands/context';
+import type { CommandContext } from './vscode/commands/context';
+import type { ShownReport } from './vscode/commands/investigateCrash';
+import type { RestartOutcome } from './vscode/commands/restartServer';
+import { LastResults } from './vscode/commands/results';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { readSettings, supervisionSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
@@ -43,7 +46,7 @@ export interface DevServerDoctorApi {
   history: CrashHistory;
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
-  lastRestart(): CommandContext['lastRestart'];
+  lastRestart(): RestartOutcome | undefined;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
 }
@@ -66,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const results = new LastResults();
   const commandContext: CommandContext = {
     refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
     crashesView: crashesProvider,
@@ -117,7 +121,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
-    ...registerCommands(commandContext),
+    ...registerCommands(commandContext, results),
   );
   refresh.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
@@ -148,8 +152,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     warningsShown: () => early.shown,
     history,
     supervisedState: (id) => supervised.state(id),
-    lastReport: () => commandContext.lastReport,
-    lastRestart: () => commandContext.lastRestart,
+    lastReport: () => results.get('devServerDoctor.investigateCrash'),
+    lastRestart: () => results.get('devServerDoctor.restartServer'),
     previousSession: () => previousSession,
   };
 }

@@ -9,14 +9,6 @@ import type { PeakMemory } from '../peakMemory';
 import type { RefreshManager } from '../refreshManager';
 import type { ReportPanel } from '../reportPanel';
 
-/** The last report shown (for the integration tests and a later "open last report"). */
-export interface ShownReport {
-  readonly markdown: string;
-  readonly files: readonly string[];
-  readonly problems: readonly string[];
-  readonly verdicts: number;
-}
-
 /** What commands may use; handed to each command's factory. */
 export interface CommandContext {
   readonly refresh: RefreshManager;
@@ -35,7 +27,4 @@ export interface CommandContext {
   /** This workspace's terminal environment (the opt-in crash capture). */
   readonly environment: vscode.EnvironmentVariableCollection;
   snapshot(): Snapshot | undefined;
-  lastReport?: ShownReport;
-  /** The last restart's outcome (for the integration tests). */
-  lastRestart?: { server: string; ok: boolean; ms: number };
 }
