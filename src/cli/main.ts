@@ -11,6 +11,7 @@ import { UsageError, type CliDeps, type CliIo } from './args';
 import { disk } from './disk';
 import { fullUsage, verbUsage } from './help';
 import { investigate } from './investigate';
+import { mcp } from './mcp';
 import { status } from './status';
 import { parseVerbArgs, runVerb, type CommonArgs, type Verb } from './verb';
 import { watch } from './watch';
@@ -22,6 +23,7 @@ export const VERBS: readonly Verb[] = [
   investigate,
   zombies,
   disk,
+  mcp,
 ];
 
 export const USAGE = fullUsage(VERBS);

@@ -121,3 +121,8 @@ export async function editTerminalEnvironment(edit: (env: Record<string, string 
   const cfg = vscode.workspace.getConfiguration('terminal.integrated.env');
   await cfg.update(key, edit({ ...(cfg.get<Record<string, string | null>>(key) ?? {}) }), vscode.ConfigurationTarget.Workspace);
 }
+
+/** The OTLP collector to send verdicts and metrics to; empty: nothing leaves the machine. */
+export function readOtlpEndpoint(): string {
+  return (section().get<string>('export.otlpEndpoint', '') ?? '').trim();
+}

@@ -6,9 +6,10 @@
  * - `poll`: the monitor's settings (interval, thresholds) change: update them and poll again.
  * - `rescan`: which servers are declared changes: scan the workspace again, then poll.
  * - `notifications`: the notification policy is rebuilt.
+ * - `export`: the OTLP exporter is set up again (or turned off).
  * - `on-use`: read each time it is used (an investigation, a remedy, a supervised start): nothing to do.
  */
-export type SettingEffect = 'poll' | 'rescan' | 'notifications' | 'on-use';
+export type SettingEffect = 'poll' | 'rescan' | 'notifications' | 'export' | 'on-use';
 
 export const SETTING_EFFECTS = {
   pollIntervalSeconds: 'poll',
@@ -25,6 +26,7 @@ export const SETTING_EFFECTS = {
   supervisedServers: 'on-use',
   'freeDisk.largeLogMb': 'on-use',
   'freeDisk.staleNodeModulesDays': 'on-use',
+  'export.otlpEndpoint': 'export',
 } as const satisfies Readonly<Record<string, SettingEffect>>;
 
 export type SettingKey = keyof typeof SETTING_EFFECTS;
