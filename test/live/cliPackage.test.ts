@@ -22,7 +22,7 @@ describe('live: the packed CLI (npm pack, npm install the tarball, npx dev-serve
     await run(process.execPath, [path.join(REPO, 'esbuild.mjs')], { cwd: REPO });
     const packed = await run('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: REPO, maxBuffer: 16 << 20 });
     const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
-    assert.deepEqual(files.map((f) => f.path).sort(), ['LICENSE', 'README.md', 'dist/cli.js', 'dist/extension.js', 'media/doctor.svg', 'package.json']);
+    assert.deepEqual(files.map((f) => f.path).sort(), ['LICENSE', 'README.md', 'dist/cli.js', 'dist/extension.js', 'dist/otlp.js', 'media/doctor.svg', 'package.json']);
     app = path.join(tmp, 'app');
     writeFiles(app, { 'package.json': JSON.stringify({ name: 'app', private: true }) });
     try {
@@ -60,7 +60,7 @@ describe('live: the packed CLI (npm pack, npm install the tarball, npx dev-serve
 
   it('prints the help with every verb, and exits 2 with the usage on a bad flag', async () => {
     const help = await run('npx', ['--no', 'dev-server-doctor', 'help'], { cwd: app });
-    for (const verb of ['status', 'watch', 'investigate', 'zombies', 'disk']) assert.match(help.stdout, new RegExp(`dev-server-doctor ${verb} `));
+    for (const verb of ['status', 'watch', 'investigate', 'zombies', 'disk', 'mcp']) assert.match(help.stdout, new RegExp(`dev-server-doctor ${verb} `));
     await assert.rejects(run('npx', ['--no', 'dev-server-doctor', 'status', '--since', '1h'], { cwd: app }), (err: { code?: number; stderr?: string }) => {
       assert.equal(err.code, 2);
       assert.match(err.stderr ?? '', /Unknown option "--since"/);
