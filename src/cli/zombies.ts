@@ -1,9 +1,9 @@
 // `dev-server-doctor zombies [--kill --yes]`: orphaned dev servers, duplicate watchers, holders of
 // expected ports and parents of zombies; stopped only with --kill --yes.
-import { count, formatBytes, formatDuration } from '../core/format';
+import { formatBytes, formatDuration } from '../core/format';
 import { candidateForPort, candidateForServer, findKillCandidates, killTrees, type KillCandidate, type KillPlan, type KillReasonKind } from '../core/remedies/kill';
 import { withPortHolder } from '../core/remedies/portHolder';
-import { killReport } from '../core/remedies/results';
+import { candidatesHeadline, killReport } from '../core/remedies/results';
 import type { Snapshot } from '../core/types';
 import type { CliDeps, CliIo } from './args';
 import { pollOnce, probeOf } from './probe';
@@ -90,9 +90,7 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
       io.stdout.write(`${JSON.stringify({ candidates: found.candidates, warnings: [...found.refused, ...found.warnings], result }, null, 2)}\n`);
     } else {
       const out: string[] = [];
-      out.push(found.candidates.length === 0
-        ? 'No orphaned, duplicate or stuck dev processes found.'
-        : `${count(found.candidates.length, 'process tree')} could be stopped:`);
+      out.push(candidatesHeadline(found.candidates.length));
       for (const c of found.candidates) out.push(candidateLines(c));
       const notOffered = [...found.refused, ...found.warnings];
       if (notOffered.length > 0) out.push('Not offered:', ...notOffered.map((w) => `  - ${w}`));

@@ -20,6 +20,14 @@ export const processes = (n: number): string => count(n, 'process', 'processes')
 
 // ---- stopping process trees ----
 
+/** Nothing found to stop. */
+export const NOTHING_TO_STOP = 'No orphaned, duplicate or stuck dev processes found.';
+
+/** "2 process trees could be stopped:". */
+export function candidatesHeadline(n: number): string {
+  return n === 0 ? NOTHING_TO_STOP : `${count(n, 'process tree')} could be stopped:`;
+}
+
 /** The terminal's headline: "Stopped 3 processes, freeing 120 MB and port 5173." */
 export function stoppedSentence(r: KillResult): string {
   return `Stopped ${processes(r.killed.length)}, freeing ${formatBytes(r.freedBytes)}${r.freedPorts.length ? ` and ${portsPhrase(r.freedPorts)}` : ''}.`;
@@ -52,9 +60,12 @@ export function killReport(r: KillResult): string[] {
 
 // ---- deleting files ----
 
-/** "1.2 GB could be freed in 3 places:" (nothing found: "Nothing to clean up found."). */
+/** Nothing found to delete. */
+export const NOTHING_TO_FREE = 'Nothing to clean up found.';
+
+/** "1.2 GB could be freed in 3 places:" (nothing found: NOTHING_TO_FREE). */
 export function scanHeadline(scan: DiskScan): string {
-  return scan.items.length === 0 ? 'Nothing to clean up found.' : `${formatBytes(scan.totalBytes)} could be freed in ${count(scan.items.length, 'place')}:`;
+  return scan.items.length === 0 ? NOTHING_TO_FREE : `${formatBytes(scan.totalBytes)} could be freed in ${count(scan.items.length, 'place')}:`;
 }
 
 /** "disk now 81% used, 5.2 GB free". */

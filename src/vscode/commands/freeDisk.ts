@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { count, formatBytes, formatDuration } from '../../core/format';
 import { deletePaths, scanDiskCandidates, type DiskItem } from '../../core/remedies/disk';
-import { deleteProblems, freedNotice } from '../../core/remedies/results';
+import { deleteProblems, freedNotice, NOTHING_TO_FREE } from '../../core/remedies/results';
 import { readFreeDiskSettings, workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
@@ -40,7 +40,7 @@ export function freeDiskCommand(ctx: CommandContext) {
     for (const w of scan.warnings) ctx.log.info(w);
     if (scan.cancelled) return;
     if (scan.items.length === 0) {
-      void vscode.window.showInformationMessage('Dev Server Doctor: nothing to free: no large logs, caches or stale node_modules found.');
+      void vscode.window.showInformationMessage(`Dev Server Doctor: ${NOTHING_TO_FREE} No large logs, caches or stale node_modules.`);
       return;
     }
     const now = Date.now();
