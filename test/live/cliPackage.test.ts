@@ -22,7 +22,7 @@ describe('live: the packed CLI (npm pack, npm install the tarball, npx dev-serve
     await run(process.execPath, [path.join(REPO, 'esbuild.mjs')], { cwd: REPO });
     const packed = await run('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: REPO, maxBuffer: 16 << 20 });
     const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
-    assert.deepEqual(files.map((f) => f.path).sort(), ['LICENSE', 'README.md', 'dist/cli.js', 'dist/extension.js', 'dist/otlp.js', 'media/doctor.svg', 'package.json']);
+    assert.deepEqual(files.map((f) => f.path).sort(), ['LICENSE', 'README.md', 'dist/cli.js', 'dist/extension.js', 'dist/otlp.js', 'dist/webview/dashboard.css', 'dist/webview/dashboard.js', 'media/doctor.svg', 'package.json']);
     app = path.join(tmp, 'app');
     writeFiles(app, { 'package.json': JSON.stringify({ name: 'app', private: true }) });
     try {

@@ -8,12 +8,17 @@ import type { CrashesTreeProvider } from '../tree/crashesTreeProvider';
 import type { PeakMemory } from '../peakMemory';
 import type { RefreshManager } from '../refreshManager';
 import type { ReportPanel } from '../reportPanel';
+import type { DashboardPanel } from '../dashboardPanel';
+import type { SeriesStore } from '../../core/dashboard/series';
 
 /** What commands may use; handed to each command's factory. */
 export interface CommandContext {
   readonly refresh: RefreshManager;
   readonly crashes: CrashService;
   readonly reports: ReportPanel;
+  /** The dashboard panel and the series it draws (created after the context, hence functions). */
+  readonly dashboard: () => DashboardPanel;
+  readonly series: () => SeriesStore;
   readonly log: vscode.LogOutputChannel;
   /** The extension's own storage folder (reports are saved there). */
   readonly storageDir: string;
