@@ -8,6 +8,7 @@ import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
 import type { CommandContext } from './vscode/commands/context';
 import type { ShownReport } from './vscode/commands/investigateCrash';
+import type { HeapCheck } from './vscode/commands/raiseHeapLimit';
 import type { RestartOutcome } from './vscode/commands/restartServer';
 import { LastResults } from './vscode/commands/results';
 import { registerCommands } from './vscode/commands/registerCommands';
@@ -51,6 +52,7 @@ export interface DevServerDoctorApi {
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
   lastRestart(): RestartOutcome | undefined;
+  lastHeapCheck(): HeapCheck | undefined;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
   /** The dashboard panel (the tests read its model and render times). */
@@ -193,6 +195,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervisedState: (id) => supervised.state(id),
     lastReport: () => results.get('devServerDoctor.investigateCrash'),
     lastRestart: () => results.get('devServerDoctor.restartServer'),
+    lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     previousSession: () => previousSession,
     dashboard: () => dashboard,
   };

@@ -3,6 +3,7 @@
 import { formatBytes, formatDuration } from '../core/format';
 import { candidateForPort, candidateForServer, findKillCandidates, killTrees, type KillCandidate, type KillPlan, type KillReasonKind } from '../core/remedies/kill';
 import { withPortHolder } from '../core/remedies/portHolder';
+import { broadFolderWarnings } from '../core/remedies/scope';
 import { candidatesHeadline, killReport } from '../core/remedies/results';
 import type { Snapshot } from '../core/types';
 import type { CliDeps, CliIo } from './args';
@@ -79,12 +80,18 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
   },
   async run(args, io, deps) {
     const probe = probeOf(deps);
-    let snapshot = await pollOnce(args.workspaces, { ...deps, probe });
-    // Where the poll could not tell who owns a socket, ask lsof / netstat now.
-    for (const port of args.ports) snapshot = await withPortHolder(snapshot, port);
-    const found = narrow(snapshot, args);
+    // `/` or a home folder: nothing will be offered, so the whole disk is not scanned to find that out.
+    const broad = broadFolderWarnings(args.workspaces, 'killing');
+    let found: KillPlan & { refused: string[] } = { candidates: [], warnings: broad, refused: [] };
+    if (broad.length === 0) {
+      let snapshot = await pollOnce(args.workspaces, { ...deps, probe });
+      // Where the poll could not tell who owns a socket, ask lsof / netstat now.
+      for (const port of args.ports) snapshot = await withPortHolder(snapshot, port);
+      found = narrow(snapshot, args);
+    }
     const result = args.kill && found.candidates.length > 0
-      ? await killTrees([...new Set(found.candidates.flatMap((c) => c.pids))], { probe, graceMs: args.graceMs })
+      // Exactly the processes listed, each re-checked to be the one listed (see killTrees), with their children.
+      ? await killTrees(found.candidates.flatMap((c) => c.members), { probe, graceMs: args.graceMs })
       : null;
     if (args.json) {
       io.stdout.write(`${JSON.stringify({ candidates: found.candidates, warnings: [...found.refused, ...found.warnings], result }, null, 2)}\n`);

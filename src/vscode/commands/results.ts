@@ -1,12 +1,14 @@
 // What each command last returned (a report shown, a restart's outcome), kept for the extension's API
 // so callers and the integration tests can read it; commands just return their outcome.
 import type { ShownReport } from './investigateCrash';
+import type { HeapCheck } from './raiseHeapLimit';
 import type { RestartOutcome } from './restartServer';
 
 /** The commands whose outcome is kept, and its type. */
 export interface CommandOutcomes {
   'devServerDoctor.investigateCrash': ShownReport;
   'devServerDoctor.restartServer': RestartOutcome;
+  'devServerDoctor.raiseHeapLimit': HeapCheck;
 }
 
 export class LastResults {
