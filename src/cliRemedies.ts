@@ -9,12 +9,14 @@ import { findKillCandidates, killTrees, type KillCandidate, type KillResult } fr
 import type { SystemProbe } from './core/types';
 
 export const REMEDIES_USAGE = `  node dist/cli.js zombies [--kill [--yes]] [--grace SECONDS] [--json] [--workspace DIR ...]
-  node dist/cli.js disk [--clean [--yes]] [--large-log-mb N] [--stale-days N] [--npm-cache] [--reports DIR ...] [--json] [--workspace DIR ...]
+  node dist/cli.js disk [--clean [--yes]] [--truncate-open-logs] [--large-log-mb N] [--stale-days N] [--npm-cache] [--reports DIR ...] [--json] [--workspace DIR ...]
 
   zombies   orphaned dev servers, duplicate watchers, holders of expected ports and parents of zombies;
             --kill --yes stops them (SIGTERM, then SIGKILL after the grace period, default 3 s)
   disk      large logs, rebuildable caches, stale node_modules (--stale-days), the npm cache (--npm-cache)
-            and old reports (--reports); --clean --yes deletes them permanently
+            and our old reports (--reports); --clean --yes deletes them permanently; a log a running process
+            holds open is left alone (its space returns only when that process restarts) unless
+            --truncate-open-logs empties it in place
   Without --yes nothing is changed: the commands only list what they would do.
 `;
 
@@ -163,7 +165,10 @@ function scanLines(scan: DiskScan): string[] {
     if (count > 0) out.push(`  ${kind.padEnd(13)}${formatBytes(bytes).padStart(9)}  (${count})`);
   }
   if (scan.items.length > 0) out.push('');
-  for (const i of scan.items) out.push(`  ${formatBytes(i.bytes).padStart(9)}  ${i.label.padEnd(18)} ${i.path}`);
+  for (const i of scan.items) {
+    out.push(`  ${formatBytes(i.bytes).padStart(9)}  ${i.label.padEnd(18)} ${i.path}`);
+    for (const h of i.heldOpenBy ?? []) out.push(`             held open by pid ${h.pid} (${h.command}): its space returns only when that process restarts, or with --truncate-open-logs`);
+  }
   if (scan.cancelled) out.push('The scan was cancelled; the list is incomplete.');
   out.push(...scan.warnings);
   return out;
@@ -172,7 +177,7 @@ function scanLines(scan: DiskScan): string[] {
 /** `disk`: lists what could be deleted; with --clean --yes deletes it permanently. Exit 0, 1 when something could not be deleted, 2 on bad usage. */
 export function runDisk(argv: readonly string[], io: CliIo, deps: RemediesCliDeps = {}): Promise<number> {
   return guarded(io, async () => {
-    const flags = parseFlags(argv, ['--clean', '--yes', '--json', '--npm-cache'], ['--workspace', '--large-log-mb', '--stale-days', '--reports']);
+    const flags = parseFlags(argv, ['--clean', '--yes', '--json', '--npm-cache', '--truncate-open-logs'], ['--workspace', '--large-log-mb', '--stale-days', '--reports']);
     const folders = workspaces(flags, deps.cwd ?? process.cwd());
     const largeLogMb = numberFlag(flags, '--large-log-mb', 0, 1_000_000);
     const clean = confirmed(flags, '--clean');
@@ -183,13 +188,14 @@ export function runDisk(argv: readonly string[], io: CliIo, deps: RemediesCliDep
       reportDirs: (flags.values.get('--reports') ?? []).map((d) => path.resolve(deps.cwd ?? process.cwd(), d)),
     });
     // Nothing the terminal user has not seen listed is deleted: the same scan's items, permanently (no trash here).
-    const result = clean && scan.items.length > 0 ? await deletePaths(scan.items, { toTrash: null }) : null;
+    const result = clean && scan.items.length > 0 ? await deletePaths(scan.items, { toTrash: null, truncateOpenLogs: flags.booleans.has('--truncate-open-logs') }) : null;
     if (flags.booleans.has('--json')) {
       io.stdout.write(`${JSON.stringify({ ...scan, result }, null, 2)}\n`);
     } else {
       const out = scanLines(scan);
       if (result) {
-        out.push('', `Deleted ${result.deleted.length} of ${scan.items.length}, freeing ${formatBytes(result.freedBytes)}.`);
+        const truncated = result.deleted.filter((d) => d.truncated).length;
+        out.push('', `Deleted ${result.deleted.length - truncated} of ${scan.items.length}${truncated ? `, emptied ${truncated} open log${truncated === 1 ? '' : 's'}` : ''}, freeing ${formatBytes(result.freedBytes)} (measured on the disk).`);
         for (const s of result.skipped) out.push(`Not deleted: ${s.path}: ${s.reason}.`);
         for (const d of result.deleted) if (d.leftBehind.length > 0) out.push(`Left alone inside ${d.path}: ${d.leftBehind.join(', ')} (another file system).`);
         for (const d of result.disks) out.push(`The disk holding ${d.path} is now ${d.usedPercent}% used (${formatBytes(d.freeBytes)} free).`);
