@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { investigate } from './core/crash/investigate';
 import { redactText } from './core/redact';
+import { safeSink, terminalText } from './core/terminalText';
 import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
 import type { Verdict } from './core/crash/types';
 import { CrashWatcher } from './core/crash/watcher';
@@ -152,7 +153,8 @@ function eventLine(e: MonitorEvent): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const io = { stdout: process.stdout, stderr: process.stderr };
+  // Everything printed passes redaction and loses control characters, whatever the verb builds.
+  const io = { stdout: safeSink(process.stdout), stderr: safeSink(process.stderr) };
   if (argv[0] === 'zombies') return runZombies(argv.slice(1), io);
   if (argv[0] === 'disk') return runDisk(argv.slice(1), io);
   let args: CliArgs;
@@ -160,13 +162,13 @@ async function main(argv: string[]): Promise<number> {
     args = parseArgs(argv, process.cwd());
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n\n${USAGE}`);
+      io.stderr.write(`${err.message}\n\n${USAGE}`);
       return 2;
     }
     throw err;
   }
   if (args.command === 'help') {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const monitor = new Monitor({
@@ -176,26 +178,27 @@ async function main(argv: string[]): Promise<number> {
   });
   if (args.command === 'status') {
     const snap = await monitor.pollOnce();
-    process.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
+    io.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
     return 0;
   }
   if (args.command === 'investigate') {
     const snapshot = await monitor.pollOnce();
     const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
     const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs) : null;
-    for (const p of saved?.problems ?? []) process.stderr.write(`${p}\n`);
-    for (const f of saved?.files ?? []) process.stderr.write(`saved ${f}\n`);
-    process.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv)}\n`);
-    return 0;
+    for (const p of saved?.problems ?? []) io.stderr.write(`${p}\n`);
+    for (const f of saved?.files ?? []) io.stderr.write(`saved ${f}\n`);
+    io.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv)}\n`);
+    // Asked to save and saved nowhere: a failure, even though the report was printed.
+    return saved && saved.files.length === 0 ? 1 : 0;
   }
   const crashes = new CrashWatcher(monitor);
-  crashes.onVerdict((v) => process.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
-  crashes.onProblem((p) => process.stderr.write(`${redactText(p)}\n`));
-  monitor.onEvent((e) => process.stdout.write(args.json ? `${JSON.stringify(redactEvent(e))}\n` : `${formatEvent(e)}\n`));
-  monitor.onError((e) => process.stderr.write(`poll failed: ${e.message}\n`));
+  crashes.onVerdict((v) => io.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
+  crashes.onProblem((p) => io.stderr.write(`${redactText(p)}\n`));
+  monitor.onEvent((e) => io.stdout.write(args.json ? `${JSON.stringify(redactEvent(e))}\n` : `${formatEvent(e)}\n`));
+  monitor.onError((e) => io.stderr.write(`poll failed: ${e.message}\n`));
   const RESCAN_MS = 30_000; // picks up new or edited package.json files
   const rescan = setInterval(() => monitor.rescan(), RESCAN_MS);
-  if (!args.json) process.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
+  if (!args.json) io.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
   monitor.start();
   await new Promise<void>((resolve) => {
     const stop = () => { clearInterval(rescan); crashes.dispose(); monitor.dispose(); resolve(); };
@@ -209,7 +212,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
-      process.stderr.write(`dev-server-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`dev-server-doctor: ${terminalText(err instanceof Error ? err.message : String(err))}\n`);
       process.exitCode = 1;
     },
   );

@@ -209,8 +209,6 @@ export function parseProcCgroup(text: string): ProcCgroup {
 }
 
 export interface MountEntry {
-  /** The mount id (first field), as /proc/PID/fdinfo/FD's mnt_id names it. */
-  readonly id: number;
   readonly mountPoint: string;
   /** Root of the mount inside its file system ('/' unless a subtree is bind-mounted, e.g. in a cgroup namespace). */
   readonly root: string;
@@ -231,7 +229,6 @@ export function parseMountinfo(text: string): MountEntry[] {
     const dash = f.indexOf('-', 6);
     if (f.length < 7 || dash < 0 || dash + 1 >= f.length) continue;
     mounts.push({
-      id: Number(f[0]),
       mountPoint: unescapeOctal(f[4]),
       root: unescapeOctal(f[3]),
       fsType: f[dash + 1],

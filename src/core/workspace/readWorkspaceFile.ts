@@ -29,7 +29,8 @@ export function readWorkspaceFile(file: string, maxBytes: number): WorkspaceFile
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) {
-      const what = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isDirectory() ? 'a folder' : st.isSocket() ? 'a socket' : 'not a regular file';
+      if (st.isDirectory()) return { problem: 'it is a folder' };
+      const what = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'something else';
       return { problem: `it is ${what}, not a regular file` };
     }
     if (st.size > maxBytes) return { problem: `it is ${Math.ceil(st.size / 1024)} KB, over the ${Math.round(maxBytes / 1024)} KB this reads` };
