@@ -9,6 +9,7 @@ import type { Verdict } from './core/crash/types';
 import { CrashWatcher } from './core/crash/watcher';
 import { DAY_MS, formatBytes, formatDuration, parseDuration } from './core/format';
 import { Monitor, type MonitorEvent } from './core/monitor';
+import { resolveWorkspaceFolder } from './core/paths';
 import { createProbe } from './core/system/probe';
 import { DEFAULT_SETTINGS } from './core/settings';
 import { toStatusJson } from './core/statusJson';
@@ -63,7 +64,7 @@ export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
       return v;
     };
     if (flag === '--json') args.json = true;
-    else if (flag === '--workspace' || flag === '-w') args.workspaces.push(path.resolve(cwd, value()));
+    else if (flag === '--workspace' || flag === '-w') args.workspaces.push(resolveWorkspaceFolder(value(), cwd));
     else if (flag === '--interval' && cmd === 'watch') {
       const s = Number(value());
       if (!Number.isFinite(s) || s < 0.2 || s > 3600) throw new UsageError('--interval takes seconds between 0.2 and 3600.');
@@ -76,7 +77,7 @@ export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
     else if (flag === '--help' || flag === '-h') args.command = 'help';
     else throw new UsageError(`Unknown option "${a}".`);
   }
-  if (args.workspaces.length === 0) args.workspaces.push(path.resolve(cwd));
+  if (args.workspaces.length === 0) args.workspaces.push(resolveWorkspaceFolder(cwd));
   for (const w of args.workspaces) {
     if (!fs.existsSync(w) || !fs.statSync(w).isDirectory()) throw new UsageError(`Workspace folder not found: ${w}`);
   }

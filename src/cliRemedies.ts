@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatBytes, formatDuration } from './core/format';
+import { resolveWorkspaceFolder } from './core/paths';
 import { Monitor } from './core/monitor';
 import { createProbe } from './core/system/probe';
 import { deletePaths, scanDiskCandidates, type DiskScan } from './core/remedies/disk';
@@ -74,7 +75,7 @@ function workspaces(flags: Flags, cwd: string): string[] {
   return dirs.map((d) => {
     const abs = path.resolve(cwd, d);
     try {
-      if (fs.statSync(abs).isDirectory()) return fs.realpathSync.native(abs);
+      if (fs.statSync(abs).isDirectory()) return resolveWorkspaceFolder(abs);
     } catch {
       // reported below
     }

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import { Monitor } from '../monitor';
-import { isInside } from '../paths';
+import { isInside, resolveWorkspaceFolder } from '../paths';
 import { createProbe } from '../system/probe';
 import { toStatusJson, type StatusJson } from '../statusJson';
 import type { Server, Snapshot } from '../types';
@@ -59,7 +59,7 @@ const RUNTIME = /^(?:node|nodejs|bun|deno|npm|npx|pnpm|yarn|esbuild|python\d*(?:
 export async function investigate(opts: InvestigateOptions): Promise<Investigation> {
   const generatedAt = Date.now();
   const problems: string[] = [];
-  const folders = [...new Set(opts.workspaceFolders.map((f) => path.resolve(f)))];
+  const folders = [...new Set(opts.workspaceFolders.map((f) => resolveWorkspaceFolder(f)))];
   let snapshot = opts.snapshot ?? null;
   if (!snapshot) {
     try {
