@@ -1,49 +1,16 @@
 // Shows a crash report (Markdown) in a webview: the built-in Markdown preview disables command links,
-// and the report's remedies are command links. No scripts run in it; only our own commands are enabled.
-import MarkdownIt from 'markdown-it';
+// and the report's remedies are command links. No scripts run in it; only our own commands are enabled, and only
+// the links the report built itself are links at all (reportHtml.ts).
 import * as vscode from 'vscode';
-
-const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** Full HTML page for the report. `commands`: the command ids whose links stay clickable. Pure. */
-export function reportHtml(markdown: string, title: string, cspSource: string): string {
-  const body = md.render(markdown);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline' ${cspSource}; img-src ${cspSource} data:;">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeHtml(title)}</title>
-<style>
-  body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 24px 32px; max-width: 980px; line-height: 1.5; }
-  h1, h2, h3 { font-weight: 600; }
-  h2 { border-bottom: 1px solid var(--vscode-panel-border); padding-bottom: 4px; margin-top: 28px; }
-  code, pre { font-family: var(--vscode-editor-font-family); font-size: 0.95em; }
-  pre { background: var(--vscode-textCodeBlock-background); padding: 8px 12px; overflow-x: auto; border-radius: 4px; }
-  blockquote { border-left: 3px solid var(--vscode-textBlockQuote-border); margin: 8px 0; padding: 2px 12px; background: var(--vscode-textBlockQuote-background); }
-  a { color: var(--vscode-textLink-foreground); }
-  table { border-collapse: collapse; }
-  th, td { border: 1px solid var(--vscode-panel-border); padding: 3px 8px; text-align: left; }
-</style>
-</head>
-<body>
-${body}
-</body>
-</html>`;
-}
+import { reportHtml } from './reportHtml';
 
 export class ReportPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
 
   constructor(private readonly enabledCommands: readonly string[]) {}
 
-  /** Opens (or reuses) the report view beside the editor. */
-  show(markdown: string, title: string): vscode.WebviewPanel {
+  /** Opens (or reuses) the report view beside the editor; only `links` (the report's own) are clickable. */
+  show(markdown: string, title: string, links: readonly string[]): vscode.WebviewPanel {
     if (!this.panel) {
       this.panel = vscode.window.createWebviewPanel('devServerDoctor.report', title, vscode.ViewColumn.Active, {
         enableScripts: false,
@@ -53,7 +20,7 @@ export class ReportPanel implements vscode.Disposable {
       this.panel.onDidDispose(() => { this.panel = undefined; });
     }
     this.panel.title = title;
-    this.panel.webview.html = reportHtml(markdown, title, this.panel.webview.cspSource);
+    this.panel.webview.html = reportHtml(markdown, title, this.panel.webview.cspSource, links);
     this.panel.reveal();
     return this.panel;
   }

@@ -128,11 +128,27 @@ export function toReportJson(inv: Investigation): ReportJson {
   });
 }
 
+/** The target of a remedy's link: `command:id?{json}`. */
+export function commandHref(r: RemedyRef): string {
+  return `command:${r.command}${r.args === undefined ? '' : `?${encodeURIComponent(JSON.stringify(r.args))}`}`;
+}
+
 /** `[Title](command:id?{json})` as VS Code's Markdown preview runs it (the preview must trust command links). */
 export function commandLink(r: RemedyRef): string {
-  const title = r.title.replace(/([\[\]\\])/g, '\\$1');
-  const args = r.args === undefined ? '' : `?${encodeURIComponent(JSON.stringify(r.args))}`;
-  return `[${title}](command:${r.command}${args})`;
+  return `[${mdText(r.title)}](${commandHref(r)})`;
+}
+
+/** Every link the report builds itself: the only ones its view may make clickable. */
+export function reportLinks(inv: Investigation): string[] {
+  return [...new Set([...inv.verdicts.flatMap((v) => v.remedies), ...recommendations(inv)].map(commandHref))];
+}
+
+/**
+ * Text from outside (package and server names, log lines, alert messages, paths) as Markdown text: nothing in it can
+ * become a link, an autolink, HTML or code, and no line break can start a heading or a list.
+ */
+export function mdText(s: string): string {
+  return s.replace(/[\\`[\]<>]/g, '\\$&').replace(/\r?\n/g, ' ');
 }
 
 function localTime(t: number): string {
@@ -153,16 +169,16 @@ const code = (s: string): string => {
   return `${tick}${longest ? ' ' : ''}${s}${longest ? ' ' : ''}${tick}`;
 };
 
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (s: string): string => mdText(s).replace(/\|/g, '\\|');
 
 function verdictSection(v: Verdict, i: number): string[] {
-  const out = [`### ${i + 1}. ${v.server ?? 'Unknown process'}: ${causeWords(v.cause)}`, '', `**${v.summary}**`, ''];
+  const out = [`### ${i + 1}. ${mdText(v.server ?? 'Unknown process')}: ${causeWords(v.cause)}`, '', `**${mdText(v.summary)}**`, ''];
   out.push(`- Cause: \`${v.cause}\` (${v.confidence} confidence)`);
   out.push(`- When: ${localTime(v.time)}${v.pid !== null ? ` · pid ${v.pid}` : ''}`);
   if (v.topFrame) out.push(`- Top frame: ${code(v.topFrame)}`);
   out.push('', 'Evidence:', '');
   for (const e of v.evidence) {
-    const where = [e.location, e.time !== null ? localTime(e.time) : null].filter(Boolean).join(', ');
+    const where = mdText([e.location, e.time !== null ? localTime(e.time) : null].filter(Boolean).join(', '));
     out.push(`- **${e.source}**${where ? ` (${where})` : ''}:`, '', ...fenced(e.text).map((l) => `  ${l}`), '');
   }
   if (v.remedies.length) {
@@ -204,11 +220,11 @@ function stateSection(state: StatusJson, inv: Investigation): string[] {
   const orphans = state.servers.filter((s) => s.state === 'orphaned');
   const zombies = state.servers.filter((s) => s.zombiePids.length > 0);
   if (!orphans.length && !zombies.length) out.push('None.');
-  for (const s of orphans) out.push(`- ${s.name}: pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''} is orphaned (${s.orphanReason ?? 'its launcher is gone'})`);
-  for (const s of zombies) out.push(`- ${s.name}: zombie pid ${s.zombiePids.join(', ')}`);
+  for (const s of orphans) out.push(`- ${mdText(s.name)}: pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''} is orphaned (${mdText(s.orphanReason ?? 'its launcher is gone')})`);
+  for (const s of zombies) out.push(`- ${mdText(s.name)}: zombie pid ${s.zombiePids.join(', ')}`);
   if (state.alerts.length) {
     out.push('', '### Alerts', '');
-    for (const a of state.alerts) out.push(`- ${a.severity}: ${a.message}`);
+    for (const a of state.alerts) out.push(`- ${a.severity}: ${mdText(a.message)}`);
   }
   out.push('');
   return out;
@@ -225,11 +241,11 @@ export function renderMarkdown(inv: Investigation): string {
   const recs = recommendations(inv);
   out.push('## Recommendations', '');
   if (recs.length === 0) out.push('Nothing to do.');
-  recs.forEach((r, i) => out.push(`${i + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}: ${r.reason}`));
+  recs.forEach((r, i) => out.push(`${i + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}: ${mdText(r.reason)}`));
   out.push('');
   if (inv.problems.length) {
     out.push('## Could not read', '');
-    for (const p of inv.problems) out.push(`- ${p}`);
+    for (const p of inv.problems) out.push(`- ${mdText(p)}`);
     out.push('');
   }
   return redactText(out.join('\n'));
