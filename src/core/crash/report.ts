@@ -42,6 +42,8 @@ export interface ReportJson {
   since: string;
   workspaceFolders: string[];
   verdicts: VerdictJson[];
+  /** Kernel records (OOM kills, segfaults) of dev runtimes nothing ties to this workspace; absent when there are none. */
+  elsewhere?: VerdictJson[];
   state: StatusJson | null;
   inotify: Investigation['inotify'];
   recommendations: Recommendation[];
@@ -121,6 +123,7 @@ export function toReportJson(inv: Investigation): ReportJson {
     since: iso(inv.sinceMs),
     workspaceFolders: [...inv.workspaceFolders],
     verdicts: inv.verdicts.map(verdictJson),
+    ...(inv.elsewhere?.length ? { elsewhere: inv.elsewhere.map(verdictJson) } : {}),
     state: inv.state,
     inotify: inv.inotify,
     recommendations: recommendations(inv),
@@ -237,6 +240,12 @@ export function renderMarkdown(inv: Investigation): string {
   out.push(`## Recent crashes (${inv.verdicts.length})`, '');
   if (inv.verdicts.length === 0) out.push('No crash recorded in that time: no OOM kill in the kernel log, no crash in the log files, no Node.js report.', '');
   inv.verdicts.forEach((v, i) => out.push(...verdictSection(v, i)));
+  const elsewhere = inv.elsewhere ?? [];
+  if (elsewhere.length) {
+    out.push(`## Elsewhere on this machine (${elsewhere.length})`, '', 'Kernel records of other processes: no pid or cgroup ties them to this workspace\'s servers.', '');
+    for (const v of elsewhere) out.push(`- ${localTime(v.time)} · ${mdText(v.server ?? 'unknown process')}${v.pid !== null ? ` (pid ${v.pid})` : ''}: ${mdText(v.summary)}`);
+    out.push('');
+  }
   if (inv.state) out.push(...stateSection(inv.state, inv));
   const recs = recommendations(inv);
   out.push('## Recommendations', '');
