@@ -1,5 +1,6 @@
 // A crash notification in plain words, with [Investigate] and the top remedy as buttons.
 import * as vscode from 'vscode';
+import { terminalText } from '../core/terminalText';
 import type { Verdict } from '../core/crash/types';
 
 const INVESTIGATE = 'Investigate';
@@ -19,7 +20,7 @@ export class CrashNotifier {
     const remedy = v.remedies.find((r) => commands.has(r.command));
     const buttons = remedy ? [INVESTIGATE, remedy.title] : [INVESTIGATE];
     const show = v.confidence === 'low' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
-    const choice = await show(`Dev Server Doctor: ${v.summary}`, ...buttons);
+    const choice = await show(terminalText(`Dev Server Doctor: ${v.summary}`), ...buttons);
     try {
       if (choice === INVESTIGATE) await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
       else if (remedy && choice === remedy.title) await vscode.commands.executeCommand(remedy.command, remedy.args);
