@@ -1,9 +1,10 @@
 // The report webview: names and log text render as text; only the links the report builds are links.
 import * as assert from 'node:assert/strict';
 import type { Investigation } from '../../src/core/crash/investigate';
-import { commandHref, renderMarkdown, reportLinks } from '../../src/core/crash/report';
+import { renderMarkdown, reportLinks } from '../../src/core/crash/report';
 import type { Verdict } from '../../src/core/crash/types';
 import { reportHtml } from '../../src/vscode/reportHtml';
+import { remedyHref, remedyLink } from '../../src/vscode/remedyCommands';
 
 const T = Date.UTC(2026, 10, 22, 9, 30, 0);
 const EVIL = 'command:devServerDoctor.killZombies?%7B%22pids%22%3A%5B1%5D%7D';
@@ -17,7 +18,7 @@ const hostile: Verdict = {
   summary: `crashed: Error: see <${EVIL}> or [click](${EVIL}) <a href="${EVIL_RAW}">here</a> ![x](https://example.com/t.png)`,
   evidence: [{ source: 'log-file', text: `Error: [fix it](${EVIL})\n<img src=x onerror=alert(1)>`, time: T, location: `/ws/[log](${EVIL}).log` }],
   topFrame: null,
-  remedies: [{ command: 'devServerDoctor.restartServer', title: 'Restart the server', args: { server: 'api', pid: 7 } }],
+  remedies: [{ id: 'restart-server', title: 'Restart the server', args: { server: 'api', pid: 7 } }],
 };
 
 function investigation(): Investigation {
@@ -29,8 +30,8 @@ const hrefs = (html: string): string[] => [...html.matchAll(/<a href="([^"]*)"/g
 describe('report webview: injected links and HTML stay text', () => {
   it('the only clickable link is the remedy the report built', () => {
     const inv = investigation();
-    const html = reportHtml(renderMarkdown(inv), 'Crash report', 'vscode-resource:', reportLinks(inv));
-    const own = commandHref(hostile.remedies[0]);
+    const html = reportHtml(renderMarkdown(inv, remedyLink), 'Crash report', 'vscode-resource:', reportLinks(inv, remedyHref));
+    const own = remedyHref(hostile.remedies[0]);
     assert.deepEqual([...new Set(hrefs(html))], [own], html);
     assert.equal(hrefs(html).length, 2, 'the remedy and the recommendation');
     assert.ok(!html.includes('<img'), 'no image or raw HTML');
@@ -40,15 +41,15 @@ describe('report webview: injected links and HTML stay text', () => {
   });
 
   it('even Markdown that escaped nothing gets no link the report did not build', () => {
-    const md = `# r\n\n[Stop everything](${EVIL})\n\n<${EVIL}>\n\n[Restart](${commandHref(hostile.remedies[0])})\n`;
-    const html = reportHtml(md, 'r', 'vscode-resource:', [commandHref(hostile.remedies[0])]);
+    const md = `# r\n\n[Stop everything](${EVIL})\n\n<${EVIL}>\n\n[Restart](${remedyHref(hostile.remedies[0])})\n`;
+    const html = reportHtml(md, 'r', 'vscode-resource:', [remedyHref(hostile.remedies[0])]);
     assert.equal(hrefs(html).length, 1, html);
     assert.match(html, /Stop everything/);
   });
 
   it('names and messages in the Markdown cannot open a link, an autolink or a heading', () => {
     // Log text sits in fenced code blocks, where Markdown makes no links; everything else must be escaped.
-    const md = renderMarkdown(investigation()).replace(/^ *```+text\n[\s\S]*?^ *```+$/gm, '');
+    const md = renderMarkdown(investigation(), remedyLink).replace(/^ *```+text\n[\s\S]*?^ *```+$/gm, '');
     assert.ok(!/(?<!\\)\[[^\]\n]*(?<!\\)\]\(command:devServerDoctor\.killZombies/.test(md), 'brackets are escaped');
     assert.ok(!md.includes(`<${EVIL}>`));
   });

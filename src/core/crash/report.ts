@@ -1,12 +1,13 @@
-// The investigation as a report: Markdown for reading (remedies as command links) and JSON for
-// scripts, saved timestamped. Everything leaving here passes redaction once more.
+// The investigation as a report: Markdown for reading (each remedy as the caller formats it: a command
+// link in VS Code, the line to type in a terminal) and JSON for scripts, saved timestamped. Everything leaving here passes redaction once more.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatBytes, formatDuration } from '../format';
 import type { StatusJson } from '../statusJson';
 import type { Investigation } from './investigate';
-import { redactText } from '../redact';
+import { redactDeep, redactText } from '../redact';
+import { remedy, remedyKey, inotifyRaiseLines, RECOMMENDED_MAX_USER_WATCHES, runningAsRoot } from '../remedies/catalogue';
 import type { Evidence, RemedyRef, Verdict } from './types';
 import { causeWords } from './verdict';
 
@@ -52,16 +53,6 @@ export interface ReportJson {
 
 const iso = (t: number): string => new Date(t).toISOString();
 
-/** Every string value redacted (keys kept): the last line of defence before anything is shown or saved. */
-function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redactText(value) as T;
-  if (Array.isArray(value)) return value.map(redactDeep) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
-  }
-  return value;
-}
-
 export function verdictJson(v: Verdict): VerdictJson {
   return redactDeep({
     cause: v.cause,
@@ -84,8 +75,7 @@ const WATCHES_TIGHT_SHARE = 0.8;
 export function recommendations(inv: Investigation): Recommendation[] {
   const out: Recommendation[] = [];
   const add = (r: RemedyRef, reason: string): void => {
-    const key = `${r.command}|${JSON.stringify(r.args ?? null)}`;
-    if (!out.some((o) => `${o.command}|${JSON.stringify(o.args ?? null)}` === key)) out.push({ ...r, reason });
+    if (!out.some((o) => remedyKey(o) === remedyKey(r))) out.push({ ...r, reason });
   };
   for (const v of inv.verdicts) if (v.remedies[0]) add(v.remedies[0], v.summary);
   const state = inv.state;
@@ -93,7 +83,7 @@ export function recommendations(inv: Investigation): Recommendation[] {
     const orphans = state.servers.filter((s) => s.state === 'orphaned' && s.pid !== null);
     const zombies = state.servers.flatMap((s) => s.zombiePids);
     if (orphans.length || zombies.length) {
-      add({ command: 'devServerDoctor.killZombies', title: 'Stop orphaned dev servers and reap zombies', args: { pids: [...orphans.map((s) => s.pid!), ...zombies] } },
+      add(remedy('kill-zombies', { pids: [...orphans.map((s) => s.pid!), ...zombies] }, 'Stop orphaned dev servers and reap zombies'),
         [...orphans.map((s) => `${s.name} (pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''}) is orphaned`),
           ...(zombies.length ? [`${zombies.length} zombie process${zombies.length > 1 ? 'es' : ''}`] : [])].join('; '));
     }
@@ -101,16 +91,16 @@ export function recommendations(inv: Investigation): Recommendation[] {
     const usage = inv.inotify;
     const tight = inotify.maxUserWatches !== null && usage !== null && usage.watches >= inotify.maxUserWatches * WATCHES_TIGHT_SHARE;
     if (tight || state.alerts.some((a) => a.kind === 'inotify')) {
-      add({ command: 'devServerDoctor.raiseInotifyLimit', title: 'Raise the file watcher limit', detail: 'sudo sysctl fs.inotify.max_user_watches=524288', args: { maxUserWatches: 524288 } },
+      add(remedy('raise-inotify-limit', { maxUserWatches: RECOMMENDED_MAX_USER_WATCHES }, undefined, inotifyRaiseLines({ asRoot: runningAsRoot() })[0]),
         tight ? `File watchers use ${usage!.watches} of ${inotify.maxUserWatches} inotify watches` : `fs.inotify.max_user_watches is only ${inotify.maxUserWatches}`);
     }
     for (const d of state.system.disks) {
       const alert = state.alerts.find((a) => a.kind === 'disk' && a.message.includes(d.mount));
-      if (alert) add({ command: 'devServerDoctor.freeDisk', title: `Free disk space on ${d.mount}`, args: { path: d.paths[0] ?? d.mount } }, alert.message);
+      if (alert) add(remedy('free-disk', { path: d.paths[0] ?? d.mount }, `Free disk space on ${d.mount}`), alert.message);
     }
     for (const a of state.alerts) {
       if (a.kind === 'memory' || a.kind === 'cgroup-memory' || a.kind === 'swap') {
-        add({ command: 'devServerDoctor.killZombies', title: 'Stop orphaned and zombie dev servers to free memory' }, a.message);
+        add(remedy('kill-zombies', undefined, 'Stop orphaned and zombie dev servers to free memory'), a.message);
       }
     }
   }
@@ -131,27 +121,30 @@ export function toReportJson(inv: Investigation): ReportJson {
   });
 }
 
-/** The target of a remedy's link: `command:id?{json}`. */
-export function commandHref(r: RemedyRef): string {
-  return `command:${r.command}${r.args === undefined ? '' : `?${encodeURIComponent(JSON.stringify(r.args))}`}`;
-}
+/**
+ * How a remedy reads in the Markdown: the VS Code layer makes it a command link, the CLI the line to
+ * type. The default is its title, with the exact change (`detail`) after it.
+ */
+export type RemedyFormatter = (r: RemedyRef) => string;
 
-/** `[Title](command:id?{json})` as VS Code's Markdown preview runs it (the preview must trust command links). */
-export function commandLink(r: RemedyRef): string {
-  return `[${mdText(r.title)}](${commandHref(r)})`;
-}
+export const plainRemedy: RemedyFormatter = (r) => `**${escapeMarkdown(r.title)}**${r.detail ? ` — ${code(r.detail)}` : ''}`;
 
-/** Every link the report builds itself: the only ones its view may make clickable. */
-export function reportLinks(inv: Investigation): string[] {
-  return [...new Set([...inv.verdicts.flatMap((v) => v.remedies), ...recommendations(inv)].map(commandHref))];
+/** Text that renders as itself in Markdown (no links, emphasis or HTML). */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/([\\`*_[\]<>|])/g, '\\$1');
 }
 
 /**
- * Text from outside (package and server names, log lines, alert messages, paths) as Markdown text: nothing in it can
- * become a link, an autolink, HTML or code, and no line break can start a heading or a list.
+ * Text from outside (package and server names, log lines, alert messages, paths) as Markdown text on one line:
+ * nothing in it can become a link, an autolink, HTML or code, and no line break can start a heading or a list.
  */
 export function mdText(s: string): string {
-  return s.replace(/[\\`[\]<>]/g, '\\$&').replace(/\r?\n/g, ' ');
+  return escapeMarkdown(s).replace(/\r?\n/g, ' ');
+}
+
+/** Every link target the report builds itself (`href` of each remedy): the only ones its view may make clickable. */
+export function reportLinks(inv: Investigation, href: (r: RemedyRef) => string): string[] {
+  return [...new Set([...inv.verdicts.flatMap((v) => v.remedies), ...recommendations(inv)].map(href))];
 }
 
 function localTime(t: number): string {
@@ -172,9 +165,9 @@ const code = (s: string): string => {
   return `${tick}${longest ? ' ' : ''}${s}${longest ? ' ' : ''}${tick}`;
 };
 
-const cell = (s: string): string => mdText(s).replace(/\|/g, '\\|');
+const cell = (s: string): string => mdText(s);
 
-function verdictSection(v: Verdict, i: number): string[] {
+function verdictSection(v: Verdict, i: number, fmt: RemedyFormatter): string[] {
   const out = [`### ${i + 1}. ${mdText(v.server ?? 'Unknown process')}: ${causeWords(v.cause)}`, '', `**${mdText(v.summary)}**`, ''];
   out.push(`- Cause: \`${v.cause}\` (${v.confidence} confidence)`);
   out.push(`- When: ${localTime(v.time)}${v.pid !== null ? ` · pid ${v.pid}` : ''}`);
@@ -186,7 +179,7 @@ function verdictSection(v: Verdict, i: number): string[] {
   }
   if (v.remedies.length) {
     out.push('Remedies:', '');
-    v.remedies.forEach((r, n) => out.push(`${n + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}`));
+    v.remedies.forEach((r, n) => out.push(`${n + 1}. ${fmt(r)}`));
     out.push('');
   }
   return out;
@@ -234,12 +227,12 @@ function stateSection(state: StatusJson, inv: Investigation): string[] {
 }
 
 /** The whole report as Markdown: recent crashes newest first, the current state, recommendations, problems. */
-export function renderMarkdown(inv: Investigation): string {
+export function renderMarkdown(inv: Investigation, fmt: RemedyFormatter = plainRemedy): string {
   const out = ['# Dev Server Doctor: crash investigation', ''];
   out.push(`Generated ${localTime(inv.generatedAt)} for ${inv.workspaceFolders.map(code).join(', ') || 'no folder'}; crashes since ${localTime(inv.sinceMs)} (last ${formatDuration(inv.generatedAt - inv.sinceMs)}).`, '');
   out.push(`## Recent crashes (${inv.verdicts.length})`, '');
   if (inv.verdicts.length === 0) out.push('No crash recorded in that time: no OOM kill in the kernel log, no crash in the log files, no Node.js report.', '');
-  inv.verdicts.forEach((v, i) => out.push(...verdictSection(v, i)));
+  inv.verdicts.forEach((v, i) => out.push(...verdictSection(v, i, fmt)));
   const elsewhere = inv.elsewhere ?? [];
   if (elsewhere.length) {
     out.push(`## Elsewhere on this machine (${elsewhere.length})`, '', 'Kernel records of other processes: no pid or cgroup ties them to this workspace\'s servers.', '');
@@ -250,7 +243,7 @@ export function renderMarkdown(inv: Investigation): string {
   const recs = recommendations(inv);
   out.push('## Recommendations', '');
   if (recs.length === 0) out.push('Nothing to do.');
-  recs.forEach((r, i) => out.push(`${i + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}: ${mdText(r.reason)}`));
+  recs.forEach((r, i) => out.push(`${i + 1}. ${fmt(r)}: ${mdText(r.reason)}`));
   out.push('');
   if (inv.problems.length) {
     out.push('## Could not read', '');
@@ -283,10 +276,10 @@ function errorWords(err: unknown): string {
 }
 
 /** Writes dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into each folder (created if needed). Never throws. */
-export function saveReport(inv: Investigation, dirs: readonly string[]): SavedReport {
+export function saveReport(inv: Investigation, dirs: readonly string[], fmt: RemedyFormatter = plainRemedy): SavedReport {
   const files: string[] = [];
   const problems: string[] = [];
-  const md = renderMarkdown(inv);
+  const md = renderMarkdown(inv, fmt);
   const json = `${JSON.stringify(toReportJson(inv), null, 2)}\n`;
   for (const dir of dirs) {
     const written: string[] = [];
