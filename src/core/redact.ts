@@ -30,9 +30,9 @@ const TOKEN_SHAPES: readonly RegExp[] = [
   /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END \1-----|$)/g,
 ];
 // user:password@host without a scheme (git remotes, connection strings in prose); the scheme form is URL_CREDENTIALS.
-const BARE_CREDENTIALS = /(^|[\s'"=(<,])([A-Za-z0-9._%+-]+):(?!\/\/)([^\s:@\/'"`]+)@(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?(?:[\/\s'"`,)>:]|$))/g;
+const BARE_CREDENTIALS = /(^|[\s'"=(<,])([A-Za-z0-9._%+-]+):(?!\/\/)([^\s:@/'"`]+)@(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?(?:[/\s'"`,)>:]|$))/g;
 // `password: x`, `API_KEY = "x"`, `token = x` (spaces around the sign; `a:b` without a space is a path or a port).
-const SPACED_PAIR = /(^|[^\w.\/-])([A-Za-z_][\w.-]*)(["']?)(\s*(?::\s|=)\s*|\s+=\s*)("[^"\r\n]*"|'[^'\r\n]*'|[^\s,;'"`]+)/g;
+const SPACED_PAIR = /(^|[^\w./-])([A-Za-z_][\w.-]*)(["']?)(\s*(?::\s|=)\s*|\s+=\s*)("[^"\r\n]*"|'[^'\r\n]*'|[^\s,;'"`]+)/g;
 // `curl -u user:pass`, `--user user:pass`
 const USER_FLAG = /((?:^|\s)(?:-u|--user)(?:\s+|=))(?:(["'])([^"':]*):((?:(?!\2).)+)\2|()([^\s:'"]*):([^\s'"]+))/g;
 // `-p secret` / `-P secret` (a number is a port, a path or file name is a project file: both kept)
@@ -40,7 +40,7 @@ const SHORT_PASS_FLAG = /((?:^|\s)-[pP]\s+)(?!-)(["']?)([^\s'"]+)\2/g;
 // `mysql -psecret`, `mysqldump -uroot -psecret`
 const DB_ATTACHED_PASS = /(\b(?:mysql\w*|mariadb\w*)\b[^\n]*?\s-p)(?!\s)([^\s'"]+)/g;
 
-const keepShortFlagValue = (v: string): boolean => /^\d+$/.test(v) || v === REDACTED || /[\/\\]/.test(v) || /\.[A-Za-z]{1,5}$/.test(v);
+const keepShortFlagValue = (v: string): boolean => /^\d+$/.test(v) || v === REDACTED || /[/\\]/.test(v) || /\.[A-Za-z]{1,5}$/.test(v);
 
 // Values of secret-named variables of our own environment and of the processes we look at: redacted wherever they
 // appear (an app printing its own API key in a log line), whatever the text calls them.
@@ -55,7 +55,7 @@ export function learnSecretValues(env: Readonly<Record<string, string | undefine
   for (const [name, value] of Object.entries(env)) {
     if (!value || value.length < MIN_SECRET_VALUE || !isSecretName(name) || knownValues.has(value)) continue;
     // Paths and flags are names of things, not secrets (GOOGLE_APPLICATION_CREDENTIALS=/k.json, SSH_AUTH_SOCK=/tmp/…).
-    if (/^[\/~.]/.test(value) || /^(?:true|false|null|undefined|\d+)$/i.test(value)) continue;
+    if (/^[/~.]/.test(value) || /^(?:true|false|null|undefined|\d+)$/i.test(value)) continue;
     knownValues.add(value);
     added = true;
   }
