@@ -139,7 +139,8 @@ export function escapeMarkdown(s: string): string {
  * nothing in it can become a link, an autolink, HTML or code, and no line break can start a heading or a list.
  */
 export function mdText(s: string): string {
-  return escapeMarkdown(s).replace(/\r?\n/g, ' ');
+  // Emphasis markers stay as they are: they make no link, and `dmesg_restrict` must read as itself in a terminal.
+  return s.replace(/[\\`[\]<>]/g, '\\$&').replace(/\r?\n/g, ' ');
 }
 
 /** Every link target the report builds itself (`href` of each remedy): the only ones its view may make clickable. */
@@ -165,7 +166,7 @@ const code = (s: string): string => {
   return `${tick}${longest ? ' ' : ''}${s}${longest ? ' ' : ''}${tick}`;
 };
 
-const cell = (s: string): string => mdText(s);
+const cell = (s: string): string => mdText(s).replace(/\|/g, '\\|');
 
 function verdictSection(v: Verdict, i: number, fmt: RemedyFormatter): string[] {
   const out = [`### ${i + 1}. ${mdText(v.server ?? 'Unknown process')}: ${causeWords(v.cause)}`, '', `**${mdText(v.summary)}**`, ''];
