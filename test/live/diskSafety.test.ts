@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runDisk } from '../../src/cliRemedies';
 import { deletePaths, scanDiskCandidates } from '../../src/core/remedies/disk';
-import { ProcessJar } from './liveHelpers';
+import { ProcessJar, waitFor } from './liveHelpers';
 
 const FILES = 40;
 
@@ -51,12 +51,16 @@ describe('live: deletion cannot be redirected outside the listed folder', functi
   this.timeout(180_000);
   const jar = new ProcessJar();
   let racer: ChildProcess | null = null;
+  /** A private tmpfs: thousands of files are made in milliseconds there, however busy the shared disk is. */
+  let fast: string | null = null;
 
   before(function () {
     if (!isRoot() || !hasRunuser()) {
       console.log('      (skipped: needs root and runuser to race as another user)');
       this.skip();
     }
+    fast = fs.realpathSync(jar.tempDir('dsd-race-tmpfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m,mode=755', 'tmpfs', fast]);
   });
 
   afterEach(() => {
@@ -64,12 +68,15 @@ describe('live: deletion cannot be redirected outside the listed folder', functi
     racer = null;
   });
 
-  after(() => jar.cleanup());
+  after(async () => {
+    if (fast) execFileSync('umount', [fast]);
+    await jar.cleanup();
+  });
 
   /** A workspace whose node_modules/.cache (owned by nobody) holds d/f0…f39; root-owned f0…f39 sit outside. */
   function tree(): { ws: string; cache: string; outside: string } {
-    const ws = fs.realpathSync(jar.tempDir('dsd-race-ws-'));
-    const outside = fs.realpathSync(jar.tempDir('dsd-race-outside-'));
+    const ws = fs.mkdtempSync(path.join(fast!, 'ws-'));
+    const outside = fs.mkdtempSync(path.join(fast!, 'outside-'));
     fs.chmodSync(ws, 0o755);
     fs.chmodSync(outside, 0o755);
     fs.writeFileSync(path.join(ws, 'package.json'), '{"name":"race"}');
@@ -103,7 +110,8 @@ describe('live: deletion cannot be redirected outside the listed folder', functi
       const item = scan.items.find((i) => i.path === cache);
       assert.ok(item, JSON.stringify(scan.items));
       racer = spawn('runuser', ['-u', 'nobody', '--', process.execPath, racerFile, cache, outside, countFile], { stdio: 'ignore', detached: true });
-      await new Promise((r) => setTimeout(r, 150));
+      // Delete only once the racer is swapping (a loaded machine takes a while to start node as nobody).
+      await waitFor('the racer to swap', () => fs.existsSync(countFile), 15_000);
       const result = await deletePaths([item], { toTrash: null });
       const exited = new Promise((r) => racer!.once('exit', r));
       process.kill(-racer.pid!, 'SIGKILL');
@@ -122,7 +130,7 @@ describe('live: deletion cannot be redirected outside the listed folder', functi
 
   it('never deletes through a same-device bind mount inside the tree, and says what it left', async () => {
     const { ws, cache } = tree();
-    const other = fs.realpathSync(jar.tempDir('dsd-bind-src-'));
+    const other = fs.mkdtempSync(path.join(fast!, 'bind-src-'));
     fs.writeFileSync(path.join(other, 'precious.txt'), 'must survive');
     const mnt = path.join(cache, 'bound');
     fs.mkdirSync(mnt);
