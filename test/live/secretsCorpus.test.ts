@@ -72,8 +72,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Run> 
   });
 }
 
-/** Runs `watch` for a while, doing `during` meanwhile, then stops it with SIGINT. */
-async function watchFor(args: string[], env: NodeJS.ProcessEnv, cwd: string, during: () => Promise<void>): Promise<Run> {
+/** Runs `watch`, does `during` once it prints its first line, then stops it with SIGINT. */
+async function watchFor(args: string[], env: NodeJS.ProcessEnv, cwd: string, during: (output: () => string) => Promise<void>): Promise<Run> {
   const child = spawn(process.execPath, [CLI, 'watch', '--interval', '0.5', ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -81,9 +81,9 @@ async function watchFor(args: string[], env: NodeJS.ProcessEnv, cwd: string, dur
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   try {
-    await new Promise((r) => setTimeout(r, 1500));
-    await during();
-    await new Promise((r) => setTimeout(r, 2000));
+    await waitFor('watch to start', () => out.length > 0, 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    await during(() => out);
   } finally {
     child.kill('SIGINT');
   }
@@ -146,10 +146,12 @@ describe('live: no planted secret reaches any CLI output', function () {
     for (const f of fs.readdirSync(saveDir)) outputs.set(`saved ${f}`, fs.readFileSync(path.join(saveDir, f), 'utf8'));
     assert.equal([...outputs.keys()].filter((k) => k.startsWith('saved ')).length, 2, 'investigate --save wrote .md and .json');
 
-    const during = async (): Promise<void> => {
+    // A server with a secret flag starts and dies while watch runs: watch prints it coming up and exiting.
+    const during = async (output: () => string): Promise<void> => {
       const p = jar.start(process.execPath, ['server.js', '--password', SECRETS.watchPassword], { cwd: ws, env });
-      await new Promise((r) => setTimeout(r, 2500));
+      await waitFor('watch to see the server', () => output().includes(String(p.pid)), 30_000).catch(() => undefined);
       process.kill(-p.pid!, 'SIGKILL');
+      await waitFor('watch to see it exit', () => /exited|process-exited/.test(output()), 30_000).catch(() => undefined);
     };
     outputs.set('watch', (await watchFor(['--workspace', ws], cliEnv, ws, during)).out);
     outputs.set('watch --json', (await watchFor(['--json', '--workspace', ws], cliEnv, ws, during)).out);
