@@ -1,5 +1,6 @@
 // The report as one HTML page for the webview: Markdown rendered without raw HTML, and no link but the report's own.
 import MarkdownIt from 'markdown-it';
+import type { ReportChart } from '../core/crash/report';
 
 const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
 type Token = ReturnType<typeof md.parse>[number];
@@ -34,12 +35,14 @@ function onlyAllowedLinks(tokens: Token[], allowed: ReadonlySet<string>): void {
 }
 
 /** Full HTML page for the report; of its links only `links` (hrefs the report built) stay clickable. Pure. */
-export function reportHtml(markdown: string, title: string, cspSource: string, links: readonly string[]): string {
+export function reportHtml(markdown: string, title: string, cspSource: string, links: readonly string[], charts: readonly ReportChart[] = []): string {
   const allowed = new Set(links.map((l) => md.normalizeLink(l)));
   const env = {};
   const tokens = md.parse(markdown, env);
   onlyAllowedLinks(tokens, allowed);
-  const body = md.renderer.render(tokens, md.options, env);
+  // Charts are our own SVG, shown as images (no script runs in an <img>), after the text.
+  const figures = charts.map((c) => `<figure><img alt="${escapeHtml(c.title)}" src="data:image/svg+xml;base64,${Buffer.from(c.svg).toString('base64')}"><figcaption>${escapeHtml(c.title)}</figcaption></figure>`).join('\n');
+  const body = md.renderer.render(tokens, md.options, env) + (figures ? `\n<h2>Memory before the crashes</h2>\n${figures}` : '');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -57,6 +60,7 @@ export function reportHtml(markdown: string, title: string, cspSource: string, l
   a { color: var(--vscode-textLink-foreground); }
   table { border-collapse: collapse; }
   th, td { border: 1px solid var(--vscode-panel-border); padding: 3px 8px; text-align: left; }
+  figure { margin: 12px 0; } figure img { max-width: 100%; border-radius: 4px; }
 </style>
 </head>
 <body>
