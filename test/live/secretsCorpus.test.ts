@@ -144,7 +144,8 @@ describe('live: no planted secret reaches any CLI output', function () {
       outputs.set(name, `${r.out}\n${r.err}`);
     }
     for (const f of fs.readdirSync(saveDir)) outputs.set(`saved ${f}`, fs.readFileSync(path.join(saveDir, f), 'utf8'));
-    assert.equal([...outputs.keys()].filter((k) => k.startsWith('saved ')).length, 2, 'investigate --save wrote .md and .json');
+    const saved = [...outputs.keys()].filter((k) => k.startsWith('saved '));
+    assert.ok(saved.some((k) => k.endsWith('.md')) && saved.some((k) => k.endsWith('.json')), 'investigate --save wrote .md and .json (and any charts, searched too)');
 
     // A server with a secret flag starts and dies while watch runs: watch prints it coming up and exiting.
     const during = async (output: () => string): Promise<void> => {
