@@ -9,6 +9,9 @@ import { redactText } from '../redact';
 import type { PortHolder } from '../system/processInfo';
 export type { PortHolder } from '../system/processInfo';
 import type { CauseId, Confidence, Evidence, EvidenceSource, RemedyRef, Verdict, VerdictDetail } from './types';
+import type { CauseFacts } from './causes/facts';
+import type { MemoryPoint } from './causes/memoryKind';
+import { applyMoreCause, memoryClause, memoryKindOf, moreSummary, MORE_CAUSE_WORDS, refineFinding } from './causes/verdictCauses';
 
 export interface CgroupDelta {
   readonly path: string;
@@ -43,6 +46,8 @@ export interface CrashCandidate {
   readonly interrupted?: boolean;
   /** A watcher of the same tree (nodemon, tsx watch, node --watch) still running after the exit. */
   readonly watcher?: { readonly pid: number; readonly command: string } | null;
+  /** Memory samples of the run (RSS of its node process, else of the tree), oldest first: the memory kind reads them. */
+  readonly samples?: readonly MemoryPoint[];
 }
 
 export interface OutputEvidence {
@@ -73,6 +78,10 @@ export interface CrashEvidence {
   readonly reports?: readonly ReportEvidence[];
   /** Who holds, now, the ports the outputs say were in use. */
   readonly portHolders?: readonly PortHolder[];
+  /** What the newer causes need of the machine (gatherCauseFacts). */
+  readonly facts?: CauseFacts;
+  /** The memory ceiling when no cgroup limit applies (the machine's or the VM's memory). */
+  readonly memoryTotalBytes?: number | null;
 }
 
 /** Evidence stamped this long before the process's start time still counts (clock granularity). */
@@ -103,7 +112,8 @@ interface Found {
 
 // Causes the output can name, most specific first; killed/exit-nonzero/watcher-waiting only say how it ended.
 const OUTPUT_CAUSES: readonly CauseId[] = [
-  'heap-oom', 'port-in-use', 'disk-full', 'inotify-limit', 'too-many-open-files', 'missing-module', 'native-crash',
+  'heap-oom', 'native-abi-mismatch', 'port-permission', 'process-limit', 'stale-build-cache', 'node-version-mismatch', 'localhost-ipv6',
+  'port-in-use', 'disk-full', 'inotify-limit', 'too-many-open-files', 'missing-module', 'native-crash', 'inspector-port-in-use',
   'unhandled-rejection', 'uncaught-exception',
 ];
 /** Causes a watcher turns into watcher-waiting: the code failed, and the watcher waits for an edit. */
@@ -127,6 +137,7 @@ const CAUSE_WORDS: Record<CauseId, string> = {
   'killed': 'killed by a signal',
   'watcher-waiting': 'crashed; the watcher waits for changes',
   'exit-nonzero': 'exited with an error code',
+  ...MORE_CAUSE_WORDS,
 };
 
 /** A cause id in plain words ("killed by the kernel OOM killer"). */
@@ -147,6 +158,11 @@ function inCgroup(cgroupPath: string | undefined, killed: string | undefined): b
 function rssOf(r: OomRecord): number | null {
   if (r.anonRssBytes === undefined) return null;
   return r.anonRssBytes + (r.shmemRssBytes ?? 0);
+}
+
+/** Suspicions the facts settle: raised, or dropped so the exception they came from stands. */
+function refined(findings: readonly OutputFinding[], facts: CauseFacts | undefined): OutputFinding[] {
+  return findings.map((f) => refineFinding(f, facts)).filter((f): f is OutputFinding => f !== null);
 }
 
 function allFindings(outputs: readonly OutputEvidence[]): Found[] {
@@ -214,7 +230,7 @@ export function decideVerdict(c: CrashCandidate, ev: CrashEvidence): Verdict | n
     && (r.time === null || r.time <= c.time + OOMD_LAG_MS));
   const faults = (ev.faults ?? []).filter((f) => pids.has(f.pid) && inRun(f.time));
   const reports = (ev.reports ?? []).filter((r) => r.report.pid === null || pids.size === 0 || pids.has(r.report.pid));
-  const found = allFindings(ev.outputs ?? []);
+  const found = allFindings((ev.outputs ?? []).map((o) => ({ ...o, findings: refined(o.findings, ev.facts) })));
 
   const exit = c.exit ?? { code: null, signal: null };
   const told = found.find((f) => f.finding.detail?.signal || f.finding.detail?.exitCode !== undefined)?.finding.detail;
@@ -335,7 +351,10 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   const evid = [...d.evidence];
   const pid = d.pid ?? inPids(od.pid, new Set(c.pids)) ?? c.pids[0] ?? null;
   if (d.cause === 'heap-oom') heapDetail(c, d, ctx.reports, detail);
-  if (d.cause === 'port-in-use') portDetail(c, ev, od, detail, evid);
+  if (d.cause === 'port-in-use' || d.cause === 'inspector-port-in-use') portDetail(c, ev, od, detail, evid);
+  applyMoreCause(d.cause, od, ev.facts, detail, evid);
+  const memoryKind = memoryKindOf({ cause: d.cause, found: ctx.found.map((f) => f.finding), samples: c.samples, uptimeMs: c.uptimeMs, startedAt: c.startedAt, detail, facts: ev.facts,
+    ceilingBytes: detail.cgroupLimitBytes ?? c.cgroup?.limitBytes ?? ev.memoryTotalBytes ?? null });
   // The other outputs and reports back the verdict up: the exit the log told, a report of the same run.
   for (const r of ctx.reports) if (!evid.some((e) => e.location === r.file)) evid.push(reportEvidence(r));
   const exitFinding = ctx.found.find((f) => (f.finding.cause === 'killed' || f.finding.cause === 'native-crash') && f.finding.lines.length);
@@ -343,7 +362,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   if (c.command || c.lastRssBytes) evid.push(monitorEvidence(c, pid));
 
   const topFrame = d.topFrame ?? ctx.found.find((f) => f.finding.topFrame)?.finding.topFrame ?? null;
-  const summary = summarize(c, ev, d, detail, topFrame);
+  const summary = summarize(c, ev, d, detail, topFrame) + (memoryKind ? memoryClause(memoryKind) : '');
   return {
     cause: d.cause,
     confidence: d.confidence,
@@ -355,6 +374,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
     topFrame: topFrame && redactText(topFrame),
     remedies: remedies(c, d, detail, pid),
     detail,
+    ...(memoryKind ? { memoryKind } : {}),
   };
 }
 
@@ -442,6 +462,8 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
     }
     case 'exit-nonzero':
       return `${who} exited with code ${detail.exitCode ?? '?'}`;
+    default:
+      return moreSummary(d.cause, who, detail, od) ?? `${who} crashed (${causeWords(d.cause)})`;
   }
 }
 
