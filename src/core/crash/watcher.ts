@@ -12,6 +12,9 @@ import { redactText } from '../redact';
 import { readCgroupOomKills } from '../system/cgroupCounters';
 import { portHolders } from '../system/processInfo';
 import type { Verdict } from './types';
+import { gatherCauseFacts } from './causes/facts';
+import type { MemoryPoint } from './causes/memoryKind';
+import { RssTrend } from '../early/rssTrend';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
 
 /** What a terminal or task printed, as the editor captured it. */
@@ -100,6 +103,8 @@ export interface CrashWatcherOptions extends EvidenceOptions {
    * dropped when a new app process appeared meanwhile.
    */
   readonly watcherRestartGraceMs?: number;
+  /** The editor's own processes: an inspector port they hold is never offered for killing. */
+  readonly editorPids?: readonly number[];
 }
 
 /** A process the watcher saw die, for naming pids in a later investigation. */
@@ -154,6 +159,8 @@ export class CrashWatcher {
   /** Watcher verdicts waiting out the restart grace period. */
   private readonly deferred = new Map<Promise<void>, { timer: NodeJS.Timeout; resolve: () => void }>();
   private disposed = false;
+  /** Memory samples per server over the last minutes: the memory kind of an OOM death reads them. */
+  private readonly memory = new RssTrend({ windowMs: 10 * 60_000, maxSamples: 600 });
 
   constructor(monitor: MonitorLike, private readonly opts: CrashWatcherOptions = {}) {
     this.readKernel = opts.readKernel ?? defaultKernelReader;
@@ -198,6 +205,7 @@ export class CrashWatcher {
     const exits = this.pending;
     this.pending = [];
     if (prev) this.judgeExits(exits, prev, next);
+    this.memory.observe(next);
     this.forgetOld(next);
   }
 
@@ -211,7 +219,9 @@ export class CrashWatcher {
       const fresh = list.filter((e) => !this.covered.has(e.pid));
       for (const e of list) this.remember(e, before);
       if (fresh.length === 0 || !worthJudging(fresh, before, after)) continue;
-      this.chain = this.chain.then(() => this.judge(id, before, after, prev, next)).catch((err: unknown) => {
+      // Taken now: the next observe() forgets a server that went down.
+      const samples: MemoryPoint[] = this.memory.samples(id).map((m) => ({ time: m.time, bytes: m.heapRssBytes ?? m.rssBytes }));
+      this.chain = this.chain.then(() => this.judge(id, before, after, prev, next, samples)).catch((err: unknown) => {
         this.say(`Judging a crash of ${before.name} failed unexpectedly: ${err instanceof Error ? err.message : String(err)}.`);
       });
     }
@@ -245,7 +255,7 @@ export class CrashWatcher {
     for (const [pid, at] of this.covered) if (now - at >= EPISODE_MS) this.covered.delete(pid);
   }
 
-  private async judge(id: string, before: Server, after: Server | undefined, prev: Snapshot, next: Snapshot): Promise<void> {
+  private async judge(id: string, before: Server, after: Server | undefined, prev: Snapshot, next: Snapshot, samples: readonly MemoryPoint[] = []): Promise<void> {
     const dead = (this.dead.get(id) ?? []).filter((d) => !this.covered.has(d.proc.pid));
     if (this.disposed || dead.length === 0) return;
     const candidate = this.candidate(dead, before, after, next);
@@ -260,9 +270,11 @@ export class CrashWatcher {
     const ports = [...outputs.flatMap((o) => o.findings.map((f) => f.detail?.port)), before.expectedPort]
       .filter((p): p is number => typeof p === 'number');
     const commands = new Map(next.servers.flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
-    const verdict = decideVerdict({ ...candidate, ...fed.exit }, {
+    const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pid: after?.pid ?? undefined, snapshot: next, editorPids: this.opts.editorPids });
+    const verdict = decideVerdict({ ...candidate, ...fed.exit, samples }, {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
       outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),
+      facts, memoryTotalBytes: next.system.memory.totalBytes,
     });
     if (!verdict || this.disposed) return;
     // The rest of this tree dying in the next polls is the same crash.

@@ -10,6 +10,7 @@ import type { ListeningSocket, Snapshot } from '../../types';
 import { parseCmdline, parseStatusUid } from '../../system/procParsers';
 import { redactArgs } from '../../redact';
 import type { OutputFinding } from '../output';
+import { readMemoryCeiling, type MemoryCeiling } from '../../system/memoryCeiling';
 
 export interface ProcessHolder {
   readonly pid: number;
@@ -65,6 +66,8 @@ export interface CauseFacts {
   /** Free memory and free disk in the server's folder now (heap snapshots). */
   readonly availableBytes?: number | null;
   readonly diskFreeBytes?: number | null;
+  /** Where the servers run and which memory ceiling applies. */
+  readonly ceiling?: MemoryCeiling;
 }
 
 export interface FactsInput {
@@ -255,6 +258,8 @@ export function gatherCauseFacts(input: FactsInput): CauseFacts {
       facts.availableBytes = input.snapshot?.system.memory.availableBytes ?? null;
       const disk = input.cwd ? input.snapshot?.system.disks.find((d) => d.forPaths.some((p) => input.cwd === p || input.cwd!.startsWith(`${p}/`))) : undefined;
       facts.diskFreeBytes = disk?.freeBytes ?? null;
+      const server = input.snapshot?.servers.find((s) => s.cwd === input.cwd && s.cgroup);
+      facts.ceiling = readMemoryCeiling({ cgroupLimitBytes: server?.cgroup?.limitBytes ?? input.snapshot?.system.cgroup?.limitBytes ?? null, workspaceFolders: input.snapshot?.workspaceFolders ?? (input.cwd ? [input.cwd] : []) });
     }
   } catch {
     // Facts are a bonus: the verdict stands on the output without them.

@@ -10,6 +10,7 @@ import { formatBytes, formatDuration } from '../../format';
 import { growthSlope, type Point } from '../../early/rssTrend';
 import type { Confidence } from '../types';
 import { isFullGc, type GcEvent } from './gcTrace';
+import type { MemoryCeiling } from '../../system/memoryCeiling';
 
 export type MemoryKindId = 'undersized' | 'leak' | 'native-growth' | 'unknown';
 /** yes = a larger heap limit fixes it; stopgap = it only delays the next crash; no = it changes nothing. */
@@ -39,6 +40,8 @@ export interface MemoryKind {
   readonly ceilingBytes?: number;
   /** Whether a heap snapshot near the limit can be written on the next run, and why not. */
   readonly snapshot?: { readonly possible: boolean; readonly reason: string };
+  /** Where the servers run and the memory ceiling that applies there (WSL 2, a dev container…), with its remedy. */
+  readonly ceiling?: MemoryCeiling;
 }
 
 export interface MemoryPoint {

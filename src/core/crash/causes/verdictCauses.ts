@@ -242,7 +242,7 @@ export function memoryKindOf(m: MemoryInput): MemoryKind | undefined {
   if (m.cause !== 'heap-oom' && m.cause !== 'oom-kill' && m.cause !== 'oomd-kill') return undefined;
   const gc: GcEvent[] = lastRunEvents(m.found.map((f) => f.detail?.gc ?? []).find((g) => g.length) ?? []);
   const samples = (m.samples ?? []).filter((s) => !m.startedAt || s.time >= m.startedAt - 2000);
-  return classifyMemory({
+  const kind = classifyMemory({
     cause: m.cause, gc, samples,
     uptimeMs: m.uptimeMs ?? null,
     heapUsedBytes: m.detail.heapUsedBytes ?? null,
@@ -252,11 +252,13 @@ export function memoryKindOf(m: MemoryInput): MemoryKind | undefined {
     availableBytes: m.facts?.availableBytes ?? null,
     diskFreeBytes: m.facts?.diskFreeBytes ?? null,
   });
+  return m.facts?.ceiling ? { ...kind, ceiling: m.facts.ceiling } : kind;
 }
 
 /** "leak: …" as one clause for the summary. */
 export function memoryClause(k: MemoryKind): string {
   const helps = k.raiseHeapHelps === 'yes' ? 'a larger heap limit fixes it' : k.raiseHeapHelps === 'stopgap' ? 'a larger heap only delays it' : k.raiseHeapHelps === 'no' ? 'a larger heap changes nothing' : '';
   const kind = k.kind === 'native-growth' ? 'native memory growth' : k.kind === 'undersized' ? 'heap too small' : k.kind;
-  return k.kind === 'unknown' ? '' : ` — ${kind}${k.heapLimitBytes && k.kind === 'undersized' ? ` (limit ${formatBytes(k.heapLimitBytes)})` : ''}: ${helps}`;
+  const where = k.ceiling && k.ceiling.where !== 'machine' && k.raiseHeapHelps !== 'yes' ? `; the ceiling here is ${k.ceiling.label}: ${k.ceiling.what}` : '';
+  return k.kind === 'unknown' ? where : ` — ${kind}${k.heapLimitBytes && k.kind === 'undersized' ? ` (limit ${formatBytes(k.heapLimitBytes)})` : ''}: ${helps}${where}`;
 }
