@@ -162,7 +162,14 @@ function rssOf(r: OomRecord): number | null {
 
 /** Suspicions the facts settle: raised, or dropped so the exception they came from stands. */
 function refined(findings: readonly OutputFinding[], facts: CauseFacts | undefined): OutputFinding[] {
-  return findings.map((f) => refineFinding(f, facts)).filter((f): f is OutputFinding => f !== null);
+  const raised: OutputFinding[] = [];
+  const rest: OutputFinding[] = [];
+  for (const f of findings) {
+    const r = refineFinding(f, facts);
+    // A suspicion the facts confirmed explains the exception it came from: it goes first.
+    if (r) (r.confidence === 'high' && f.confidence !== 'high' ? raised : rest).push(r);
+  }
+  return [...raised, ...rest];
 }
 
 function allFindings(outputs: readonly OutputEvidence[]): Found[] {

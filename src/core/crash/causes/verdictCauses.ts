@@ -259,6 +259,6 @@ export function memoryKindOf(m: MemoryInput): MemoryKind | undefined {
 export function memoryClause(k: MemoryKind): string {
   const helps = k.raiseHeapHelps === 'yes' ? 'a larger heap limit fixes it' : k.raiseHeapHelps === 'stopgap' ? 'a larger heap only delays it' : k.raiseHeapHelps === 'no' ? 'a larger heap changes nothing' : '';
   const kind = k.kind === 'native-growth' ? 'native memory growth' : k.kind === 'undersized' ? 'heap too small' : k.kind;
-  const where = k.ceiling && k.ceiling.where !== 'machine' && k.raiseHeapHelps !== 'yes' ? `; the ceiling here is ${k.ceiling.label}: ${k.ceiling.what}` : '';
+  const where = k.ceiling && k.ceiling.where !== 'machine' && k.ceiling.where !== 'container' && k.raiseHeapHelps !== 'yes' ? `; the ceiling here is ${k.ceiling.label}: ${k.ceiling.what}` : '';
   return k.kind === 'unknown' ? where : ` — ${kind}${k.heapLimitBytes && k.kind === 'undersized' ? ` (limit ${formatBytes(k.heapLimitBytes)})` : ''}: ${helps}${where}`;
 }
