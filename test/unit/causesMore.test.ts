@@ -122,6 +122,19 @@ describe('newer causes: classifyOutput on captured output', () => {
     assert.equal(classifyOutput('Error: Cannot find module \'./948.js\'\nRequire stack:\n- /home/dev/app/server.js\n', { code: 1, signal: null })[0].cause, 'missing-module');
   });
 
+  it('next build while next dev serves the same folder (captured): stale-build-cache in .next', () => {
+    const text = read('dev-server-output', 'next-dev-during-build.txt');
+    const [f] = classifyOutput(text, { code: null, signal: null, running: true });
+    assert.deepEqual([f.cause, f.detail?.cacheDir, f.detail?.framework], ['stale-build-cache', '/home/dev/shop-web/.next', 'next']);
+    const v = decideVerdict(candidate({ cwd: '/home/dev/shop-web', exit: { code: 1, signal: null } }), {
+      outputs: [{ source: 'log-file', location: 'logs/dev.log', time: T0, findings: classifyOutput(text, { code: null, signal: null }) }],
+      facts: { cacheWriters: [{ pid: 13500, command: 'node /home/dev/shop-web/node_modules/.bin/next build' }] },
+    });
+    assert.equal(v?.cause, 'stale-build-cache');
+    assert.equal(v?.detail?.cacheDir, '/home/dev/shop-web/.next');
+    assert.match(v!.summary, /failed reading its next build cache \(\/home\/dev\/shop-web\/\.next\), which pid 13500 \(node \/home\/dev\/shop-web\/node_modules\/\.bin\/next build\) is writing at the same time/);
+  });
+
   it('GC trace: glued lines parsed, pid and times kept', () => {
     const gc = parseGcTrace(crash('heap-oom-leak').text);
     assert.deepEqual(gc.map((e) => [e.pid, e.ms, e.kind, e.afterMB]), [[17106, 270456, 'Mark-Compact (reduce)', 95.1], [17106, 271576, 'Mark-Compact (reduce)', 95.1]]);
@@ -205,7 +218,7 @@ describe('newer causes: verdicts settled by the machine\'s facts', () => {
     const facts: CauseFacts = { processLimit: { uid: 1000, userTasks: 30, ulimit: 96364, cgroup: { path: '/dsd-cap', max: 30, current: 30 },
       holders: [{ pid: 900, command: 'node server.js', tasks: 29, zombieChildren: 22 }] } };
     const v = verdictOf('spawn-eagain', facts);
-    assert.equal(v.summary, 'shop-api · dev could not start a process or thread: the process limit is reached (30 of pids.max 30); pid 900 holds 22 zombie children');
+    assert.equal(v.summary, 'shop-api · dev could not start a process or thread: the process limit is reached (pids.max 30 of cgroup /dsd-cap; 30 in use now); pid 900 holds 22 zombie children');
     assert.ok(v.evidence.some((e) => e.text.includes('pid 900 (node server.js) holds 29 (22 zombie children)')));
   });
 

@@ -163,7 +163,7 @@ class Joiner {
       expectedPort: live?.expectedPort ?? this.servers.find((s) => s.cwd === dir && s.script === run?.script)?.expectedPort ?? null,
     };
     const ports = log.findings.map((f) => f.detail?.port).filter((p): p is number => p !== undefined);
-    const facts = gatherCauseFacts({ findings: log.findings, cwd: dir, pid: live?.pid ?? undefined, snapshot: this.snapshot });
+    const facts = gatherCauseFacts({ findings: log.findings, cwd: dir, pids: live?.pids ?? [], snapshot: this.snapshot });
     return decideVerdict(candidate, {
       facts, memoryTotalBytes: this.snapshot?.system.memory.totalBytes ?? null,
       oom: this.kernel.records, faults: this.kernel.faults, kernelRead: this.kernel.kernelRead, kernelSource: this.kernel.kernelSource ?? undefined,

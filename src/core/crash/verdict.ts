@@ -359,7 +359,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   const pid = d.pid ?? inPids(od.pid, new Set(c.pids)) ?? c.pids[0] ?? null;
   if (d.cause === 'heap-oom') heapDetail(c, d, ctx.reports, detail);
   if (d.cause === 'port-in-use' || d.cause === 'inspector-port-in-use') portDetail(c, ev, od, detail, evid);
-  applyMoreCause(d.cause, od, ev.facts, detail, evid);
+  applyMoreCause(d.cause, od, ev.facts, detail, evid, c.cwd);
   const memoryKind = memoryKindOf({ cause: d.cause, found: ctx.found.map((f) => f.finding), samples: c.samples, uptimeMs: c.uptimeMs, startedAt: c.startedAt, detail, facts: ev.facts,
     ceilingBytes: detail.cgroupLimitBytes ?? c.cgroup?.limitBytes ?? ev.memoryTotalBytes ?? null });
   // The other outputs and reports back the verdict up: the exit the log told, a report of the same run.

@@ -270,7 +270,7 @@ export class CrashWatcher {
     const ports = [...outputs.flatMap((o) => o.findings.map((f) => f.detail?.port)), before.expectedPort]
       .filter((p): p is number => typeof p === 'number');
     const commands = new Map(next.servers.flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
-    const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pid: after?.pid ?? undefined, snapshot: next, editorPids: this.opts.editorPids });
+    const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pids: [...(after?.pids ?? []), ...before.pids], snapshot: next, editorPids: this.opts.editorPids });
     const verdict = decideVerdict({ ...candidate, ...fed.exit, samples }, {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
       outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),

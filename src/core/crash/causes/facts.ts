@@ -73,8 +73,8 @@ export interface CauseFacts {
 export interface FactsInput {
   readonly findings: readonly OutputFinding[];
   readonly cwd: string | null;
-  /** A live process of the same user and cgroup (the server's survivor, else this process). */
-  readonly pid?: number;
+  /** Processes of the dead server's tree, any of which may still live (npm exits a poll after its child): the first alive is read. */
+  readonly pids?: readonly number[];
   readonly snapshot?: Snapshot | null;
   readonly editorPids?: readonly number[];
   readonly procRoot?: string;
@@ -154,18 +154,18 @@ export function readProcessLimit(pid: number = process.pid, procRoot = '/proc', 
       zombie: /^State:\s+Z/m.test(s),
     });
   }
+  // A parent holds its own threads plus its children (a zombie still counts against the limit).
   const byParent = new Map<number, { tasks: number; zombies: number }>();
+  const entry = (pid: number): { tasks: number; zombies: number } => {
+    let e = byParent.get(pid);
+    if (!e) { e = { tasks: 0, zombies: 0 }; byParent.set(pid, e); }
+    return e;
+  };
   for (const p of procs) {
-    const own = byParent.get(p.pid) ?? { tasks: 0, zombies: 0 };
-    own.tasks += p.threads;
-    byParent.set(p.pid, own);
-    if (p.zombie) {
-      const parent = byParent.get(p.ppid) ?? { tasks: 0, zombies: 0 };
-      parent.tasks += 1;
-      parent.zombies += 1;
-      byParent.set(p.ppid, parent);
-      own.tasks -= p.threads;
-    }
+    if (!p.zombie) entry(p.pid).tasks += p.threads;
+    const parent = entry(p.ppid);
+    parent.tasks += p.zombie ? 1 : p.threads;
+    if (p.zombie) parent.zombies += 1;
   }
   const holders = [...byParent.entries()]
     .filter(([p]) => procs.some((x) => x.pid === p && !x.zombie))
@@ -245,7 +245,10 @@ export function gatherCauseFacts(input: FactsInput): CauseFacts {
   const causes = new Set(input.findings.map((f) => f.cause));
   const facts: { -readonly [K in keyof CauseFacts]: CauseFacts[K] } = {};
   try {
-    if (causes.has('process-limit')) facts.processLimit = readProcessLimit(input.pid, input.procRoot, input.cgroupRoot);
+    if (causes.has('process-limit')) {
+      const alive = (input.pids ?? []).find((p) => fs.existsSync(`${input.procRoot ?? '/proc'}/${p}/status`));
+      facts.processLimit = readProcessLimit(alive ?? process.pid, input.procRoot, input.cgroupRoot);
+    }
     if (causes.has('node-version-mismatch') && input.cwd) {
       facts.nodeRequirements = readNodeRequirements(input.cwd);
       facts.versionManagers = findVersionManagers(input.env, input.home);

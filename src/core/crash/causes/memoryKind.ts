@@ -157,10 +157,10 @@ export function classifyMemory(i: MemoryInputs): MemoryKind {
   const heapUsed = i.heapUsedBytes ?? gcHeap;
   const numbers = {
     ...(uptime !== null ? { uptimeMs: uptime } : {}),
-    ...(heapUsed !== null ? { heapUsedBytes: heapUsed } : {}),
+    ...(heapUsed !== null ? { heapUsedBytes: Math.round(heapUsed) } : {}),
     ...(i.heapLimitBytes !== null ? { heapLimitBytes: i.heapLimitBytes } : {}),
     ...(i.rssBytes !== null ? { rssBytes: i.rssBytes } : {}),
-    ...(growth ? { growthBytesPerMin: Math.round(growth.slope), observedMs: growth.span } : {}),
+    ...(growth && growth.span >= LEAK_MIN_SPAN_MS / 2 ? { growthBytesPerMin: Math.round(growth.slope), observedMs: growth.span } : {}),
     ...(gcTrend.after.length ? { heapAfterFullGcMB: gcTrend.after } : {}),
     ...(i.ceilingBytes !== null ? { ceilingBytes: i.ceilingBytes } : {}),
   };

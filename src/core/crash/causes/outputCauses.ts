@@ -132,7 +132,8 @@ function detectLocalhostFamily(ctx: Ctx): Found | null {
 
 /** Framework caches and what a corrupted or concurrently written one prints. */
 const CACHES: readonly { readonly dir: string; readonly framework: string; readonly re: RegExp }[] = [
-  { dir: '.next', framework: 'next', re: /Cannot find module '\.\/(?:chunks\/)?[\w.-]+\.js'|[\\/]\.next[\\/].*(?:ENOENT|Cannot find module|no such file or directory)|(?:ENOENT|Cannot find module).*[\\/]\.next[\\/]|\.next[\\/](?:server|static)[\\/].*(?:Unexpected end of|is not valid JSON)/ },
+  // `next build` while `next dev` serves the same folder (captured: dev-server-output/next-dev-during-build.txt).
+  { dir: '.next', framework: 'next', re: /in the React Client Manifest\. This is probably a bug in the React Server Components bundler|__webpack_modules__\[moduleId\] is not a function|Cannot find module '\.\/(?:chunks\/)?[\w.-]+\.js'|[\\/]\.next[\\/].*(?:ENOENT|Cannot find module|no such file or directory)|(?:ENOENT|Cannot find module).*[\\/]\.next[\\/]|\.next[\\/](?:server|static)[\\/].*(?:Unexpected end of|is not valid JSON)/ },
   { dir: 'node_modules/.vite', framework: 'vite', re: /Outdated Optimize Dep|node_modules[\\/]\.vite[\\/]deps[\\/].*(?:does not exist|ENOENT|Cannot find)|The file does not exist at ".*node_modules[\\/]\.vite/ },
   { dir: '.nuxt', framework: 'nuxt', re: /[\\/]\.nuxt[\\/].*(?:ENOENT|Cannot find module)/ },
   { dir: '.svelte-kit', framework: 'sveltekit', re: /[\\/]\.svelte-kit[\\/].*(?:ENOENT|Cannot find module)/ },

@@ -2,6 +2,7 @@
 // facts, the detail and evidence each one carries, its plain-words summary, and the memory kind of an
 // out-of-memory death. Pure.
 
+import * as path from 'node:path';
 import * as semver from 'semver';
 import { formatBytes } from '../../format';
 import { redactText } from '../../redact';
@@ -106,7 +107,7 @@ export function switchCommand(req: NodeRequirement, manager: VersionManager | nu
 }
 
 /** Detail and evidence of the newer causes, from the output and the facts. */
-export function applyMoreCause(cause: CauseId, od: OutputDetail, facts: CauseFacts | undefined, detail: Detail, evid: Evidence[]): void {
+export function applyMoreCause(cause: CauseId, od: OutputDetail, facts: CauseFacts | undefined, detail: Detail, evid: Evidence[], cwd?: string | null): void {
   if (od.nodeVersion) detail.nodeVersion = od.nodeVersion;
   if (od.address) detail.address = od.address;
   if (od.api) detail.api = od.api;
@@ -152,7 +153,7 @@ export function applyMoreCause(cause: CauseId, od: OutputDetail, facts: CauseFac
       break;
     }
     case 'stale-build-cache': {
-      if (od.cacheDir) detail.cacheDir = od.cacheDir;
+      if (od.cacheDir) detail.cacheDir = cwd && !path.isAbsolute(od.cacheDir) ? path.join(cwd, od.cacheDir) : od.cacheDir;
       if (od.framework) detail.framework = od.framework;
       const writers = facts?.cacheWriters ?? [];
       if (writers.length) {
@@ -201,7 +202,7 @@ export function moreSummary(cause: CauseId, who: string, detail: VerdictDetail, 
     }
     case 'process-limit': {
       const p = detail.processes;
-      const lim = p?.cgroup ? ` (${p.cgroup.current} of pids.max ${p.cgroup.max})` : p?.ulimit ? ` (${p.userTasks} of ulimit -u ${p.ulimit})` : '';
+      const lim = p?.cgroup ? ` (pids.max ${p.cgroup.max} of cgroup ${p.cgroup.path}; ${p.cgroup.current} in use now)` : p?.ulimit ? ` (ulimit -u ${p.ulimit}; this user has ${p.userTasks} processes and threads now)` : '';
       const z = p?.holders.find((h) => h.zombieChildren > 0);
       return `${who} could not start a process or thread: the process limit is reached${lim}${z ? `; pid ${z.pid} holds ${z.zombieChildren} zombie children` : ''}`;
     }
