@@ -357,3 +357,78 @@ describe('memory ceilings that are not this machine\'s', () => {
     assert.match(v.summary, /the ceiling here is WSL 2: the WSL 2 VM's memory \(7\.7 GB/);
   });
 });
+
+describe('remedies of the newer causes and the memory kinds, ranked', () => {
+  const titles = (v: Verdict): string[] => v.remedies.map((r) => r.title);
+
+  it('ABI mismatch: npm rebuild <module> first, then reinstall, then restart', () => {
+    const v = verdictOf('native-abi-mismatch');
+    assert.deepEqual(v.remedies.map((r) => r.detail ?? r.title), ['npm rebuild better-sqlite3', 'npm ci', 'Restart the server']);
+  });
+
+  it('esbuild for another platform: reinstall on this machine', () => {
+    assert.match(titles(verdictOf('esbuild-other-platform'))[0], /Reinstall dependencies on this machine \(esbuild was installed for another platform\)/);
+  });
+
+  it('node version: the version manager\'s command', () => {
+    const v = verdictOf('node-version-unknown-builtin', { nodeRequirements: [{ source: '.nvmrc', file: '/home/dev/shop-api/.nvmrc', range: '22' }], versionManagers: [{ name: 'nvm', at: '/root/.nvm/nvm.sh' }] });
+    assert.deepEqual([v.remedies[0].title, v.remedies[0].detail], ['Switch to Node 22 with nvm', 'nvm install && nvm use']);
+  });
+
+  it('port 80: another port or the capability, never root', () => {
+    const [r] = verdictOf('eacces-port-80').remedies;
+    assert.equal(r.title, 'Use port 8080 instead of 80');
+    assert.match(r.detail!, /PORT=8080 .*setcap cap_net_bind_service=\+ep/);
+  });
+
+  it('IPv6: 127.0.0.1 instead of localhost', () => {
+    const v = verdictOf('localhost-ipv6-http', { listeners: [{ family: 4, address: '127.0.0.1', port: 45301, inode: 1, pid: 7 }] });
+    assert.equal(v.remedies[0].title, 'Connect to 127.0.0.1:45301 instead of localhost');
+  });
+
+  it('process limit: the zombies\' parents first', () => {
+    const v = verdictOf('spawn-eagain', { processLimit: { uid: 0, userTasks: 30, ulimit: null, cgroup: null, holders: [{ pid: 900, command: 'node daemon.js', tasks: 25, zombieChildren: 22 }] } });
+    assert.deepEqual([v.remedies[0].title, v.remedies[0].args], ['Stop the parents of 22 zombie processes', { pids: [900] }]);
+  });
+
+  it('inspector: VS Code\'s own debugger is never offered for killing; another holder is', () => {
+    const holders = [{ port: 45229, pid: 31337, command: 'node --inspect server.js' }];
+    const own = verdictOf('inspector-port-in-use', { editorPids: [31337] }, {}, { portHolders: holders });
+    assert.ok(!own.remedies.some((r) => /kill|Stop the process/i.test(`${r.command} ${r.title}`)), JSON.stringify(own.remedies));
+    assert.equal(own.remedies[0].detail, '--inspect=0 (or --inspect=9230)');
+    const other = verdictOf('inspector-port-in-use', { editorPids: [] }, {}, { portHolders: holders });
+    assert.equal(other.remedies[0].title, 'Stop the process holding inspector port 45229 (pid 31337)');
+  });
+
+  it('stale build cache: stop the other writer, then trash that cache only', () => {
+    const text = read('dev-server-output', 'next-dev-during-build.txt');
+    const v = decideVerdict(candidate({ cwd: '/home/dev/shop-web', exit: { code: 1, signal: null } }), {
+      outputs: [{ source: 'log-file', location: 'logs/dev.log', time: T0, findings: classifyOutput(text, { code: null, signal: null }) }],
+      facts: { cacheWriters: [{ pid: 13500, command: 'next build' }] },
+    })!;
+    assert.deepEqual(v.remedies.map((r) => r.title), ['Stop the other build writing the cache (pid 13500)', 'Move /home/dev/shop-web/.next to the trash', 'Restart the server']);
+  });
+
+  it('leak: a heap snapshot near the limit first (when memory and disk allow), the raise as a stopgap', () => {
+    const samples = Array.from({ length: 25 }, (_, i) => ({ time: T0 - 240_000 + i * 10_000, bytes: 40 * MB + i * 2.3 * MB }));
+    const v = verdictOf('heap-oom-leak', { availableBytes: 8192 * MB, diskFreeBytes: 20_000 * MB }, { heapLimitBytes: 96 * MB, samples, startedAt: T0 - 272_000 });
+    assert.deepEqual(titles(v), ['Capture a heap snapshot near the limit on the next run, then restart', 'Raise the heap limit to 512 MB (stopgap: a leak only takes longer)', 'Restart the server']);
+    assert.equal(v.remedies[0].detail, 'NODE_OPTIONS=--heapsnapshot-near-heap-limit=1 --diagnostic-dir=/home/dev/shop-api');
+    const full = verdictOf('heap-oom-leak', { availableBytes: 100 * MB, diskFreeBytes: 20_000 * MB }, { heapLimitBytes: 96 * MB, samples, startedAt: T0 - 272_000 });
+    assert.ok(!titles(full).some((t) => t.startsWith('Capture a heap snapshot')), 'no snapshot without the memory to write it');
+  });
+
+  it('native growth: the ceiling (WSL 2 here) first, never a heap raise', () => {
+    const wsl = readMemoryCeiling({ procRoot: fixture('proc', 'wsl2'), root: fixture('proc', 'wsl2'), env: { WSL_INTEROP: 'x' } });
+    const [rec] = parseKernelLog(read('kernel-log', 'native-growth-oom-kill.dmesg.txt'), { bootTimeMs: T0 - 2145_000 });
+    const v = verdictOf('native-growth-oom-kill', { ceiling: wsl }, { pids: [17313], startedAt: T0 - 10_000, heapLimitBytes: 64 * MB }, { oom: [rec], kernelRead: true });
+    assert.equal(v.remedies[0].title, 'Give the WSL 2 VM 12 GB: %UserProfile%\\.wslconfig');
+    assert.match(v.remedies[0].detail!, /^\[wsl2\]\nmemory=12GB\n\n\[experimental\]\nautoMemoryReclaim=gradual\n\n→ Save it as UTF-8 without BOM/);
+    assert.ok(!titles(v).some((t) => /heap/i.test(t)));
+  });
+
+  it('undersized: the raise, as today', () => {
+    const v = verdictOf('heap-oom-undersized', undefined, { heapLimitBytes: 64 * MB, uptimeMs: null });
+    assert.deepEqual(titles(v), ['Raise the heap limit to 512 MB', 'Restart the server']);
+  });
+});

@@ -11,6 +11,8 @@ export type { PortHolder } from '../system/processInfo';
 import type { CauseId, Confidence, Evidence, EvidenceSource, RemedyRef, Verdict, VerdictDetail } from './types';
 import type { CauseFacts } from './causes/facts';
 import type { MemoryPoint } from './causes/memoryKind';
+import { memoryRemedies, moreRemedies, type MoreRemedy } from './causes/moreRemedies';
+import type { MemoryKind } from './causes/memoryKind';
 import { applyMoreCause, memoryClause, memoryKindOf, moreSummary, MORE_CAUSE_WORDS, refineFinding } from './causes/verdictCauses';
 
 export interface CgroupDelta {
@@ -379,7 +381,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
     summary: redactText(summary),
     evidence: evid,
     topFrame: topFrame && redactText(topFrame),
-    remedies: remedies(c, d, detail, pid),
+    remedies: remedies(c, d, detail, pid, memoryKind),
     detail,
     ...(memoryKind ? { memoryKind } : {}),
   };
@@ -474,7 +476,7 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
   }
 }
 
-function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null): RemedyRef[] {
+function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null, memoryKind?: MemoryKind): RemedyRef[] {
   const cause = d.cause === 'watcher-waiting' && detail.underlying ? detail.underlying : d.cause;
   const od: OutputDetail = { ...d.outputDetail };
   if (detail.port) od.port = detail.port;
@@ -482,7 +484,9 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };
   const known = !!(c.serverId || c.cwd);
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
-  return remediesFor(cause, od).filter((r) => known || r.command !== 'devServerDoctor.restartServer').map((r): RemedyRef => {
+  const more = moreRemedies(cause, detail) ?? memoryRemedies(cause, memoryKind, detail);
+  const ranked = more ? [...more.map(asRemedyRef), ...remediesFor(cause, od).filter((r) => r.command === 'devServerDoctor.restartServer')] : remediesFor(cause, od);
+  return ranked.filter((r) => known || r.command !== 'devServerDoctor.restartServer').map((r): RemedyRef => {
     if (r.command === 'devServerDoctor.restartServer') return { ...r, args: { ...server, pid } };
     if (r.command === 'devServerDoctor.killPortHolder' && detail.holder?.pid) {
       return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...(r.args as object), pid: detail.holder.pid } };
@@ -492,4 +496,15 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
     }
     return r;
   });
+}
+
+/** Until the remedy catalogue: a catalogue id as the VS Code command it runs. */
+const COMMAND_OF: Record<string, string> = {
+  'raise-heap-limit': 'devServerDoctor.raiseHeapLimit', 'kill-zombies': 'devServerDoctor.killZombies', 'kill-port-holder': 'devServerDoctor.killPortHolder',
+  'kill-process-tree': 'devServerDoctor.killProcessTree', 'install-dependencies': 'devServerDoctor.npmInstall', 'investigate': 'devServerDoctor.investigateCrash',
+};
+
+function asRemedyRef(r: MoreRemedy): RemedyRef {
+  const command = COMMAND_OF[r.id] ?? `devServerDoctor.${r.id.replace(/-(\w)/g, (_m, ch: string) => ch.toUpperCase())}`;
+  return { command, title: r.title, ...(r.detail ? { detail: r.detail } : {}), ...(r.args ? { args: r.args } : {}) };
 }
