@@ -432,3 +432,11 @@ describe('remedies of the newer causes and the memory kinds, ranked', () => {
     assert.deepEqual(titles(v), ['Raise the heap limit to 512 MB', 'Restart the server']);
   });
 });
+
+describe('memory kind: a step is not a leak', () => {
+  it('memory that jumped once (a first compile) and then stayed flat for minutes is not called a leak', () => {
+    const step = Array.from({ length: 25 }, (_, i) => ({ time: T0 - 240_000 + i * 10_000, bytes: (i < 3 ? 100 : 400) * MB + (i % 2) * MB }));
+    const k = classifyMemory({ cause: 'heap-oom', gc: [], samples: step, uptimeMs: 250_000, heapUsedBytes: null, heapLimitBytes: 512 * MB, rssBytes: null, ceilingBytes: null });
+    assert.notEqual(k.kind, 'leak');
+  });
+});

@@ -363,6 +363,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   if (d.cause === 'port-in-use' || d.cause === 'inspector-port-in-use') portDetail(c, ev, od, detail, evid);
   applyMoreCause(d.cause, od, ev.facts, detail, evid, c.cwd);
   const memoryKind = memoryKindOf({ cause: d.cause, found: ctx.found.map((f) => f.finding), samples: c.samples, uptimeMs: c.uptimeMs, startedAt: c.startedAt, detail, facts: ev.facts,
+    heapLimitBytes: c.heapLimitBytes ?? null,
     ceilingBytes: detail.cgroupLimitBytes ?? c.cgroup?.limitBytes ?? ev.memoryTotalBytes ?? null });
   // The other outputs and reports back the verdict up: the exit the log told, a report of the same run.
   for (const r of ctx.reports) if (!evid.some((e) => e.location === r.file)) evid.push(reportEvidence(r));

@@ -91,32 +91,42 @@ function rise(points: readonly MemoryPoint[]): number {
   return first > 0 ? (last - first) / first : 0;
 }
 
-/** Growth that holds over the samples: the smaller of the slope over all of them and over the newer half. */
-function sustained(points: readonly MemoryPoint[]): number | null {
-  const pts: Point[] = points.map((p) => ({ time: p.time, value: p.bytes }));
-  const whole = growthSlope(pts);
-  if (!whole || pts.length < 2) return null;
-  const mid = (pts[0].time + pts[pts.length - 1].time) / 2;
-  const recent = growthSlope(pts.filter((p) => p.time >= mid));
-  return recent ? Math.min(whole.bytesPerMin, recent.bytesPerMin) : whole.bytesPerMin;
-}
-
 interface Growth {
   readonly slope: number;
   readonly span: number;
   readonly rise: number;
+  /** Quarters of the window in which memory grew: a leak grows in most, a one-off step in one. */
+  readonly growingQuarters: number;
+}
+
+/** How many quarters of the window end higher than they start (by more than 1% of the first value). */
+function growingQuarters(points: readonly MemoryPoint[]): number {
+  const t0 = points[0].time;
+  const span = points[points.length - 1].time - t0;
+  const eps = points[0].bytes * 0.01;
+  let n = 0;
+  for (let q = 0; q < 4; q++) {
+    const inQ = points.filter((p) => p.time >= t0 + (span * q) / 4 && p.time <= t0 + (span * (q + 1)) / 4);
+    if (inQ.length >= 2 && inQ[inQ.length - 1].bytes - inQ[0].bytes > eps) n++;
+  }
+  return n;
 }
 
 function growthOf(samples: readonly MemoryPoint[]): Growth | null {
   if (samples.length < LEAK_MIN_POINTS) return null;
   const span = samples[samples.length - 1].time - samples[0].time;
-  const slope = sustained(samples);
+  const pts: Point[] = samples.map((p) => ({ time: p.time, value: p.bytes }));
+  const slope = growthSlope(pts)?.bytesPerMin ?? null;
   if (slope === null) return null;
-  return { slope, span, rise: rise(samples) };
+  return { slope, span, rise: rise(samples), growingQuarters: growingQuarters(samples) };
 }
 
+/**
+ * Growth across the window, not one step: V8 near its limit collects again and again and the growth flattens
+ * at the end, so three growing quarters of four are enough; a start-up or one big request grows in one.
+ */
 function isLeak(g: Growth): boolean {
-  return g.span >= LEAK_MIN_SPAN_MS && g.slope >= LEAK_MIN_SLOPE && g.rise >= LEAK_MIN_RISE;
+  return g.span >= LEAK_MIN_SPAN_MS && g.slope >= LEAK_MIN_SLOPE && g.rise >= LEAK_MIN_RISE && g.growingQuarters >= 3;
 }
 
 /** Heap after full GCs keeps rising across at least three of them, over half a minute or more. */

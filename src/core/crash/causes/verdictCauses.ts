@@ -236,6 +236,8 @@ export interface MemoryInput {
   readonly detail: VerdictDetail;
   readonly ceilingBytes: number | null;
   readonly facts?: CauseFacts;
+  /** The server's heap limit as the monitor read it (flag, NODE_OPTIONS or V8's default). */
+  readonly heapLimitBytes?: number | null;
 }
 
 /** The memory kind of an out-of-memory verdict; undefined for other causes. */
@@ -247,7 +249,7 @@ export function memoryKindOf(m: MemoryInput): MemoryKind | undefined {
     cause: m.cause, gc, samples,
     uptimeMs: m.uptimeMs ?? null,
     heapUsedBytes: m.detail.heapUsedBytes ?? null,
-    heapLimitBytes: m.detail.heapLimitBytes ?? null,
+    heapLimitBytes: m.detail.heapLimitBytes ?? m.heapLimitBytes ?? null,
     rssBytes: m.detail.rssBytes ?? samples[samples.length - 1]?.bytes ?? null,
     ceilingBytes: m.ceilingBytes,
     availableBytes: m.facts?.availableBytes ?? null,
