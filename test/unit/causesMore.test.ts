@@ -440,3 +440,16 @@ describe('memory kind: a step is not a leak', () => {
     assert.notEqual(k.kind, 'leak');
   });
 });
+
+describe('remedy helpers', () => {
+  it('only a framework cache inside a workspace folder may be cleared', async () => {
+    const { buildCacheRefusal, withSnapshotFlags } = await import('../../src/core/crash/causes/moreRemedies');
+    assert.equal(buildCacheRefusal('/home/dev/shop-web/.next', ['/home/dev/shop-web']), null);
+    assert.equal(buildCacheRefusal('/home/dev/shop-web/node_modules/.vite', ['/home/dev']), null);
+    assert.match(buildCacheRefusal('/home/dev/shop-web/src', ['/home/dev/shop-web'])!, /not a framework build cache/);
+    assert.match(buildCacheRefusal('/etc/.next', ['/home/dev/shop-web'])!, /outside the workspace/);
+    assert.match(buildCacheRefusal('/home/dev/shop-web/../../../etc/.next', ['/home/dev/shop-web'])!, /outside the workspace/);
+    assert.equal(withSnapshotFlags('--max-old-space-size=512 --heapsnapshot-near-heap-limit=3', '/w'), '--max-old-space-size=512 --heapsnapshot-near-heap-limit=1 --diagnostic-dir=/w');
+    assert.equal(withSnapshotFlags('--max-old-space-size=4096', '/w', 1536), '--heapsnapshot-near-heap-limit=1 --diagnostic-dir=/w --max-old-space-size=1536');
+  });
+});

@@ -486,7 +486,7 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   const known = !!(c.serverId || c.cwd);
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
   const more = moreRemedies(cause, detail) ?? memoryRemedies(cause, memoryKind, detail);
-  const ranked = more ? [...more.map(asRemedyRef), ...remediesFor(cause, od).filter((r) => r.command === 'devServerDoctor.restartServer')] : remediesFor(cause, od);
+  const ranked = more ? [...more.map((r) => asRemedyRef(r, server)), ...remediesFor(cause, od).filter((r) => r.command === 'devServerDoctor.restartServer')] : remediesFor(cause, od);
   return ranked.filter((r) => known || r.command !== 'devServerDoctor.restartServer').map((r): RemedyRef => {
     if (r.command === 'devServerDoctor.restartServer') return { ...r, args: { ...server, pid } };
     if (r.command === 'devServerDoctor.killPortHolder' && detail.holder?.pid) {
@@ -502,10 +502,20 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
 /** Until the remedy catalogue: a catalogue id as the VS Code command it runs. */
 const COMMAND_OF: Record<string, string> = {
   'raise-heap-limit': 'devServerDoctor.raiseHeapLimit', 'kill-zombies': 'devServerDoctor.killZombies', 'kill-port-holder': 'devServerDoctor.killPortHolder',
-  'kill-process-tree': 'devServerDoctor.killProcessTree', 'install-dependencies': 'devServerDoctor.npmInstall', 'investigate': 'devServerDoctor.investigateCrash',
+  'kill-process-tree': 'devServerDoctor.killProcessTree', 'install-dependencies': 'devServerDoctor.npmInstall', 'investigate': 'devServerDoctor.showRemedy',
+  'rebuild-native-module': 'devServerDoctor.rebuildNativeModule', 'switch-node-version': 'devServerDoctor.switchNodeVersion',
+  'capture-heap-snapshot': 'devServerDoctor.captureHeapSnapshot', 'clear-build-cache': 'devServerDoctor.clearBuildCache',
+  'use-unprivileged-port': 'devServerDoctor.showRemedy', 'use-ipv4-loopback': 'devServerDoctor.showRemedy',
+  'use-other-inspector-port': 'devServerDoctor.showRemedy', 'raise-memory-ceiling': 'devServerDoctor.showRemedy',
 };
 
-function asRemedyRef(r: MoreRemedy): RemedyRef {
-  const command = COMMAND_OF[r.id] ?? `devServerDoctor.${r.id.replace(/-(\w)/g, (_m, ch: string) => ch.toUpperCase())}`;
-  return { command, title: r.title, ...(r.detail ? { detail: r.detail } : {}), ...(r.args ? { args: r.args } : {}) };
+/** Remedies that run or edit something need to know the server; advice carries its own words. */
+const NEEDS_SERVER = new Set(['rebuild-native-module', 'switch-node-version', 'capture-heap-snapshot', 'clear-build-cache']);
+
+function asRemedyRef(r: MoreRemedy, server: Record<string, unknown>): RemedyRef {
+  const command = COMMAND_OF[r.id] ?? 'devServerDoctor.showRemedy';
+  const advice = command === 'devServerDoctor.showRemedy';
+  const args = { ...(r.args ?? {}), ...(NEEDS_SERVER.has(r.id) ? server : {}), ...(advice ? { title: r.title, ...(r.detail ? { detail: r.detail } : {}) } : {}),
+    ...(r.id === 'switch-node-version' && r.detail ? { line: r.detail } : {}) };
+  return { command, title: r.title, ...(r.detail ? { detail: r.detail } : {}), ...(Object.keys(args).length ? { args } : {}) };
 }

@@ -17,6 +17,11 @@ import { raiseInotifyLimitCommand } from './raiseInotifyLimit';
 import { restartServerCommand } from './restartServer';
 import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
+import { captureHeapSnapshotCommand } from './captureHeapSnapshot';
+import { clearBuildCacheCommand } from './clearBuildCache';
+import { rebuildNativeModuleCommand } from './rebuildNativeModule';
+import { showRemedyCommand } from './showRemedy';
+import { switchNodeVersionCommand } from './switchNodeVersion';
 
 /** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -34,6 +39,11 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.restartServer': restartServerCommand(ctx),
     'devServerDoctor.npmInstall': npmInstallCommand(ctx),
     'devServerDoctor.raiseInotifyLimit': raiseInotifyLimitCommand(ctx),
+    'devServerDoctor.rebuildNativeModule': rebuildNativeModuleCommand(ctx),
+    'devServerDoctor.switchNodeVersion': switchNodeVersionCommand(ctx),
+    'devServerDoctor.captureHeapSnapshot': captureHeapSnapshotCommand(ctx),
+    'devServerDoctor.clearBuildCache': clearBuildCacheCommand(ctx),
+    'devServerDoctor.showRemedy': showRemedyCommand(ctx),
     'devServerDoctor.startSupervised': startSupervisedCommand(ctx),
     'devServerDoctor.stopSupervised': stopSupervisedCommand(ctx),
     'devServerDoctor.markResolved': markResolvedCommand(ctx),

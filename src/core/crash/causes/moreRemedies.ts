@@ -1,7 +1,9 @@
 // Ranked remedies for the newer causes and for each memory kind: what to do first, with the exact line
 // a user would type. Pure; the catalogue turns each into a clickable remedy.
 
+import * as path from 'node:path';
 import { formatBytes } from '../../format';
+import { isInside } from '../../paths';
 import type { CauseId, VerdictDetail } from '../types';
 import type { MemoryKind } from './memoryKind';
 import { switchCommand } from './verdictCauses';
@@ -128,4 +130,22 @@ export function moreRemedies(cause: CauseId, d: VerdictDetail): MoreRemedy[] | n
     default:
       return null;
   }
+}
+
+/** Framework caches a stale-build-cache remedy may move to the trash (never anything else). */
+export const BUILD_CACHE_DIRS: readonly string[] = ['.next', 'node_modules/.vite', '.nuxt', '.svelte-kit', '.parcel-cache', 'node_modules/.cache', '.turbo', '.angular/cache'];
+
+/** Why `dir` may not be cleared, or null when it is a framework cache inside a workspace folder. */
+export function buildCacheRefusal(dir: string, workspaceFolders: readonly string[]): string | null {
+  const abs = path.resolve(dir);
+  const p = abs.replace(/\\/g, '/');
+  if (!BUILD_CACHE_DIRS.some((c) => p.endsWith(`/${c}`))) return `${dir} is not a framework build cache (${BUILD_CACHE_DIRS.join(', ')})`;
+  if (!workspaceFolders.some((f) => abs !== path.resolve(f) && isInside(abs, path.resolve(f)))) return `${dir} is outside the workspace folders`;
+  return null;
+}
+
+/** NODE_OPTIONS with the heap-snapshot flags (earlier ones replaced), and the heap limit when given. */
+export function withSnapshotFlags(existing: string | null | undefined, cwd: string | undefined, maxOldSpaceMB?: number): string {
+  const kept = (existing ?? '').split(/\s+/).filter((t) => t && !/^--heapsnapshot-near-heap-limit(?:=|$)|^--diagnostic-dir(?:=|$)/.test(t) && !(maxOldSpaceMB && /^--max[-_]old[-_]space[-_]size(?:=|$)/.test(t)));
+  return [...kept, snapshotFlags(cwd, maxOldSpaceMB)].join(' ');
 }
