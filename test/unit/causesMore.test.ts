@@ -9,6 +9,7 @@ import { lastRunEvents, parseGcTrace } from '../../src/core/crash/causes/gcTrace
 import { classifyMemory, type MemoryPoint } from '../../src/core/crash/causes/memoryKind';
 import { findVersionManagers, parseMaxProcesses, pidsCgroupPath, readNodeRequirements, readProcessLimit, type CauseFacts } from '../../src/core/crash/causes/facts';
 import { satisfies, switchCommand, unmetRequirement } from '../../src/core/crash/causes/verdictCauses';
+import { buildCacheRefusal, withSnapshotFlags } from '../../src/core/crash/causes/moreRemedies';
 import { decideVerdict, type CrashCandidate, type CrashEvidence } from '../../src/core/crash/verdict';
 import type { CauseId, Verdict } from '../../src/core/crash/types';
 import { detectMemoryCeiling, devcontainerDiff, readMemoryCeiling, wslconfigText } from '../../src/core/system/memoryCeiling';
@@ -442,8 +443,7 @@ describe('memory kind: a step is not a leak', () => {
 });
 
 describe('remedy helpers', () => {
-  it('only a framework cache inside a workspace folder may be cleared', async () => {
-    const { buildCacheRefusal, withSnapshotFlags } = await import('../../src/core/crash/causes/moreRemedies');
+  it('only a framework cache inside a workspace folder may be cleared', () => {
     assert.equal(buildCacheRefusal('/home/dev/shop-web/.next', ['/home/dev/shop-web']), null);
     assert.equal(buildCacheRefusal('/home/dev/shop-web/node_modules/.vite', ['/home/dev']), null);
     assert.match(buildCacheRefusal('/home/dev/shop-web/src', ['/home/dev/shop-web'])!, /not a framework build cache/);
