@@ -182,7 +182,7 @@ describe('live: newer causes and memory kinds through watch --json', function ()
         dieWithinMs: 480_000,
       });
       const k = r.live.memoryKind!;
-      assert.deepEqual([r.live.cause, k.kind, k.raiseHeapHelps], ['heap-oom', 'leak', 'stopgap']);
+      assert.deepEqual([r.live.cause, k.kind, k.raiseHeapHelps], ['heap-oom', 'leak', 'stopgap'], JSON.stringify(r.live));
       assert.ok(k.observedMs! >= 60_000 && k.growthBytesPerMin! > 1024 * 1024, JSON.stringify(k));
       assert.match(r.live.summary, /— leak: a larger heap only delays it/);
     });

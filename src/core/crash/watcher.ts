@@ -14,7 +14,7 @@ import { portHolders } from '../system/processInfo';
 import type { Verdict } from './types';
 import { gatherCauseFacts } from './causes/facts';
 import type { MemoryPoint } from './causes/memoryKind';
-import { RssTrend } from '../early/rssTrend';
+import { ProcessMemory } from './causes/processMemory';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
 
 /** What a terminal or task printed, as the editor captured it. */
@@ -159,8 +159,8 @@ export class CrashWatcher {
   /** Watcher verdicts waiting out the restart grace period. */
   private readonly deferred = new Map<Promise<void>, { timer: NodeJS.Timeout; resolve: () => void }>();
   private disposed = false;
-  /** Memory samples per server over the last minutes: the memory kind of an OOM death reads them. */
-  private readonly memory = new RssTrend({ windowMs: 10 * 60_000, maxSamples: 600 });
+  /** RSS per process over the last minutes: the memory kind of an OOM death reads the dead process's. */
+  private readonly memory = new ProcessMemory();
 
   constructor(monitor: MonitorLike, private readonly opts: CrashWatcherOptions = {}) {
     this.readKernel = opts.readKernel ?? defaultKernelReader;
@@ -219,9 +219,7 @@ export class CrashWatcher {
       const fresh = list.filter((e) => !this.covered.has(e.pid));
       for (const e of list) this.remember(e, before);
       if (fresh.length === 0 || !worthJudging(fresh, before, after)) continue;
-      // Taken now: the next observe() forgets a server that went down.
-      const samples: MemoryPoint[] = this.memory.samples(id).map((m) => ({ time: m.time, bytes: m.heapRssBytes ?? m.rssBytes }));
-      this.chain = this.chain.then(() => this.judge(id, before, after, prev, next, samples)).catch((err: unknown) => {
+      this.chain = this.chain.then(() => this.judge(id, before, after, prev, next)).catch((err: unknown) => {
         this.say(`Judging a crash of ${before.name} failed unexpectedly: ${err instanceof Error ? err.message : String(err)}.`);
       });
     }
@@ -255,7 +253,7 @@ export class CrashWatcher {
     for (const [pid, at] of this.covered) if (now - at >= EPISODE_MS) this.covered.delete(pid);
   }
 
-  private async judge(id: string, before: Server, after: Server | undefined, prev: Snapshot, next: Snapshot, samples: readonly MemoryPoint[] = []): Promise<void> {
+  private async judge(id: string, before: Server, after: Server | undefined, prev: Snapshot, next: Snapshot): Promise<void> {
     const dead = (this.dead.get(id) ?? []).filter((d) => !this.covered.has(d.proc.pid));
     if (this.disposed || dead.length === 0) return;
     const candidate = this.candidate(dead, before, after, next);
@@ -271,6 +269,7 @@ export class CrashWatcher {
       .filter((p): p is number => typeof p === 'number');
     const commands = new Map(next.servers.flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
     const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pids: [...(after?.pids ?? []), ...before.pids], snapshot: next, editorPids: this.opts.editorPids });
+    const samples: readonly MemoryPoint[] = candidate.pids.length ? this.memory.samples(candidate.pids[0]) : [];
     const verdict = decideVerdict({ ...candidate, ...fed.exit, samples }, {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
       outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),
@@ -327,7 +326,7 @@ export class CrashWatcher {
       uptimeMs: main.startTimeMs > 0 ? Math.max(0, dead.find((d) => d.proc === main)!.at - main.startTimeMs) : null,
       ports: [...new Set(procs.flatMap((p) => p.ports))],
       expectedPort: before.expectedPort,
-      heapLimitBytes: before.heapLimitBytes,
+      heapLimitBytes: main.pid === before.heapPid ? before.heapLimitBytes : ownHeapLimit(main.command) ?? before.heapLimitBytes,
       cgroup: cg ? {
         path: cg.path, limitBytes: cg.limitBytes, oomKillsBefore: cg.oomKills,
         oomKillsAfter: after?.cgroup?.path === cg.path ? after.cgroup.oomKills : readCgroupOomKills(cg.version, cg.path),
@@ -357,6 +356,12 @@ export class CrashWatcher {
     this.problemsSaid.add(message);
     this.problemEmitter.fire(message);
   }
+}
+
+/** The --max-old-space-size on a process's own command line (the server's heap limit may be another process's). */
+function ownHeapLimit(command: string): number | null {
+  const m = /--max[-_]old[-_]space[-_]size[= ](\d+)\b/.exec(command);
+  return m && Number(m[1]) > 0 ? Number(m[1]) * 1024 * 1024 : null;
 }
 
 /** The process most likely to be the one that crashed: it held ports, ran node, used the most memory. */
