@@ -453,3 +453,20 @@ describe('remedy helpers', () => {
     assert.equal(withSnapshotFlags('--max-old-space-size=4096', '/w', 1536), '--heapsnapshot-near-heap-limit=1 --diagnostic-dir=/w --max-old-space-size=1536');
   });
 });
+
+describe('ProcessMemory: per-pid RSS series', () => {
+  it('follows each process, restarts on pid reuse, keeps a gone process for a while', async () => {
+    const { ProcessMemory } = await import('../../src/core/crash/causes/processMemory.js');
+    const m = new ProcessMemory({ keepGoneMs: 5000 });
+    const snap = (t: number, procs: { pid: number; rss: number; start?: number }[]) => ({
+      takenAt: t, servers: [{ processes: procs.map((p) => ({ pid: p.pid, rssBytes: p.rss, startTimeMs: p.start ?? 1, zombie: false })) }],
+    }) as unknown as import('../../src/core/types').Snapshot;
+    m.observe(snap(1000, [{ pid: 7, rss: 10 }, { pid: 8, rss: 50 }]));
+    m.observe(snap(2000, [{ pid: 7, rss: 20 }, { pid: 8, rss: 50 }]));
+    m.observe(snap(3000, [{ pid: 8, rss: 50 }]));
+    assert.deepEqual(m.samples(7).map((p) => p.bytes), [10, 20]);
+    m.observe(snap(9000, [{ pid: 8, rss: 50, start: 2 }]));
+    assert.deepEqual(m.samples(7), []);
+    assert.deepEqual(m.samples(8).map((p) => p.bytes), [50]);
+  });
+});
