@@ -16,6 +16,8 @@ import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { registerLanguageModelTools } from './vscode/lmTools';
+import { OtlpBridge } from './vscode/otlpExport';
 import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers, supervisionSettings } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
@@ -66,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
     crashesView: crashesProvider,
@@ -85,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   const onUpdate = (snap: Snapshot) => {
     peaks.update(snap);
+    otlp.observe(snap);
     early.observe(snap);
     journal.record(snap);
     render(snap);
@@ -96,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     }
   };
   const onVerdict = (v: Verdict) => {
+    otlp.verdict(v);
     if (history.add(v)) crashesProvider.refresh();
     if (early.offerCrash(v)) void notifier.notify(v);
   };
@@ -107,7 +112,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
+    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp,
     vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
     vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
     crashesView,
@@ -118,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     ...registerCommands(commandContext),
+    ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);

@@ -395,7 +395,7 @@ describe('remedies of the newer causes and the memory kinds, ranked', () => {
   it('inspector: VS Code\'s own debugger is never offered for killing; another holder is', () => {
     const holders = [{ port: 45229, pid: 31337, command: 'node --inspect server.js' }];
     const own = verdictOf('inspector-port-in-use', { editorPids: [31337] }, {}, { portHolders: holders });
-    assert.ok(!own.remedies.some((r) => /kill|Stop the process/i.test(`${r.command} ${r.title}`)), JSON.stringify(own.remedies));
+    assert.ok(!own.remedies.some((r) => /kill|Stop the process/i.test(`${r.id} ${r.title}`)), JSON.stringify(own.remedies));
     assert.equal(own.remedies[0].detail, '--inspect=0 (or --inspect=9230)');
     const other = verdictOf('inspector-port-in-use', { editorPids: [] }, {}, { portHolders: holders });
     assert.equal(other.remedies[0].title, 'Stop the process holding inspector port 45229 (pid 31337)');

@@ -12,6 +12,7 @@ import type { CauseId, Confidence, Evidence, EvidenceSource, RemedyRef, Verdict,
 import type { CauseFacts } from './causes/facts';
 import type { MemoryPoint } from './causes/memoryKind';
 import { memoryRemedies, moreRemedies, type MoreRemedy } from './causes/moreRemedies';
+import { REMEDIES, remedy, type RemedyArgs, type RemedyId } from '../remedies/catalogue';
 import type { MemoryKind } from './causes/memoryKind';
 import { applyMoreCause, memoryClause, memoryKindOf, moreSummary, MORE_CAUSE_WORDS, refineFinding } from './causes/verdictCauses';
 
@@ -486,36 +487,25 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   const known = !!(c.serverId || c.cwd);
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
   const more = moreRemedies(cause, detail) ?? memoryRemedies(cause, memoryKind, detail);
-  const ranked = more ? [...more.map((r) => asRemedyRef(r, server)), ...remediesFor(cause, od).filter((r) => r.command === 'devServerDoctor.restartServer')] : remediesFor(cause, od);
-  return ranked.filter((r) => known || r.command !== 'devServerDoctor.restartServer').map((r): RemedyRef => {
-    if (r.command === 'devServerDoctor.restartServer') return { ...r, args: { ...server, pid } };
-    if (r.command === 'devServerDoctor.killPortHolder' && detail.holder?.pid) {
-      return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...(r.args as object), pid: detail.holder.pid } };
+  const ranked = more ? [...more.map((r) => asRemedyRef(r, server)), ...remediesFor(cause, od).filter((r) => r.id === 'restart-server')] : remediesFor(cause, od);
+  return ranked.filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
+    if (r.id === 'restart-server') return { ...r, args: { ...server, pid } };
+    if (r.id === 'kill-port-holder' && detail.holder?.pid) {
+      return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...r.args, pid: detail.holder.pid } };
     }
-    if (r.command === 'devServerDoctor.raiseHeapLimit' || r.command === 'devServerDoctor.npmInstall') {
-      return { ...r, args: { ...(r.args as object), ...server } };
+    if (r.id === 'raise-heap-limit' || r.id === 'install-dependencies') {
+      return { ...r, args: { ...r.args, ...server } };
     }
     return r;
   });
 }
 
-/** Until the remedy catalogue: a catalogue id as the VS Code command it runs. */
-const COMMAND_OF: Record<string, string> = {
-  'raise-heap-limit': 'devServerDoctor.raiseHeapLimit', 'kill-zombies': 'devServerDoctor.killZombies', 'kill-port-holder': 'devServerDoctor.killPortHolder',
-  'kill-process-tree': 'devServerDoctor.killProcessTree', 'install-dependencies': 'devServerDoctor.npmInstall', 'investigate': 'devServerDoctor.showRemedy',
-  'rebuild-native-module': 'devServerDoctor.rebuildNativeModule', 'switch-node-version': 'devServerDoctor.switchNodeVersion',
-  'capture-heap-snapshot': 'devServerDoctor.captureHeapSnapshot', 'clear-build-cache': 'devServerDoctor.clearBuildCache',
-  'use-unprivileged-port': 'devServerDoctor.showRemedy', 'use-ipv4-loopback': 'devServerDoctor.showRemedy',
-  'use-other-inspector-port': 'devServerDoctor.showRemedy', 'raise-memory-ceiling': 'devServerDoctor.showRemedy',
-};
+/** Remedies that run or edit something need to know the server; advice carries its own words for Show Remedy. */
+const NEEDS_SERVER = new Set<RemedyId>(['rebuild-native-module', 'switch-node-version', 'capture-heap-snapshot', 'clear-build-cache', 'install-dependencies', 'raise-heap-limit']);
 
-/** Remedies that run or edit something need to know the server; advice carries its own words. */
-const NEEDS_SERVER = new Set(['rebuild-native-module', 'switch-node-version', 'capture-heap-snapshot', 'clear-build-cache']);
-
-function asRemedyRef(r: MoreRemedy, server: Record<string, unknown>): RemedyRef {
-  const command = COMMAND_OF[r.id] ?? 'devServerDoctor.showRemedy';
-  const advice = command === 'devServerDoctor.showRemedy';
-  const args = { ...(r.args ?? {}), ...(NEEDS_SERVER.has(r.id) ? server : {}), ...(advice ? { title: r.title, ...(r.detail ? { detail: r.detail } : {}) } : {}),
-    ...(r.id === 'switch-node-version' && r.detail ? { line: r.detail } : {}) };
-  return { command, title: r.title, ...(r.detail ? { detail: r.detail } : {}), ...(Object.keys(args).length ? { args } : {}) };
+function asRemedyRef(r: MoreRemedy, server: RemedyArgs): RemedyRef {
+  const advice = REMEDIES[r.id].kind === 'info';
+  const args: RemedyArgs = { ...r.args, ...(NEEDS_SERVER.has(r.id) ? server : {}), ...(advice ? { title: r.title, ...(r.detail ? { text: r.detail } : {}) } : {}),
+    ...(r.id === 'switch-node-version' && r.detail ? { command: r.detail } : {}) };
+  return remedy(r.id, Object.keys(args).length ? args : undefined, r.title, r.detail);
 }

@@ -22,6 +22,8 @@ import { clearBuildCacheCommand } from './clearBuildCache';
 import { rebuildNativeModuleCommand } from './rebuildNativeModule';
 import { showRemedyCommand } from './showRemedy';
 import { switchNodeVersionCommand } from './switchNodeVersion';
+import { openFileCommand } from './openFile';
+import { raiseFdLimitCommand } from './raiseFdLimit';
 
 /** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -49,6 +51,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.markResolved': markResolvedCommand(ctx),
     'devServerDoctor.enableCrashCapture': enableCrashCaptureCommand(ctx),
     'devServerDoctor.disableCrashCapture': disableCrashCaptureCommand(ctx),
+    'devServerDoctor.openFile': openFileCommand(),
+    'devServerDoctor.raiseFdLimit': raiseFdLimitCommand(),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

@@ -11,7 +11,7 @@ export function showRemedyCommand(ctx: CommandContext) {
   return async (arg?: unknown): Promise<void> => {
     const a = argsOf(arg);
     const title = str(a.title) ?? 'Remedy';
-    const text = str(a.detail) ?? str(a.text);
+    const text = str(a.text) ?? str(a.detail);
     if (!text) {
       void vscode.window.showInformationMessage(`Dev Server Doctor: ${title}`);
       return;

@@ -10,7 +10,7 @@ export function switchNodeVersionCommand(ctx: CommandContext) {
   return async (arg?: unknown, detail?: unknown): Promise<void> => {
     if (!requireTrust('Switching the Node.js version')) return;
     const a = argsOf(arg);
-    const line = str(a.line) ?? str(detail);
+    const line = str(a.command) ?? str(detail);
     const version = str(a.version) ?? 'the project\'s version';
     if (!line || /^install Node\.js/.test(line)) {
       await runLineInTerminal(ctx, { title: `Node ${version}`, line: 'node --version', cwd: str(a.cwd), button: 'Open Terminal',

@@ -6,14 +6,15 @@ import { formatBytes } from '../../format';
 import { isInside } from '../../paths';
 import type { CauseId, VerdictDetail } from '../types';
 import type { MemoryKind } from './memoryKind';
+import type { RemedyArgs, RemedyId } from '../../remedies/catalogue';
 import { switchCommand } from './verdictCauses';
 
 /** A remedy by catalogue id, before the server's identity is added. */
 export interface MoreRemedy {
-  readonly id: string;
+  readonly id: RemedyId;
   readonly title: string;
   readonly detail?: string;
-  readonly args?: Record<string, unknown>;
+  readonly args?: RemedyArgs;
 }
 
 const MB = 1024 * 1024;
@@ -81,7 +82,7 @@ export function moreRemedies(cause: CauseId, d: VerdictDetail): MoreRemedy[] | n
     }
     case 'node-version-mismatch': {
       const req = d.requiredNode;
-      if (!req) return [{ id: 'investigate', title: 'Use a newer Node.js (the project declares no version: add engines.node or .nvmrc)' }];
+      if (!req) return [{ id: 'switch-node-version', title: 'Use a newer Node.js (the project declares no version: add engines.node or .nvmrc)' }];
       const manager = d.versionManager ? { name: d.versionManager as 'nvm' | 'fnm' | 'volta', at: '' } : null;
       const cmd = switchCommand({ source: req.source as 'engines.node' | '.nvmrc' | '.node-version', file: req.file, range: req.range }, manager);
       return [{ id: 'switch-node-version', title: `Switch to Node ${req.range}${manager ? ` with ${manager.name}` : ''}`, detail: cmd, args: { version: req.range, ...(manager ? { manager: manager.name } : {}) } }];
@@ -100,10 +101,10 @@ export function moreRemedies(cause: CauseId, d: VerdictDetail): MoreRemedy[] | n
       const p = d.processes;
       const zombieParents = (p?.holders ?? []).filter((h) => h.zombieChildren > 0);
       const lines = [p?.cgroup ? `pids.max ${p.cgroup.max} (cgroup ${p.cgroup.path})` : null, p?.ulimit ? `ulimit -u ${p.ulimit}` : null].filter(Boolean).join(', ');
-      return [
-        ...(zombieParents.length ? [{ id: 'kill-zombies', title: `Stop the parents of ${zombieParents.reduce((n, h) => n + h.zombieChildren, 0)} zombie processes`, args: { pids: zombieParents.map((h) => h.pid) } }] : [{ id: 'kill-zombies', title: 'Stop orphaned dev servers and reap zombies' }]),
-        { id: 'investigate', title: 'Raise the process limit', detail: `${lines ? `now ${lines}; ` : ''}ulimit -u 8192 in the shell that starts it, or a larger pids.max / TasksMax= for its cgroup` },
-      ];
+      const kill: MoreRemedy = zombieParents.length
+        ? { id: 'kill-zombies', title: `Stop the parents of ${zombieParents.reduce((n, h) => n + h.zombieChildren, 0)} zombie processes`, args: { pids: zombieParents.map((h) => h.pid) } }
+        : { id: 'kill-zombies', title: 'Stop orphaned dev servers and reap zombies' };
+      return [kill, { id: 'raise-process-limit', title: 'Raise the process limit', detail: `${lines ? `now ${lines}; ` : ''}ulimit -u 8192 in the shell that starts it, or a larger pids.max / TasksMax= for its cgroup` }];
     }
     case 'localhost-ipv6': {
       const port = d.port ?? 0;
@@ -117,7 +118,7 @@ export function moreRemedies(cause: CauseId, d: VerdictDetail): MoreRemedy[] | n
     case 'stale-build-cache': {
       const writers = d.otherWriters ?? [];
       return [
-        ...writers.slice(0, 1).map((w) => ({ id: 'kill-process-tree', title: `Stop the other build writing the cache (pid ${w.pid})`, detail: w.command, args: { pid: w.pid } })),
+        ...writers.slice(0, 1).map((w): MoreRemedy => ({ id: 'kill-process-tree', title: `Stop the other build writing the cache (pid ${w.pid})`, detail: w.command, args: { pid: w.pid } })),
         { id: 'clear-build-cache', title: `Move ${d.cacheDir ?? 'the build cache'} to the trash`, ...(d.cacheDir ? { args: { path: d.cacheDir } } : {}) },
       ];
     }
