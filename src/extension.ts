@@ -48,6 +48,7 @@ export interface DevServerDoctorApi {
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
   lastRestart(): CommandContext['lastRestart'];
+  lastHeapCheck(): CommandContext['lastHeapCheck'];
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
   /** The dashboard panel (the tests read its model and render times). */
@@ -189,6 +190,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervisedState: (id) => supervised.state(id),
     lastReport: () => commandContext.lastReport,
     lastRestart: () => commandContext.lastRestart,
+    lastHeapCheck: () => commandContext.lastHeapCheck,
     previousSession: () => previousSession,
     dashboard: () => dashboard,
   };
