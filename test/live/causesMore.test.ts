@@ -119,7 +119,7 @@ describe('live: newer causes and memory kinds through watch --json', function ()
     assert.match(r.live.summary, /may not listen on port 80: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability/);
   });
 
-  it('process-limit: spawn EAGAIN under a tiny pids.max (cgroup v1), with the holder named', async function () {
+  it('process-limit: spawn EAGAIN under a tiny pids.max (cgroup v1), naming that cgroup\'s limit', async function () {
     if (!isRoot) skip(this, 'creating a pids cgroup needs root');
     const root = '/sys/fs/cgroup/pids';
     if (!fs.existsSync(path.join(root, 'cgroup.procs'))) skip(this, 'needs a cgroup v1 pids controller at /sys/fs/cgroup/pids');
@@ -133,7 +133,7 @@ describe('live: newer causes and memory kinds through watch --json', function ()
         arm: () => { fs.writeFileSync(path.join(cg, 'pids.max'), String(Number(fs.readFileSync(path.join(cg, 'pids.current'), 'utf8')) + 5)); return undefined; },
       });
       assert.deepEqual([r.live.cause, r.live.confidence, r.live.pid], ['process-limit', 'high', r.appPid]);
-      assert.match(r.live.summary, /could not start a process or thread: the process limit is reached/);
+      assert.match(r.live.summary, new RegExp(`could not start a process or thread: the process limit is reached \\(pids\\.max \\d+ of cgroup /${path.basename(cg)};`));
     } finally {
       for (const pid of fs.readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
         try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
