@@ -2,6 +2,7 @@
 // process exits and emits one verdict per crash. The poll itself costs nothing more: evidence is
 // read only when something exited (log sizes are noted once when a server starts).
 
+import * as fs from 'node:fs';
 import { Emitter } from '../emitter';
 import type { MonitorEvent } from '../monitor';
 import { isNodeProcess } from '../heapLimit';
@@ -147,7 +148,7 @@ export class CrashWatcher {
   private prev: Snapshot | undefined;
   private pending: Exited[] = [];
   /** Log sizes per server id, noted when the server was first seen running (with its root pid). */
-  private readonly offsets = new Map<string, { root: number | null; sizes: Map<string, number> }>();
+  private readonly offsets = new Map<string, { root: number | null; sizes: Map<string, number>; cgroups: string | null }>();
   /** Recent deaths per server id not yet explained by a verdict. */
   private readonly dead = new Map<string, Dead[]>();
   /** Pids of trees whose crash has its verdict: their later deaths are the same crash. */
@@ -230,7 +231,8 @@ export class CrashWatcher {
     if (s.state === 'down' || s.pid === null) return;
     const known = this.offsets.get(s.id);
     if (known && known.root === s.pid) return;
-    this.offsets.set(s.id, { root: s.pid, sizes: logOffsets(s.cwd, this.opts.logGlobs) });
+    // The run's cgroups too (one small read per run): a process-limit crash leaves no process to read them from.
+    this.offsets.set(s.id, { root: s.pid, sizes: logOffsets(s.cwd, this.opts.logGlobs), cgroups: readCgroups(s.pid) });
   }
 
   private remember(e: Exited, s: Server): void {
@@ -268,7 +270,7 @@ export class CrashWatcher {
     const ports = [...outputs.flatMap((o) => o.findings.map((f) => f.detail?.port)), before.expectedPort]
       .filter((p): p is number => typeof p === 'number');
     const commands = new Map(next.servers.flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
-    const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pids: [...(after?.pids ?? []), ...before.pids], snapshot: next, editorPids: this.opts.editorPids });
+    const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pids: [...(after?.pids ?? []), ...before.pids], cgroupText: this.offsets.get(id)?.cgroups ?? undefined, snapshot: next, editorPids: this.opts.editorPids });
     const samples: readonly MemoryPoint[] = candidate.pids.length ? this.memory.samples(candidate.pids[0]) : [];
     const verdict = decideVerdict({ ...candidate, ...fed.exit, samples }, {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
@@ -355,6 +357,14 @@ export class CrashWatcher {
     if (this.problemsSaid.has(message)) return;
     this.problemsSaid.add(message);
     this.problemEmitter.fire(message);
+  }
+}
+
+function readCgroups(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return null;
   }
 }
 

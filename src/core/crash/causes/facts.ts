@@ -75,6 +75,8 @@ export interface FactsInput {
   readonly cwd: string | null;
   /** Processes of the dead server's tree, any of which may still live (npm exits a poll after its child): the first alive is read. */
   readonly pids?: readonly number[];
+  /** /proc/PID/cgroup of the run, read when it started: used when none of its processes is left. */
+  readonly cgroupText?: string;
   readonly snapshot?: Snapshot | null;
   readonly editorPids?: readonly number[];
   readonly procRoot?: string;
@@ -127,12 +129,12 @@ function smallestPidsLimit(cgroupRoot: string, cg: { path: string; v1: boolean }
 }
 
 /** The user's tasks against ulimit -u and the pids cgroup, and the parents holding most of them. */
-export function readProcessLimit(pid: number = process.pid, procRoot = '/proc', cgroupRoot = '/sys/fs/cgroup'): ProcessLimitFacts | null {
+export function readProcessLimit(pid: number = process.pid, procRoot = '/proc', cgroupRoot = '/sys/fs/cgroup', cgroupText?: string): ProcessLimitFacts | null {
   const status = read(`${procRoot}/${pid}/status`) ?? read(`${procRoot}/self/status`);
   if (status === null) return null;
   const uid = parseStatusUid(status);
   const ulimit = parseMaxProcesses(read(`${procRoot}/${pid}/limits`) ?? read(`${procRoot}/self/limits`) ?? '');
-  const cgText = read(`${procRoot}/${pid}/cgroup`) ?? read(`${procRoot}/self/cgroup`);
+  const cgText = cgroupText ?? read(`${procRoot}/${pid}/cgroup`) ?? read(`${procRoot}/self/cgroup`);
   const cgPath = cgText ? pidsCgroupPath(cgText) : null;
   const cgroup = cgPath ? smallestPidsLimit(cgroupRoot, cgPath) : null;
 
@@ -247,7 +249,7 @@ export function gatherCauseFacts(input: FactsInput): CauseFacts {
   try {
     if (causes.has('process-limit')) {
       const alive = (input.pids ?? []).find((p) => fs.existsSync(`${input.procRoot ?? '/proc'}/${p}/status`));
-      facts.processLimit = readProcessLimit(alive ?? process.pid, input.procRoot, input.cgroupRoot);
+      facts.processLimit = readProcessLimit(alive ?? process.pid, input.procRoot, input.cgroupRoot, alive === undefined ? input.cgroupText : undefined);
     }
     if (causes.has('node-version-mismatch') && input.cwd) {
       facts.nodeRequirements = readNodeRequirements(input.cwd);
