@@ -488,7 +488,10 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
   const more = moreRemedies(cause, detail) ?? memoryRemedies(cause, memoryKind, detail);
   const ranked = more ? [...more.map((r) => asRemedyRef(r, server)), ...remediesFor(cause, od).filter((r) => r.id === 'restart-server')] : remediesFor(cause, od);
-  return ranked.filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
+  // A bug in the server's own code needs the code, not a restart (which only crashes again): open it first.
+  const frame = CODE_CAUSES.has(cause) ? frameLocation(d.topFrame ?? null) : null;
+  const open = frame ? [remedy('open-file', frame, `Open ${frame.file.split('/').pop()}:${frame.line}`)] : [];
+  return [...open, ...ranked.filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
     if (r.id === 'restart-server') return { ...r, args: { ...server, pid } };
     if (r.id === 'kill-port-holder' && detail.holder?.pid) {
       return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...r.args, pid: detail.holder.pid } };
@@ -497,7 +500,17 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
       return { ...r, args: { ...r.args, ...server } };
     }
     return r;
-  });
+  })];
+}
+
+/** Causes that point at the server's own code. */
+const CODE_CAUSES = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection']);
+
+/** `handler (/ws/server.js:16:45)` or `/ws/server.js:16:45` → the absolute file, line and column. */
+export function frameLocation(frame: string | null): { file: string; line: number; column?: number } | null {
+  const m = frame ? /(?:\(|^|\s)((?:file:\/\/)?\/[^():]+):(\d+)(?::(\d+))?\)?\s*$/.exec(frame) : null;
+  if (!m) return null;
+  return { file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]), ...(m[3] ? { column: Number(m[3]) } : {}) };
 }
 
 /** Remedies that run or edit something need to know the server; advice carries its own words for Show Remedy. */

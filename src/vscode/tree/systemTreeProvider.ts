@@ -17,16 +17,19 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
   private environment: { ceiling: MemoryCeiling; key: string; at: number } | undefined;
+  private inotifyTight = false;
 
   constructor(private thresholds: () => Thresholds) {}
 
-  update(snapshot: Snapshot): void {
+  /** `inotifyTight`: watches in use are near the limit (an early warning holds): only then is raising it offered. */
+  update(snapshot: Snapshot, inotifyTight = false): void {
     this.snapshot = snapshot;
     const key = `${snapshot.system.cgroup?.limitBytes ?? ''}|${snapshot.workspaceFolders.join(',')}`;
     if (!this.environment || this.environment.key !== key || snapshot.takenAt - this.environment.at > ENVIRONMENT_TTL_MS) {
       const ceiling = readMemoryCeiling({ cgroupLimitBytes: snapshot.system.cgroup?.limitBytes ?? null, workspaceFolders: snapshot.workspaceFolders });
       this.environment = { ceiling, key, at: snapshot.takenAt };
     }
+    this.inotifyTight = inotifyTight;
     this.changed.fire(undefined);
   }
 
@@ -46,7 +49,7 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
       new SwapTreeItem(memory),
       ...(cgroup ? [new CgroupTreeItem(cgroup)] : []),
       ...disks.map((d) => new DiskTreeItem(d, t.disk)),
-      new InotifyTreeItem(inotify, LOW_INOTIFY_WATCHES),
+      new InotifyTreeItem(inotify, LOW_INOTIFY_WATCHES, this.inotifyTight),
       ...snap.warnings.map((w, i) => new MessageTreeItem(w, 'info', w, `warning:${i}`)),
     ];
   }
