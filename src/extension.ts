@@ -4,7 +4,6 @@ import type { Verdict } from './core/crash/types';
 import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
-import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
 import type { CommandContext, ShownReport } from './vscode/commands/context';
 import { registerCommands } from './vscode/commands/registerCommands';
@@ -52,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   const log = vscode.window.createOutputChannel('Dev Server Doctor', { log: true });
   const crashCaptureDir = path.join(storageDir, 'node-reports');
-  const refresh = new RefreshManager(createProbe(), log);
+  const refresh = new RefreshManager(log, { workerScript: context.asAbsolutePath(path.join('dist', 'pollWorker.js')) });
   const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir]);
   const early = new EarlyWarnings(storageDir, log);
   const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, (pid) => early.expectExit(pid));
@@ -100,7 +99,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     if (early.offerCrash(v)) void notifier.notify(v);
   };
 
+  const serversView = vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true });
+  const systemView = vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider });
   const crashesView = vscode.window.createTreeView('devServerDoctor.crashes', { treeDataProvider: crashesProvider });
+  refresh.watchVisibility(serversView, systemView, crashesView);
   const updateCrashBadge = () => {
     const day = history.counts().day;
     crashesView.badge = day.unresolved ? { value: day.unresolved, tooltip: `${day.unresolved} unresolved crash${day.unresolved > 1 ? 'es' : ''} in the last 24 h` } : undefined;
@@ -108,8 +110,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   updateCrashBadge();
   context.subscriptions.push(
     log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
-    vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
-    vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
+    serversView,
+    systemView,
     crashesView,
     crashesProvider.onDidChangeTreeData(updateCrashBadge),
     refresh.onDidUpdate(onUpdate),

@@ -80,6 +80,11 @@ export interface MonitorOptions {
   readonly settings?: CoreSettings;
   /** The process that must never count as a server (with its ancestors and descendants). */
   readonly selfPid?: number;
+  /**
+   * The last snapshot another monitor took (a poll worker restarted after a crash): the first poll is compared
+   * with it, so processes that died in between still produce their process-exited events.
+   */
+  readonly previous?: Snapshot;
 }
 
 export class Monitor {
@@ -104,6 +109,7 @@ export class Monitor {
     this.folders = opts.workspaceFolders;
     this.settings = opts.settings ?? DEFAULT_SETTINGS;
     this.facts = new ProcessFactsCache(opts.probe);
+    this.current = opts.previous;
   }
 
   get snapshot(): Snapshot | undefined {
@@ -198,7 +204,12 @@ export class Monitor {
     });
     this.scan = scan;
     this.scannedGeneration = generation;
-    const sample = await this.opts.probe.sample({ diskPaths: [...this.folders, os.tmpdir()] });
+    const sample = await this.opts.probe.sample({
+      diskPaths: [...this.folders, os.tmpdir()],
+      // Ports can only change where a workspace process opens or closes a socket (see NetTableGate).
+      watchFolders: this.folders,
+      watchPids: this.current?.servers.flatMap((s) => s.pids) ?? [],
+    });
     const next = buildSnapshot(sample, scan, {
       workspaceFolders: this.folders,
       selfPid: this.opts.selfPid ?? process.pid,

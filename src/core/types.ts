@@ -92,6 +92,13 @@ export interface SystemSample {
 export interface SampleOptions {
   /** Paths whose filesystems are reported (workspace folders and the temp dir). */
   readonly diskPaths: readonly string[];
+  /**
+   * Where ports can change: processes working inside these folders, and these pids (the servers of the last
+   * poll). When either is given, a probe may reuse the last listening-socket list until one of these processes
+   * opens or closes a socket (and re-reads it every few polls anyway). When neither is given, every sample is fresh.
+   */
+  readonly watchFolders?: readonly string[];
+  readonly watchPids?: readonly number[];
 }
 
 /** Reads the system. Linux: /proc, no spawns per poll. Elsewhere: systeminformation & co. */

@@ -11,6 +11,7 @@ import {
   parseKernelPageSize, parseKeyedCount, parseMeminfo, parseMountinfo, parseNetTcp, parsePressure, parseProcCgroup,
   parseStat, parseStatusUid, percent,
 } from './procParsers';
+import { NetTableGate, type NetTableDecision, type WatchedSockets } from './netTableGate';
 
 /** Mount table re-read at least this often (in polls); also whenever a watched path changes file system type. */
 const MOUNTINFO_REFRESH_POLLS = 30;
@@ -23,18 +24,32 @@ const TCP_ROW_BYTES = 160;
 /** A complete row whose state is not LISTEN. */
 const NON_LISTEN_ROW = /^\s*\d+: \S+ \S+ (?!0A )/m;
 
-interface ProcRecord {
-  readonly info: ProcessInfo;
+/** CPU and start times of one process as its stat said at the last poll (clock ticks, USER_HZ). */
+export interface ProcTimes {
   readonly startTicks: number;
+  readonly utimeTicks: number;
+  readonly stimeTicks: number;
+}
+
+interface ProcRecord extends ProcTimes {
+  readonly info: ProcessInfo;
   readonly kernelThread: boolean;
 }
 
-/** What rarely changes during a process's life: argv and real uid. */
+/** What rarely changes during a process's life: argv, working directory and real uid. */
 interface Identity {
   readonly startTicks: number;
   readonly comm: string;
   readonly cmdline: readonly string[];
+  readonly cwd: string | null;
   readonly uid: number;
+}
+
+/** What the last poll did about the TCP tables, for tests and benches. */
+export interface NetTableStats {
+  readonly decision: NetTableDecision | 'always';
+  /** Processes whose socket inodes were compared. */
+  readonly watched: number;
 }
 
 interface SocketOwner {
@@ -64,13 +79,44 @@ export class ProcfsProbe implements SystemProbe {
   private readonly unresolvedSockets = new Map<number, number>();
   private readonly lastListenCount = { 4: 0, 6: 0 };
   private readonly ownUid = process.getuid?.() ?? -1;
+  private readonly gate = new NetTableGate();
+  private lastRaw: RawSocket[] = [];
+  private times: ReadonlyMap<number, ProcTimes> = new Map();
+  private netStats: NetTableStats = { decision: 'always', watched: 0 };
+
+  /** Start and CPU times of every process of the last sample, by pid (for CPU-use deltas between polls). */
+  get processTimes(): ReadonlyMap<number, ProcTimes> {
+    return this.times;
+  }
+
+  /** What the last sample did about the TCP tables. */
+  get lastNetTables(): NetTableStats {
+    return this.netStats;
+  }
 
   async sample(opts: SampleOptions): Promise<SystemSample> {
     const warnings: string[] = [];
     this.polls++;
-    // Sockets before processes: every socket's owner then already exists when /proc is listed.
-    const raw = [...this.readListeningTable(4, warnings), ...this.readListeningTable(6, warnings)];
-    const procs = this.readProcesses(warnings);
+    let raw: RawSocket[];
+    let procs: ProcRecord[];
+    if (opts.watchFolders === undefined && opts.watchPids === undefined) {
+      // Sockets before processes: every socket's owner then already exists when /proc is listed.
+      raw = this.readTables(warnings);
+      procs = this.readProcesses(warnings);
+      this.netStats = { decision: 'always', watched: 0 };
+    } else {
+      // Processes first: their socket inodes decide whether the tables are read at all. A socket whose owner
+      // started after the listing gets its owner at the next poll (searchOwners looks at newer processes again).
+      procs = this.readProcesses(warnings);
+      const watched = this.watchedSockets(procs, opts.watchFolders ?? [], opts.watchPids ?? []);
+      const decision = this.gate.decide(watched, this.ownerGone(procs));
+      raw = decision === 'unchanged' ? this.lastRaw : this.readTables(warnings);
+      this.netStats = { decision, watched: watched.length };
+    }
+    this.lastRaw = raw;
+    const times = new Map<number, ProcTimes>();
+    for (const p of procs) times.set(p.info.pid, { startTicks: p.startTicks, utimeTicks: p.utimeTicks, stimeTicks: p.stimeTicks });
+    this.times = times;
     return {
       takenAt: Date.now(),
       platform: process.platform,
@@ -104,6 +150,63 @@ export class ProcfsProbe implements SystemProbe {
       // The process vanished or the cgroup files are unreadable: no cgroup applies as far as we can tell.
     }
     return null;
+  }
+
+  private readTables(warnings: string[]): RawSocket[] {
+    return [...this.readListeningTable(4, warnings), ...this.readListeningTable(6, warnings)];
+  }
+
+  /**
+   * Socket inodes of the processes that can open the ports the user cares about: those given by pid (the last
+   * snapshot's servers) and those working inside a watched folder. This process itself is left out: the
+   * extension host opens and closes sockets all the time and is never a server.
+   */
+  private watchedSockets(procs: readonly ProcRecord[], folders: readonly string[], pids: readonly number[]): WatchedSockets[] {
+    const wanted = new Set(pids);
+    const inFolder = (cwd: string | null) =>
+      cwd !== null && folders.some((f) => cwd === f || cwd.startsWith(f.endsWith('/') ? f : `${f}/`));
+    const watched: WatchedSockets[] = [];
+    for (const p of procs) {
+      if (p.kernelThread || p.info.state === 'Z' || p.info.pid === process.pid) continue;
+      if (!wanted.has(p.info.pid) && !inFolder(p.info.cwd)) continue;
+      if (this.ownUid !== 0 && p.info.uid !== this.ownUid) continue;
+      watched.push({ pid: p.info.pid, startTicks: p.startTicks, inodes: this.socketInodes(p.info.pid) });
+    }
+    return watched;
+  }
+
+  /** Inodes of the sockets among a process's open files; null when its fd folder is unreadable or gone. */
+  private socketInodes(pid: number): number[] | null {
+    const dir = `/proc/${pid}/fd`;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(dir);
+    } catch {
+      return null;
+    }
+    const inodes: number[] = [];
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`${dir}/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target.startsWith('socket:[')) inodes.push(Number(target.slice(8, -1)));
+    }
+    return inodes;
+  }
+
+  /** True when a listening socket of the last read had a known owner that is no longer alive. */
+  private ownerGone(procs: readonly ProcRecord[]): boolean {
+    if (this.lastRaw.length === 0) return false;
+    const alive = new Map<number, number>();
+    for (const p of procs) alive.set(p.info.pid, p.startTicks);
+    for (const s of this.lastRaw) {
+      const owner = this.socketOwners.get(s.inode);
+      if (owner && alive.get(owner.pid) !== owner.startTicks) return true;
+    }
+    return false;
   }
 
   private warn(out: string[], kind: string, message: string): void {
@@ -228,38 +331,40 @@ export class ProcfsProbe implements SystemProbe {
     if (!stat) return null;
     const startTimeMs = btime === null ? 0 : Math.round((btime + stat.startTicks / USER_HZ) * 1000);
     const base = { pid, ppid: stat.ppid, state: stat.state, comm: stat.comm, startTimeMs };
+    const times = { startTicks: stat.startTicks, utimeTicks: stat.utimeTicks, stimeTicks: stat.stimeTicks };
     if (stat.kernelThread) {
       const info: ProcessInfo = { ...base, cmdline: [], cwd: null, rssBytes: 0, uid: 0 };
-      return { info, startTicks: stat.startTicks, kernelThread: true };
-    }
-    let cwd: string | null = null;
-    try {
-      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      // Another user's process, a zombie, or gone.
+      return { info, ...times, kernelThread: true };
     }
     const cacheable = btime !== null && stat.state !== 'Z' && now - startTimeMs >= IDENTITY_CACHE_MIN_AGE_MS;
-    const { cmdline, uid } = this.identity(pid, stat.startTicks, stat.comm, cacheable);
+    const { cmdline, cwd, uid } = this.identity(pid, stat.startTicks, stat.comm, cacheable);
     const info: ProcessInfo = { ...base, cmdline, cwd, rssBytes: stat.rssPages * this.kernelPageSize(), uid };
-    return { info, startTicks: stat.startTicks, kernelThread: false };
+    return { info, ...times, kernelThread: false };
   }
 
   /**
-   * argv and uid, cached per pid + start time + comm (exec changes comm, pid reuse changes start time): this saves
-   * reading cmdline and status for every process on every poll.
+   * argv, working directory and uid, read once per pid + start time + comm (exec changes comm, pid reuse changes
+   * start time): this saves reading cmdline, status and the cwd link of every process on every poll. A dev server
+   * does not change folder once started; processes younger than IDENTITY_CACHE_MIN_AGE_MS are read every poll.
    */
   private identity(pid: number, startTicks: number, comm: string, cacheable: boolean): Identity {
     const cached = this.identities.get(pid);
     if (cached && cached.startTicks === startTicks && cached.comm === comm) return cached;
     let uid = -1;
     let cmdline: string[] = [];
+    let cwd: string | null = null;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      // Another user's process, a zombie, or gone.
+    }
     try {
       uid = parseStatusUid(this.read(`/proc/${pid}/status`, false));
       cmdline = parseCmdline(this.read(`/proc/${pid}/cmdline`, false));
     } catch {
       // Vanished between two reads: the next poll drops it.
     }
-    const identity = { startTicks, comm, cmdline, uid };
+    const identity = { startTicks, comm, cmdline, cwd, uid };
     if (cacheable && cmdline.length > 0 && uid >= 0) this.identities.set(pid, identity);
     return identity;
   }
