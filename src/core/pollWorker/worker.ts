@@ -31,12 +31,19 @@ export function runPollWorker(port: WorkerPort, data: PollWorkerData, probe: Sys
   });
   let events: MonitorEvent[] = [];
   let sentScan: WorkspaceScan | null = null;
+  /** Why the last snapshot could not be sent (a field structured clone refuses, such as a function). */
+  let sendError: string | null = null;
   monitor.onEvent((e) => events.push(e));
   monitor.onSnapshot((snapshot) => {
     const scan = monitor.workspaceScan;
     const changed = scan !== null && scan !== sentScan;
-    port.postMessage({ type: 'snapshot', snapshot, events, ...(changed ? { scan } : {}), pollMs: performance.now() - sampleStart });
-    if (changed) sentScan = scan;
+    try {
+      port.postMessage({ type: 'snapshot', snapshot, events, ...(changed ? { scan } : {}), pollMs: performance.now() - sampleStart });
+      if (changed) sentScan = scan;
+      sendError = null;
+    } catch (err) {
+      sendError = `the snapshot could not be sent to the main thread (${err instanceof Error ? err.message : String(err)})`;
+    }
     events = [];
   });
   port.on('message', (m) => {
@@ -44,7 +51,7 @@ export function runPollWorker(port: WorkerPort, data: PollWorkerData, probe: Sys
     else if (m.type === 'rescan') monitor.rescan();
     else if (m.type === 'poll') {
       monitor.pollOnce().then(
-        () => port.postMessage({ type: 'polled', id: m.id }),
+        () => port.postMessage(sendError === null ? { type: 'polled', id: m.id } : { type: 'polled', id: m.id, error: sendError }),
         (err: unknown) => port.postMessage({ type: 'polled', id: m.id, error: err instanceof Error ? err.message : String(err) }),
       );
     }
