@@ -82,6 +82,30 @@ describe('live: ProcfsProbe re-reads the TCP tables only when watched sockets ch
     assert.ok(!s.sockets.some((x) => x.inode === inWs[0]!.inode));
   });
 
+  it('reads the stat of a server\'s child working elsewhere every poll, of unrelated processes every few polls', async () => {
+    const GROW = `process.on('SIGUSR2', () => { global.b = Buffer.alloc(96 * 2 ** 20, 1); console.log('grown'); }); setInterval(() => {}, 1e9);`;
+    const PARENT = `const c = require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(GROW)}], { cwd: ${JSON.stringify(outside)}, stdio: 'inherit' }); console.log(c.pid); setInterval(() => {}, 1e9);`;
+    const parent = jar.start(process.execPath, ['-e', PARENT], { cwd: ws });
+    const childPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const unrelated = jar.start(process.execPath, ['-e', GROW], { cwd: outside });
+    // Past the identity cache's minimum age, so both count as settled processes.
+    await new Promise((r) => setTimeout(r, 2500));
+    for (let i = 0; i < 2; i++) await sample();
+    const rss = (s: SystemSample, pid: number) => s.processes.find((p) => p.pid === pid)?.rssBytes ?? 0;
+    const grown = (pid: number) => { process.kill(pid, 'SIGUSR2'); return new Promise((r) => setTimeout(r, 500)); };
+    await grown(childPid);
+    let s = await sample();
+    assert.ok(rss(s, childPid) > 90 * 2 ** 20, `the child's memory is read at the next poll: ${rss(s, childPid)}`);
+    assert.ok(probe.lastStatReads < s.processes.length, `${probe.lastStatReads} stat reads for ${s.processes.length} processes`);
+    await grown(unrelated.pid!);
+    let polls = 0;
+    do {
+      s = await sample();
+      polls++;
+    } while (rss(s, unrelated.pid!) < 90 * 2 ** 20 && polls < 10);
+    assert.ok(polls <= 5, `an unrelated process's memory is read again within 5 polls (took ${polls})`);
+  });
+
   it('reads every sample when the caller names no watch scope (the old contract)', async () => {
     await probe.sample({ diskPaths: [os.tmpdir()] });
     assert.equal(probe.lastNetTables.decision, 'always');

@@ -19,6 +19,13 @@ const MOUNTINFO_REFRESH_POLLS = 30;
 const IDENTITY_CACHE_MIN_AGE_MS = 2000;
 /** cgroup v1 reports "no limit" as a huge page-aligned number near 2^63. */
 const V1_UNLIMITED = 2 ** 62;
+/**
+ * Processes that cannot be part of a workspace server (not working in a watched folder, not a watched pid, not a
+ * descendant of one, not younger than the identity cache) have their stat read only every this many polls, staggered
+ * by pid. Only a new fork can join a server's tree (a new pid, always read), and a pid is reused only after the
+ * kernel's cyclic allocator wraps around pid_max, so what is skipped is their memory and state, which nothing shows.
+ */
+const UNRELATED_STAT_POLLS = 5;
 /** Approximate length of one /proc/net/tcp{,6} row, to size reads (see readListeningTable). */
 const TCP_ROW_BYTES = 160;
 /** A complete row whose state is not LISTEN. */
@@ -57,6 +64,11 @@ interface SocketOwner {
   readonly startTicks: number;
 }
 
+/** Whether a working directory is one of the folders or inside one. */
+function inFolders(cwd: string | null, folders: readonly string[]): boolean {
+  return cwd !== null && folders.some((f) => cwd === f || cwd.startsWith(f.endsWith('/') ? f : `${f}/`));
+}
+
 function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException)?.code ?? String(err);
 }
@@ -81,12 +93,24 @@ export class ProcfsProbe implements SystemProbe {
   private readonly ownUid = process.getuid?.() ?? -1;
   private readonly gate = new NetTableGate();
   private lastRaw: RawSocket[] = [];
-  private times: ReadonlyMap<number, ProcTimes> = new Map();
   private netStats: NetTableStats = { decision: 'always', watched: 0 };
+  /** Last poll's record of every process, reused for unrelated ones between their stat reads. */
+  private records = new Map<number, ProcRecord>();
+  /** Pids whose stat is read every poll (see UNRELATED_STAT_POLLS); null: every process. */
+  private related: Set<number> | null = null;
+  private statReads = 0;
 
-  /** Start and CPU times of every process of the last sample, by pid (for CPU-use deltas between polls). */
+  /**
+   * Start and CPU times of every process of the last sample, by pid (for CPU-use deltas between polls). With a watch
+   * scope, those of processes unrelated to it are refreshed only every UNRELATED_STAT_POLLS polls.
+   */
   get processTimes(): ReadonlyMap<number, ProcTimes> {
-    return this.times;
+    return this.records;
+  }
+
+  /** How many /proc/PID/stat files the last sample read. */
+  get lastStatReads(): number {
+    return this.statReads;
   }
 
   /** What the last sample did about the TCP tables. */
@@ -102,21 +126,22 @@ export class ProcfsProbe implements SystemProbe {
     if (opts.watchFolders === undefined && opts.watchPids === undefined) {
       // Sockets before processes: every socket's owner then already exists when /proc is listed.
       raw = this.readTables(warnings);
+      this.related = null;
       procs = this.readProcesses(warnings);
       this.netStats = { decision: 'always', watched: 0 };
     } else {
       // Processes first: their socket inodes decide whether the tables are read at all. A socket whose owner
       // started after the listing gets its owner at the next poll (searchOwners looks at newer processes again).
       procs = this.readProcesses(warnings);
-      const watched = this.watchedSockets(procs, opts.watchFolders ?? [], opts.watchPids ?? []);
+      const folders = opts.watchFolders ?? [];
+      const pids = new Set(opts.watchPids ?? []);
+      const watched = this.watchedSockets(procs, folders, pids);
       const decision = this.gate.decide(watched, this.ownerGone(procs));
       raw = decision === 'unchanged' ? this.lastRaw : this.readTables(warnings);
       this.netStats = { decision, watched: watched.length };
+      this.related = this.relatedPids(procs, folders, pids);
     }
     this.lastRaw = raw;
-    const times = new Map<number, ProcTimes>();
-    for (const p of procs) times.set(p.info.pid, { startTicks: p.startTicks, utimeTicks: p.utimeTicks, stimeTicks: p.stimeTicks });
-    this.times = times;
     return {
       takenAt: Date.now(),
       platform: process.platform,
@@ -161,18 +186,45 @@ export class ProcfsProbe implements SystemProbe {
    * snapshot's servers) and those working inside a watched folder. This process itself is left out: the
    * extension host opens and closes sockets all the time and is never a server.
    */
-  private watchedSockets(procs: readonly ProcRecord[], folders: readonly string[], pids: readonly number[]): WatchedSockets[] {
-    const wanted = new Set(pids);
-    const inFolder = (cwd: string | null) =>
-      cwd !== null && folders.some((f) => cwd === f || cwd.startsWith(f.endsWith('/') ? f : `${f}/`));
+  private watchedSockets(procs: readonly ProcRecord[], folders: readonly string[], wanted: ReadonlySet<number>): WatchedSockets[] {
     const watched: WatchedSockets[] = [];
     for (const p of procs) {
       if (p.kernelThread || p.info.state === 'Z' || p.info.pid === process.pid) continue;
-      if (!wanted.has(p.info.pid) && !inFolder(p.info.cwd)) continue;
+      if (!wanted.has(p.info.pid) && !inFolders(p.info.cwd, folders)) continue;
       if (this.ownUid !== 0 && p.info.uid !== this.ownUid) continue;
       watched.push({ pid: p.info.pid, startTicks: p.startTicks, inodes: this.socketInodes(p.info.pid) });
     }
     return watched;
+  }
+
+  /**
+   * Processes whose stat is read every poll: those working in a watched folder or watched by pid, their
+   * descendants (a server's children may work elsewhere), and those whose identity is not cached yet.
+   */
+  private relatedPids(procs: readonly ProcRecord[], folders: readonly string[], wanted: ReadonlySet<number>): Set<number> {
+    const children = new Map<number, number[]>();
+    for (const p of procs) {
+      const list = children.get(p.info.ppid);
+      if (list) list.push(p.info.pid);
+      else children.set(p.info.ppid, [p.info.pid]);
+    }
+    const related = new Set<number>();
+    const stack: number[] = [];
+    for (const p of procs) {
+      // This process is never a server (nor are its children for being its children: its cwd may be a workspace folder).
+      if (p.kernelThread || p.info.pid === process.pid) continue;
+      const pid = p.info.pid;
+      const uncached = this.identities.get(pid)?.startTicks !== p.startTicks;
+      if (uncached || wanted.has(pid) || inFolders(p.info.cwd, folders)) stack.push(pid);
+    }
+    while (stack.length > 0) {
+      const pid = stack.pop()!;
+      // Not through this process: the shell that started the editor may work in the workspace folder.
+      if (related.has(pid) || pid === process.pid) continue;
+      related.add(pid);
+      for (const c of children.get(pid) ?? []) if (c !== 0) stack.push(c);
+    }
+    return related;
   }
 
   /** Inodes of the sockets among a process's open files; null when its fd folder is unreadable or gone. */
@@ -308,15 +360,29 @@ export class ProcfsProbe implements SystemProbe {
     const now = Date.now();
     const records: ProcRecord[] = [];
     const alive = new Set<number>();
+    const next = new Map<number, ProcRecord>();
+    const related = this.related;
+    let reads = 0;
     for (const name of names) {
       const c = name.charCodeAt(0);
       if (c < 48 || c > 57) continue;
-      const record = this.readProcess(Number(name), btime, now);
+      const pid = Number(name);
+      const prev = this.records.get(pid);
+      let record: ProcRecord | null;
+      if (related !== null && prev !== undefined && !related.has(pid) && (pid + this.polls) % UNRELATED_STAT_POLLS !== 0) {
+        record = prev;
+      } else {
+        record = this.readProcess(pid, btime, now);
+        reads++;
+      }
       if (!record) continue;
       records.push(record);
+      next.set(pid, record);
       alive.add(record.info.pid);
     }
     for (const pid of this.identities.keys()) if (!alive.has(pid)) this.identities.delete(pid);
+    this.records = next;
+    this.statReads = reads;
     return records;
   }
 
