@@ -8,8 +8,19 @@ import * as os from 'node:os';
 const BYTES_PER_IDLE_NODE = 12 * 1024 * 1024;
 
 const groups = new Set();
+const cleanups = new Set();
+
+/** Runs `fn` once at exit or on a signal (before the process groups are killed). */
+export function onCleanup(fn) {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
 
 function killGroups() {
+  for (const fn of cleanups) {
+    try { fn(); } catch { /* best effort */ }
+  }
+  cleanups.clear();
   for (const pgid of groups) {
     try {
       process.kill(-pgid, 'SIGKILL');

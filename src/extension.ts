@@ -45,9 +45,13 @@ export interface DevServerDoctorApi {
   lastRestart(): CommandContext['lastRestart'];
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
+  /** Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then). */
+  activationTimes(): { readonly activateMs: number; readonly firstRenderMs: number | null };
 }
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
+  const activateStart = performance.now();
+  let firstRenderMs: number | null = null;
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   const log = vscode.window.createOutputChannel('Dev Server Doctor', { log: true });
   const crashCaptureDir = path.join(storageDir, 'node-reports');
@@ -88,6 +92,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     journal.record(snap);
     render(snap);
     systemProvider.update(snap);
+    if (firstRenderMs === null) {
+      firstRenderMs = performance.now() - activateStart;
+      log.info(`First snapshot rendered ${firstRenderMs.toFixed(0)} ms after activation started.`);
+    }
     if (snap.servers.length !== lastCount) {
       lastCount = snap.servers.length;
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.serverCount', lastCount);
@@ -135,7 +143,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     });
   }
 
+  const activateMs = performance.now() - activateStart;
+  log.info(`Activated in ${activateMs.toFixed(1)} ms.`);
   return {
+    activationTimes: () => ({ activateMs, firstRenderMs }),
     snapshot: () => refresh.snapshot,
     refresh: () => refresh.refresh('manual'),
     onDidUpdate: refresh.onDidUpdate,
