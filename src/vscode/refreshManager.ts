@@ -68,7 +68,6 @@ export class RefreshManager implements vscode.Disposable {
         this.log.info(`${e.type}: ${e.server}`);
         this.didEvent.fire(e);
       }),
-      this.poller.onError((e) => this.log.error(`Poll failed: ${e.message}`)),
     ];
     const activity = () => this.noteActivity();
     this.disposables.push(
