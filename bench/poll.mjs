@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fmt, machine, mainThreadCpuMs, processCount, processCpuMs, startFarm } from './lib.mjs';
+import { benchLog, installVscodeShim } from './vscodeShim.mjs';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
@@ -19,8 +20,7 @@ const WORKER = path.join(root, 'dist', 'pollWorker.js');
 const POLLS = quick ? 10 : 40;
 const SI_POLLS = quick ? 3 : 8;
 
-const shim = require('./vscodeShim.cjs');
-shim.install([root]);
+installVscodeShim([root]);
 const { RefreshManager } = require(path.join(outDir, 'src/vscode/refreshManager.js'));
 const si = require('systeminformation');
 
@@ -45,7 +45,7 @@ async function measure(poll, n, gapMs = 0) {
 }
 
 async function throughRefreshManager(workerScript) {
-  const rm = new RefreshManager(shim.log, { workerScript });
+  const rm = new RefreshManager(benchLog, { workerScript });
   try {
     for (let i = 0; i < 3; i++) await rm.refresh('manual');
     const m = await measure(() => rm.refresh('manual'), POLLS);

@@ -15,6 +15,8 @@ import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { registerLanguageModelTools } from './vscode/lmTools';
+import { OtlpBridge } from './vscode/otlpExport';
 import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers, supervisionSettings } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
@@ -69,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
     crashesView: crashesProvider,
@@ -88,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   const onUpdate = (snap: Snapshot) => {
     peaks.update(snap);
+    otlp.observe(snap);
     early.observe(snap);
     journal.record(snap);
     render(snap);
@@ -103,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     }
   };
   const onVerdict = (v: Verdict) => {
+    otlp.verdict(v);
     if (history.add(v)) crashesProvider.refresh();
     if (early.offerCrash(v)) void notifier.notify(v);
   };
@@ -117,7 +122,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
+    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp,
     serversView,
     systemView,
     crashesView,
@@ -128,6 +133,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     ...registerCommands(commandContext),
+    ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);

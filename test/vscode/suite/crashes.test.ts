@@ -88,7 +88,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
       env: { API_KEY: SECRETS[0], DATABASE_URL: `postgres://app:${SECRETS[1]}@db.local/shop` },
     });
     assert.equal(v.confidence, 'high');
-    assert.equal(v.remedies[0]!.command, 'devServerDoctor.raiseHeapLimit');
+    assert.equal(v.remedies[0]!.id, 'raise-heap-limit');
   });
 
   it('port-in-use: the holder is named by pid', async () => {
@@ -101,7 +101,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
 
   it('missing-module', async () => {
     const v = await npmCase('module', 'missing-module', `require('express-nope');`);
-    assert.equal(v.remedies[0]!.command, 'devServerDoctor.npmInstall');
+    assert.equal(v.remedies[0]!.id, 'install-dependencies');
   });
 
   it('uncaught-exception with the top frame in the app', async () => {

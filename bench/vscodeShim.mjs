@@ -1,7 +1,7 @@
 // The few parts of the `vscode` API that src/vscode/refreshManager.ts touches, so benches can run the real
 // RefreshManager in plain Node. Events never fire (nothing changes settings or folders during a bench).
-const path = require('node:path');
-const Module = require('node:module');
+import Module, { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 class Disposable {
   constructor(fn) { this.fn = fn; }
@@ -40,15 +40,19 @@ const vscode = {
   tasks: { onDidStartTaskProcess: never },
 };
 
-/** Makes `require('vscode')` return the shim; `setFolders` chooses the workspace folders. */
-function install(workspaceFolders) {
-  if (workspaceFolders) folders = workspaceFolders;
+/** Makes `require('vscode')` in CommonJS modules return the stand-in, with these workspace folders. */
+export function installVscodeShim(workspaceFolders) {
+  folders = workspaceFolders;
+  const fake = path.join(path.dirname(new URL(import.meta.url).pathname), '__vscode__.js');
+  const mod = new Module(fake);
+  mod.exports = vscode;
+  mod.loaded = true;
+  createRequire(import.meta.url).cache[fake] = mod;
   const resolve = Module._resolveFilename;
   Module._resolveFilename = function (request, ...rest) {
-    return request === 'vscode' ? __filename : resolve.call(this, request, ...rest);
+    return request === 'vscode' ? fake : resolve.call(this, request, ...rest);
   };
 }
 
-const log = { trace() {}, debug() {}, info() {}, warn: (m) => console.error(`[warn] ${m}`), error: (m) => console.error(`[error] ${m}`) };
-
-module.exports = Object.assign(vscode, { install, log });
+/** A LogOutputChannel that only says warnings and errors. */
+export const benchLog = { trace() {}, debug() {}, info() {}, warn: (m) => console.error(`[warn] ${m}`), error: (m) => console.error(`[error] ${m}`) };
