@@ -13,7 +13,7 @@ import { CrashService } from './vscode/crashes';
 import { EarlyWarnings } from './vscode/earlyWarnings';
 import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
-import { RefreshManager } from './vscode/refreshManager';
+import { RefreshManager, type PollStats } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
 import { registerLanguageModelTools } from './vscode/lmTools';
 import { OtlpBridge } from './vscode/otlpExport';
@@ -49,6 +49,8 @@ export interface DevServerDoctorApi {
   previousSession(): Promise<string | null>;
   /** Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then). */
   activationTimes(): { readonly activateMs: number; readonly firstRenderMs: number | null };
+  /** Where the poll runs (a worker thread, normally), what it costs, and the current interval. */
+  pollStats(): PollStats;
 }
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
@@ -153,6 +155,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   log.info(`Activated in ${activateMs.toFixed(1)} ms.`);
   return {
     activationTimes: () => ({ activateMs, firstRenderMs }),
+    pollStats: () => refresh.stats,
     snapshot: () => refresh.snapshot,
     refresh: () => refresh.refresh('manual'),
     onDidUpdate: refresh.onDidUpdate,

@@ -67,6 +67,20 @@ export interface DiskInfo {
 export interface InotifyInfo {
   readonly maxUserWatches: number | null;
   readonly maxUserInstances: number | null;
+  /**
+   * Watches and instances this user's processes hold, counted at most every 30 s (it reads every fd of every
+   * process). Present when the monitor was asked to count (the extension's poll worker); null when unreadable.
+   */
+  readonly usage?: InotifyWatchCount | null;
+}
+
+export interface InotifyWatchCount {
+  readonly watches: number;
+  readonly instances: number;
+  /** The process holding the most watches. */
+  readonly top: { readonly pid: number; readonly watches: number } | null;
+  /** Wall time the count took. */
+  readonly costMs: number;
 }
 
 /** Memory pressure stall information (/proc/pressure/memory), when the kernel has PSI. */

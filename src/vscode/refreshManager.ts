@@ -22,6 +22,16 @@ const FILE_CHANGE_DEBOUNCE_MS = 500;
 /** A terminal command or task start is followed by a poll this soon (the server it may start needs a moment). */
 const ACTIVITY_POLL_DELAY_MS = 1000;
 
+export interface PollStats {
+  readonly mode: 'worker' | 'inline';
+  /** Wall time of reading the system and building a snapshot (in the worker, or inline). */
+  readonly averagePollMs: number | null;
+  /** Time the extension host's thread spends handing a snapshot to the views, status bar and crash watcher. */
+  readonly averageDeliveryMs: number | null;
+  readonly intervalMs: number;
+  readonly workerRestarts: number;
+}
+
 export interface RefreshManagerOptions {
   /** The bundled poll worker; when it does not exist (tests run from compiled sources) polls run inline. */
   readonly workerScript: string;
@@ -116,6 +126,17 @@ export class RefreshManager implements vscode.Disposable {
   /** Subscriptions to every poll and event, for the crash watcher. */
   get events(): MonitorLike {
     return this.poller;
+  }
+
+  /** How polling goes: where it runs, what a poll costs, the current interval (for the API, tests and benches). */
+  get stats(): PollStats {
+    return {
+      mode: this.poller instanceof PollWorkerClient ? 'worker' : 'inline',
+      averagePollMs: this.poller.averagePollMs,
+      averageDeliveryMs: this.poller.averageDeliveryMs,
+      intervalMs: this.intervalMs,
+      workerRestarts: this.poller instanceof PollWorkerClient ? this.poller.restarts : 0,
+    };
   }
 
   /** The delay before the next interval poll, as the policy says now. */

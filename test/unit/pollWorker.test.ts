@@ -168,6 +168,8 @@ describe('poll worker body over a MessageChannel', () => {
       const exited = second!.events.find((e) => e.type === 'process-exited');
       assert.ok(exited && exited.type === 'process-exited' && exited.pid === 42 && exited.lastRssBytes === 1e6 && exited.root);
       assert.deepEqual(plainDataProblems(first!.snapshot), []);
+      // The inotify watch count (a walk of every process's fds) is done in the worker, not by the views' thread.
+      assert.ok(first!.snapshot.system.inotify.usage !== undefined, 'the worker counts inotify watches');
       assert.ok(first!.pollMs >= 0);
     } finally {
       monitor.dispose();

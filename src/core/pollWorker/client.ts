@@ -1,6 +1,7 @@
 // The main thread's side of the poll worker: starts it, asks it to poll, re-emits its snapshots and events,
 // and restarts it when it dies or hangs. Meanwhile the last good snapshot stays current.
 import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Emitter } from '../emitter';
 import type { MonitorEvent } from '../monitor';
@@ -41,6 +42,7 @@ export class PollWorkerClient implements Poller {
   private readonly errorEmitter = new Emitter<Error>();
   private readonly restartEmitter = new Emitter<string>();
   private readonly average = new PollTimeAverage();
+  private readonly delivery = new PollTimeAverage();
   private readonly pending = new Map<number, Pending>();
   private worker: Worker | null = null;
   private nextId = 1;
@@ -72,6 +74,10 @@ export class PollWorkerClient implements Poller {
 
   get averagePollMs(): number | null {
     return this.average.value;
+  }
+
+  get averageDeliveryMs(): number | null {
+    return this.delivery.value;
   }
 
   /** How many times the worker was replaced. */
@@ -171,8 +177,10 @@ export class PollWorkerClient implements Poller {
       this.average.add(m.pollMs);
       if (m.scan) this.scan = m.scan;
       this.current = m.snapshot;
+      const t0 = performance.now();
       for (const e of m.events) this.eventEmitter.fire(e);
       this.snapshotEmitter.fire(m.snapshot);
+      this.delivery.add(performance.now() - t0);
       return;
     }
     const p = this.pending.get(m.id);

@@ -13,6 +13,11 @@ export interface Poller extends MonitorLike {
   readonly workspaceScan: WorkspaceScan | null;
   /** Average wall time of a poll (reading the system and building the snapshot); null before the first. */
   readonly averagePollMs: number | null;
+  /**
+   * Average time the calling thread spent handing a finished snapshot to its listeners (events, views, status bar);
+   * with the worker this is all a poll costs the extension host's thread besides receiving the message.
+   */
+  readonly averageDeliveryMs: number | null;
   /** A poll that failed as a whole. */
   onError(listener: (e: Error) => void): () => void;
   update(change: { workspaceFolders?: readonly string[]; settings?: CoreSettings }): void;
@@ -34,6 +39,8 @@ export class InlinePoller implements Poller {
   private readonly monitor: Monitor;
   private readonly average = new PollTimeAverage();
   private readonly errors = new Emitter<Error>();
+  private readonly snapshots = new Emitter<Snapshot>();
+  private readonly delivery = new PollTimeAverage();
 
   constructor(opts: InlinePollerOptions) {
     let sampleStart = 0;
@@ -50,8 +57,14 @@ export class InlinePoller implements Poller {
       workspaceFolders: opts.workspaceFolders,
       settings: opts.settings,
       selfPid: opts.selfPid,
+      countInotifyWatches: true,
     });
-    this.monitor.onSnapshot(() => this.average.add(performance.now() - sampleStart));
+    this.monitor.onSnapshot((s) => {
+      const t0 = performance.now();
+      this.average.add(t0 - sampleStart);
+      this.snapshots.fire(s);
+      this.delivery.add(performance.now() - t0);
+    });
   }
 
   get snapshot(): Snapshot | undefined {
@@ -66,8 +79,12 @@ export class InlinePoller implements Poller {
     return this.average.value;
   }
 
+  get averageDeliveryMs(): number | null {
+    return this.delivery.value;
+  }
+
   onEvent: Monitor['onEvent'] = (l) => this.monitor.onEvent(l);
-  onSnapshot: Monitor['onSnapshot'] = (l) => this.monitor.onSnapshot(l);
+  onSnapshot: Monitor['onSnapshot'] = (l) => this.snapshots.on(l);
 
   onError(listener: (e: Error) => void): () => void {
     return this.errors.on(listener);
@@ -94,5 +111,6 @@ export class InlinePoller implements Poller {
   dispose(): void {
     this.monitor.dispose();
     this.errors.clear();
+    this.snapshots.clear();
   }
 }

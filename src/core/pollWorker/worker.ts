@@ -28,6 +28,7 @@ export function runPollWorker(port: WorkerPort, data: PollWorkerData, probe: Sys
     settings: data.settings,
     selfPid: data.selfPid,
     previous: data.previous,
+    countInotifyWatches: true,
   });
   let events: MonitorEvent[] = [];
   let sentScan: WorkspaceScan | null = null;
