@@ -212,13 +212,15 @@ export class Monitor {
     });
     this.scan = scan;
     this.scannedGeneration = generation;
+    // Before the sample: the count's occasional long walk is not part of the scan time the interval is paced by.
+    const inotifyUsage = this.inotify?.read();
     const sampled = await this.opts.probe.sample({
       diskPaths: [...this.folders, os.tmpdir()],
       // Ports can only change where a workspace process opens or closes a socket (see NetTableGate).
       watchFolders: this.folders,
       watchPids: this.current?.servers.flatMap((s) => s.pids) ?? [],
     });
-    const sample = this.inotify ? { ...sampled, inotify: { ...sampled.inotify, usage: this.inotify.read() } } : sampled;
+    const sample = inotifyUsage !== undefined ? { ...sampled, inotify: { ...sampled.inotify, usage: inotifyUsage } } : sampled;
     const next = buildSnapshot(sample, scan, {
       workspaceFolders: this.folders,
       selfPid: this.opts.selfPid ?? process.pid,
