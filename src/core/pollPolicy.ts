@@ -37,18 +37,25 @@ export function pollIntervalMs(configuredMs: number, watched: boolean, averagePo
   return Math.round(Math.max(base, SCAN_TIME_MULTIPLE * (averagePollMs ?? 0)));
 }
 
-/** Exponential moving average of poll times; the first value is taken as is. */
+/**
+ * The typical poll time: the median of the last few. A median, not a mean, so one poll stretched by a busy machine
+ * (the thread not scheduled for a second) does not slow polling down for the next dozen.
+ */
 export class PollTimeAverage {
-  private avg: number | null = null;
+  private readonly recent: number[] = [];
 
-  constructor(private readonly weight = 0.2) {}
+  constructor(private readonly size = 9) {}
 
   add(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) return;
-    this.avg = this.avg === null ? ms : this.avg + this.weight * (ms - this.avg);
+    this.recent.push(ms);
+    if (this.recent.length > this.size) this.recent.shift();
   }
 
   get value(): number | null {
-    return this.avg;
+    if (this.recent.length === 0) return null;
+    const sorted = [...this.recent].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   }
 }

@@ -101,8 +101,8 @@ describe('poll interval policy', () => {
     for (const s of ['up', 'starting', 'orphaned']) assert.equal(anyServerRunning(snap('down', s)), true, s);
   });
 
-  it('averages poll times, ignoring nonsense', () => {
-    const avg = new PollTimeAverage(0.5);
+  it('takes the median of the last few poll times: one stalled poll does not slow polling down', () => {
+    const avg = new PollTimeAverage(5);
     assert.equal(avg.value, null);
     avg.add(10);
     assert.equal(avg.value, 10);
@@ -110,7 +110,13 @@ describe('poll interval policy', () => {
     assert.equal(avg.value, 15);
     avg.add(Number.NaN);
     avg.add(-1);
-    assert.equal(avg.value, 15);
+    assert.equal(avg.value, 15, 'nonsense is ignored');
+    avg.add(3000);
+    assert.equal(avg.value, 20, 'a 3 s stall among 10–20 ms polls');
+    assert.equal(pollIntervalMs(2000, true, avg.value), 2000);
+    for (let i = 0; i < 5; i++) avg.add(400);
+    assert.equal(avg.value, 400, 'only the last five count');
+    assert.equal(pollIntervalMs(2000, true, avg.value), 8000);
   });
 });
 

@@ -55,6 +55,7 @@ export class PollWorkerClient implements Poller {
   private restartTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private restartCount = 0;
+  private snapshotsFromWorker = 0;
   private disposed = false;
 
   constructor(private readonly opts: PollWorkerClientOptions) {
@@ -168,13 +169,15 @@ export class PollWorkerClient implements Poller {
     worker.on('exit', (code) => { if (worker === this.worker) this.died(`exit code ${code}`); });
     this.worker = worker;
     this.lastError = null;
+    this.snapshotsFromWorker = 0;
     for (const id of this.pending.keys()) this.send({ type: 'poll', id });
   }
 
   private receive(m: FromWorker): void {
     if (m.type === 'snapshot') {
+      // A worker's first poll reads every process's argv and folder once: not what a poll costs.
+      if (this.snapshotsFromWorker++ > 0) this.average.add(m.pollMs);
       this.failuresInARow = 0;
-      this.average.add(m.pollMs);
       if (m.scan) this.scan = m.scan;
       this.current = m.snapshot;
       const t0 = performance.now();
