@@ -20,7 +20,7 @@ const common = {
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
-  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The monitor's poll, run in a worker thread by the extension (src/vscode/refreshManager.ts).
   { ...common, entryPoints: ['src/pollWorker.ts'], outfile: 'dist/pollWorker.js' },
   // The OpenTelemetry exporters (≈ 1.3 MB) load only when an OTLP endpoint is set: a bundle of their own.

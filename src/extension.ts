@@ -5,9 +5,13 @@ import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import type { Snapshot } from './core/types';
-import type { CommandContext, ShownReport } from './vscode/commands/context';
+import type { CommandContext } from './vscode/commands/context';
+import type { ShownReport } from './vscode/commands/investigateCrash';
+import type { HeapCheck } from './vscode/commands/raiseHeapLimit';
+import type { RestartOutcome } from './vscode/commands/restartServer';
+import { LastResults } from './vscode/commands/results';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { readSettings } from './vscode/config';
+import { readSettings, supervisionSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
 import { EarlyWarnings } from './vscode/earlyWarnings';
@@ -20,7 +24,7 @@ import { OtlpBridge } from './vscode/otlpExport';
 import { DashboardPanel } from './vscode/dashboardPanel';
 import { SeriesStore } from './core/dashboard/series';
 import { StatusBar } from './vscode/statusBar';
-import { SupervisedServers, supervisionSettings } from './vscode/supervised';
+import { SupervisedServers } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
@@ -46,7 +50,8 @@ export interface DevServerDoctorApi {
   history: CrashHistory;
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
-  lastRestart(): CommandContext['lastRestart'];
+  lastRestart(): RestartOutcome | undefined;
+  lastHeapCheck(): HeapCheck | undefined;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
   /** Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then). */
@@ -77,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const results = new LastResults();
   const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
@@ -117,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     early.observe(snap);
     journal.record(snap);
     render(snap);
-    systemProvider.update(snap);
+    systemProvider.update(snap, early.active().some((w) => w.kind === 'inotify'));
     dashboard.update(snap.takenAt);
     if (firstRenderMs === null) {
       firstRenderMs = performance.now() - activateStart;
@@ -167,7 +173,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
-    ...registerCommands(commandContext),
+    ...registerCommands(commandContext, results),
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
@@ -203,8 +209,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     warningsShown: () => early.shown,
     history,
     supervisedState: (id) => supervised.state(id),
-    lastReport: () => commandContext.lastReport,
-    lastRestart: () => commandContext.lastRestart,
+    lastReport: () => results.get('devServerDoctor.investigateCrash'),
+    lastRestart: () => results.get('devServerDoctor.restartServer'),
+    lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     previousSession: () => previousSession,
     dashboard: () => dashboard,
   };

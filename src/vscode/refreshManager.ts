@@ -12,7 +12,7 @@ import { InlinePoller, type Poller } from '../core/pollWorker/poller';
 import { expectedId } from '../core/servers';
 import { createProbe } from '../core/system/probe';
 import type { ExpectedServer, Snapshot } from '../core/types';
-import { readSettings, SCAN_KEYS, SECTION, workspaceFolderPaths } from './config';
+import { onSettingsChange, readSettings, workspaceFolderPaths } from './config';
 
 /** Why a refresh happened (shown in the log, handy when a view looks stale). */
 export type RefreshReason = 'start' | 'interval' | 'manual' | 'settings' | 'folders' | 'files' | 'focus' | 'visible' | 'activity';
@@ -84,12 +84,11 @@ export class RefreshManager implements vscode.Disposable {
       this.didUpdate,
       this.didEvent,
       { dispose: () => unsubscribe.forEach((u) => u()) },
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration(SECTION)) return;
+      onSettingsChange(['poll', 'rescan'], (effects) => {
         const next = readSettings();
         this.configuredMs = next.pollIntervalMs;
         this.poller.update({ settings: next });
-        if (SCAN_KEYS.some((k) => e.affectsConfiguration(k))) this.poller.rescan();
+        if (effects.has('rescan')) this.poller.rescan();
         void this.refresh('settings');
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
