@@ -14,6 +14,7 @@ import { redactText } from '../redact';
 import { packageName } from './sources';
 import { inotifyUsage, type InotifyUsage } from '../system/inotify';
 import { portHolders } from '../system/processInfo';
+import { dependencyContextFor } from '../deps/dependencyContext';
 import type { Confidence, Verdict } from './types';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type ReportEvidence } from './verdict';
 import type { WatcherHistory } from './watcher';
@@ -166,6 +167,7 @@ class Joiner {
       oom: this.kernel.records, faults: this.kernel.faults, kernelRead: this.kernel.kernelRead, kernelSource: this.kernel.kernelSource ?? undefined,
       outputs: [log], reports,
       portHolders: this.snapshot ? portHolders(ports, this.snapshot.sockets, (pid) => this.commandOf(pid)) : [],
+      ...(this.snapshot ? { dependency: dependencyContextFor([log], this.snapshot, dir) } : {}),
     });
   }
 

@@ -4,7 +4,8 @@
 export type CauseId =
   | 'oom-kill' | 'oomd-kill' | 'heap-oom' | 'port-in-use' | 'disk-full' | 'inotify-limit'
   | 'too-many-open-files' | 'missing-module' | 'uncaught-exception' | 'unhandled-rejection'
-  | 'native-crash' | 'killed' | 'watcher-waiting' | 'exit-nonzero';
+  | 'native-crash' | 'killed' | 'watcher-waiting' | 'exit-nonzero'
+  | 'dependency-refused' | 'dependency-unresolved' | 'unhealthy';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
@@ -72,6 +73,24 @@ export interface VerdictDetail {
   /** The watcher still running (watcher-waiting). */
   readonly watcherPid?: number;
   readonly reportFile?: string;
+  /** dependency-*: the host the output names and the service behind it ('postgres', or the compose service). */
+  readonly host?: string;
+  readonly service?: string;
+  /** Verdicts about a container of the workspace (oom-kill, exit-nonzero, unhealthy). */
+  readonly container?: ContainerRef;
+}
+
+/** A container a verdict is about. */
+export interface ContainerRef {
+  readonly id: string;
+  readonly name: string;
+  readonly service: string | null;
+  readonly project: string | null;
+  /** The compose file the service is declared in, when known. */
+  readonly composeFile?: string | null;
+  readonly memoryLimitBytes?: number | null;
+  readonly oomKilled?: boolean;
+  readonly restartCount?: number;
 }
 
 /** Verdicts of one death closer than this without a pid are the same crash. */

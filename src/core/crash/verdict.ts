@@ -9,6 +9,8 @@ import { redactText } from '../redact';
 import type { PortHolder } from '../system/processInfo';
 export type { PortHolder } from '../system/processInfo';
 import type { CauseId, Confidence, Evidence, EvidenceSource, RemedyRef, Verdict, VerdictDetail } from './types';
+import type { DependencyContext } from '../deps/dependencyContext';
+import { dependencyEvidence, dependencyRemedies, dependencySummary } from '../deps/dependencyVerdict';
 
 export interface CgroupDelta {
   readonly path: string;
@@ -73,6 +75,8 @@ export interface CrashEvidence {
   readonly reports?: readonly ReportEvidence[];
   /** Who holds, now, the ports the outputs say were in use. */
   readonly portHolders?: readonly PortHolder[];
+  /** For dependency-* findings: what listens on that port now, and which compose service or local install provides it. */
+  readonly dependency?: DependencyContext;
 }
 
 /** Evidence stamped this long before the process's start time still counts (clock granularity). */
@@ -104,7 +108,7 @@ interface Found {
 // Causes the output can name, most specific first; killed/exit-nonzero/watcher-waiting only say how it ended.
 const OUTPUT_CAUSES: readonly CauseId[] = [
   'heap-oom', 'port-in-use', 'disk-full', 'inotify-limit', 'too-many-open-files', 'missing-module', 'native-crash',
-  'unhandled-rejection', 'uncaught-exception',
+  'dependency-refused', 'dependency-unresolved', 'unhandled-rejection', 'uncaught-exception',
 ];
 /** Causes a watcher turns into watcher-waiting: the code failed, and the watcher waits for an edit. */
 const WRAPPED_BY_WATCHER = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection', 'exit-nonzero', 'killed']);
@@ -127,6 +131,9 @@ const CAUSE_WORDS: Record<CauseId, string> = {
   'killed': 'killed by a signal',
   'watcher-waiting': 'crashed; the watcher waits for changes',
   'exit-nonzero': 'exited with an error code',
+  'dependency-refused': 'a service it needs refused the connection',
+  'dependency-unresolved': 'the host name of a service it needs does not resolve',
+  'unhealthy': 'its health check fails',
 };
 
 /** A cause id in plain words ("killed by the kernel OOM killer"). */
@@ -336,6 +343,13 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   const pid = d.pid ?? inPids(od.pid, new Set(c.pids)) ?? c.pids[0] ?? null;
   if (d.cause === 'heap-oom') heapDetail(c, d, ctx.reports, detail);
   if (d.cause === 'port-in-use') portDetail(c, ev, od, detail, evid);
+  if (d.cause === 'dependency-refused' || d.cause === 'dependency-unresolved') {
+    if (od.port !== undefined) detail.port = od.port;
+    if (od.host) detail.host = od.host;
+    const service = ev.dependency?.service ?? od.service;
+    if (service) detail.service = service;
+    evid.push(...dependencyEvidence(ev.dependency));
+  }
   // The other outputs and reports back the verdict up: the exit the log told, a report of the same run.
   for (const r of ctx.reports) if (!evid.some((e) => e.location === r.file)) evid.push(reportEvidence(r));
   const exitFinding = ctx.found.find((f) => (f.finding.cause === 'killed' || f.finding.cause === 'native-crash') && f.finding.lines.length);
@@ -353,7 +367,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
     summary: redactText(summary),
     evidence: evid,
     topFrame: topFrame && redactText(topFrame),
-    remedies: remedies(c, d, detail, pid),
+    remedies: remedies(c, d, detail, pid, ev),
     detail,
   };
 }
@@ -442,12 +456,21 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
     }
     case 'exit-nonzero':
       return `${who} exited with code ${detail.exitCode ?? '?'}`;
+    case 'dependency-refused':
+    case 'dependency-unresolved':
+      return dependencySummary(who, d.cause, od, ev.dependency);
+    case 'unhealthy':
+      return `${who} is running but its health check fails`;
   }
 }
 
-function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null): RemedyRef[] {
+function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null, ev: CrashEvidence): RemedyRef[] {
   const cause = d.cause === 'watcher-waiting' && detail.underlying ? detail.underlying : d.cause;
   const od: OutputDetail = { ...d.outputDetail };
+  if (cause === 'dependency-refused' || cause === 'dependency-unresolved') {
+    const who = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}), pid };
+    return dependencyRemedies(cause, od, ev.dependency, who, !!(c.serverId || c.cwd));
+  }
   if (detail.port) od.port = detail.port;
   if (cause === 'heap-oom' && detail.heapLimitBytes) od.heapLimitMB = Math.round(detail.heapLimitBytes / MB);
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };

@@ -12,6 +12,7 @@ import { redactText } from '../redact';
 import { readCgroupOomKills } from '../system/cgroupCounters';
 import { portHolders } from '../system/processInfo';
 import type { Verdict } from './types';
+import { dependencyContextFor } from '../deps/dependencyContext';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
 
 /** What a terminal or task printed, as the editor captured it. */
@@ -263,6 +264,7 @@ export class CrashWatcher {
     const verdict = decideVerdict({ ...candidate, ...fed.exit }, {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
       outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),
+      dependency: dependencyContextFor(outputs, next, before.cwd),
     });
     if (!verdict || this.disposed) return;
     // The rest of this tree dying in the next polls is the same crash.
