@@ -12,8 +12,9 @@ const common = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  // systeminformation probes optional native modules (osx-temperature-sensor) it never needs here.
-  external: ['vscode', 'osx-temperature-sensor'],
+  // systeminformation probes optional native modules (osx-temperature-sensor) it never needs here; dockerode's
+  // ssh2 (DOCKER_HOST=ssh://, unsupported here) tries its optional native crypto and cpu-features in a try/catch.
+  external: ['vscode', 'osx-temperature-sensor', '*.node', 'cpu-features'],
   // jsonc-parser's UMD build require()s its parts in a way esbuild cannot follow; its ESM build bundles.
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };

@@ -13,6 +13,8 @@ import { DEFAULT_SETTINGS } from './core/settings';
 import { toStatusJson } from './core/statusJson';
 import type { Server, Snapshot } from './core/types';
 import { REMEDIES_USAGE, runDisk, runZombies } from './cliRemedies';
+import { formatContainers } from './cliContainers';
+import { readContainersOnce, toStatusContainers } from './core/containers/status';
 
 const USAGE = `Dev Server Doctor — why did my dev server die?
 
@@ -175,8 +177,10 @@ async function main(argv: string[]): Promise<number> {
     settings: { ...DEFAULT_SETTINGS, pollIntervalMs: args.intervalMs },
   });
   if (args.command === 'status') {
-    const snap = await monitor.pollOnce();
-    process.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
+    const [snap, docker] = await Promise.all([monitor.pollOnce(), readContainersOnce(args.workspaces)]);
+    process.stdout.write(args.json
+      ? `${JSON.stringify(toStatusJson(snap, toStatusContainers(docker.containers), docker.engine), null, 2)}\n`
+      : `${formatStatus(snap)}\n${formatContainers(docker.containers, docker.engine)}\n`);
     return 0;
   }
   if (args.command === 'investigate') {

@@ -11,7 +11,7 @@ export type Confidence = 'high' | 'medium' | 'low';
 
 export type EvidenceSource =
   | 'exit' | 'kernel' | 'journal' | 'cgroup' | 'output' | 'log-file' | 'node-report'
-  | 'socket-table' | 'monitor';
+  | 'socket-table' | 'monitor' | 'container';
 
 export interface Evidence {
   readonly source: EvidenceSource;
