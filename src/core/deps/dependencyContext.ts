@@ -42,7 +42,8 @@ export interface DependencyContext {
   readonly host: string | null;
   readonly port: number | null;
   readonly service: string | null;
-  readonly serviceFrom: 'driver' | 'port' | 'compose' | null;
+  /** How the service was named: the driver in the stack, the well-known port, the URL scheme in .env, the compose service publishing the port, the one driver package.json depends on. */
+  readonly serviceFrom: 'driver' | 'port' | 'url' | 'compose' | 'package.json' | null;
   /** Whether something listens on the port now: on the address tried, only on another one (::1 vs 127.0.0.1), or not at all. */
   readonly listening: Listening;
   /** `::1:5432` … what listens on that port now. */
@@ -195,6 +196,34 @@ export function envSettingFor(dirs: readonly string[], host: string | null, port
   return fallback;
 }
 
+const URL_SCHEMES: Readonly<Record<string, string>> = {
+  postgres: 'postgres', postgresql: 'postgres', mysql: 'mysql', mariadb: 'mysql', redis: 'redis', rediss: 'redis',
+  mongodb: 'mongodb', 'mongodb+srv': 'mongodb', amqp: 'rabbitmq', amqps: 'rabbitmq', kafka: 'kafka', nats: 'nats', memcached: 'memcached',
+};
+
+/** 'postgres://…' → 'postgres'. */
+export function serviceOfUrl(value: string): string | null {
+  const m = /^\s*([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  return m ? URL_SCHEMES[m[1].toLowerCase()] ?? null : null;
+}
+
+/** The service of the one database/cache/broker driver a package.json depends on; null for none or several. */
+export function serviceOfPackage(dirs: readonly string[]): string | null {
+  for (const dir of dirs) {
+    const { text } = readSmallFile(path.join(dir, 'package.json'), 1024 * 1024);
+    if (text === null) continue;
+    try {
+      const pkg = JSON.parse(text) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+      const services = new Set(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).map((d) => serviceOfDriver(d)).filter((s): s is string => s !== null));
+      if (services.size === 1) return [...services][0];
+      if (services.size > 1) return null;
+    } catch {
+      // A malformed package.json names nothing; the scanner reports it.
+    }
+  }
+  return null;
+}
+
 function composeProvider(s: ComposeService): ComposeProvider {
   const rel = path.basename(s.file);
   return {
@@ -211,28 +240,39 @@ export function dependencyContext(input: DependencyInput, env: DependencyEnviron
   const host = input.host ?? null;
   const compose = scanCompose(env.workspaceFolders);
   problems.push(...compose.problems);
+  const dirs = [...(env.cwd ? [env.cwd] : []), ...env.workspaceFolders];
   const fromDriver = serviceOfDriver(input.driver ?? null);
   let service = fromDriver ?? input.service ?? serviceOfPort(port);
   let serviceFrom: DependencyContext['serviceFrom'] = fromDriver ? 'driver' : service ? 'port' : null;
+  const setting = envSettingFor(dirs, host, port, service);
   const byPort = port !== null ? compose.services.find((s) => s.ports.includes(port)) ?? null : null;
   const byHost = input.cause === 'dependency-unresolved' && host ? compose.services.find((s) => s.name === host || s.containerName === host) ?? null : null;
+  const fromUrl = !service && setting ? serviceOfUrl(setting.value) : null;
+  if (fromUrl) {
+    service = fromUrl;
+    serviceFrom = 'url';
+  }
   const byKind = service ? serviceRunning(compose.services, service) : null;
   const provider = byHost ?? byPort ?? byKind;
   if (!service && provider) {
     service = provider.name;
     serviceFrom = 'compose';
   }
+  const fromPackage = !service ? serviceOfPackage(dirs) : null;
+  if (fromPackage) {
+    service = fromPackage;
+    serviceFrom = 'package.json';
+  }
   const wantPort = port ?? (service ? SERVICE_PORTS[service] ?? null : null);
   const { listening, listeners } = input.cause === 'dependency-refused'
     ? listeningState(env.sockets, port, input.addresses?.length ? input.addresses : host ? [host] : [])
     : { listening: 'unknown' as Listening, listeners: [] };
-  const dirs = [...(env.cwd ? [env.cwd] : []), ...env.workspaceFolders];
   return {
     host, port, service, serviceFrom, listening, listeners,
     compose: provider ? composeProvider(provider) : null,
     composeHostName: byHost !== null,
     local: localInstall(service, wantPort, env),
-    env: envSettingFor(dirs, host, port, service),
+    env: setting ?? (service ? envSettingFor(dirs, host, null, service) : null),
     problems,
   };
 }
