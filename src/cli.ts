@@ -184,8 +184,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'investigate') {
-    const snapshot = await monitor.pollOnce();
-    const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
+    const sinceMs = Date.now() - args.sinceMs;
+    const [snapshot, containers] = await Promise.all([monitor.pollOnce(), readContainersOnce(args.workspaces, undefined, sinceMs)]);
+    const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs, snapshot, containers });
     const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs) : null;
     for (const p of saved?.problems ?? []) process.stderr.write(`${p}\n`);
     for (const f of saved?.files ?? []) process.stderr.write(`saved ${f}\n`);

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import { ContainerMonitor } from '../../src/core/containers/containerMonitor';
 import { readContainersOnce, toStatusContainers } from '../../src/core/containers/status';
 import type { Verdict } from '../../src/core/crash/types';
+import { investigate } from '../../src/core/crash/investigate';
+import { renderMarkdown, toReportJson } from '../../src/core/crash/report';
 import { ContainerJar, composeLabels, dockerMissing, ensureEmptyImage } from './dockerHelpers';
 import { ProcessJar, waitFor } from './liveHelpers';
 
@@ -120,6 +122,17 @@ describe('containers of the workspace (live, real Docker)', function () {
     const shown = await waitFor('the list shows it OOM-killed', () => monitor!.containers().find((c) => c.id === id && c.state === 'exited'));
     assert.equal(shown.oomKilled, true);
     assert.equal(shown.exitCode, 137);
+
+    // Investigate Crash, cold: the container's crash and its docker inspect facts are in the report.
+    const facts = await readContainersOnce([ws], undefined, Date.now() - 10 * 60_000);
+    const cold = facts.verdicts.find((x) => x.detail?.container?.id === id);
+    assert.equal(cold?.cause, 'oom-kill');
+    const inv = await investigate({ workspaceFolders: [ws], sinceMs: Date.now() - 10 * 60_000, containers: facts, skipInotifyUsage: true, readKernel: async () => ({ records: [], faults: [], kernelRead: false, kernelSource: null, sources: [], problems: [] }) });
+    const md = renderMarkdown(inv);
+    assert.match(md, /db was killed by its 80 MB memory limit/);
+    assert.match(md, /State\.OOMKilled=true/);
+    assert.match(md, /### Containers/);
+    assert.equal(toReportJson(inv).state?.containers?.find((c) => c.id === id)?.oomKilled, true);
   });
 
   it('a non-zero exit quotes the last log lines, redacted; a failing health check is unhealthy', async () => {

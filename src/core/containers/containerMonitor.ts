@@ -135,6 +135,33 @@ export class ContainerMonitor {
     }
   }
 
+  /**
+   * Crashes of the workspace's containers since `sinceMs`, from `docker inspect` (and `docker logs --tail`):
+   * OOM-killed, exited non-zero (not stopped by the user as far as this monitor saw), unhealthy now.
+   */
+  async investigate(sinceMs: number): Promise<Verdict[]> {
+    if (!this.engine || !this.engineStatus.available) return [];
+    await this.refresh();
+    const out: Verdict[] = [];
+    for (const c of this.list) {
+      const inspect = await this.inspectMine(c.id);
+      if (!inspect) continue;
+      const info = inspect.info;
+      const ended = info.finishedAt ?? 0;
+      if (info.state !== 'running' && ended >= sinceMs && info.oomKilled) out.push(oomVerdict(info, inspect.inspect, ended));
+      else if (info.state !== 'running' && ended >= sinceMs && info.exitCode !== null && info.exitCode !== 0 && !((this.stops.get(c.id) ?? 0) >= ended - STOP_WINDOW_MS)) {
+        let logs = '';
+        try {
+          logs = await this.engine.logs(c.id, this.opts.logTail ?? DEFAULT_LOG_TAIL);
+        } catch {
+          // no logs
+        }
+        out.push(exitVerdict(info, inspect.inspect, info.exitCode, logs, ended, this.opts.logTail ?? DEFAULT_LOG_TAIL));
+      } else if (info.health === 'unhealthy') out.push(unhealthyVerdict(info, inspect.inspect, Date.now()));
+    }
+    return out;
+  }
+
   /** Reads running containers' memory from their cgroup files; fires a change when it moved by more than 1 MB. */
   refreshMemory(): void {
     let moved = false;

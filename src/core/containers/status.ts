@@ -3,6 +3,7 @@ import { redactText } from '../redact';
 import { ContainerMonitor, type EngineStatus } from './containerMonitor';
 import type { EngineAddress } from './engine';
 import type { ContainerInfo } from './model';
+import type { Verdict } from '../crash/types';
 
 /** Field names are a contract (issue 11): add, never rename. */
 export interface StatusContainerJson {
@@ -35,12 +36,23 @@ export function toStatusContainers(list: readonly ContainerInfo[]): StatusContai
   }));
 }
 
-/** Connects once, lists the workspace's containers and disconnects. Never throws. */
-export async function readContainersOnce(workspaceFolders: readonly string[], address?: EngineAddress | null): Promise<{ engine: EngineStatus; containers: ContainerInfo[] }> {
+/** What investigate and status --json take about containers. */
+export interface ContainerFacts {
+  readonly engine: EngineStatus;
+  readonly containers: ContainerInfo[];
+  /** Crashes found by inspecting them (only when asked with `sinceMs`). */
+  readonly verdicts: Verdict[];
+}
+
+/** Connects once, lists the workspace's containers (and, with `sinceMs`, their crashes since then) and disconnects. Never throws. */
+export async function readContainersOnce(workspaceFolders: readonly string[], address?: EngineAddress | null, sinceMs?: number): Promise<ContainerFacts> {
   const monitor = new ContainerMonitor({ workspaceFolders: () => workspaceFolders, ...(address !== undefined ? { address } : {}) });
   try {
     await monitor.start();
-    return { engine: monitor.status(), containers: [...monitor.containers()] };
+    const verdicts = sinceMs !== undefined ? await monitor.investigate(sinceMs) : [];
+    return { engine: monitor.status(), containers: [...monitor.containers()], verdicts };
+  } catch {
+    return { engine: monitor.status(), containers: [], verdicts: [] };
   } finally {
     monitor.dispose();
   }
