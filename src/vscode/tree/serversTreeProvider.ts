@@ -3,8 +3,10 @@ import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, Snapshot } from '../../core/types';
 import { MessageTreeItem } from './messageItem';
 import { PortTreeItem, ProcessTreeItem, ServerTreeItem } from './serverItems';
+import { ContainerTreeItem } from './containerItems';
+import type { ContainerInfo } from '../../core/containers/model';
 
-export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | MessageTreeItem;
+export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | ContainerTreeItem | MessageTreeItem;
 
 const ORDER: Record<Server['state'], number> = { orphaned: 0, up: 1, starting: 2, down: 3 };
 
@@ -14,6 +16,7 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
   private problems: readonly string[] = [];
+  private containers: readonly ContainerInfo[] = [];
 
   /** `supervision`: the supervisor's state of a server started supervised. */
   constructor(private readonly supervision: (serverId: string) => SupervisorState | undefined = () => undefined) {}
@@ -22,6 +25,12 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   update(snapshot: Snapshot, problems: readonly string[]): void {
     this.snapshot = snapshot;
     this.problems = problems;
+    this.changed.fire(undefined);
+  }
+
+  /** The workspace's containers, shown after the servers (from the container engine's events, not the poll). */
+  updateContainers(containers: readonly ContainerInfo[]): void {
+    this.containers = containers;
     this.changed.fire(undefined);
   }
 
@@ -36,7 +45,9 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
       const items: ServersNode[] = this.problems.map((p, i) => new MessageTreeItem(p, 'warning', p, `problem:${i}`));
       const servers = [...snap.servers].sort((a, b) => ORDER[a.state] - ORDER[b.state]);
       // With no servers and no problems the view's welcome content explains what we look for.
-      return [...items, ...servers.map((s) => new ServerTreeItem(s, snap.takenAt, this.supervision(s.id)))];
+      const now = Date.now();
+      return [...items, ...servers.map((s) => new ServerTreeItem(s, snap.takenAt, this.supervision(s.id))),
+        ...this.containers.map((c) => new ContainerTreeItem(c, now))];
     }
     if (node instanceof ServerTreeItem) {
       const s = node.server;

@@ -4,19 +4,28 @@ import type { Thresholds } from '../../core/settings';
 import type { Snapshot } from '../../core/types';
 import { MessageTreeItem } from './messageItem';
 import { CgroupTreeItem, DiskTreeItem, InotifyTreeItem, MemoryTreeItem, SwapTreeItem } from './systemItems';
+import { ContainerEngineTreeItem } from './containerItems';
+import type { EngineStatus } from '../../core/containers/containerMonitor';
 
-export type SystemNode = MemoryTreeItem | SwapTreeItem | DiskTreeItem | CgroupTreeItem | InotifyTreeItem | MessageTreeItem;
+export type SystemNode = MemoryTreeItem | SwapTreeItem | DiskTreeItem | CgroupTreeItem | InotifyTreeItem | ContainerEngineTreeItem | MessageTreeItem;
 
 /** Memory, swap, disks, cgroup and watcher headroom from the last snapshot. */
 export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SystemNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
+  private engine: { status: EngineStatus; count: number } | undefined;
 
   constructor(private thresholds: () => Thresholds) {}
 
   update(snapshot: Snapshot): void {
     this.snapshot = snapshot;
+    this.changed.fire(undefined);
+  }
+
+  /** The container engine's one line: what answers and how many containers are the workspace's, or why there is none. */
+  updateContainers(status: EngineStatus, count: number): void {
+    this.engine = { status, count };
     this.changed.fire(undefined);
   }
 
@@ -36,6 +45,7 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
       ...(cgroup ? [new CgroupTreeItem(cgroup)] : []),
       ...disks.map((d) => new DiskTreeItem(d, t.disk)),
       new InotifyTreeItem(inotify, LOW_INOTIFY_WATCHES),
+      ...(this.engine ? [new ContainerEngineTreeItem(this.engine.status, this.engine.count)] : []),
       ...snap.warnings.map((w, i) => new MessageTreeItem(w, 'info', w, `warning:${i}`)),
     ];
   }
