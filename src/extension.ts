@@ -11,6 +11,9 @@ import { registerCommands } from './vscode/commands/registerCommands';
 import { readSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
+import { ContainerService } from './vscode/containers';
+import type { ContainerInfo } from './core/containers/model';
+import type { EngineStatus } from './core/containers/containerMonitor';
 import { EarlyWarnings } from './vscode/earlyWarnings';
 import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
@@ -44,6 +47,10 @@ export interface DevServerDoctorApi {
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
   lastRestart(): CommandContext['lastRestart'];
+  /** The workspace's containers, the engine's status, and the verdicts about them. */
+  containers(): readonly ContainerInfo[];
+  containerEngine(): EngineStatus;
+  containerVerdicts(): readonly Verdict[];
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
 }
@@ -66,8 +73,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const containers = new ContainerService(log);
   const commandContext: CommandContext = {
-    refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
+    refresh, crashes, containers, reports, log, storageDir, peaks, early, supervised, history,
     crashesView: crashesProvider,
     crashCaptureDir,
     environment: context.environmentVariableCollection,
@@ -114,12 +122,21 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashesProvider.onDidChangeTreeData(updateCrashBadge),
     refresh.onDidUpdate(onUpdate),
     crashes.onDidVerdict(onVerdict),
+    containers,
+    containers.onDidVerdict(onVerdict),
+    containers.onDidChange(() => {
+      serversProvider.updateContainers(containers.containers());
+      systemProvider.updateContainers(containers.status(), containers.containers().length);
+      void vscode.commands.executeCommand('setContext', 'devServerDoctor.containerCount', containers.containers().length);
+    }),
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     ...registerCommands(commandContext),
   );
   refresh.start();
+  // Event-driven from here on: the engine's stream says when to list again; no engine costs one failed stat.
+  void containers.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
   const previousSession = explainPreviousSession(previous, log).catch(() => null);
 
@@ -151,6 +168,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     lastReport: () => commandContext.lastReport,
     lastRestart: () => commandContext.lastRestart,
     previousSession: () => previousSession,
+    containers: () => containers.containers(),
+    containerEngine: () => containers.status(),
+    containerVerdicts: () => containers.verdicts(),
   };
 }
 

@@ -35,6 +35,12 @@ export function ensureEmptyImage(): void {
   }
 }
 
+export interface CliInspect {
+  readonly State: { readonly Running: boolean; readonly OOMKilled: boolean; readonly ExitCode: number; readonly FinishedAt: string };
+  readonly RestartCount: number;
+  readonly NetworkSettings: { readonly Ports: Record<string, { readonly HostIp: string; readonly HostPort: string }[]> };
+}
+
 export class ContainerJar {
   private readonly ids = new Set<string>();
 
@@ -47,10 +53,11 @@ export class ContainerJar {
     return id;
   }
 
-  inspect(id: string): Record<string, any> {
+  /** `docker inspect`, as the CLI prints it: the ground truth the tests compare with. */
+  inspect(id: string): CliInspect {
     const r = docker(['inspect', id]);
     if (!r.ok) throw new Error(`docker inspect failed: ${r.out}`);
-    return JSON.parse(r.out)[0];
+    return (JSON.parse(r.out) as CliInspect[])[0];
   }
 
   cli(args: readonly string[]): { ok: boolean; out: string } {

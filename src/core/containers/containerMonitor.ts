@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { Emitter } from '../emitter';
 import { formatBytes } from '../format';
 import { redactText } from '../redact';
-import type { ContainerRef, Evidence, RemedyRef, Verdict } from '../crash/types';
+import type { ContainerRef, Evidence, Verdict } from '../crash/types';
+import { remedy, type RemedyRef } from '../remedies/catalogue';
 import { readContainerMemory } from './cgroupMemory';
 import { dockerodeEngine, type ContainerEngine, type EngineEvent } from './dockerEngine';
 import { findEngine, type EngineAddress } from './engine';
@@ -337,13 +338,11 @@ function remediesFor(c: ContainerInfo, cause: 'oom-kill' | 'exit-nonzero' | 'unh
   if (cause === 'oom-kill' && c.composeFile && c.service) {
     const now = c.memoryLimitBytes ? Math.round(c.memoryLimitBytes / MB) : null;
     const mb = now ? Math.max(Math.ceil((now * 2) / 32) * 32, 128) : 512;
-    out.push({ command: 'devServerDoctor.raiseContainerMemory', title: `Raise ${c.service}'s memory limit to ${mb} MB in ${path.basename(c.composeFile)}`,
-      detail: `mem_limit: ${mb}m`, args: { ...target, file: c.composeFile, megabytes: mb } });
+    out.push(remedy('raise-container-memory', { ...target, file: c.composeFile, megabytes: mb },
+      `Raise ${c.service}'s memory limit to ${mb} MB in ${path.basename(c.composeFile)}`, `mem_limit: ${mb}m`));
   }
   const running = c.state === 'running' || c.state === 'restarting';
-  out.push(running
-    ? { command: 'devServerDoctor.restartContainer', title: `Restart container ${c.name}`, args: target }
-    : { command: 'devServerDoctor.startContainer', title: `Start container ${c.name}`, args: target });
+  out.push(running ? remedy('restart-container', target, `Restart container ${c.name}`) : remedy('start-container', target, `Start container ${c.name}`));
   return out;
 }
 

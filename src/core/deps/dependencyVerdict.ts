@@ -2,7 +2,8 @@
 // output said and what the machine says now. Pure.
 import * as path from 'node:path';
 import type { OutputDetail } from '../crash/output';
-import type { CauseId, Evidence, RemedyRef } from '../crash/types';
+import type { CauseId, Evidence } from '../crash/types';
+import { remedy, type RemedyRef } from '../remedies/catalogue';
 import { redactText } from '../redact';
 import type { DependencyContext } from './dependencyContext';
 
@@ -75,27 +76,26 @@ export function dependencyRemedies(cause: CauseId, od: OutputDetail, ctx: Depend
   const port = od.port ?? ctx?.port ?? ctx?.compose?.ports[0] ?? null;
   const listening = ctx?.listening === 'yes';
   if (ctx?.compose && !listening && !(cause === 'dependency-unresolved' && ctx.composeHostName && ctx.compose.ports.length === 0)) {
-    out.push({ command: 'devServerDoctor.startDependency', title: `Start the compose service ${ctx.compose.service}`,
-      detail: ctx.compose.command,
-      args: { kind: 'compose', service: ctx.compose.service, file: ctx.compose.file, cwd: ctx.compose.dir, command: ctx.compose.command, commandV1: ctx.compose.commandV1, ...(port ? { port } : {}) } });
+    out.push(remedy('start-dependency', { via: 'compose', service: ctx.compose.service, file: ctx.compose.file, cwd: ctx.compose.dir,
+      command: ctx.compose.command, commandV1: ctx.compose.commandV1, ...(port ? { port } : {}) }, `Start the compose service ${ctx.compose.service}`, ctx.compose.command));
   }
   if (ctx?.local && !listening) {
-    out.push({ command: 'devServerDoctor.startDependency', title: `Start ${service ?? ctx.local.name} (${ctx.local.kind === 'binary' ? path.basename(ctx.local.name) : ctx.local.name})`,
-      detail: ctx.local.command,
-      args: { kind: 'local', service, command: ctx.local.command, cwd: server.cwd, ...(port ? { port } : {}) } });
+    out.push(remedy('start-dependency', { via: 'local', service, command: ctx.local.command, ...(server.cwd ? { cwd: server.cwd } : {}), ...(port ? { port } : {}) },
+      `Start ${service ?? ctx.local.name} (${ctx.local.kind === 'binary' ? path.basename(ctx.local.name) : ctx.local.name})`, ctx.local.command));
   }
   if (ctx?.env) {
-    out.push({ command: 'devServerDoctor.openFile', title: `Check the connection setting ${ctx.env.key} in ${path.basename(ctx.env.file)}`,
-      detail: `${ctx.env.key}=${ctx.env.value}`, args: { file: ctx.env.file, line: ctx.env.line } });
+    out.push(remedy('open-file', { file: ctx.env.file, line: ctx.env.line }, `Check the connection setting ${ctx.env.key} in ${path.basename(ctx.env.file)}`,
+      `${ctx.env.key}=${ctx.env.value}`));
   } else if (cause === 'dependency-unresolved' || ctx?.listening === 'other-address') {
-    out.push({ command: 'devServerDoctor.openFile', title: 'Check the connection settings (host and port) of the dev server',
-      ...(server.cwd ? { args: { file: path.join(server.cwd, '.env') } } : {}) });
+    out.push(remedy('open-file', server.cwd ? { file: path.join(server.cwd, '.env') } : undefined, 'Check the connection settings (host and port) of the dev server'));
   }
+  const who = { ...(server.server !== undefined ? { server: server.server } : {}), ...(server.serverId ? { serverId: server.serverId } : {}),
+    ...(server.cwd ? { cwd: server.cwd } : {}), ...(server.pid !== undefined ? { pid: server.pid } : {}) };
   if (canRestart && port !== null && cause === 'dependency-refused') {
-    out.push({ command: 'devServerDoctor.waitThenRestart', title: `Wait until ${service ?? 'the service'} listens on port ${port}, then restart the server`,
-      args: { ...server, port, host: od.addresses?.[od.addresses.length - 1] ?? od.host ?? null } });
+    out.push(remedy('wait-then-restart', { ...who, port, host: od.addresses?.[od.addresses.length - 1] ?? od.host ?? null },
+      `Wait until ${service ?? 'the service'} listens on port ${port}, then restart the server`));
   } else if (canRestart) {
-    out.push({ command: 'devServerDoctor.restartServer', title: 'Restart the server', args: { ...server } });
+    out.push(remedy('restart-server', who));
   }
   return out;
 }

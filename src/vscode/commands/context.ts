@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { CrashHistory } from '../../core/history/crashHistory';
 import type { Snapshot } from '../../core/types';
 import type { CrashService } from '../crashes';
+import type { ContainerService } from '../containers';
 import type { EarlyWarnings } from '../earlyWarnings';
 import type { SupervisedServers } from '../supervised';
 import type { CrashesTreeProvider } from '../tree/crashesTreeProvider';
@@ -21,6 +22,8 @@ export interface ShownReport {
 export interface CommandContext {
   readonly refresh: RefreshManager;
   readonly crashes: CrashService;
+  /** The workspace's containers (absent engine: an empty list and a status saying why). */
+  readonly containers: ContainerService;
   readonly reports: ReportPanel;
   readonly log: vscode.LogOutputChannel;
   /** The extension's own storage folder (reports are saved there). */

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { investigate } from '../../core/crash/investigate';
 import { renderMarkdown, saveReport } from '../../core/crash/report';
 import { readCrashSettings, workspaceFolderPaths } from '../config';
+import { remedyLink } from '../remedyCommands';
 import type { CommandContext } from './context';
 
 /**
@@ -18,6 +19,9 @@ export function investigateCrashCommand(ctx: CommandContext) {
       async () => {
         // Exits already seen must be judged before the report lists them.
         await ctx.crashes.idle();
+        // The workspace's containers and their crashes, from docker inspect (refreshes the list first).
+        const containerVerdicts = await ctx.containers.investigate(Date.now() - settings.sinceMs);
+        const containers = { engine: ctx.containers.status(), containers: [...ctx.containers.containers()], verdicts: containerVerdicts };
         return investigate({
           workspaceFolders: workspaceFolderPaths(),
           sinceMs: Date.now() - settings.sinceMs,
@@ -25,12 +29,13 @@ export function investigateCrashCommand(ctx: CommandContext) {
           history: ctx.crashes.history(),
           ...(settings.logGlobs.length ? { logGlobs: settings.logGlobs } : {}),
           reportDirs: settings.nodeReportDirectories,
+          containers,
         });
       },
     );
     const dirs = [path.join(ctx.storageDir, 'reports'), ...(settings.reportFolder ? [settings.reportFolder] : [])];
-    const saved = saveReport(inv, dirs);
-    const markdown = renderMarkdown(inv)
+    const saved = saveReport(inv, dirs, remedyLink);
+    const markdown = renderMarkdown(inv, remedyLink)
       + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '')
       + (saved.problems.length ? `\n\n---\n${saved.problems.map((p) => `- ${p}`).join('\n')}\n` : '');
     const when = new Date(inv.generatedAt).toLocaleTimeString();

@@ -17,6 +17,14 @@ import { raiseInotifyLimitCommand } from './raiseInotifyLimit';
 import { restartServerCommand } from './restartServer';
 import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
+import { raiseContainerMemoryCommand } from './raiseContainerMemory';
+import { restartContainerCommand } from './restartContainer';
+import { startContainerCommand } from './startContainer';
+import { startDependencyCommand } from './startDependency';
+import { stopContainerCommand } from './stopContainer';
+import { waitThenRestartCommand } from './waitThenRestart';
+import { openFileCommand } from './openFile';
+import { raiseFdLimitCommand } from './raiseFdLimit';
 
 /** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -39,6 +47,14 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.markResolved': markResolvedCommand(ctx),
     'devServerDoctor.enableCrashCapture': enableCrashCaptureCommand(ctx),
     'devServerDoctor.disableCrashCapture': disableCrashCaptureCommand(ctx),
+    'devServerDoctor.openFile': openFileCommand(),
+    'devServerDoctor.raiseFdLimit': raiseFdLimitCommand(),
+    'devServerDoctor.startContainer': startContainerCommand(ctx),
+    'devServerDoctor.stopContainer': stopContainerCommand(ctx),
+    'devServerDoctor.restartContainer': restartContainerCommand(ctx),
+    'devServerDoctor.raiseContainerMemory': raiseContainerMemoryCommand(ctx),
+    'devServerDoctor.startDependency': startDependencyCommand(ctx),
+    'devServerDoctor.waitThenRestart': waitThenRestartCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
