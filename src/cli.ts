@@ -16,6 +16,7 @@ import type { Server, Snapshot } from './core/types';
 import { REMEDIES_USAGE, runDisk, runZombies } from './cliRemedies';
 import { formatContainers } from './cliContainers';
 import { readContainersOnce, toStatusContainers } from './core/containers/status';
+import { ContainerMonitor } from './core/containers/containerMonitor';
 
 const USAGE = `Dev Server Doctor — why did my dev server die?
 
@@ -197,6 +198,10 @@ async function main(argv: string[]): Promise<number> {
   const crashes = new CrashWatcher(monitor);
   crashes.onVerdict((v) => process.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
   crashes.onProblem((p) => process.stderr.write(`${redactText(p)}\n`));
+  // The workspace's containers: verdicts from the engine's event stream (no engine: nothing, silently).
+  const containers = new ContainerMonitor({ workspaceFolders: () => args.workspaces });
+  containers.onVerdict((v) => process.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
+  void containers.start();
   monitor.onEvent((e) => process.stdout.write(args.json ? `${JSON.stringify(redactEvent(e))}\n` : `${formatEvent(e)}\n`));
   monitor.onError((e) => process.stderr.write(`poll failed: ${e.message}\n`));
   const RESCAN_MS = 30_000; // picks up new or edited package.json files
@@ -204,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
   if (!args.json) process.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
   monitor.start();
   await new Promise<void>((resolve) => {
-    const stop = () => { clearInterval(rescan); crashes.dispose(); monitor.dispose(); resolve(); };
+    const stop = () => { clearInterval(rescan); crashes.dispose(); containers.dispose(); monitor.dispose(); resolve(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
