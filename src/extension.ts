@@ -19,6 +19,8 @@ import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { registerLanguageModelTools } from './vscode/lmTools';
+import { OtlpBridge } from './vscode/otlpExport';
 import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers, supervisionSettings } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
@@ -74,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
   const containers = new ContainerService(log);
+  const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, containers, reports, log, storageDir, peaks, early, supervised, history,
     crashesView: crashesProvider,
@@ -93,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   const onUpdate = (snap: Snapshot) => {
     peaks.update(snap);
+    otlp.observe(snap);
     early.observe(snap);
     journal.record(snap);
     render(snap);
@@ -104,6 +108,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     }
   };
   const onVerdict = (v: Verdict) => {
+    otlp.verdict(v);
     if (history.add(v)) crashesProvider.refresh();
     if (early.offerCrash(v)) void notifier.notify(v);
   };
@@ -115,7 +120,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
+    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp,
     vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
     vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
     crashesView,
@@ -133,6 +138,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     ...registerCommands(commandContext),
+    ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
   // Event-driven from here on: the engine's stream says when to list again; no engine costs one failed stat.
