@@ -115,7 +115,14 @@ describe('Dev Server Doctor: containers of the workspace in a real VS Code', fun
       await vscode.commands.executeCommand('devServerDoctor.raiseContainerMemory', raise.args);
     });
     assert.match(detail, /mem_limit 80m → 160m/);
-    assert.match(detail, /Before:\ndb:\n    image: local\/dsd-empty # no registry here\n    mem_limit: 80m/);
+    assert.match(detail, /Before:\n  db:\n    image: local\/dsd-empty # no registry here\n    mem_limit: 80m/);
     assert.equal(fs.readFileSync(compose, 'utf8'), '# the shop\nservices:\n  db:\n    image: local/dsd-empty # no registry here\n    mem_limit: 160m\n');
+
+    // Investigate Crash includes the container, quoting docker inspect.
+    await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
+    const report = api.lastReport()?.markdown ?? '';
+    assert.match(report, /db was killed by its 80 MB memory limit/);
+    assert.match(report, /State\.OOMKilled=true/);
+    assert.match(report, /### Containers/);
   });
 });
