@@ -13,6 +13,11 @@ import { Monitor } from '../../src/core/monitor';
 import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { createProbe } from '../../src/core/system/probe';
 import { freePort, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
+import { dockerMissing, ensureEmptyImage } from './dockerHelpers';
+
+function onPath(bin: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, bin)));
+}
 
 const APP = `
 const { Client } = require('pg');
@@ -54,8 +59,18 @@ describe('dependency-refused (live: real pg driver, real postgres)', function ()
   let watcher: CrashWatcher | undefined;
   let pgData: string | null = null;
   let bin: string | null = null;
+  const composeProjects: { dir: string; project: string }[] = [];
 
-  before(function () {
+
+  after(async () => {
+    watcher?.dispose();
+    monitor?.dispose();
+    for (const c of composeProjects) spawnSync('docker-compose', ['-p', c.project, 'down', '-v', '--remove-orphans'], { cwd: c.dir, timeout: 60_000 });
+    if (pgData && bin) spawnSync('runuser', ['-u', 'nobody', '--', `${bin}/pg_ctl`, '-D', pgData, '-m', 'immediate', 'stop'], { timeout: 30_000 });
+    await jar.cleanup();
+  });
+
+  it('names postgres, says nothing listens there now, and "wait, then restart" brings the app up once postgres runs', async function () {
     bin = postgresBin();
     if (!bin) {
       console.log('      skipped: no PostgreSQL binaries (/usr/lib/postgresql/*/bin/pg_ctl); apt-get install postgresql');
@@ -65,16 +80,6 @@ describe('dependency-refused (live: real pg driver, real postgres)', function ()
       console.log('      skipped: running postgres as nobody needs root (runuser)');
       this.skip();
     }
-  });
-
-  after(async () => {
-    watcher?.dispose();
-    monitor?.dispose();
-    if (pgData && bin) spawnSync('runuser', ['-u', 'nobody', '--', `${bin}/pg_ctl`, '-D', pgData, '-m', 'immediate', 'stop'], { timeout: 30_000 });
-    await jar.cleanup();
-  });
-
-  it('names postgres, says nothing listens there now, and "wait, then restart" brings the app up once postgres runs', async () => {
     const ws = fs.realpathSync(jar.tempDir('dsd-dep-'));
     const pgPort = await freePort();
     writeFiles(ws, {
@@ -130,5 +135,68 @@ describe('dependency-refused (live: real pg driver, real postgres)', function ()
     assert.ok(restartedAt > 0);
     const appPort = Number(await waitFor('the app to listen', () => fs.existsSync(path.join(ws, '.port')) && fs.readFileSync(path.join(ws, '.port'), 'utf8'), 30_000));
     assert.equal(await get(appPort), '[{"one":1}]');
+  });
+
+  it('a service of the workspace\'s compose file: named, its up command run (docker-compose v1 here), then wait-then-restart brings the app up', async function () {
+    const missing = dockerMissing();
+    if (missing || !onPath('docker-compose')) {
+      console.log(`      skipped: ${missing ?? 'no docker-compose on PATH'}`);
+      this.skip();
+    }
+    ensureEmptyImage();
+    const ws = fs.realpathSync(jar.tempDir('dsd-dep-compose-'));
+    const port = await freePort();
+    const project = `dsddep${Date.now()}`;
+    writeFiles(ws, {
+      'package.json': JSON.stringify({ name: 'shop-worker', version: '1.0.0', private: true, scripts: { dev: 'node worker.js' } }),
+      // A TCP client of the cache: sets up for a second, then dies on ECONNREFUSED, or serves HTTP once connected.
+      'worker.js': `const net = require('net'); const fs = require('fs');
+const url = new URL(fs.readFileSync(__dirname + '/.env', 'utf8').match(/REDIS_URL=(\\S+)/)[1]);
+setTimeout(() => net.connect(Number(url.port), url.hostname, () => require('http').createServer((q, r) => r.end('up')).listen(0, '127.0.0.1', function () { fs.writeFileSync(__dirname + '/.port', String(this.address().port)); })), 1500);
+`,
+      '.env': `REDIS_URL=redis://127.0.0.1:${port}\n`,
+      'docker-compose.yml': [
+        'services:', '  cache:', '    image: local/dsd-empty',
+        '    command: ["/usr/bin/node", "-e", "require(\'net\').createServer((c) => c.on(\'error\', () => {})).listen(6379)"]',
+        `    ports: ["127.0.0.1:${port}:6379"]`,
+        '    volumes: ["/usr:/usr:ro", "/lib:/lib:ro", "/lib64:/lib64:ro", "/bin:/bin:ro"]',
+        '    labels: ["dev-server-doctor.test=1"]', '',
+      ].join('\n'),
+      'logs/.keep': '',
+    });
+    composeProjects.push({ dir: ws, project });
+    const m = new Monitor({ probe: createProbe(), workspaceFolders: [ws], settings: { ...DEFAULT_SETTINGS, pollIntervalMs: 300 } });
+    const w = new CrashWatcher(m);
+    try {
+      const verdicts: Verdict[] = [];
+      const problems: string[] = [];
+      w.onVerdict((v) => verdicts.push(v));
+      w.onProblem((p) => problems.push(p));
+      m.start();
+      await waitFor('the first poll', () => m.snapshot, 30_000);
+      jar.start('sh', ['-c', 'sleep 3; exec node worker.js >> logs/dev.log 2>&1'], { cwd: ws });
+      const v = await waitFor('the dependency verdict', () => verdicts.find((x) => x.cause === 'dependency-refused'), 30_000)
+        .catch((e: Error) => { throw new Error(`${e.message}; verdicts: ${JSON.stringify(verdicts.map((x) => x.summary))}; problems: ${JSON.stringify(problems)}; log: ${fs.readFileSync(path.join(ws, 'logs/dev.log'), 'utf8')}`); });
+      assert.equal(v.detail?.service, 'redis');
+      assert.match(v.summary, new RegExp(`could not connect to redis at 127\\.0\\.0\\.1:${port} \\(connection refused\\): nothing listens on port ${port} now; redis is the compose service "cache" in docker-compose\\.yml`));
+      const start = v.remedies[0];
+      assert.equal(start.id, 'start-dependency');
+      assert.equal(start.detail, 'docker compose -f docker-compose.yml up -d cache');
+      assert.equal(start.args?.commandV1, 'docker-compose -f docker-compose.yml up -d cache');
+      const wait = v.remedies.find((r) => r.id === 'wait-then-restart');
+      assert.ok(wait);
+
+      // The remedies as the user runs them: the compose service's up command (v1 is what this machine has), then wait-then-restart.
+      const waiting = waitThenRestart(port, async () => { jar.start('sh', ['-c', 'exec node worker.js >> logs/dev.log 2>&1'], { cwd: ws }); return 'restarted'; }, { timeoutMs: 90_000 });
+      const up = spawnSync('sh', ['-c', `${start.args!.commandV1!.replace('docker-compose', `docker-compose -p ${project}`)}`], { cwd: start.args!.cwd, encoding: 'utf8', timeout: 90_000 });
+      assert.equal(up.status, 0, up.stderr);
+      const result = await waiting;
+      assert.equal(result.restarted, 'restarted');
+      const appPort = Number(await waitFor('the app to listen', () => fs.existsSync(path.join(ws, '.port')) && fs.readFileSync(path.join(ws, '.port'), 'utf8'), 30_000));
+      assert.equal(await get(appPort), 'up');
+    } finally {
+      w.dispose();
+      m.dispose();
+    }
   });
 });
