@@ -1,6 +1,7 @@
 // The workspace's containers, kept current by the engine's event stream: list and inspect run only when
 // an event says something changed; memory comes from each container's cgroup files. Crashes (die, oom,
 // health_status) become verdicts. No engine: `status().available` is false with one sentence why.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Emitter } from '../emitter';
 import { formatBytes } from '../format';
@@ -8,7 +9,7 @@ import { redactText } from '../redact';
 import type { ContainerRef, Evidence, Verdict } from '../crash/types';
 import { remedy, type RemedyRef } from '../remedies/catalogue';
 import { readContainerMemory } from './cgroupMemory';
-import { dockerodeEngine, type ContainerEngine, type EngineEvent } from './dockerEngine';
+import type { ContainerEngine, EngineEvent } from './dockerEngine';
 import { findEngine, type EngineAddress } from './engine';
 import { toContainerInfo, workspaceOwner, type ContainerInfo, type InspectLike } from './model';
 
@@ -26,6 +27,17 @@ export interface ContainerMonitorOptions {
   readonly memoryRefreshMs?: number;
   /** Log lines quoted in an exit-nonzero verdict. */
   readonly logTail?: number;
+}
+
+/**
+ * dockerode and its dependencies (≈ 1 MB minified) are a bundle of their own (dist/docker.js beside
+ * dist/extension.js and dist/cli.js), loaded only when an engine's socket exists; run from the compiled
+ * sources, the module itself.
+ */
+function loadDockerEngine(): typeof import('./dockerEngine') {
+  const bundled = path.join(__dirname, 'docker.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, loaded only when Docker is there
+  return require(fs.existsSync(bundled) ? bundled : path.join(__dirname, 'dockerEngine.js')) as typeof import('./dockerEngine');
 }
 
 /** Events that change what the list shows. */
@@ -89,7 +101,7 @@ export class ContainerMonitor {
       return;
     }
     try {
-      this.engine ??= await dockerodeEngine(address);
+      this.engine ??= await loadDockerEngine().dockerodeEngine(address);
       const v = await this.engine.version();
       await this.follow();
       this.reconnectDelay = RECONNECT_MIN_MS;
