@@ -26,6 +26,9 @@ const builds = [
   { ...common, entryPoints: ['src/core/export/otlp.ts'], outfile: 'dist/otlp.js' },
   // dockerode (≈ 1 MB with ssh2 and grpc) loads only when a Docker or Podman socket exists: a bundle of its own.
   { ...common, entryPoints: ['src/core/containers/dockerEngine.ts'], outfile: 'dist/docker.js' },
+  // The dashboard webview's script (uPlot and its CSS), for the browser: dist/webview/dashboard.{js,css}.
+  { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production, sourcemap: false, logLevel: 'warning',
+    entryPoints: ['src/webview/dashboard.ts'], outdir: 'dist/webview' },
 ];
 
 if (watch) {

@@ -3,6 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { investigate } from './core/crash/investigate';
 import { cliRemedy } from './cli/remedyLines';
+import { sparkline } from './core/charts/svgChart';
+import { crashCharts } from './core/dashboard/crashCharts';
+import { SampleJournal } from './core/history/sampleJournal';
+import { workspaceStateDir } from './core/paths';
 import { parseAllowRemedies, serveMcp } from './cli/mcp';
 import { redactText } from './core/redact';
 import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
@@ -186,6 +190,15 @@ async function runMcpVerb(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** Memory curves before the crashes, from the samples a `watch` of this workspace kept (none: no charts). */
+function watchCharts(verdicts: readonly Verdict[], workspace: string, availableBytes: number) {
+  const journal = new SampleJournal({ dir: workspaceStateDir(workspace) });
+  const samples = journal.previous?.samples ?? [];
+  return crashCharts(verdicts, (v, from, to) => samples
+    .filter((s) => s.at >= from && s.at <= to)
+    .map((s) => ({ t: s.at, rss: s.servers.find((x) => x.id === v.detail?.serverId || x.name === v.server)?.rssBytes ?? null })), { availableBytes });
+}
+
 async function main(argv: string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
   if (argv[0] === 'mcp') return runMcpVerb(argv.slice(1));
@@ -221,12 +234,32 @@ async function main(argv: string[]): Promise<number> {
     const sinceMs = Date.now() - args.sinceMs;
     const [snapshot, containers] = await Promise.all([monitor.pollOnce(), readContainersOnce(args.workspaces, undefined, sinceMs)]);
     const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs, snapshot, containers });
-    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs, cliRemedy) : null;
+    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs, cliRemedy, watchCharts(inv.verdicts, args.workspaces[0], snapshot.system.memory.availableBytes)) : null;
     for (const p of saved?.problems ?? []) process.stderr.write(`${p}\n`);
     for (const f of saved?.files ?? []) process.stderr.write(`saved ${f}\n`);
     process.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv, cliRemedy)}\n`);
     return 0;
   }
+  // The samples behind investigate's memory curves, kept where a later `investigate` finds them.
+  const journal = new SampleJournal({ dir: workspaceStateDir(args.workspaces[0]) });
+  journal.startSession(process.pid, [process.pid]);
+  const sparks = new Map<string, { name: string; rss: (number | null)[] }>();
+  monitor.onSnapshot((s) => {
+    journal.record(s, null);
+    for (const v of s.servers) {
+      const e = sparks.get(v.id) ?? { name: v.name, rss: [] };
+      e.rss.push(v.pid !== null ? v.rssBytes : null);
+      if (e.rss.length > 60) e.rss.shift();
+      sparks.set(v.id, e);
+    }
+  });
+  const SPARK_MS = Number(process.env.DSD_SPARK_MS) || 60_000; // a minute; tests shorten it
+  const spark = args.json ? null : setInterval(() => {
+    for (const e of sparks.values()) {
+      const last = e.rss[e.rss.length - 1] ?? null;
+      if (e.rss.some((x) => x !== null)) process.stdout.write(`${new Date().toISOString().slice(11, 19)} memory    ${redactText(e.name)} ${sparkline(e.rss, 30)} ${last !== null ? formatBytes(last) : 'down'}\n`);
+    }
+  }, SPARK_MS);
   const crashes = new CrashWatcher(monitor);
   crashes.onVerdict((v) => process.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
   crashes.onProblem((p) => process.stderr.write(`${redactText(p)}\n`));
@@ -241,7 +274,7 @@ async function main(argv: string[]): Promise<number> {
   if (!args.json) process.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
   monitor.start();
   await new Promise<void>((resolve) => {
-    const stop = () => { clearInterval(rescan); crashes.dispose(); containers.dispose(); monitor.dispose(); resolve(); };
+    const stop = () => { clearInterval(rescan); if (spark) clearInterval(spark); journal.end(); crashes.dispose(); containers.dispose(); monitor.dispose(); resolve(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -25,6 +25,8 @@ import { stopContainerCommand } from './stopContainer';
 import { waitThenRestartCommand } from './waitThenRestart';
 import { openFileCommand } from './openFile';
 import { raiseFdLimitCommand } from './raiseFdLimit';
+import { openDashboardCommand } from './openDashboard';
+import { openCrashReportCommand } from './openCrashReport';
 
 /** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -55,6 +57,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.raiseContainerMemory': raiseContainerMemoryCommand(ctx),
     'devServerDoctor.startDependency': startDependencyCommand(ctx),
     'devServerDoctor.waitThenRestart': waitThenRestartCommand(ctx),
+    'devServerDoctor.openDashboard': openDashboardCommand(ctx),
+    'devServerDoctor.openCrashReport': openCrashReportCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
