@@ -117,6 +117,7 @@ const CATEGORY: Partial<Record<CauseId, VerdictCategory>> = {
   'missing-module': 'code', 'uncaught-exception': 'code', 'unhandled-rejection': 'code',
   'native-crash': 'process', 'killed': 'process', 'exit-nonzero': 'process',
   'watcher-waiting': 'watcher',
+  'dependency-refused': 'dependency', 'dependency-unresolved': 'dependency', 'unhealthy': 'dependency',
 };
 
 /** The severity of a cause (a cause not listed is a crash: high). */
