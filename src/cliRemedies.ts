@@ -5,14 +5,16 @@ import { formatBytes, formatDuration } from './core/format';
 import { Monitor } from './core/monitor';
 import { createProbe } from './core/system/probe';
 import { deletePaths, scanDiskCandidates, type DiskScan } from './core/remedies/disk';
-import { findKillCandidates, killTrees, type KillCandidate, type KillResult } from './core/remedies/kill';
+import { broadFolderWarnings } from './core/remedies/scope';
+import { findKillCandidates, killTrees, type KillCandidate, type KillPlan, type KillReasonKind, type KillResult } from './core/remedies/kill';
 import type { SystemProbe } from './core/types';
 
-export const REMEDIES_USAGE = `  node dist/cli.js zombies [--kill [--yes]] [--grace SECONDS] [--json] [--workspace DIR ...]
+export const REMEDIES_USAGE = `  node dist/cli.js zombies [--kill [--yes]] [--pid N ...] [--only orphans|holders|duplicates] [--grace SECONDS] [--json] [--workspace DIR ...]
   node dist/cli.js disk [--clean [--yes]] [--large-log-mb N] [--stale-days N] [--npm-cache] [--reports DIR ...] [--json] [--workspace DIR ...]
 
   zombies   orphaned dev servers, duplicate watchers, holders of expected ports and parents of zombies;
-            --kill --yes stops them (SIGTERM, then SIGKILL after the grace period, default 3 s)
+            --kill --yes stops exactly the trees listed (SIGTERM, then SIGKILL after the grace period, default 3 s),
+            each re-checked to be the process listed; --pid and --only narrow the list
   disk      large logs, rebuildable caches, stale node_modules (--stale-days), the npm cache (--npm-cache)
             and old reports (--reports); --clean --yes deletes them permanently
   Without --yes nothing is changed: the commands only list what they would do.
@@ -119,24 +121,50 @@ function killSummary(r: KillResult): string {
   return lines.join('\n');
 }
 
+const ONLY: Readonly<Record<string, readonly KillReasonKind[]>> = {
+  orphans: ['orphan'],
+  holders: ['port-holder'],
+  duplicates: ['duplicate-watcher'],
+};
+
+/** The plan narrowed to --pid (a tree's root or member) and --only (a kind of reason). */
+function narrowPlan(plan: KillPlan, flags: Flags): KillPlan {
+  const only = flags.values.get('--only')?.at(-1);
+  if (only !== undefined && !ONLY[only]) throw new UsageError('--only takes orphans, holders or duplicates.');
+  const pids = (flags.values.get('--pid') ?? []).map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError('--pid takes a process id.');
+    return n;
+  });
+  const candidates = plan.candidates.filter((c) => (pids.length === 0 || pids.some((p) => c.pids.includes(p)))
+    && (only === undefined || c.reasons.some((r) => ONLY[only]!.includes(r.kind))));
+  const warnings = [...plan.warnings];
+  for (const p of pids) if (!plan.candidates.some((c) => c.pids.includes(p))) warnings.push(`PID ${p} is not among the candidates, so it is not stopped.`);
+  return { candidates, warnings };
+}
+
 /** `zombies`: lists process trees worth stopping; with --kill --yes stops them. Exit 0, 1 when something survived, 2 on bad usage. */
 export function runZombies(argv: readonly string[], io: CliIo, deps: RemediesCliDeps = {}): Promise<number> {
   return guarded(io, async () => {
-    const flags = parseFlags(argv, ['--kill', '--yes', '--json'], ['--workspace', '--grace']);
+    const flags = parseFlags(argv, ['--kill', '--yes', '--json'], ['--workspace', '--grace', '--pid', '--only']);
     const folders = workspaces(flags, deps.cwd ?? process.cwd());
     const graceSec = numberFlag(flags, '--grace', 0, 600);
     const kill = confirmed(flags, '--kill');
     const probe = deps.probe ?? createProbe();
-    const monitor = new Monitor({ probe, workspaceFolders: folders });
-    let snapshot;
-    try {
-      snapshot = await monitor.pollOnce();
-    } finally {
-      monitor.dispose();
+    // `/` or a home folder: nothing will be offered, so the whole disk is not scanned to find that out.
+    const broad = broadFolderWarnings(folders, 'killing');
+    let plan: KillPlan = { candidates: [], warnings: broad };
+    if (broad.length === 0) {
+      const monitor = new Monitor({ probe, workspaceFolders: folders });
+      try {
+        plan = narrowPlan(findKillCandidates(await monitor.pollOnce()), flags);
+      } finally {
+        monitor.dispose();
+      }
     }
-    const plan = findKillCandidates(snapshot);
+    // Exactly the processes listed, each re-checked to be the one listed (see killTrees), with their children.
     const result = kill && plan.candidates.length > 0
-      ? await killTrees([...new Set(plan.candidates.flatMap((c) => c.pids))], { probe, graceMs: graceSec === undefined ? undefined : graceSec * 1000 })
+      ? await killTrees(plan.candidates.flatMap((c) => c.members), { probe, graceMs: graceSec === undefined ? undefined : graceSec * 1000 })
       : null;
     if (flags.booleans.has('--json')) {
       io.stdout.write(`${JSON.stringify({ candidates: plan.candidates, warnings: plan.warnings, result }, null, 2)}\n`);

@@ -55,6 +55,7 @@ export interface DevServerDoctorApi {
   containers(): readonly ContainerInfo[];
   containerEngine(): EngineStatus;
   containerVerdicts(): readonly Verdict[];
+  lastHeapCheck(): CommandContext['lastHeapCheck'];
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
   /** The dashboard panel (the tests read its model and render times). */
@@ -206,6 +207,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervisedState: (id) => supervised.state(id),
     lastReport: () => commandContext.lastReport,
     lastRestart: () => commandContext.lastRestart,
+    lastHeapCheck: () => commandContext.lastHeapCheck,
     previousSession: () => previousSession,
     containers: () => containers.containers(),
     containerEngine: () => containers.status(),

@@ -44,6 +44,8 @@ export interface CommandContext {
   readonly environment: vscode.EnvironmentVariableCollection;
   snapshot(): Snapshot | undefined;
   lastReport?: ShownReport;
+  /** The heap limit read back after Raise Heap Limit restarted a server (for the integration tests). */
+  lastHeapCheck?: { server: string; requestedMb: number; actualMb: number; source: string | null };
   /** The last restart's outcome (for the integration tests). */
   lastRestart?: { server: string; ok: boolean; ms: number };
 }

@@ -1,5 +1,6 @@
 // The shared end of every kill remedy: confirm exactly what will stop, stop whole trees, say what changed.
 import * as vscode from 'vscode';
+import { killGuard } from '../killGuard';
 import { formatBytes, formatDuration } from '../../core/format';
 import { killTrees, type KillCandidate } from '../../core/remedies/kill';
 import { workspaceFolderPaths } from '../config';
@@ -26,7 +27,7 @@ export async function stopTrees(ctx: CommandContext, candidates: readonly KillCa
   for (const c of candidates) for (const pid of c.pids) ctx.early.expectExit(pid);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: stopping processes…' },
-    () => killTrees(candidates.flatMap((c) => c.pids), { selfPid: process.pid, workspaceFolders: workspaceFolderPaths() }),
+    () => killTrees(candidates.flatMap((c) => c.members), { guard: killGuard(), workspaceFolders: workspaceFolderPaths() }),
   );
   const parts = [`Stopped ${result.killed.length} process${result.killed.length === 1 ? '' : 'es'}`];
   if (result.freedPorts.length) parts.push(`freed port${result.freedPorts.length > 1 ? 's' : ''} ${result.freedPorts.join(', ')}`);

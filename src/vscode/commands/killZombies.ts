@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { findKillCandidates } from '../../core/remedies/kill';
+import { killGuard } from '../killGuard';
+import { findKillCandidates, isPreselected } from '../../core/remedies/kill';
 import type { CommandContext } from './context';
 import { describeCandidate, stopTrees } from './killProcesses';
 
@@ -11,7 +12,7 @@ export function killZombiesCommand(ctx: CommandContext) {
   return async (): Promise<void> => {
     const snap = await ctx.refresh.refresh('manual');
     if (!snap) return;
-    const plan = findKillCandidates(snap, { selfPid: process.pid });
+    const plan = findKillCandidates(snap, { guard: killGuard() });
     for (const w of plan.warnings) ctx.log.info(w);
     if (plan.candidates.length === 0) {
       void vscode.window.showInformationMessage(`Dev Server Doctor: no orphaned or stuck dev processes found.${plan.warnings.length ? ` ${plan.warnings.join(' ')}` : ''}`);
@@ -22,7 +23,7 @@ export function killZombiesCommand(ctx: CommandContext) {
         label: `$(debug-stop) ${c.serverName ?? c.command}`,
         description: describeCandidate(c),
         detail: c.reasons.map((r) => r.message).join(' '),
-        picked: c.reasons.some((r) => r.kind === 'orphan' || r.kind === 'zombie-parent'),
+        picked: isPreselected(c, snap),
         candidate: c,
       })),
       { canPickMany: true, title: 'Kill Zombies and Orphans', placeHolder: 'Pick the process trees to stop' },

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
+import { killGuard } from '../killGuard';
 import { formatDuration } from '../../core/format';
 import { preflight, packageManagerOf, projectFolders } from '../../core/remedies/preflight';
 import { defaultLookup } from '../../core/remedies/processes';
-import { killTrees } from '../../core/remedies/kill';
+import { killTrees, serverIdentities } from '../../core/remedies/kill';
 import { waitForHealthy, waitForListening, waitForPortFree } from '../../core/remedies/wait';
 import type { Server } from '../../core/types';
 import { workspaceFolderPaths } from '../config';
@@ -79,7 +80,7 @@ export function restartServerCommand(ctx: CommandContext) {
       if (server.pid !== null) {
         progress.report({ message: 'stopping…' });
         for (const pid of server.pids) ctx.early.expectExit(pid);
-        const result = await killTrees(server.pids, { selfPid: process.pid, workspaceFolders: workspaceFolderPaths() });
+        const result = await killTrees(serverIdentities(server), { guard: killGuard(), workspaceFolders: workspaceFolderPaths() });
         if (result.survivors.length || result.errors.length) {
           void vscode.window.showWarningMessage(`Dev Server Doctor: ${server.name} could not be stopped: ${[...result.errors.map((e) => e.message), ...result.survivors.map((p) => `PID ${p} survived SIGKILL.`)].join(' ')}`);
           return false;
