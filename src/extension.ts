@@ -121,7 +121,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     early.observe(snap);
     journal.record(snap);
     render(snap);
-    systemProvider.update(snap);
+    systemProvider.update(snap, early.active().some((w) => w.kind === 'inotify'));
     dashboard.update(snap.takenAt);
     if (snap.servers.length !== lastCount) {
       lastCount = snap.servers.length;

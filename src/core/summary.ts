@@ -23,7 +23,7 @@ export function summarize(s: Snapshot, t: Thresholds): StatusSummary {
   );
   return {
     text: `${servers} · mem ${mem}% · disk ${disk}%`,
-    label: `Dev Server Doctor: ${servers.replace('/', ' of ')} servers, memory ${mem}% used, disk ${disk}% used`,
+    label: `Dev Server Doctor: ${declared.length > 0 ? `${declared.filter(running).length} of ${declared.length} servers up` : `${up} server${up === 1 ? '' : 's'} up`}, memory ${mem}% used, disk ${disk}% used`,
     severity: level === 2 ? 'error' : level === 1 ? 'warning' : 'ok',
   };
 }

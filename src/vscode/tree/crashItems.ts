@@ -13,7 +13,8 @@ export class CrashTreeItem extends vscode.TreeItem {
   constructor(readonly entry: CrashEntry, now: number) {
     super(`${entry.server ?? 'unknown server'} — ${causeWords(entry.cause)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `crash:${entry.id}`;
-    this.description = `${when(entry.time, now)}${entry.pid !== null ? ` · pid ${entry.pid}` : ''}${entry.resolvedAt ? ' · resolved' : ''}`;
+    const again = entry.count > 1 ? ` · ${entry.count}× (last ${when(entry.lastTime, now)})` : '';
+    this.description = `${when(entry.time, now)}${entry.pid !== null ? ` · pid ${entry.pid}` : ''}${again}${entry.resolvedAt ? ' · resolved' : ''}`;
     const md = new vscode.MarkdownString(`**${entry.verdict.summary}**\n\n`);
     md.appendMarkdown(`Cause: \`${entry.cause}\` (${entry.verdict.confidence} confidence), ${entry.severity}  \n`);
     if (entry.verdict.topFrame) md.appendMarkdown(`Top frame: \`${entry.verdict.topFrame}\`  \n`);
