@@ -6,9 +6,13 @@ import { CrashHistory } from './core/history/crashHistory';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
-import type { CommandContext, ShownReport } from './vscode/commands/context';
+import type { CommandContext } from './vscode/commands/context';
+import type { ShownReport } from './vscode/commands/investigateCrash';
+import type { HeapCheck } from './vscode/commands/raiseHeapLimit';
+import type { RestartOutcome } from './vscode/commands/restartServer';
+import { LastResults } from './vscode/commands/results';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { readSettings } from './vscode/config';
+import { readSettings, supervisionSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
 import { ContainerService } from './vscode/containers';
@@ -24,7 +28,7 @@ import { OtlpBridge } from './vscode/otlpExport';
 import { DashboardPanel } from './vscode/dashboardPanel';
 import { SeriesStore } from './core/dashboard/series';
 import { StatusBar } from './vscode/statusBar';
-import { SupervisedServers, supervisionSettings } from './vscode/supervised';
+import { SupervisedServers } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
@@ -50,12 +54,12 @@ export interface DevServerDoctorApi {
   history: CrashHistory;
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
-  lastRestart(): CommandContext['lastRestart'];
+  lastRestart(): RestartOutcome | undefined;
+  lastHeapCheck(): HeapCheck | undefined;
   /** The workspace's containers, the engine's status, and the verdicts about them. */
   containers(): readonly ContainerInfo[];
   containerEngine(): EngineStatus;
   containerVerdicts(): readonly Verdict[];
-  lastHeapCheck(): CommandContext['lastHeapCheck'];
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
   /** The dashboard panel (the tests read its model and render times). */
@@ -81,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
   const containers = new ContainerService(log);
+  const results = new LastResults();
   const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, containers, reports, log, storageDir, peaks, early, supervised, history,
@@ -171,7 +176,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
-    ...registerCommands(commandContext),
+    ...registerCommands(commandContext, results),
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
@@ -205,9 +210,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     warningsShown: () => early.shown,
     history,
     supervisedState: (id) => supervised.state(id),
-    lastReport: () => commandContext.lastReport,
-    lastRestart: () => commandContext.lastRestart,
-    lastHeapCheck: () => commandContext.lastHeapCheck,
+    lastReport: () => results.get('devServerDoctor.investigateCrash'),
+    lastRestart: () => results.get('devServerDoctor.restartServer'),
+    lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     previousSession: () => previousSession,
     containers: () => containers.containers(),
     containerEngine: () => containers.status(),

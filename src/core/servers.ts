@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { redactText } from './redact';
 import { folderOf, isInside } from './paths';
-import { splitCommands } from './workspace/scripts';
+import { splitCommands } from './shell';
 import type {
   CgroupInfo, ExpectedServer, Framework, HeapLimit, ListeningSocket, ProcessInfo, Server, ServerProcess, ServerState,
 } from './types';

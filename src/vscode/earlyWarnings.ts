@@ -8,17 +8,12 @@ import { InotifyWatchCounter } from '../core/system/inotify';
 import { diskWarnings, downWarning, oomRiskWarning, WARNING_REMEDIES, WarningPolicy, type EarlyWarning } from '../core/early/policy';
 import { RssTrend } from '../core/early/rssTrend';
 import type { Snapshot } from '../core/types';
-import { readSettings, SECTION } from './config';
+import { onSettingsChange, readMaxNotificationsPerMinute, readSettings } from './config';
 import { REMEDIES, remedy } from '../core/remedies/catalogue';
 import { runRemedy } from './ui';
 
 const MUTE = "Don't Show Again for This Workspace";
 
-
-function maxPerMinute(): number {
-  const n = vscode.workspace.getConfiguration(SECTION).get<number>('notifications.maxPerMinute', 3);
-  return Number.isFinite(n) && n >= 1 ? n : 3;
-}
 
 export class EarlyWarnings implements vscode.Disposable {
   private readonly trend = new RssTrend();
@@ -39,14 +34,12 @@ export class EarlyWarnings implements vscode.Disposable {
     this.policy = this.newPolicy();
     this.disposables.push(
       this.changed,
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.notifications.maxPerMinute`)) this.policy = this.newPolicy();
-      }),
+      onSettingsChange(['notifications'], () => { this.policy = this.newPolicy(); }),
     );
   }
 
   private newPolicy(): WarningPolicy {
-    return new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: maxPerMinute() });
+    return new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: readMaxNotificationsPerMinute() });
   }
 
   /** What holds now (for the tree and the status bar). */

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runDisk } from '../../src/cliRemedies';
+import { runDisk } from '../../src/cli/disk';
 import { deletePaths, scanDiskCandidates, type DiskItem, type DiskScan } from '../../src/core/remedies/disk';
 import { ProcessJar, writeFiles } from './liveHelpers';
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runZombies } from '../../src/cliRemedies';
+import { runZombies } from '../../src/cli/zombies';
 import { Monitor } from '../../src/core/monitor';
 import { createProbe } from '../../src/core/system/probe';
 import { isListening, waitForListening } from '../../src/core/remedies/wait';
@@ -163,7 +163,7 @@ describe('live: kill safety (issue 9)', function () {
     fs.writeFileSync(script, `
 const cp = require('child_process');
 const fs = require('fs');
-const { runZombies } = require(${JSON.stringify(path.join(OUT, 'src/cliRemedies.js'))});
+const { runZombies } = require(${JSON.stringify(path.join(OUT, 'src/cli/zombies.js'))});
 const { createProbe } = require(${JSON.stringify(path.join(OUT, 'src/core/system/probe.js'))});
 const dir = ${JSON.stringify(dir)};
 const portFile = dir + '/squatter/.port';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { findEngine } from '../../src/core/containers/engine';
 import { demuxLogs, portsOf, toContainerInfo, workspaceOwner, type InspectLike } from '../../src/core/containers/model';
-import { containerLine } from '../../src/cliContainers';
+import { containerLine } from '../../src/cli/containers';
 import { REMEDY_LINES } from '../../src/cli/remedyLines';
 
 const WS = '/home/dev/shop';

@@ -2,9 +2,9 @@
 // that put it into a package.json script or a NODE_OPTIONS value while keeping everything else as written.
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { formatBytes } from '../format';
-import { heapLimitFromArgs, v8DefaultOldSpaceBytes } from '../heapLimit';
+import { heapLimitFromArgs, nodeOptionTokens, v8DefaultOldSpaceBytes } from '../heapLimit';
 import type { HeapLimit, HeapLimitSource } from '../types';
-import { asAssignment, parseCommands, wordText, type Assignment, type Command, type WordPart } from './shellWords';
+import { asAssignment, parseCommands, wordText, type Assignment, type Command, type WordPart } from '../shell';
 
 const MiB = 1024 * 1024;
 /** Heap sizes are proposed in steps of this many MiB. */
@@ -79,26 +79,6 @@ export function proposeHeapLimit(input: HeapProposalInput): HeapProposal {
 
 const HEAP_FLAG = /^--max[-_]old[-_]space[-_]size(?:=.*)?$/;
 const HEAP_FLAG_ANYWHERE = /--max[-_]old[-_]space[-_]size/;
-
-/** Tokens of a NODE_OPTIONS value as node splits them (spaces separate, double quotes group), with offsets. */
-function nodeOptionTokens(s: string): { start: number; end: number }[] {
-  const tokens: { start: number; end: number }[] = [];
-  let start = -1;
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === ' ' && !quoted) {
-      if (start >= 0) tokens.push({ start, end: i });
-      start = -1;
-      continue;
-    }
-    if (start < 0) start = i;
-    if (ch === '"') quoted = !quoted;
-    else if (ch === '\\' && quoted) i++;
-  }
-  if (start >= 0) tokens.push({ start, end: s.length });
-  return tokens;
-}
 
 /** The value without any --max-old-space-size (both `=N` and `N` as the next token); other flags kept as written. */
 function withoutHeapFlag(value: string): string {

@@ -12,14 +12,6 @@ import type { ReportPanel } from '../reportPanel';
 import type { DashboardPanel } from '../dashboardPanel';
 import type { SeriesStore } from '../../core/dashboard/series';
 
-/** The last report shown (for the integration tests and a later "open last report"). */
-export interface ShownReport {
-  readonly markdown: string;
-  readonly files: readonly string[];
-  readonly problems: readonly string[];
-  readonly verdicts: number;
-}
-
 /** What commands may use; handed to each command's factory. */
 export interface CommandContext {
   readonly refresh: RefreshManager;
@@ -43,9 +35,4 @@ export interface CommandContext {
   /** This workspace's terminal environment (the opt-in crash capture). */
   readonly environment: vscode.EnvironmentVariableCollection;
   snapshot(): Snapshot | undefined;
-  lastReport?: ShownReport;
-  /** The heap limit read back after Raise Heap Limit restarted a server (for the integration tests). */
-  lastHeapCheck?: { server: string; requestedMb: number; actualMb: number; source: string | null };
-  /** The last restart's outcome (for the integration tests). */
-  lastRestart?: { server: string; ok: boolean; ms: number };
 }

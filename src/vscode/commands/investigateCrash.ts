@@ -7,13 +7,21 @@ import { readCrashSettings, workspaceFolderPaths } from '../config';
 import { remedyLink } from '../remedyCommands';
 import type { CommandContext } from './context';
 
+/** The report shown (what the command returns). */
+export interface ShownReport {
+  readonly markdown: string;
+  readonly files: readonly string[];
+  readonly problems: readonly string[];
+  readonly verdicts: number;
+}
+
 /**
  * devServerDoctor.investigateCrash: recent crashes (kernel log, cgroup counters, terminal output, log
  * files, Node reports) and the current state, with ranked remedies; shown at once, saved as .md and .json.
  * Read-only, so it works in untrusted workspaces too.
  */
 export function investigateCrashCommand(ctx: CommandContext) {
-  return async (): Promise<void> => {
+  return async (): Promise<ShownReport> => {
     const settings = readCrashSettings();
     const inv = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: investigating crashes…' },
@@ -43,8 +51,8 @@ export function investigateCrashCommand(ctx: CommandContext) {
       + (saved.problems.length ? `\n\n---\n${saved.problems.map((p) => `- ${p}`).join('\n')}\n` : '');
     const when = new Date(inv.generatedAt).toLocaleTimeString();
     ctx.reports.show(markdown, `Crash report ${when}`, charts);
-    ctx.lastReport = { markdown, files: saved.files, problems: saved.problems, verdicts: inv.verdicts.length };
     ctx.log.info(`investigation: ${inv.verdicts.length} verdicts, saved ${saved.files.join(', ') || 'nowhere'}`);
     if (saved.problems.length) void vscode.window.showWarningMessage(`Dev Server Doctor: the report is shown but ${saved.problems.join(' ')}`);
+    return { markdown, files: saved.files, problems: saved.problems, verdicts: inv.verdicts.length };
   };
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { killGuard } from '../killGuard';
 import { findKillCandidates, isPreselected } from '../../core/remedies/kill';
+import { NOTHING_TO_STOP } from '../../core/remedies/results';
 import type { CommandContext } from './context';
 import { describeCandidate, stopTrees } from './killProcesses';
 
@@ -15,7 +16,7 @@ export function killZombiesCommand(ctx: CommandContext) {
     const plan = findKillCandidates(snap, { guard: killGuard() });
     for (const w of plan.warnings) ctx.log.info(w);
     if (plan.candidates.length === 0) {
-      void vscode.window.showInformationMessage(`Dev Server Doctor: no orphaned or stuck dev processes found.${plan.warnings.length ? ` ${plan.warnings.join(' ')}` : ''}`);
+      void vscode.window.showInformationMessage(`Dev Server Doctor: ${NOTHING_TO_STOP}${plan.warnings.length ? ` ${plan.warnings.join(' ')}` : ''}`);
       return;
     }
     const picked = await vscode.window.showQuickPick(

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format';
 import * as fs from 'node:fs';
 import { applyHeapLimitToScript, heapLimitOfScript, mergeNodeOptions, proposeHeapLimit, scriptSetsHeapFlag } from '../../core/remedies/heap';
-import { pollUntil } from '../../core/remedies/wait';
+import { pollUntil } from '../../core/pollUntil';
+import { editTerminalEnvironment } from '../config';
 import { requireTrust } from '../ui';
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
@@ -23,8 +24,16 @@ function requestedMb(arg: unknown): number | undefined {
  * for a kernel OOM kill); writes it into the package.json script (undoable edit, formatting kept) or the
  * workspace terminals' NODE_OPTIONS; then offers a restart.
  */
+/** The heap limit read back from the restarted server (what the command returns after a restart). */
+export interface HeapCheck {
+  readonly server: string;
+  readonly requestedMb: number;
+  readonly actualMb: number;
+  readonly source: string | null;
+}
+
 export function raiseHeapLimitCommand(ctx: CommandContext) {
-  return async (arg?: unknown): Promise<void> => {
+  return async (arg?: unknown): Promise<HeapCheck | undefined> => {
     if (!requireTrust('Raising the heap limit')) return;
     const server = await serverFromArg(ctx, arg, (s) => s.heapLimitSource !== null || s.framework !== 'unknown', 'Raise the heap limit of which server?');
     const snap = ctx.snapshot();
@@ -82,11 +91,7 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
       await doc.save();
       ctx.log.info(`heap limit: "${planned.oldScript}" → "${planned.newScript}"${planned.nested.map((n) => `; "${n.script}": "${n.oldScript}" → "${n.newScript}"`).join('')}`);
     } else {
-      const key = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'osx' : 'linux';
-      const cfg = vscode.workspace.getConfiguration('terminal.integrated.env');
-      const env = { ...(cfg.get<Record<string, string | null>>(key) ?? {}) };
-      env.NODE_OPTIONS = mergeNodeOptions(env.NODE_OPTIONS ?? null, sizeMb);
-      await cfg.update(key, env, vscode.ConfigurationTarget.Workspace);
+      await editTerminalEnvironment((env) => ({ ...env, NODE_OPTIONS: mergeNodeOptions(env.NODE_OPTIONS ?? null, sizeMb) }));
     }
     const choice = await vscode.window.showInformationMessage(
       `Dev Server Doctor: ${server.name} gets --max-old-space-size=${sizeMb} from its next start (Undo with Ctrl+Z in package.json, or edit the setting).`,
@@ -103,10 +108,10 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
       return;
     }
     const got = Math.round(fresh.heapLimitBytes! / 1024 / 1024);
-    ctx.lastHeapCheck = { server: server.name, requestedMb: sizeMb, actualMb: got, source: fresh.heapLimitSource };
     const words = `${server.name} now runs with a ${got} MB heap limit (${SOURCE_WORDS[fresh.heapLimitSource ?? 'default']}, pid ${fresh.heapPid ?? fresh.pid}).`;
     if (got === sizeMb) void vscode.window.showInformationMessage(`Dev Server Doctor: ${words}`);
     else void vscode.window.showWarningMessage(`Dev Server Doctor: ${words} Not the ${sizeMb} MB that was set: something else sets it (another NODE_OPTIONS, a wrapper script).`);
+    return { server: server.name, requestedMb: sizeMb, actualMb: got, source: fresh.heapLimitSource };
   };
 }
 

@@ -1,8 +1,8 @@
 // Containers in the terminal: the Containers section of `status`.
-import { formatBytes, formatDuration } from './core/format';
-import type { EngineStatus } from './core/containers/containerMonitor';
-import type { ContainerInfo } from './core/containers/model';
-import { redactText } from './core/redact';
+import { formatBytes, formatDuration } from '../core/format';
+import type { EngineStatus } from '../core/containers/containerMonitor';
+import type { ContainerInfo } from '../core/containers/model';
+import { redactText } from '../core/redact';
 
 export function containerLine(c: ContainerInfo, now = Date.now()): string {
   const ports = c.ports.map((p) => `${p.hostIp === '0.0.0.0' ? '' : `${p.hostIp}:`}${p.hostPort}→${p.containerPort}`).join(' ');
