@@ -23,6 +23,7 @@ import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { redactingLog } from './vscode/redactingLog';
 import { registerLanguageModelTools } from './vscode/lmTools';
 import { OtlpBridge } from './vscode/otlpExport';
 import { DashboardPanel } from './vscode/dashboardPanel';
@@ -68,7 +69,8 @@ export interface DevServerDoctorApi {
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const log = vscode.window.createOutputChannel('Dev Server Doctor', { log: true });
+  // Redacted whoever writes to it (redactingLog).
+  const log = redactingLog(vscode.window.createOutputChannel('Dev Server Doctor', { log: true }));
   const crashCaptureDir = path.join(storageDir, 'node-reports');
   const refresh = new RefreshManager(createProbe(), log);
   const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir]);

@@ -12,7 +12,10 @@ function scanLines(scan: DiskScan): string[] {
     if (count > 0) out.push(`  ${kind.padEnd(13)}${formatBytes(bytes).padStart(9)}  (${count})`);
   }
   if (scan.items.length > 0) out.push('');
-  for (const i of scan.items) out.push(`  ${formatBytes(i.bytes).padStart(9)}  ${i.label.padEnd(18)} ${i.path}`);
+  for (const i of scan.items) {
+    out.push(`  ${formatBytes(i.bytes).padStart(9)}  ${i.label.padEnd(18)} ${i.path}`);
+    for (const h of i.heldOpenBy ?? []) out.push(`             held open by pid ${h.pid} (${h.command}): its space returns only when that process restarts, or with --truncate-open-logs`);
+  }
   if (scan.cancelled) out.push('The scan was cancelled; the list is incomplete.');
   out.push(...scan.warnings);
   return out;
@@ -25,6 +28,7 @@ interface DiskOptions {
   staleDays: number | undefined;
   npmCache: boolean;
   reportDirs: string[];
+  truncateOpenLogs: boolean;
 }
 
 export const disk: Verb<DiskOptions> = {
@@ -40,7 +44,8 @@ export const disk: Verb<DiskOptions> = {
     { name: '--large-log-mb', value: 'N', help: 'list log files at least this big (default 10)' },
     { name: '--stale-days', value: 'N', help: 'list node_modules untouched for N days' },
     { name: '--npm-cache', help: 'list the npm cache too' },
-    { name: '--reports', value: 'DIR', repeatable: true, help: 'list old crash reports in DIR' },
+    { name: '--reports', value: 'DIR', repeatable: true, help: 'list our own old crash reports in DIR (nothing else in it)' },
+    { name: '--truncate-open-logs', help: 'empty a listed log a running process holds open (else its space returns only when that process restarts)' },
   ],
   options(flags, cwd) {
     return {
@@ -50,6 +55,7 @@ export const disk: Verb<DiskOptions> = {
       staleDays: flags.number('--stale-days', 0, 100_000),
       npmCache: flags.has('--npm-cache'),
       reportDirs: flags.paths('--reports', cwd),
+      truncateOpenLogs: flags.has('--truncate-open-logs'),
     };
   },
   async run(args, io) {
@@ -60,7 +66,7 @@ export const disk: Verb<DiskOptions> = {
       reportDirs: args.reportDirs,
     });
     // Nothing the terminal user has not seen listed is deleted: the same scan's items, permanently (no trash here).
-    const result = args.clean && scan.items.length > 0 ? await deletePaths(scan.items, { toTrash: null }) : null;
+    const result = args.clean && scan.items.length > 0 ? await deletePaths(scan.items, { toTrash: null, truncateOpenLogs: args.truncateOpenLogs }) : null;
     if (args.json) {
       io.stdout.write(`${JSON.stringify({ ...scan, result }, null, 2)}\n`);
     } else {

@@ -44,6 +44,7 @@ export const investigate: Verb<{ sinceMs: number; saveDirs: string[] }> = {
     for (const p of saved?.problems ?? []) io.stderr.write(`${p}\n`);
     for (const f of saved?.files ?? []) io.stderr.write(`saved ${f}\n`);
     io.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv, cliRemedy)}\n`);
-    return 0;
+    // Asked to save and saved nowhere: a failure, even though the report was printed.
+    return saved && saved.files.length === 0 ? 1 : 0;
   },
 };

@@ -7,6 +7,7 @@
 //      --workspace/-w, --json and --help come with every verb; args.workspaces are real paths.
 //   2. Register it in VERBS below. The help text, the parser and the exit codes follow from it.
 // Output goes to io.stdout / io.stderr only (tests pass their own); secrets go through core/redact.
+import { safeSink, terminalText } from '../core/terminalText';
 import { UsageError, type CliDeps, type CliIo } from './args';
 import { disk } from './disk';
 import { fullUsage, verbUsage } from './help';
@@ -68,10 +69,14 @@ export async function main(argv: readonly string[], io: CliIo, deps: CliDeps = {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
+  const argv = process.argv.slice(2);
+  // Everything printed passes redaction and loses control characters, whatever the verb builds; the MCP
+  // server speaks JSON-RPC on stdio itself (its tools redact what they return).
+  const io = argv[0] === 'mcp' ? { stdout: process.stdout, stderr: process.stderr } : { stdout: safeSink(process.stdout), stderr: safeSink(process.stderr) };
+  main(argv, io).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
-      process.stderr.write(`dev-server-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`dev-server-doctor: ${terminalText(err instanceof Error ? err.message : String(err))}\n`);
       process.exitCode = 1;
     },
   );

@@ -2,6 +2,7 @@
 // effect settingKeys.ts gives it. The rest of the extension never calls getConfiguration.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { resolveWorkspaceFolder } from '../core/paths';
 import { DAY_MS, parseDuration } from '../core/format';
 import { DEFAULT_SETTINGS, sanitizeThreshold, type CoreSettings } from '../core/settings';
 import type { ConfiguredServer } from '../core/workspace/scan';
@@ -45,8 +46,9 @@ export function readSettings(): CoreSettings {
   };
 }
 
+/** The workspace's local folders, resolved as everywhere else (resolveWorkspaceFolder: real paths). */
 export function workspaceFolderPaths(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => resolveWorkspaceFolder(f.uri.fsPath));
 }
 
 export interface CrashSettings {

@@ -1,6 +1,7 @@
 // Early warnings in VS Code: OOM risk before the crash, servers that went down, full disks and watcher
 // headroom, as notifications with actions — quiet by design (the core's WarningPolicy decides).
 import * as vscode from 'vscode';
+import { terminalText } from '../core/terminalText';
 import type { Verdict } from '../core/crash/types';
 import { DownDetector } from '../core/early/downDetector';
 import { inotifyWarning } from '../core/early/inotify';
@@ -85,7 +86,7 @@ export class EarlyWarnings implements vscode.Disposable {
     this.log.warn(`${w.kind}: ${w.message}`);
     const actions = WARNING_REMEDIES[w.kind];
     const show = w.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    const choice = await show(`Dev Server Doctor: ${w.message}`, ...actions.map((id) => REMEDIES[id].button), MUTE);
+    const choice = await show(terminalText(`Dev Server Doctor: ${w.message}`), ...actions.map((id) => REMEDIES[id].button), MUTE);
     if (choice === MUTE) {
       this.policy.mute(w.kind, w.subject);
       return;

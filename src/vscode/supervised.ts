@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { terminalText } from '../core/terminalText';
 import type { MemoryOutputFeed } from '../core/crash/watcher';
 import { Supervisor, type SupervisorState } from '../core/supervisor/supervisor';
 import type { ExpectedServer } from '../core/types';
@@ -98,7 +99,7 @@ export class SupervisedServers implements vscode.Disposable {
         this.log.info(`supervised ${server.name}: run ${r.run} ${r.ending} (exit ${r.exitCode ?? r.signal ?? '?'})`);
       }),
       sup.onGiveUp((g) => {
-        void vscode.window.showErrorMessage(`Dev Server Doctor: ${server.name}: ${g.message}`, 'Investigate', 'Show Terminal').then((choice) => {
+        void vscode.window.showErrorMessage(terminalText(`Dev Server Doctor: ${server.name}: ${g.message}`), 'Investigate', 'Show Terminal').then((choice) => {
           if (choice === 'Investigate') void vscode.commands.executeCommand('devServerDoctor.investigateCrash');
           else if (choice === 'Show Terminal') terminal.show();
         });

@@ -9,7 +9,7 @@ const MB = 1024 * 1024;
 const kill = (over: Partial<KillResult>): KillResult => ({
   killed: [], alreadyGone: [], survivors: [], escalated: [], freedPorts: [], stillHeldPorts: [], freedBytes: 0, errors: [], warnings: [], elapsedMs: 0, ...over,
 });
-const del = (over: Partial<DeleteResult>): DeleteResult => ({ deleted: [], skipped: [], freedBytes: 0, trashedBytes: 0, disks: [], ...over });
+const del = (over: Partial<DeleteResult>): DeleteResult => ({ deleted: [], skipped: [], freedBytes: 0, listedBytes: 0, trashedBytes: 0, disks: [], ...over });
 
 describe('remedy result sentences', () => {
   it('count and joinAnd: singular for one, plural otherwise', () => {

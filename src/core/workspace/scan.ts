@@ -6,6 +6,7 @@ import type { ExpectedServer, ScanProblem, WorkspaceScan } from '../types';
 import { globToRegExp } from '../paths';
 import { parseDotenv } from './dotenv';
 import { isRecord, type PackageJson } from './packageJson';
+import { MAX_DOTENV_BYTES, MAX_PACKAGE_JSON_BYTES, readWorkspaceFile } from './readWorkspaceFile';
 import { analyzeScript, isDevScript, type ScriptAnalysis } from './scripts';
 
 /** A server declared in the servers setting (VS Code) or given to the CLI. */
@@ -121,14 +122,12 @@ function findPackages(folders: readonly string[], opts: ScanOptions, problems: S
 
 function readPackage(dir: string, problems: ScanProblem[]): PackageJson | null {
   const file = path.join(dir, 'package.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push({ path: file, message: `Could not read package.json: ${describeFsError(err)}.` });
+  const read = readWorkspaceFile(file, MAX_PACKAGE_JSON_BYTES);
+  if (!('text' in read)) {
+    problems.push({ path: file, message: `Could not read package.json: ${'problem' in read ? read.problem : 'it is gone'}.` });
     return null;
   }
-  const parsed = parsePackageJson(text);
+  const parsed = parsePackageJson(read.text);
   if ('message' in parsed) {
     problems.push({ path: file, message: parsed.message });
     return null;
@@ -140,13 +139,9 @@ function readEnvFiles(dir: string, problems: ScanProblem[] | null): Record<strin
   const env: Record<string, string> = {};
   for (const name of ENV_FILES) {
     const file = path.join(dir, name);
-    try {
-      Object.assign(env, parseDotenv(fs.readFileSync(file, 'utf8')));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        problems?.push({ path: file, message: `Could not read ${name}: ${describeFsError(err)}.` });
-      }
-    }
+    const read = readWorkspaceFile(file, MAX_DOTENV_BYTES);
+    if ('text' in read) Object.assign(env, parseDotenv(read.text));
+    else if ('problem' in read) problems?.push({ path: file, message: `Could not read ${name}: ${read.problem}.` });
   }
   return env;
 }

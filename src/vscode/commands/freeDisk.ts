@@ -5,15 +5,20 @@ import { deletePaths, scanDiskCandidates, type DiskItem } from '../../core/remed
 import { deleteProblems, freedNotice, NOTHING_TO_FREE } from '../../core/remedies/results';
 import { readFreeDiskSettings, workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
+import { isNoTrashError, trashErrorReason } from '../trash';
 import type { CommandContext } from './context';
 
-/** Moves to the trash through VS Code; false when this file system has no trash (then we ask again). */
+/**
+ * Moves to the trash through VS Code; false only when this platform has no trash (then we ask again, about deleting
+ * for good). Any other failure throws with its real reason, which the result reports; nothing is then deleted.
+ */
 async function toTrash(p: string): Promise<boolean> {
   try {
     await vscode.workspace.fs.delete(vscode.Uri.file(p), { recursive: true, useTrash: true });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (isNoTrashError(err)) return false;
+    throw new Error(trashErrorReason(err));
   }
 }
 
@@ -63,9 +68,10 @@ export function freeDiskCommand(ctx: CommandContext) {
     const noTrash = result.skipped.filter((s) => s.code === 'no-trash').map((s) => items.find((i) => i.path === s.path)!).filter(Boolean);
     if (noTrash.length) {
       const again = noTrash.map((i) => `• ${i.path} (${formatBytes(i.bytes)})`).join('\n');
-      if (await confirm('This file system has no trash. Delete these permanently?', again, 'Delete Permanently')) {
+      // Asked a second time, because there is no undo: only when VS Code says this platform has no trash at all.
+      if (await confirm('There is no trash here, so this cannot be undone. Delete these permanently?', again, 'Delete Permanently')) {
         const permanent = await deletePaths(noTrash, { toTrash: null });
-        result = { ...permanent, deleted: [...result.deleted, ...permanent.deleted], freedBytes: result.freedBytes + permanent.freedBytes, trashedBytes: result.trashedBytes, skipped: [...result.skipped.filter((s) => s.code !== 'no-trash'), ...permanent.skipped] };
+        result = { ...permanent, deleted: [...result.deleted, ...permanent.deleted], freedBytes: result.freedBytes + permanent.freedBytes, listedBytes: result.listedBytes + permanent.listedBytes, trashedBytes: result.trashedBytes, skipped: [...result.skipped.filter((s) => s.code !== 'no-trash'), ...permanent.skipped] };
       }
     }
     // Items the user chose to keep when there was no trash are not problems.

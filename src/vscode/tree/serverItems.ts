@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { mdText } from '../../core/crash/report';
+import { terminalText } from '../../core/terminalText';
 import { formatBytes, formatDuration } from '../../core/format';
 import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, ServerProcess, ServerState } from '../../core/types';
@@ -37,7 +39,7 @@ export function serverDescription(s: Server): string {
 
 function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${s.name}** — ${STATE_WORDS[s.state]}\n\n`);
+  md.appendMarkdown(`**${mdText(terminalText(s.name))}** — ${STATE_WORDS[s.state]}\n\n`);
   const rows: [string, string][] = [
     ['Command', s.command],
     ['Folder', s.cwd],
@@ -54,7 +56,7 @@ function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   if (s.startTimeMs) rows.push(['Uptime', formatDuration(now - s.startTimeMs)]);
   if (s.orphanReason) rows.push(['Orphaned', s.orphanReason]);
   if (s.zombiePids.length) rows.push(['Zombies', s.zombiePids.join(', ')]);
-  for (const [k, v] of rows) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  for (const [k, v] of rows) md.appendMarkdown(`${k}: \`${terminalText(v).replace(/`/g, "'")}\`  \n`);
   return md;
 }
 
