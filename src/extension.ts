@@ -14,6 +14,9 @@ import { registerCommands } from './vscode/commands/registerCommands';
 import { readSettings, supervisionSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
+import { ContainerService } from './vscode/containers';
+import type { ContainerInfo } from './core/containers/model';
+import type { EngineStatus } from './core/containers/containerMonitor';
 import { EarlyWarnings } from './vscode/earlyWarnings';
 import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
@@ -53,6 +56,10 @@ export interface DevServerDoctorApi {
   lastReport(): ShownReport | undefined;
   lastRestart(): RestartOutcome | undefined;
   lastHeapCheck(): HeapCheck | undefined;
+  /** The workspace's containers, the engine's status, and the verdicts about them. */
+  containers(): readonly ContainerInfo[];
+  containerEngine(): EngineStatus;
+  containerVerdicts(): readonly Verdict[];
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
   /** Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then). */
@@ -84,10 +91,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const containers = new ContainerService(log);
   const results = new LastResults();
   const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
-    refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
+    refresh, crashes, containers, reports, log, storageDir, peaks, early, supervised, history,
     dashboard: () => dashboard,
     series: () => series,
     crashesView: crashesProvider,
@@ -172,6 +180,13 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashesProvider.onDidChangeTreeData(updateCrashBadge),
     refresh.onDidUpdate(onUpdate),
     crashes.onDidVerdict(onVerdict),
+    containers,
+    containers.onDidVerdict(onVerdict),
+    containers.onDidChange(() => {
+      serversProvider.updateContainers(containers.containers());
+      systemProvider.updateContainers(containers.status(), containers.containers().length);
+      void vscode.commands.executeCommand('setContext', 'devServerDoctor.containerCount', containers.containers().length);
+    }),
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
@@ -179,6 +194,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
+  // Event-driven from here on: the engine's stream says when to list again; no engine costs one failed stat.
+  void containers.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
   const previousSession = explainPreviousSession(previous, log).catch(() => null);
 
@@ -215,6 +232,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     lastRestart: () => results.get('devServerDoctor.restartServer'),
     lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     previousSession: () => previousSession,
+    containers: () => containers.containers(),
+    containerEngine: () => containers.status(),
+    containerVerdicts: () => containers.verdicts(),
     dashboard: () => dashboard,
   };
 }

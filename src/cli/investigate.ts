@@ -8,6 +8,7 @@ import { renderMarkdown, saveReport, toReportJson } from '../core/crash/report';
 import { DAY_MS, parseDuration } from '../core/format';
 import { UsageError } from './args';
 import { pollOnce } from './probe';
+import { readContainersOnce } from '../core/containers/status';
 import { cliRemedy } from './remedyLines';
 import type { Verb } from './verb';
 
@@ -35,8 +36,10 @@ export const investigate: Verb<{ sinceMs: number; saveDirs: string[] }> = {
     return { sinceMs, saveDirs: flags.paths('--save', cwd) };
   },
   async run(args, io, deps) {
-    const snapshot = await pollOnce(args.workspaces, deps);
-    const inv = await investigateCrashes({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
+    const sinceMs = Date.now() - args.sinceMs;
+    // The workspace's containers and their crashes since then, from docker inspect (no engine: none, silently).
+    const [snapshot, containers] = await Promise.all([pollOnce(args.workspaces, deps), readContainersOnce(args.workspaces, undefined, sinceMs)]);
+    const inv = await investigateCrashes({ workspaceFolders: args.workspaces, sinceMs, snapshot, containers });
     const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs, cliRemedy, watchCharts(inv.verdicts, args.workspaces[0]!, snapshot.system.memory.availableBytes)) : null;
     for (const p of saved?.problems ?? []) io.stderr.write(`${p}\n`);
     for (const f of saved?.files ?? []) io.stderr.write(`saved ${f}\n`);

@@ -32,6 +32,13 @@ export const REMEDY_LINES: Readonly<Record<RemedyId, (a: RemedyArgs | undefined)
   'raise-memory-ceiling': (a) => a?.text ?? 'raise the memory limit of the VM or container the servers run in',
   'raise-process-limit': () => 'ulimit -u 8192   # in the shell that starts the server (or a larger pids.max for its cgroup)',
   'open-file': (a) => (a?.file ? `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}` : 'the file in the top frame'),
+  'start-dependency': (a) => inFolder(a, a?.command ?? 'start the service it needs'),
+  // bash's /dev/tcp: no nc or pg_isready needed to wait for the port.
+  'wait-then-restart': (a) => inFolder(a, `until (exec 3<>/dev/tcp/${a?.host && !a.host.includes(':') ? a.host : '127.0.0.1'}/${a?.port ?? 0}) 2>/dev/null; do sleep 1; done; npm run dev`),
+  'start-container': (a) => `docker start ${shellQuote(a?.name ?? a?.container ?? 'CONTAINER')}`,
+  'stop-container': (a) => `docker stop ${shellQuote(a?.name ?? a?.container ?? 'CONTAINER')}`,
+  'restart-container': (a) => `docker restart ${shellQuote(a?.name ?? a?.container ?? 'CONTAINER')}`,
+  'raise-container-memory': (a) => `# in ${a?.file ?? 'docker-compose.yml'}: services.${a?.service ?? 'SERVICE'}.mem_limit: ${a?.megabytes ?? 512}m, then: docker compose up -d ${a?.service ?? 'SERVICE'}`,
 };
 
 /** The line for one remedy. */

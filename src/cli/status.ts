@@ -4,6 +4,8 @@ import { redactText } from '../core/redact';
 import { toStatusJson } from '../core/statusJson';
 import type { Server, Snapshot } from '../core/types';
 import { pollOnce } from './probe';
+import { formatContainers } from './containers';
+import { readContainersOnce, toStatusContainers } from '../core/containers/status';
 import type { Verb } from './verb';
 
 const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○' };
@@ -57,8 +59,10 @@ export const status: Verb = {
   flags: [],
   options: () => ({}),
   async run(args, io, deps) {
-    const snap = await pollOnce(args.workspaces, deps);
-    io.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
+    const [snap, docker] = await Promise.all([pollOnce(args.workspaces, deps), readContainersOnce(args.workspaces)]);
+    io.stdout.write(args.json
+      ? `${JSON.stringify(toStatusJson(snap, toStatusContainers(docker.containers), docker.engine), null, 2)}\n`
+      : `${formatStatus(snap)}\n${formatContainers(docker.containers, docker.engine)}\n`);
     return 0;
   },
 };

@@ -2,6 +2,7 @@
 import { verdictJson } from '../core/crash/report';
 import type { Verdict } from '../core/crash/types';
 import { CrashWatcher } from '../core/crash/watcher';
+import { ContainerMonitor } from '../core/containers/containerMonitor';
 import { sparkline } from '../core/charts/svgChart';
 import { formatBytes, formatDuration } from '../core/format';
 import { SampleJournal } from '../core/history/sampleJournal';
@@ -65,6 +66,10 @@ export const watch: Verb<{ intervalMs: number }> = {
     const crashes = new CrashWatcher(monitor);
     crashes.onVerdict((v) => io.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
     crashes.onProblem((p) => io.stderr.write(`${redactText(p)}\n`));
+    // The workspace's containers: verdicts from the engine's event stream (no engine: nothing, silently).
+    const containers = new ContainerMonitor({ workspaceFolders: () => args.workspaces });
+    containers.onVerdict((v) => io.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
+    void containers.start();
     monitor.onEvent((e) => io.stdout.write(args.json ? `${JSON.stringify(redactEvent(e))}\n` : `${formatEvent(e)}\n`));
     monitor.onError((e) => io.stderr.write(`poll failed: ${e.message}\n`));
     const rescan = setInterval(() => monitor.rescan(), RESCAN_MS);
@@ -96,6 +101,7 @@ export const watch: Verb<{ intervalMs: number }> = {
       if (spark) clearInterval(spark);
       journal.end();
       crashes.dispose();
+      containers.dispose();
       monitor.dispose();
     }
     return 0;

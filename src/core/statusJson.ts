@@ -2,6 +2,7 @@
 // Command lines and names are redacted: a server started with --password=… must not show it.
 import { redactText } from './redact';
 import type { Alert, HeapLimitSource, ServerState, Snapshot } from './types';
+import type { StatusContainerJson } from './containers/status';
 
 export interface StatusServerJson {
   name: string;
@@ -40,9 +41,13 @@ export interface StatusJson {
   };
   alerts: Alert[];
   warnings: string[];
+  /** The workspace's containers (empty without a container engine). */
+  containers?: StatusContainerJson[];
+  /** Whether a container engine answered, and which: 'Docker 20.10.24 at unix:///var/run/docker.sock' or why not. */
+  containerEngine?: { available: boolean; message: string };
 }
 
-export function toStatusJson(s: Snapshot): StatusJson {
+export function toStatusJson(s: Snapshot, containers: StatusContainerJson[] = [], containerEngine: { available: boolean; message: string } = { available: false, message: 'Containers were not read.' }): StatusJson {
   const { memory, cgroup, disks, inotify, pressure } = s.system;
   return {
     generatedAt: new Date(s.takenAt).toISOString(),
@@ -86,5 +91,7 @@ export function toStatusJson(s: Snapshot): StatusJson {
     },
     alerts: s.alerts.map((a) => ({ ...a, message: redactText(a.message), server: a.server === null ? null : redactText(a.server) })),
     warnings: s.warnings.map(redactText),
+    containers,
+    containerEngine: { available: containerEngine.available, message: redactText(containerEngine.message) },
   };
 }

@@ -25,6 +25,12 @@ export const REMEDY_COMMANDS: Readonly<Record<RemedyId, string>> = {
   'clear-build-cache': 'devServerDoctor.clearBuildCache',
   'raise-memory-ceiling': 'devServerDoctor.showRemedy',
   'raise-process-limit': 'devServerDoctor.showRemedy',
+  'start-dependency': 'devServerDoctor.startDependency',
+  'wait-then-restart': 'devServerDoctor.waitThenRestart',
+  'start-container': 'devServerDoctor.startContainer',
+  'stop-container': 'devServerDoctor.stopContainer',
+  'restart-container': 'devServerDoctor.restartContainer',
+  'raise-container-memory': 'devServerDoctor.raiseContainerMemory',
 };
 
 /** Every command a remedy can run: the only command links the report webview enables. */

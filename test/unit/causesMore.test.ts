@@ -54,9 +54,11 @@ export const MORE_EXPECTED: Record<string, CauseId> = {
   'spawn-eagain': 'process-limit',
   'bash-fork-eagain': 'process-limit',
   'node-start-eagain': 'process-limit',
-  'localhost-ipv6-http': 'uncaught-exception',
-  'localhost-ipv6-fetch': 'uncaught-exception',
-  'localhost-ipv4-refused': 'uncaught-exception',
+  // A refused connection names the service it needed (dependency-refused) unless the socket table shows the
+  // other loopback family listening (then localhost-ipv6, below).
+  'localhost-ipv6-http': 'dependency-refused',
+  'localhost-ipv6-fetch': 'dependency-refused',
+  'localhost-ipv4-refused': 'dependency-refused',
   'inspector-port-in-use': 'inspector-port-in-use',
   'heap-oom-undersized': 'heap-oom',
   'heap-oom-leak': 'heap-oom',
@@ -204,8 +206,8 @@ describe('newer causes: verdicts settled by the machine\'s facts', () => {
     assert.deepEqual([v.cause, v.confidence, v.detail?.listeners?.[0].pid], ['localhost-ipv6', 'high', 777]);
     assert.match(v.summary, /connected to \[::1\]:45301 and was refused: the service listens on 127\.0\.0\.1 only \(pid 777\)/);
     assert.ok(v.evidence.some((e) => e.source === 'socket-table'));
-    assert.equal(verdictOf('localhost-ipv6-http', { listeners: [] }).cause, 'uncaught-exception');
-    assert.equal(verdictOf('localhost-ipv6-http', { listeners: [{ ...v4, family: 6, address: '::' }] }).cause, 'uncaught-exception');
+    assert.equal(verdictOf('localhost-ipv6-http', { listeners: [] }).cause, 'dependency-refused');
+    assert.equal(verdictOf('localhost-ipv6-http', { listeners: [{ ...v4, family: 6, address: '::' }] }).cause, 'dependency-refused');
     const r = verdictOf('localhost-ipv4-refused', { listeners: [{ ...v4, family: 6, address: '::1', port: 45302 }] });
     assert.deepEqual([r.cause, r.detail?.address], ['localhost-ipv6', '127.0.0.1']);
   });

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
+import { checkContainerUi } from './containerUi';
 import type { SuiteResult } from './suite/index';
 
 const CODE_SERVER_VERSION = '4.100.3';
@@ -440,6 +441,8 @@ async function main(): Promise<number> {
     phase = Date.now();
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
     await checkDashboard(page, result);
+    await uiTest(result, 'ui: a workspace container in the Servers view, the engine in the System view', () =>
+      checkContainerUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s)));
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-empty-'));
     teardown.add('empty folder', () => fs.rmSync(empty, { recursive: true, force: true }));

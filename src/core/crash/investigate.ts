@@ -14,6 +14,8 @@ import { redactText } from '../redact';
 import { packageName } from './sources';
 import { inotifyUsage, type InotifyUsage } from '../system/inotify';
 import { portHolders } from '../system/processInfo';
+import { dependencyContextFor } from '../deps/dependencyContext';
+import { toStatusContainers, type ContainerFacts } from '../containers/status';
 import type { Confidence, Verdict } from './types';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type ReportEvidence } from './verdict';
 import type { WatcherHistory } from './watcher';
@@ -29,6 +31,8 @@ export interface InvestigateOptions extends EvidenceOptions {
   readonly history?: WatcherHistory;
   /** Skip counting inotify watches in use (it walks every process's descriptors). */
   readonly skipInotifyUsage?: boolean;
+  /** The workspace's containers and their crashes (docker inspect facts), read by the caller from the engine. */
+  readonly containers?: ContainerFacts;
 }
 
 export interface Investigation {
@@ -98,7 +102,7 @@ export async function investigate(opts: InvestigateOptions): Promise<Investigati
   } catch (err) {
     problems.push(`Looking for crashes failed unexpectedly: ${err instanceof Error ? err.message : String(err)}.`);
   }
-  const verdicts = dedupe([...(opts.history?.verdicts ?? []).filter((v) => v.time >= opts.sinceMs), ...cold]);
+  const verdicts = dedupe([...(opts.history?.verdicts ?? []).filter((v) => v.time >= opts.sinceMs), ...cold, ...(opts.containers?.verdicts ?? [])]);
 
   let inotify: InotifyUsage | null = null;
   if (!opts.skipInotifyUsage && process.platform === 'linux') inotify = inotifyUsage();
@@ -108,7 +112,7 @@ export async function investigate(opts: InvestigateOptions): Promise<Investigati
     workspaceFolders: folders,
     verdicts: verdicts.sort((a, b) => b.time - a.time),
     elsewhere,
-    state: snapshot ? toStatusJson(snapshot) : null,
+    state: snapshot ? toStatusJson(snapshot, toStatusContainers(opts.containers?.containers ?? []), opts.containers?.engine) : null,
     inotify,
     problems: [...new Set(problems.map(redactText))],
   };
@@ -178,6 +182,7 @@ class Joiner {
       oom: this.kernel.records, faults: this.kernel.faults, kernelRead: this.kernel.kernelRead, kernelSource: this.kernel.kernelSource ?? undefined,
       outputs: [log], reports,
       portHolders: this.snapshot ? portHolders(ports, this.snapshot.sockets, (pid) => this.commandOf(pid)) : [],
+      ...(this.snapshot ? { dependency: dependencyContextFor([log], this.snapshot, dir) } : {}),
     });
   }
 

@@ -7,6 +7,7 @@ import type { CauseId, Confidence, RemedyRef } from './types';
 import { redactText } from '../redact';
 import { detectMoreCauses, withGcTrace } from './causes/outputCauses';
 import type { GcEvent } from './causes/gcTrace';
+import { findDependencyError } from './dependency';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -51,6 +52,13 @@ export interface OutputDetail {
   framework?: string;
   /** V8's GC trace of the last run in the output. */
   gc?: GcEvent[];
+  /** dependency-*: the address connected to or the host name that did not resolve, every address tried, the driver and service. */
+  host?: string;
+  addresses?: string[];
+  driver?: string;
+  service?: string;
+  /** dependency-*: ECONNREFUSED, ENOTFOUND, EAI_AGAIN, P1001. */
+  errorCode?: string;
 }
 
 export interface OutputFinding {
@@ -371,6 +379,21 @@ function detectNative(ctx: Ctx, heapOom: boolean): Found | null {
   return null;
 }
 
+/** A needed service (database, cache, broker) refused the connection or its host name did not resolve. */
+function detectDependency(ctx: Ctx): Found | null {
+  const d = findDependencyError(ctx.lines);
+  if (!d) return null;
+  const fatal = ctx.fatal;
+  // A refused connection logged before a different fatal error (a proxy error, say) did not kill the process,
+  // unless that error is the client giving up on the connection ("Connection is closed.").
+  const unrelated = fatal && (d.at > fatal.trailer || (d.at < fatal.headline && !/connect|connection|socket|ECONN/i.test(ctx.lines[fatal.headline])));
+  const confidence: Confidence = unrelated ? 'low' : certainty(ctx, d.at);
+  const detail: OutputDetail = { errorCode: d.code, ...(d.port !== null ? { port: d.port } : {}), ...(d.host ? { host: d.host } : {}),
+    ...(d.addresses.length ? { addresses: [...d.addresses] } : {}), ...(d.driver ? { driver: d.driver } : {}), ...(d.service ? { service: d.service } : {}),
+    syscall: d.cause === 'dependency-refused' ? 'connect' : 'getaddrinfo' };
+  return finding(ctx, d.at, d.cause, confidence, d.quoted, { detail });
+}
+
 /**
  * Node 20 prints an uncaught exception and a promise rejected with an Error the same way. The caret
  * tells them apart: for a throw it marks the throw site (`throw …`, or the failing expression); for
@@ -452,7 +475,7 @@ export function classifyOutput(text: string, exit: ExitStatus): OutputFinding[] 
   const told = unknown ? exitFromLines(lines) : null;
   const known: ExitStatus = told ? { code: told.code, signal: told.signal } : exit;
   const ctx: Ctx = { lines, text: lines.join('\n'), exit: known, signal: exitSignal(known), fatal: findFatalBlock(lines) };
-  const specific = [detectHeapOom(ctx), detectPort(ctx), ...detectEnospc(ctx), detectOpenFiles(ctx), ...detectMoreCauses(ctx), detectMissingModule(ctx)]
+  const specific = [detectHeapOom(ctx), detectPort(ctx), ...detectEnospc(ctx), detectOpenFiles(ctx), ...detectMoreCauses(ctx), detectMissingModule(ctx), detectDependency(ctx)]
     .filter((f): f is Found => f !== null);
   const fatal = ctx.fatal;
   // A low-confidence finding (a Node version or IPv6 suspicion the machine's facts must confirm) leaves the exception standing.

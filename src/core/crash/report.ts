@@ -196,6 +196,22 @@ function verdictSection(v: Verdict, i: number, fmt: RemedyFormatter): string[] {
   return out;
 }
 
+/** The workspace's containers as `docker inspect` describes them; one line when there is no engine. */
+function containerSection(state: StatusJson): string[] {
+  const list = state.containers ?? [];
+  if (!state.containerEngine) return [];
+  if (!state.containerEngine.available) return ['### Containers', '', cell(state.containerEngine.message), ''];
+  if (list.length === 0) return ['### Containers', '', `No container belongs to this workspace (${cell(state.containerEngine.message)}).`, ''];
+  const out = ['### Containers', '', '| Container | Service | State | Health | Ports | Memory / limit | Restarts | Exit |', '|---|---|---|---|---|---|---|---|'];
+  for (const c of list) {
+    const mem = `${c.memoryBytes !== null ? formatBytes(c.memoryBytes) : ''}${c.memoryLimitBytes ? ` / ${formatBytes(c.memoryLimitBytes)}` : ''}`;
+    const exit = c.exitCode !== null ? `${c.exitCode}${c.oomKilled ? ' (OOMKilled)' : ''}` : '';
+    out.push(`| ${cell(c.name)} | ${cell(c.service ?? '')} | ${c.state} | ${c.health ?? ''} | ${c.ports.map((p) => `${p.hostIp}:${p.hostPort}→${p.containerPort}`).join(', ')} | ${mem} | ${c.restartCount} | ${exit} |`);
+  }
+  out.push('');
+  return out;
+}
+
 function stateSection(state: StatusJson, inv: Investigation): string[] {
   const out = ['## Current state', '', '### Servers', ''];
   if (state.servers.length === 0) out.push('No dev servers declared or running in the workspace.', '');
@@ -207,6 +223,7 @@ function stateSection(state: StatusJson, inv: Investigation): string[] {
     }
     out.push('');
   }
+  out.push(...containerSection(state));
   const { memory: m, cgroup, disks, inotify } = state.system;
   out.push('### Memory', '');
   out.push(`- RAM: ${m.usedPercent}% used, ${formatBytes(m.availableBytes)} available of ${formatBytes(m.totalBytes)}`);

@@ -9,13 +9,14 @@ export type CauseId =
   | 'too-many-open-files' | 'missing-module' | 'uncaught-exception' | 'unhandled-rejection'
   | 'native-crash' | 'killed' | 'watcher-waiting' | 'exit-nonzero'
   | 'localhost-ipv6' | 'native-abi-mismatch' | 'node-version-mismatch' | 'port-permission' | 'process-limit'
-  | 'stale-build-cache' | 'inspector-port-in-use';
+  | 'stale-build-cache' | 'inspector-port-in-use'
+  | 'dependency-refused' | 'dependency-unresolved' | 'unhealthy';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
 export type EvidenceSource =
   | 'exit' | 'kernel' | 'journal' | 'cgroup' | 'output' | 'log-file' | 'node-report'
-  | 'socket-table' | 'monitor';
+  | 'socket-table' | 'monitor' | 'container';
 
 export interface Evidence {
   readonly source: EvidenceSource;
@@ -99,6 +100,24 @@ export interface VerdictDetail {
   };
   /** inspector-port-in-use: the holder is the editor's own debugger (never offered for killing). */
   readonly holderIsEditor?: boolean;
+  /** dependency-*: the host the output names and the service behind it ('postgres', or the compose service). */
+  readonly host?: string;
+  readonly service?: string;
+  /** Verdicts about a container of the workspace (oom-kill, exit-nonzero, unhealthy). */
+  readonly container?: ContainerRef;
+}
+
+/** A container a verdict is about. */
+export interface ContainerRef {
+  readonly id: string;
+  readonly name: string;
+  readonly service: string | null;
+  readonly project: string | null;
+  /** The compose file the service is declared in, when known. */
+  readonly composeFile?: string | null;
+  readonly memoryLimitBytes?: number | null;
+  readonly oomKilled?: boolean;
+  readonly restartCount?: number;
 }
 
 /** Verdicts of one death closer than this without a pid are the same crash. */
@@ -132,6 +151,7 @@ const CATEGORY: Partial<Record<CauseId, VerdictCategory>> = {
   'missing-module': 'code', 'uncaught-exception': 'code', 'unhandled-rejection': 'code',
   'native-crash': 'process', 'killed': 'process', 'exit-nonzero': 'process',
   'watcher-waiting': 'watcher',
+  'dependency-refused': 'dependency', 'dependency-unresolved': 'dependency', 'unhealthy': 'dependency',
 };
 
 /** The severity of a cause (a cause not listed is a crash: high). */

@@ -15,6 +15,8 @@ import { memoryRemedies, moreRemedies, type MoreRemedy } from './causes/moreReme
 import { REMEDIES, remedy, type RemedyArgs, type RemedyId } from '../remedies/catalogue';
 import type { MemoryKind } from './causes/memoryKind';
 import { applyMoreCause, memoryClause, memoryKindOf, moreSummary, MORE_CAUSE_WORDS, refineFinding } from './causes/verdictCauses';
+import type { DependencyContext } from '../deps/dependencyContext';
+import { dependencyEvidence, dependencyRemedies, dependencySummary } from '../deps/dependencyVerdict';
 
 export interface CgroupDelta {
   readonly path: string;
@@ -85,6 +87,8 @@ export interface CrashEvidence {
   readonly facts?: CauseFacts;
   /** The memory ceiling when no cgroup limit applies (the machine's or the VM's memory). */
   readonly memoryTotalBytes?: number | null;
+  /** For dependency-* findings: what listens on that port now, and which compose service or local install provides it. */
+  readonly dependency?: DependencyContext;
 }
 
 /** Evidence stamped this long before the process's start time still counts (clock granularity). */
@@ -117,7 +121,7 @@ interface Found {
 const OUTPUT_CAUSES: readonly CauseId[] = [
   'heap-oom', 'native-abi-mismatch', 'port-permission', 'process-limit', 'stale-build-cache', 'node-version-mismatch', 'localhost-ipv6',
   'port-in-use', 'disk-full', 'inotify-limit', 'too-many-open-files', 'missing-module', 'native-crash', 'inspector-port-in-use',
-  'unhandled-rejection', 'uncaught-exception',
+  'dependency-refused', 'dependency-unresolved', 'unhandled-rejection', 'uncaught-exception',
 ];
 /** Causes a watcher turns into watcher-waiting: the code failed, and the watcher waits for an edit. */
 const WRAPPED_BY_WATCHER = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection', 'exit-nonzero', 'killed']);
@@ -141,6 +145,9 @@ const CAUSE_WORDS: Record<CauseId, string> = {
   'watcher-waiting': 'crashed; the watcher waits for changes',
   'exit-nonzero': 'exited with an error code',
   ...MORE_CAUSE_WORDS,
+  'dependency-refused': 'a service it needs refused the connection',
+  'dependency-unresolved': 'the host name of a service it needs does not resolve',
+  'unhealthy': 'its health check fails',
 };
 
 /** A cause id in plain words ("killed by the kernel OOM killer"). */
@@ -366,6 +373,13 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   const memoryKind = memoryKindOf({ cause: d.cause, found: ctx.found.map((f) => f.finding), samples: c.samples, uptimeMs: c.uptimeMs, startedAt: c.startedAt, detail, facts: ev.facts,
     heapLimitBytes: c.heapLimitBytes ?? null,
     ceilingBytes: detail.cgroupLimitBytes ?? c.cgroup?.limitBytes ?? ev.memoryTotalBytes ?? null });
+  if (d.cause === 'dependency-refused' || d.cause === 'dependency-unresolved') {
+    if (od.port !== undefined) detail.port = od.port;
+    if (od.host) detail.host = od.host;
+    const service = ev.dependency?.service ?? od.service;
+    if (service) detail.service = service;
+    evid.push(...dependencyEvidence(ev.dependency));
+  }
   // The other outputs and reports back the verdict up: the exit the log told, a report of the same run.
   for (const r of ctx.reports) if (!evid.some((e) => e.location === r.file)) evid.push(reportEvidence(r));
   const exitFinding = ctx.found.find((f) => (f.finding.cause === 'killed' || f.finding.cause === 'native-crash') && f.finding.lines.length);
@@ -383,7 +397,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
     summary: redactText(summary),
     evidence: evid,
     topFrame: topFrame && redactText(topFrame),
-    remedies: remedies(c, d, detail, pid, memoryKind),
+    remedies: remedies(c, d, detail, pid, ev, memoryKind),
     detail,
     ...(memoryKind ? { memoryKind } : {}),
   };
@@ -473,14 +487,23 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
     }
     case 'exit-nonzero':
       return `${who} exited with code ${detail.exitCode ?? '?'}`;
+    case 'dependency-refused':
+    case 'dependency-unresolved':
+      return dependencySummary(who, d.cause, od, ev.dependency);
+    case 'unhealthy':
+      return `${who} is running but its health check fails`;
     default:
       return moreSummary(d.cause, who, detail, od) ?? `${who} crashed (${causeWords(d.cause)})`;
   }
 }
 
-function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null, memoryKind?: MemoryKind): RemedyRef[] {
+function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null, ev: CrashEvidence, memoryKind?: MemoryKind): RemedyRef[] {
   const cause = d.cause === 'watcher-waiting' && detail.underlying ? detail.underlying : d.cause;
   const od: OutputDetail = { ...d.outputDetail };
+  if (cause === 'dependency-refused' || cause === 'dependency-unresolved') {
+    const who = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}), pid };
+    return dependencyRemedies(cause, od, ev.dependency, who, !!(c.serverId || c.cwd));
+  }
   if (detail.port) od.port = detail.port;
   if (cause === 'heap-oom' && detail.heapLimitBytes) od.heapLimitMB = Math.round(detail.heapLimitBytes / MB);
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };

@@ -16,6 +16,7 @@ import type { Verdict } from './types';
 import { gatherCauseFacts } from './causes/facts';
 import type { MemoryPoint } from './causes/memoryKind';
 import { ProcessMemory } from './causes/processMemory';
+import { dependencyContextFor } from '../deps/dependencyContext';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
 
 /** What a terminal or task printed, as the editor captured it. */
@@ -276,6 +277,7 @@ export class CrashWatcher {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
       outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),
       facts, memoryTotalBytes: next.system.memory.totalBytes,
+      dependency: dependencyContextFor(outputs, next, before.cwd),
     });
     if (!verdict || this.disposed) return;
     // The rest of this tree dying in the next polls is the same crash.

@@ -28,7 +28,13 @@ export type RemedyId =
   | 'capture-heap-snapshot'
   | 'clear-build-cache'
   | 'raise-memory-ceiling'
-  | 'raise-process-limit';
+  | 'raise-process-limit'
+  | 'start-dependency'
+  | 'wait-then-restart'
+  | 'start-container'
+  | 'stop-container'
+  | 'restart-container'
+  | 'raise-container-memory';
 
 /** What a remedy acts on; every field optional, the remedy says which it reads. */
 export interface RemedyArgs {
@@ -65,6 +71,15 @@ export interface RemedyArgs {
   /** Advice shown by the editor as is (kind 'info'): its title and exact text. */
   readonly title?: string;
   readonly text?: string;
+  /** start-dependency: what provides it ('compose' service or 'local' installation), the service, and the exact command (v1 `docker-compose` form too). */
+  readonly via?: 'compose' | 'local';
+  readonly service?: string | null;
+  readonly commandV1?: string;
+  /** wait-then-restart: the address the server connects to. */
+  readonly host?: string | null;
+  /** *-container: the container's id and name; raise-container-memory also `file` (the compose file), `service` and `megabytes`. */
+  readonly container?: string;
+  readonly name?: string;
 }
 
 /** A remedy as verdicts, reports and warnings carry it. */
@@ -178,6 +193,30 @@ export const REMEDIES: Readonly<Record<RemedyId, RemedySpec>> = {
   'raise-process-limit': {
     title: 'Raise the process limit', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
     what: 'Shows the ulimit -u or pids.max change for the shell or cgroup that starts the server.',
+  },
+  'start-dependency': {
+    title: 'Start the service the server needs', button: 'Start Service…', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Runs the exact command that starts the database, cache or broker (its compose service, or its local installation) in a terminal.',
+  },
+  'wait-then-restart': {
+    title: 'Wait until the service listens, then restart the server', button: 'Wait, then Restart', kind: 'run', needsTrust: true, agentSafe: true,
+    what: 'Waits until something accepts connections on the service\'s port, then restarts the dev server once.',
+  },
+  'start-container': {
+    title: 'Start the container', button: 'Start Container', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Starts a stopped container of this workspace (docker start).',
+  },
+  'stop-container': {
+    title: 'Stop the container', button: 'Stop Container', kind: 'kill', needsTrust: false, agentSafe: false,
+    what: 'Stops a container of this workspace (docker stop: SIGTERM, then SIGKILL after 10 s).',
+  },
+  'restart-container': {
+    title: 'Restart the container', button: 'Restart Container', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Restarts a container of this workspace (docker restart).',
+  },
+  'raise-container-memory': {
+    title: "Raise the container's memory limit", button: 'Raise Memory Limit…', kind: 'edit', needsTrust: true, agentSafe: false,
+    what: 'Shows the exact change to the compose service\'s memory limit (mem_limit or deploy.resources.limits.memory) and writes it only after you agree.',
   },
 };
 

@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { CrashHistory } from '../../core/history/crashHistory';
 import type { Snapshot } from '../../core/types';
 import type { CrashService } from '../crashes';
+import type { ContainerService } from '../containers';
 import type { EarlyWarnings } from '../earlyWarnings';
 import type { SupervisedServers } from '../supervised';
 import type { CrashesTreeProvider } from '../tree/crashesTreeProvider';
@@ -15,6 +16,8 @@ import type { SeriesStore } from '../../core/dashboard/series';
 export interface CommandContext {
   readonly refresh: RefreshManager;
   readonly crashes: CrashService;
+  /** The workspace's containers (absent engine: an empty list and a status saying why). */
+  readonly containers: ContainerService;
   readonly reports: ReportPanel;
   /** The dashboard panel and the series it draws (created after the context, hence functions). */
   readonly dashboard: () => DashboardPanel;

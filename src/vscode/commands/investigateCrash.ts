@@ -28,6 +28,9 @@ export function investigateCrashCommand(ctx: CommandContext) {
       async () => {
         // Exits already seen must be judged before the report lists them.
         await ctx.crashes.idle();
+        // The workspace's containers and their crashes, from docker inspect (refreshes the list first).
+        const containerVerdicts = await ctx.containers.investigate(Date.now() - settings.sinceMs);
+        const containers = { engine: ctx.containers.status(), containers: [...ctx.containers.containers()], verdicts: containerVerdicts };
         return investigate({
           workspaceFolders: workspaceFolderPaths(),
           sinceMs: Date.now() - settings.sinceMs,
@@ -35,6 +38,7 @@ export function investigateCrashCommand(ctx: CommandContext) {
           history: ctx.crashes.history(),
           ...(settings.logGlobs.length ? { logGlobs: settings.logGlobs } : {}),
           reportDirs: settings.nodeReportDirectories,
+          containers,
         });
       },
     );

@@ -23,6 +23,12 @@ import { clearBuildCacheCommand } from './clearBuildCache';
 import { rebuildNativeModuleCommand } from './rebuildNativeModule';
 import { showRemedyCommand } from './showRemedy';
 import { switchNodeVersionCommand } from './switchNodeVersion';
+import { raiseContainerMemoryCommand } from './raiseContainerMemory';
+import { restartContainerCommand } from './restartContainer';
+import { startContainerCommand } from './startContainer';
+import { startDependencyCommand } from './startDependency';
+import { stopContainerCommand } from './stopContainer';
+import { waitThenRestartCommand } from './waitThenRestart';
 import { openFileCommand } from './openFile';
 import { raiseFdLimitCommand } from './raiseFdLimit';
 import { openDashboardCommand } from './openDashboard';
@@ -59,6 +65,12 @@ export function registerCommands(ctx: CommandContext, results = new LastResults(
     'devServerDoctor.disableCrashCapture': disableCrashCaptureCommand(ctx),
     'devServerDoctor.openFile': openFileCommand(),
     'devServerDoctor.raiseFdLimit': raiseFdLimitCommand(),
+    'devServerDoctor.startContainer': startContainerCommand(ctx),
+    'devServerDoctor.stopContainer': stopContainerCommand(ctx),
+    'devServerDoctor.restartContainer': restartContainerCommand(ctx),
+    'devServerDoctor.raiseContainerMemory': raiseContainerMemoryCommand(ctx),
+    'devServerDoctor.startDependency': startDependencyCommand(ctx),
+    'devServerDoctor.waitThenRestart': waitThenRestartCommand(ctx),
     'devServerDoctor.openDashboard': openDashboardCommand(ctx),
     'devServerDoctor.openCrashReport': openCrashReportCommand(ctx),
   };

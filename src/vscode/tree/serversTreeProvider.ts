@@ -3,8 +3,10 @@ import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, Snapshot } from '../../core/types';
 import { MessageTreeItem } from './messageItem';
 import { PortTreeItem, ProcessTreeItem, ServerTreeItem } from './serverItems';
+import { ContainerTreeItem } from './containerItems';
+import type { ContainerInfo } from '../../core/containers/model';
 
-export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | MessageTreeItem;
+export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | ContainerTreeItem | MessageTreeItem;
 
 const ORDER: Record<Server['state'], number> = { orphaned: 0, up: 1, starting: 2, down: 3 };
 
@@ -14,6 +16,7 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
   private problems: readonly string[] = [];
+  private containers: readonly ContainerInfo[] = [];
   /** The rows handed to the tree, by server id, with what they showed: only rows that changed are redrawn. */
   private readonly rows = new Map<string, { item: ServerTreeItem; key: string }>();
   private topKey: string | null = null;
@@ -61,6 +64,12 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
     return [...snap.servers].sort((a, b) => ORDER[a.state] - ORDER[b.state]);
   }
 
+  /** The workspace's containers, shown after the servers (from the container engine's events, not the poll). */
+  updateContainers(containers: readonly ContainerInfo[]): void {
+    this.containers = containers;
+    this.fire(undefined);
+  }
+
   getTreeItem(node: ServersNode): vscode.TreeItem {
     return node;
   }
@@ -76,7 +85,9 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
       if (!snap) return [new MessageTreeItem('Reading processes and ports…', 'loading')];
       const items: ServersNode[] = this.problems.map((p, i) => new MessageTreeItem(p, 'warning', p, `problem:${i}`));
       // With no servers and no problems the view's welcome content explains what we look for.
-      return [...items, ...this.sorted(snap).map((s) => this.rows.get(s.id)?.item ?? new ServerTreeItem(s, snap.takenAt, this.supervision(s.id)))];
+      const now = Date.now();
+      return [...items, ...this.sorted(snap).map((s) => this.rows.get(s.id)?.item ?? new ServerTreeItem(s, snap.takenAt, this.supervision(s.id))),
+        ...this.containers.map((c) => new ContainerTreeItem(c, now))];
     }
     if (node instanceof ServerTreeItem) {
       const s = node.server;

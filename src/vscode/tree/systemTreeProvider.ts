@@ -5,11 +5,13 @@ import type { Snapshot } from '../../core/types';
 import { MessageTreeItem } from './messageItem';
 import { CgroupTreeItem, DiskTreeItem, EnvironmentTreeItem, InotifyTreeItem, MemoryTreeItem, SwapTreeItem } from './systemItems';
 import { readMemoryCeiling, type MemoryCeiling } from '../../core/system/memoryCeiling';
+import { ContainerEngineTreeItem } from './containerItems';
+import type { EngineStatus } from '../../core/containers/containerMonitor';
 
 /** Where the servers run changes rarely: the environment is read again at most this often. */
 const ENVIRONMENT_TTL_MS = 60_000;
 
-export type SystemNode = EnvironmentTreeItem | MemoryTreeItem | SwapTreeItem | DiskTreeItem | CgroupTreeItem | InotifyTreeItem | MessageTreeItem;
+export type SystemNode = EnvironmentTreeItem | MemoryTreeItem | SwapTreeItem | DiskTreeItem | CgroupTreeItem | InotifyTreeItem | ContainerEngineTreeItem | MessageTreeItem;
 
 /** Memory, swap, disks, cgroup and watcher headroom from the last snapshot. */
 export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, vscode.Disposable {
@@ -17,6 +19,7 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
   private environment: { ceiling: MemoryCeiling; key: string; at: number } | undefined;
+  private engine: { status: EngineStatus; count: number } | undefined;
   private inotifyTight = false;
 
   constructor(private thresholds: () => Thresholds) {}
@@ -30,6 +33,12 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
       this.environment = { ceiling, key, at: snapshot.takenAt };
     }
     this.inotifyTight = inotifyTight;
+    this.changed.fire(undefined);
+  }
+
+  /** The container engine's one line: what answers and how many containers are the workspace's, or why there is none. */
+  updateContainers(status: EngineStatus, count: number): void {
+    this.engine = { status, count };
     this.changed.fire(undefined);
   }
 
@@ -50,6 +59,7 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
       ...(cgroup ? [new CgroupTreeItem(cgroup)] : []),
       ...disks.map((d) => new DiskTreeItem(d, t.disk)),
       new InotifyTreeItem(inotify, LOW_INOTIFY_WATCHES, this.inotifyTight),
+      ...(this.engine ? [new ContainerEngineTreeItem(this.engine.status, this.engine.count)] : []),
       ...snap.warnings.map((w, i) => new MessageTreeItem(w, 'info', w, `warning:${i}`)),
     ];
   }
