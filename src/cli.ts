@@ -82,7 +82,7 @@ export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
   return args;
 }
 
-const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○' };
+const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○', crashed: '✖' };
 
 function serverLine(s: Server, now: number): string {
   const bits = [
@@ -104,6 +104,8 @@ export function formatStatus(s: Snapshot): string {
   for (const v of s.servers) {
     out.push(serverLine(v, s.takenAt));
     if (v.orphanReason) out.push(`      orphaned: ${v.orphanReason}`);
+    if (v.crashReason) out.push(`      crashed: ${v.crashReason}`);
+    if (v.stuckStarting) out.push(`      ${v.stuckStarting}`);
     if (v.zombiePids.length) out.push(`      zombies: ${v.zombiePids.join(', ')}`);
   }
   const { memory: m, cgroup, disks, inotify } = s.system;

@@ -78,6 +78,8 @@ export interface VerdictDetail {
   readonly lineAt?: number;
   /** When the verdict was reached, epoch ms. */
   readonly detectedAt?: number;
+  /** The error's headline the output printed ("Error: connect ECONNREFUSED 127.0.0.1:5432"). */
+  readonly message?: string;
   /** A framework's worker died inside the server's tree (next dev's next-server, a jest worker): that child. */
   readonly workerPid?: number;
   readonly workerCommand?: string;

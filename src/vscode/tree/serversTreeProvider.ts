@@ -6,7 +6,7 @@ import { PortTreeItem, ProcessTreeItem, ServerTreeItem } from './serverItems';
 
 export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | MessageTreeItem;
 
-const ORDER: Record<Server['state'], number> = { orphaned: 0, up: 1, starting: 2, down: 3 };
+const ORDER: Record<Server['state'], number> = { crashed: 0, orphaned: 0, up: 1, starting: 2, down: 3 };
 
 /** Renders the last snapshot; never does I/O itself. */
 export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>, vscode.Disposable {
