@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { investigate } from './core/crash/investigate';
+import { cliRemedy } from './cli/remedyLines';
 import { redactText } from './core/redact';
 import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
 import type { Verdict } from './core/crash/types';
@@ -184,10 +185,10 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'investigate') {
     const snapshot = await monitor.pollOnce();
     const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
-    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs) : null;
+    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs, cliRemedy) : null;
     for (const p of saved?.problems ?? []) process.stderr.write(`${p}\n`);
     for (const f of saved?.files ?? []) process.stderr.write(`saved ${f}\n`);
-    process.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv)}\n`);
+    process.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv, cliRemedy)}\n`);
     return 0;
   }
   const crashes = new CrashWatcher(monitor);

@@ -1,4 +1,5 @@
 import { formatBytes } from './format';
+import { inotifyRaiseLines, runningAsRoot } from './remedies/catalogue';
 import type { Thresholds } from './settings';
 import type { Alert, AlertSeverity, ScanProblem, Server, SystemState } from './types';
 
@@ -45,7 +46,7 @@ export function computeAlerts(
   }
   const watches = system.inotify.maxUserWatches;
   if (watches !== null && watches < LOW_INOTIFY_WATCHES) {
-    add('info', 'inotify', `fs.inotify.max_user_watches is ${watches}: file watchers of large projects fail with ENOSPC. Raise it with: sudo sysctl fs.inotify.max_user_watches=524288`);
+    add('info', 'inotify', `fs.inotify.max_user_watches is ${watches}: file watchers of large projects fail with ENOSPC. Raise it with: ${inotifyRaiseLines({ asRoot: runningAsRoot() })[0]}`);
   }
   for (const s of servers) {
     if (s.state === 'orphaned') {

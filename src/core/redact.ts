@@ -11,9 +11,9 @@ export function isSecretName(name: string): boolean {
 }
 
 // scheme://user:password@host — the password may itself hold '@' or ':' (greedy to the last '@').
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@\/?#'"`]*:)[^\s\/?#'"`]+@/gi;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#'"`]*:)[^\s/?#'"`]+@/gi;
 const HEADER = /\b((?:proxy-)?authorization|(?:set-)?cookie|x-[\w-]*(?:key|token|secret|auth)[\w-]*)(["']?\s*[:=]\s*["']?)(?:(bearer|basic|digest|token|negotiate)\s+)?[^\r\n"']+/gi;
-const BEARER = /\b(bearer\s+)[A-Za-z0-9\-._~+\/]+=*/gi;
+const BEARER = /\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi;
 const VALUE = `("[^"]*"|'[^']*'|[^\\s"'\`;&|,)}\\]]+)`;
 const ASSIGNMENT = new RegExp(`(^|[^\\w.-])(-{0,2}[A-Za-z_][\\w.-]*)=${VALUE}`, 'g');
 const SPACED_FLAG = new RegExp(`(^|\\s)(--?[A-Za-z][\\w.-]*)(\\s+)(?!-)${VALUE}`, 'g');

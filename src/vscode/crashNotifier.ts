@@ -1,6 +1,8 @@
 // A crash notification in plain words, with [Investigate] and the top remedy as buttons.
 import * as vscode from 'vscode';
 import type { Verdict } from '../core/crash/types';
+import { REMEDY_COMMANDS } from './remedyCommands';
+import { runRemedy } from './ui';
 
 const INVESTIGATE = 'Investigate';
 
@@ -14,15 +16,14 @@ export class CrashNotifier {
   async notify(v: Verdict): Promise<void> {
     this.shown.push(v.summary);
     if (this.shown.length > 50) this.shown.shift();
-    const commands = new Set(await vscode.commands.getCommands(true));
-    // Only remedies that exist here become buttons; the report lists every one.
-    const remedy = v.remedies.find((r) => commands.has(r.command));
+    // The top remedy becomes a button (Investigate is already one); the report lists every one.
+    const remedy = v.remedies.find((r) => REMEDY_COMMANDS[r.id] !== REMEDY_COMMANDS.investigate);
     const buttons = remedy ? [INVESTIGATE, remedy.title] : [INVESTIGATE];
     const show = v.confidence === 'low' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
     const choice = await show(`Dev Server Doctor: ${v.summary}`, ...buttons);
     try {
       if (choice === INVESTIGATE) await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
-      else if (remedy && choice === remedy.title) await vscode.commands.executeCommand(remedy.command, remedy.args);
+      else if (remedy && choice === remedy.title) await runRemedy(remedy);
     } catch (err) {
       this.log.error(`${choice} failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -5,21 +5,15 @@ import type { Verdict } from '../core/crash/types';
 import { DownDetector } from '../core/early/downDetector';
 import { inotifyWarning } from '../core/early/inotify';
 import { InotifyWatchCounter } from '../core/system/inotify';
-import { diskWarnings, downWarning, oomRiskWarning, WarningPolicy, type EarlyWarning, type WarningKind } from '../core/early/policy';
+import { diskWarnings, downWarning, oomRiskWarning, WARNING_REMEDIES, WarningPolicy, type EarlyWarning } from '../core/early/policy';
 import { RssTrend } from '../core/early/rssTrend';
 import type { Snapshot } from '../core/types';
 import { readSettings, SECTION } from './config';
+import { REMEDIES, remedy } from '../core/remedies/catalogue';
+import { runRemedy } from './ui';
 
 const MUTE = "Don't Show Again for This Workspace";
 
-/** The actions a warning of each kind offers, as [button, command]. */
-const ACTIONS: Record<WarningKind, [string, string][]> = {
-  'oom-risk': [['Raise Heap Limit', 'devServerDoctor.raiseHeapLimit'], ['Restart', 'devServerDoctor.restartServer'], ['Investigate', 'devServerDoctor.investigateCrash']],
-  down: [['Restart', 'devServerDoctor.restartServer'], ['Investigate', 'devServerDoctor.investigateCrash']],
-  disk: [['Free Disk Space…', 'devServerDoctor.freeDisk']],
-  inotify: [['Raise File Watcher Limit…', 'devServerDoctor.raiseInotifyLimit']],
-  crash: [['Investigate', 'devServerDoctor.investigateCrash']],
-};
 
 function maxPerMinute(): number {
   const n = vscode.workspace.getConfiguration(SECTION).get<number>('notifications.maxPerMinute', 3);
@@ -89,20 +83,20 @@ export class EarlyWarnings implements vscode.Disposable {
     this.shown.push(w);
     if (this.shown.length > 50) this.shown.shift();
     this.log.warn(`${w.kind}: ${w.message}`);
-    const actions = ACTIONS[w.kind];
+    const actions = WARNING_REMEDIES[w.kind];
     const show = w.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    const choice = await show(`Dev Server Doctor: ${w.message}`, ...actions.map(([title]) => title), MUTE);
+    const choice = await show(`Dev Server Doctor: ${w.message}`, ...actions.map((id) => REMEDIES[id].button), MUTE);
     if (choice === MUTE) {
       this.policy.mute(w.kind, w.subject);
       return;
     }
-    const action = actions.find(([title]) => title === choice);
+    const action = actions.find((id) => REMEDIES[id].button === choice);
     if (!action) return;
     const arg = w.kind === 'oom-risk' || w.kind === 'down' ? { serverId: w.subject } : undefined;
     try {
-      await vscode.commands.executeCommand(action[1], arg);
+      await runRemedy(remedy(action, arg));
     } catch (err) {
-      this.log.error(`${action[0]} failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.error(`${REMEDIES[action].button} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

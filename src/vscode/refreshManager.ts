@@ -43,14 +43,14 @@ export class RefreshManager implements vscode.Disposable {
         if (!e.affectsConfiguration(SECTION)) return;
         this.monitor.update({ settings: readSettings() });
         if (SCAN_KEYS.some((k) => e.affectsConfiguration(k))) this.monitor.rescan();
-        this.refresh('settings');
+        void this.refresh('settings');
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
         this.monitor.update({ workspaceFolders: workspaceFolderPaths() });
-        this.refresh('folders');
+        void this.refresh('folders');
       }),
       vscode.window.onDidChangeWindowState((w) => {
-        if (w.focused) this.refresh('focus');
+        if (w.focused) void this.refresh('focus');
       }),
     );
     for (const glob of ['**/package.json', '**/.env*']) {

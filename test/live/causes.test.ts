@@ -121,7 +121,7 @@ describe('live: each crash cause through watch --json and investigate --json', f
     });
     assert.deepEqual([r.live.cause, r.live.confidence, r.live.pid], ['heap-oom', 'high', r.appPid]);
     assert.match(r.live.summary, /ran out of JavaScript heap at \d+ MB \(heap limit 40 MB\)/);
-    assert.equal(r.live.remedies[0].command, 'devServerDoctor.raiseHeapLimit');
+    assert.equal(r.live.remedies[0].id, 'raise-heap-limit');
     const c = await cold(r.ws, 'heap-oom');
     assertSameServer(r.live, c, 'heap-oom');
     assert.equal(c.pid, r.appPid, 'V8\'s GC trace names the pid');
@@ -138,7 +138,7 @@ describe('live: each crash cause through watch --json and investigate --json', f
     assert.deepEqual([r.live.cause, r.live.confidence, r.live.pid], ['port-in-use', 'high', r.appPid]);
     assert.deepEqual(r.live.detail?.holder, { pid: holderPid, command: 'node holder.js --old-instance' });
     assert.match(r.live.summary, new RegExp(`port ${port}, already in use: it is held by pid ${holderPid} \\(node holder\\.js --old-instance\\)`));
-    assert.deepEqual([r.live.remedies[0].command, r.live.remedies[0].args], ['devServerDoctor.killPortHolder', { port, pid: holderPid }]);
+    assert.deepEqual([r.live.remedies[0].id, r.live.remedies[0].args], ['kill-port-holder', { port, pid: holderPid }]);
     const c = await cold(r.ws, 'port-in-use');
     assertSameServer(r.live, c, 'port-in-use');
     assert.equal(c.detail?.holder?.pid, holderPid, 'cold, the socket table still names the holder');
@@ -148,7 +148,7 @@ describe('live: each crash cause through watch --json and investigate --json', f
   it('missing-module', async () => {
     const r = await crashCase('missing-module', { crash: `require('express-nope');` });
     assert.deepEqual([r.live.cause, r.live.confidence, r.live.pid], ['missing-module', 'high', r.appPid]);
-    assert.deepEqual([r.live.remedies[0].command, (r.live.remedies[0].args as { package: string }).package], ['devServerDoctor.npmInstall', 'express-nope']);
+    assert.deepEqual([r.live.remedies[0].id, (r.live.remedies[0].args as { package: string }).package], ['install-dependencies', 'express-nope']);
     assertSameServer(r.live, await cold(r.ws, 'missing-module'), 'missing-module');
   });
 
@@ -233,7 +233,7 @@ describe('live: each crash cause through watch --json and investigate --json', f
     try {
       const r = await crashCase('disk', { crash: `fs.writeFileSync(${JSON.stringify(path.join(mnt, 'blob'))}, Buffer.alloc(4 << 20, 1));` });
       assert.deepEqual([r.live.cause, r.live.confidence, r.live.pid], ['disk-full', 'high', r.appPid]);
-      assert.equal(r.live.remedies[0].command, 'devServerDoctor.freeDisk');
+      assert.equal(r.live.remedies[0].id, 'free-disk');
       assertSameServer(r.live, await cold(r.ws, 'disk-full'), 'disk');
     } finally {
       const um = spawnSync('umount', [mnt], { encoding: 'utf8' });
@@ -258,7 +258,7 @@ describe('live: each crash cause through watch --json and investigate --json', f
       });
       assert.equal(fs.readFileSync(file, 'utf8').trim(), original, 'restored');
       assert.deepEqual([r.live.cause, r.live.confidence, r.live.pid], ['inotify-limit', 'high', r.appPid]);
-      assert.equal(r.live.remedies[0].detail, 'sudo sysctl fs.inotify.max_user_watches=524288');
+      assert.equal(r.live.remedies[0].detail, `${process.getuid?.() === 0 ? '' : 'sudo '}sysctl fs.inotify.max_user_watches=524288`);
       assert.match(r.live.summary, /the disk is not full/);
       assertSameServer(r.live, await cold(r.ws, 'inotify-limit'), 'inotify');
     } finally {

@@ -42,7 +42,7 @@ describe('decideVerdict: memory kills', () => {
     assert.match(v.evidence[0].text, /Killed process 21014 \(node\)/);
     assert.equal(v.detail?.cgroupLimitBytes, 150 * MB);
     assert.equal(v.detail?.signal, 'SIGKILL');
-    assert.equal(v.remedies[0].command, 'devServerDoctor.killZombies');
+    assert.equal(v.remedies[0].id, 'kill-zombies');
     assert.ok(v.evidence.some((e) => e.source === 'monitor' && /node leaky-server\.js.*1m 1s.*140 MB/.test(e.text)));
   });
 
@@ -108,7 +108,7 @@ describe('decideVerdict: memory kills', () => {
     assert.deepEqual([v.cause, v.confidence, v.pid], ['heap-oom', 'high', 20843]);
     assert.equal(v.summary, 'shop-api · dev ran out of JavaScript heap at 42 MB (heap limit 40 MB): V8 aborted it');
     assert.deepEqual(v.evidence.map((e) => e.source).slice(0, 2), ['log-file', 'node-report']);
-    assert.equal(v.remedies[0].command, 'devServerDoctor.raiseHeapLimit');
+    assert.equal(v.remedies[0].id, 'raise-heap-limit');
     assert.equal((v.remedies[0].args as { megabytes: number }).megabytes, 512);
     const all = JSON.stringify(v);
     assert.ok(!/hunter2|sk-live|s3cr3t/i.test(all), 'no secret of the report');
@@ -137,7 +137,7 @@ describe('decideVerdict: what the output names', () => {
     assert.deepEqual([v.cause, v.confidence, v.pid], ['port-in-use', 'high', 31000]);
     assert.equal(v.summary, 'shop-api · dev could not listen on port 45123, already in use: it is held by pid 4321 (node old-server.js --token=«redacted»)');
     assert.deepEqual(v.detail?.holder, { pid: 4321, command: 'node old-server.js --token=«redacted»' });
-    assert.deepEqual([v.remedies[0].command, v.remedies[0].args], ['devServerDoctor.killPortHolder', { port: 45123, pid: 4321 }]);
+    assert.deepEqual([v.remedies[0].id, v.remedies[0].args], ['kill-port-holder', { port: 45123, pid: 4321 }]);
     assert.ok(v.evidence.some((e) => e.source === 'socket-table' && /pid 4321/.test(e.text)));
   });
 
@@ -148,25 +148,25 @@ describe('decideVerdict: what the output names', () => {
   });
 
   const cases: [string, string, string, RegExp][] = [
-    ['enospc-disk', 'disk-full', 'devServerDoctor.freeDisk', /no space left on the disk/],
-    ['enospc-watchers', 'inotify-limit', 'devServerDoctor.raiseInotifyLimit', /inotify watch limit .* the disk is not full/],
-    ['emfile', 'too-many-open-files', 'devServerDoctor.restartServer', /ran out of file descriptors/],
-    ['module-not-found-cjs', 'missing-module', 'devServerDoctor.npmInstall', /package 'express-nope' is not installed/],
-    ['module-not-found-esm', 'missing-module', 'devServerDoctor.npmInstall', /package 'vite-nope' is not installed/],
-    ['uncaught-exception', 'uncaught-exception', 'devServerDoctor.restartServer', /crashed on an uncaught exception: Error: .* at .*worker\.js:1:56/],
-    ['unhandled-rejection', 'unhandled-rejection', 'devServerDoctor.restartServer', /unhandled promise rejection: Error: db connection refused/],
+    ['enospc-disk', 'disk-full', 'free-disk', /no space left on the disk/],
+    ['enospc-watchers', 'inotify-limit', 'raise-inotify-limit', /inotify watch limit .* the disk is not full/],
+    ['emfile', 'too-many-open-files', 'restart-server', /ran out of file descriptors/],
+    ['module-not-found-cjs', 'missing-module', 'install-dependencies', /package 'express-nope' is not installed/],
+    ['module-not-found-esm', 'missing-module', 'install-dependencies', /package 'vite-nope' is not installed/],
+    ['uncaught-exception', 'uncaught-exception', 'restart-server', /crashed on an uncaught exception: Error: .* at .*worker\.js:1:56/],
+    ['unhandled-rejection', 'unhandled-rejection', 'restart-server', /unhandled promise rejection: Error: db connection refused/],
   ];
   for (const [name, cause, remedy, summary] of cases) {
     it(`${name} → ${cause}, ${remedy} first`, () => {
       const v = decide(api(), { outputs: [output(crash(name), { code: 1, signal: null })] });
-      assert.deepEqual([v.cause, v.confidence, v.remedies[0].command], [cause, 'high', remedy]);
+      assert.deepEqual([v.cause, v.confidence, v.remedies[0].id], [cause, 'high', remedy]);
       assert.match(v.summary, summary);
     });
   }
 
   it('the inotify remedy carries the exact sysctl line', () => {
     const v = decide(api(), { outputs: [output(crash('enospc-watchers'), { code: 1, signal: null })] });
-    assert.equal(v.remedies[0].detail, 'sudo sysctl fs.inotify.max_user_watches=524288');
+    assert.equal(v.remedies[0].detail, `${process.getuid?.() === 0 ? '' : 'sudo '}sysctl fs.inotify.max_user_watches=524288`); // root is not told to use sudo
   });
 
   it('an exception keeps the top frame in the user\'s code', () => {
@@ -279,7 +279,7 @@ describe('decideVerdict: hygiene', () => {
     const v = decide(api(), { outputs: [output(crash('uncaught-exception'), { code: 1, signal: null })] });
     assert.deepEqual(v.remedies[0].args, { server: 'shop-api · dev', serverId: '/home/dev/shop-api#dev', cwd: '/home/dev/shop-api', pid: 21014 });
     const bare = decide({ server: 'node', pids: [21014], time: KILLED_AT }, { oom: [cgroupKill()] });
-    assert.ok(!bare.remedies.some((r) => r.command === 'devServerDoctor.restartServer'));
+    assert.ok(!bare.remedies.some((r) => r.id === 'restart-server'));
   });
 
   it('evidence times and locations are kept', () => {

@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Investigation } from '../../src/core/crash/investigate';
-import { commandLink, recommendations, renderMarkdown, saveReport, toReportJson } from '../../src/core/crash/report';
+import { recommendations, renderMarkdown, saveReport, toReportJson } from '../../src/core/crash/report';
+import { remedyLink } from '../../src/vscode/remedyCommands';
+import { cliRemedy } from '../../src/cli/remedyLines';
 import type { Verdict } from '../../src/core/crash/types';
 import { formatEvent, formatStatus, formatVerdict, parseArgs, redactEvent, UsageError } from '../../src/cli';
 import { parseDuration } from '../../src/core/format';
@@ -21,8 +23,8 @@ const oomVerdict: Verdict = {
     { source: 'log-file', text: 'Killed', time: T - 59_000, location: '/ws/logs/dev.log' },
   ],
   topFrame: null,
-  remedies: [{ command: 'devServerDoctor.killZombies', title: 'Stop orphaned and zombie dev servers to free memory' },
-    { command: 'devServerDoctor.restartServer', title: 'Restart the server', args: { server: 'api · dev', pid: 4242 } }],
+  remedies: [{ id: 'kill-zombies', title: 'Stop orphaned and zombie dev servers to free memory' },
+    { id: 'restart-server', title: 'Restart the server', args: { server: 'api · dev', pid: 4242 } }],
 };
 
 const exceptionVerdict: Verdict = {
@@ -30,7 +32,7 @@ const exceptionVerdict: Verdict = {
   summary: 'web · dev crashed on an uncaught exception: Error: `bad` [thing] at web/x.js:1:2',
   evidence: [{ source: 'log-file', text: 'const q = ```fenced``` ;\nError: `bad`', time: null, location: '/ws/web/logs/dev.log' }],
   topFrame: 'handler (/ws/web/x.js:1:2)',
-  remedies: [{ command: 'devServerDoctor.raiseInotifyLimit', title: 'Raise [the] limit', detail: 'sudo sysctl fs.inotify.max_user_watches=524288', args: { maxUserWatches: 524288 } }],
+  remedies: [{ id: 'raise-inotify-limit', title: 'Raise [the] limit', detail: 'sudo sysctl fs.inotify.max_user_watches=524288', args: { maxUserWatches: 524288 } }],
 };
 
 function state(over: Partial<StatusJson> = {}): StatusJson {
@@ -89,18 +91,26 @@ describe('report: Markdown', () => {
     assert.match(md, /web · vite: zombie pid 778/);
   });
 
-  it('remedies are VS Code command links with URL-encoded JSON arguments', () => {
-    const link = commandLink({ command: 'devServerDoctor.raiseHeapLimit', title: 'Raise heap limit', args: { megabytes: 4096, server: 'api · dev' } });
+  it('remedies are VS Code command links with URL-encoded JSON arguments (in the editor)', () => {
+    const link = remedyLink({ id: 'raise-heap-limit', title: 'Raise heap limit', args: { megabytes: 4096, server: 'api · dev' } });
     const m = /^\[Raise heap limit\]\(command:devServerDoctor\.raiseHeapLimit\?([^)\s]+)\)$/.exec(link);
     assert.ok(m, link);
     assert.deepEqual(JSON.parse(decodeURIComponent(m[1])), { megabytes: 4096, server: 'api · dev' });
-    assert.equal(commandLink({ command: 'x.y', title: 'a [b]' }), '[a \\[b\\]](command:x.y)');
-    assert.match(renderMarkdown(investigation()), /\[Restart the server\]\(command:devServerDoctor\.restartServer\?%7B%22server%22/);
+    assert.equal(remedyLink({ id: 'investigate', title: 'a [b]' }), '[a \\[b\\]](command:devServerDoctor.investigateCrash)');
+    assert.match(renderMarkdown(investigation(), remedyLink), /\[Restart the server\]\(command:devServerDoctor\.restartServer\?%7B%22server%22/);
+  });
+
+  it('remedies are the lines to type in a terminal (CLI), and plain titles by default: no command links', () => {
+    const cli = renderMarkdown(investigation(), cliRemedy);
+    assert.doesNotMatch(cli, /command:/);
+    assert.match(cli, /Stop orphaned and zombie dev servers to free memory: `dev-server-doctor zombies --kill`/);
+    assert.match(cli, /Raise \[the\] limit: `(sudo )?sysctl fs\.inotify\.max_user_watches=524288/);
+    assert.doesNotMatch(renderMarkdown(investigation()), /command:/);
   });
 
   it('quoted evidence survives backticks (the fence is longer than any run in it)', () => {
     const md = renderMarkdown(investigation());
-    assert.match(md, /  ````text\n  const q = ```fenced``` ;\n  Error: `bad`\n  ````/);
+    assert.match(md, / {2}````text\n  const q = ```fenced``` ;\n  Error: `bad`\n  ````/);
   });
 
   it('no crashes: says so, and still shows the state', () => {
@@ -133,8 +143,8 @@ describe('report: JSON and recommendations', () => {
 
   it('recommendations: each crash\'s top remedy first, then orphans and zombies, watchers, disks, memory; no duplicates', () => {
     const recs = recommendations(investigation());
-    assert.deepEqual(recs.map((r) => r.command), [
-      'devServerDoctor.raiseInotifyLimit', 'devServerDoctor.killZombies', 'devServerDoctor.killZombies', 'devServerDoctor.freeDisk']);
+    assert.deepEqual(recs.map((r) => r.id), [
+      'raise-inotify-limit', 'kill-zombies', 'kill-zombies', 'free-disk']);
     assert.deepEqual(recs[2].args, { pids: [777, 778] });
     assert.match(recs[2].reason, /web · vite \(pid 777, port 5173\) is orphaned; 1 zombie process/);
     assert.equal(recs[0].reason, exceptionVerdict.summary);

@@ -264,7 +264,7 @@ describe('investigate with a live watcher\'s history', () => {
     });
     assert.deepEqual(inv.verdicts.map((v) => [v.cause, v.server, v.pid]), [['uncaught-exception', 'app · dev', 31], ['oom-kill', 'app · dev', 4242]]);
     assert.equal(inv.verdicts[1].detail?.serverId, `${dir}#dev`);
-    assert.ok(inv.verdicts[1].remedies.some((r) => r.command === 'devServerDoctor.restartServer'), 'a known server can be restarted');
+    assert.ok(inv.verdicts[1].remedies.some((r) => r.id === 'restart-server'), 'a known server can be restarted');
     assert.equal(inv.state?.servers[0].name, 'app · dev');
   });
 });

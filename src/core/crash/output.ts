@@ -2,6 +2,7 @@
 // Pure: no I/O. Patterns come from real Node 20 output captured in test/fixtures.
 
 import { constants } from 'node:os';
+import { inotifyRaiseLines, RECOMMENDED_MAX_USER_WATCHES, remedy, runningAsRoot } from '../remedies/catalogue';
 import type { CauseId, Confidence, RemedyRef } from './types';
 import { redactText } from '../redact';
 
@@ -446,36 +447,31 @@ export function classifyOutput(text: string, exit: ExitStatus): OutputFinding[] 
     .map(({ f: { at: _at, ...rest } }) => rest);
 }
 
-const INOTIFY_WATCHES = 524288;
-
 /** Ranked remedies for a cause, using what the output told (port, package…). */
 export function remediesFor(cause: CauseId, detail: OutputDetail = {}): RemedyRef[] {
-  const restart: RemedyRef = { command: 'devServerDoctor.restartServer', title: 'Restart the server' };
+  const restart = remedy('restart-server');
   switch (cause) {
     case 'heap-oom': {
       const base = detail.heapLimitMB ?? detail.heapUsedMB;
       const mb = base ? Math.max(Math.ceil((base * 2) / 256) * 256, 512) : 4096;
-      return [{ command: 'devServerDoctor.raiseHeapLimit', title: `Raise the heap limit to ${mb} MB`,
-        detail: `NODE_OPTIONS=--max-old-space-size=${mb}`, args: { megabytes: mb } }, restart];
+      return [remedy('raise-heap-limit', { megabytes: mb }, `Raise the heap limit to ${mb} MB`, `NODE_OPTIONS=--max-old-space-size=${mb}`), restart];
     }
     case 'oom-kill':
     case 'oomd-kill':
-      return [{ command: 'devServerDoctor.killZombies', title: 'Stop orphaned and zombie dev servers to free memory' }, restart];
+      return [remedy('kill-zombies', undefined, 'Stop orphaned and zombie dev servers to free memory'), restart];
     case 'port-in-use':
-      return [{ command: 'devServerDoctor.killPortHolder', title: detail.port ? `Stop the process holding port ${detail.port}` : 'Stop the process holding the port',
-        ...(detail.port ? { args: { port: detail.port } } : {}) }, restart];
+      return [remedy('kill-port-holder', detail.port ? { port: detail.port } : undefined,
+        detail.port ? `Stop the process holding port ${detail.port}` : 'Stop the process holding the port'), restart];
     case 'disk-full':
-      return [{ command: 'devServerDoctor.freeDisk', title: 'Free disk space',
-        ...(detail.path ? { args: { path: detail.path } } : {}) }, restart];
+      return [remedy('free-disk', detail.path ? { path: detail.path } : undefined, 'Free disk space'), restart];
     case 'inotify-limit':
-      return [{ command: 'devServerDoctor.raiseInotifyLimit', title: 'Raise the file watcher limit',
-        detail: `sudo sysctl fs.inotify.max_user_watches=${INOTIFY_WATCHES}`, args: { maxUserWatches: INOTIFY_WATCHES } }, restart];
+      return [remedy('raise-inotify-limit', { maxUserWatches: RECOMMENDED_MAX_USER_WATCHES }, undefined, inotifyRaiseLines({ asRoot: runningAsRoot() })[0]), restart];
     case 'missing-module':
       return detail.package
-        ? [{ command: 'devServerDoctor.npmInstall', title: `Install dependencies (${detail.package} is missing)`, args: { package: detail.package } }, restart]
+        ? [remedy('install-dependencies', { package: detail.package }, `Install dependencies (${detail.package} is missing)`), restart]
         : [];
     case 'too-many-open-files':
-      return [{ ...restart, detail: 'Raise the descriptor limit first (ulimit -n 65536 in the shell that starts it).' }];
+      return [{ ...restart, detail: 'Raise the descriptor limit first (ulimit -n 65536 in the shell that starts it).' }, remedy('raise-fd-limit', undefined, undefined, 'ulimit -n 65536')];
     default:
       return [restart];
   }

@@ -1,5 +1,5 @@
-// The investigation as a report: Markdown for reading (remedies as command links) and JSON for
-// scripts, saved timestamped. Everything leaving here passes redaction once more.
+// The investigation as a report: Markdown for reading (each remedy as the caller formats it: a command
+// link in VS Code, the line to type in a terminal) and JSON for scripts, saved timestamped. Everything leaving here passes redaction once more.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,6 +7,7 @@ import { formatBytes, formatDuration } from '../format';
 import type { StatusJson } from '../statusJson';
 import type { Investigation } from './investigate';
 import { redactText } from '../redact';
+import { remedy, remedyKey, inotifyRaiseLines, RECOMMENDED_MAX_USER_WATCHES, runningAsRoot } from '../remedies/catalogue';
 import type { Evidence, RemedyRef, Verdict } from './types';
 import { causeWords } from './verdict';
 
@@ -82,8 +83,7 @@ const WATCHES_TIGHT_SHARE = 0.8;
 export function recommendations(inv: Investigation): Recommendation[] {
   const out: Recommendation[] = [];
   const add = (r: RemedyRef, reason: string): void => {
-    const key = `${r.command}|${JSON.stringify(r.args ?? null)}`;
-    if (!out.some((o) => `${o.command}|${JSON.stringify(o.args ?? null)}` === key)) out.push({ ...r, reason });
+    if (!out.some((o) => remedyKey(o) === remedyKey(r))) out.push({ ...r, reason });
   };
   for (const v of inv.verdicts) if (v.remedies[0]) add(v.remedies[0], v.summary);
   const state = inv.state;
@@ -91,7 +91,7 @@ export function recommendations(inv: Investigation): Recommendation[] {
     const orphans = state.servers.filter((s) => s.state === 'orphaned' && s.pid !== null);
     const zombies = state.servers.flatMap((s) => s.zombiePids);
     if (orphans.length || zombies.length) {
-      add({ command: 'devServerDoctor.killZombies', title: 'Stop orphaned dev servers and reap zombies', args: { pids: [...orphans.map((s) => s.pid!), ...zombies] } },
+      add(remedy('kill-zombies', { pids: [...orphans.map((s) => s.pid!), ...zombies] }, 'Stop orphaned dev servers and reap zombies'),
         [...orphans.map((s) => `${s.name} (pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''}) is orphaned`),
           ...(zombies.length ? [`${zombies.length} zombie process${zombies.length > 1 ? 'es' : ''}`] : [])].join('; '));
     }
@@ -99,16 +99,16 @@ export function recommendations(inv: Investigation): Recommendation[] {
     const usage = inv.inotify;
     const tight = inotify.maxUserWatches !== null && usage !== null && usage.watches >= inotify.maxUserWatches * WATCHES_TIGHT_SHARE;
     if (tight || state.alerts.some((a) => a.kind === 'inotify')) {
-      add({ command: 'devServerDoctor.raiseInotifyLimit', title: 'Raise the file watcher limit', detail: 'sudo sysctl fs.inotify.max_user_watches=524288', args: { maxUserWatches: 524288 } },
+      add(remedy('raise-inotify-limit', { maxUserWatches: RECOMMENDED_MAX_USER_WATCHES }, undefined, inotifyRaiseLines({ asRoot: runningAsRoot() })[0]),
         tight ? `File watchers use ${usage!.watches} of ${inotify.maxUserWatches} inotify watches` : `fs.inotify.max_user_watches is only ${inotify.maxUserWatches}`);
     }
     for (const d of state.system.disks) {
       const alert = state.alerts.find((a) => a.kind === 'disk' && a.message.includes(d.mount));
-      if (alert) add({ command: 'devServerDoctor.freeDisk', title: `Free disk space on ${d.mount}`, args: { path: d.paths[0] ?? d.mount } }, alert.message);
+      if (alert) add(remedy('free-disk', { path: d.paths[0] ?? d.mount }, `Free disk space on ${d.mount}`), alert.message);
     }
     for (const a of state.alerts) {
       if (a.kind === 'memory' || a.kind === 'cgroup-memory' || a.kind === 'swap') {
-        add({ command: 'devServerDoctor.killZombies', title: 'Stop orphaned and zombie dev servers to free memory' }, a.message);
+        add(remedy('kill-zombies', undefined, 'Stop orphaned and zombie dev servers to free memory'), a.message);
       }
     }
   }
@@ -128,11 +128,17 @@ export function toReportJson(inv: Investigation): ReportJson {
   });
 }
 
-/** `[Title](command:id?{json})` as VS Code's Markdown preview runs it (the preview must trust command links). */
-export function commandLink(r: RemedyRef): string {
-  const title = r.title.replace(/([\[\]\\])/g, '\\$1');
-  const args = r.args === undefined ? '' : `?${encodeURIComponent(JSON.stringify(r.args))}`;
-  return `[${title}](command:${r.command}${args})`;
+/**
+ * How a remedy reads in the Markdown: the VS Code layer makes it a command link, the CLI the line to
+ * type. The default is its title, with the exact change (`detail`) after it.
+ */
+export type RemedyFormatter = (r: RemedyRef) => string;
+
+export const plainRemedy: RemedyFormatter = (r) => `**${escapeMarkdown(r.title)}**${r.detail ? ` — ${code(r.detail)}` : ''}`;
+
+/** Text that renders as itself in Markdown (no links, emphasis or HTML). */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/([\\`*_[\]<>|])/g, '\\$1');
 }
 
 function localTime(t: number): string {
@@ -155,7 +161,7 @@ const code = (s: string): string => {
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function verdictSection(v: Verdict, i: number): string[] {
+function verdictSection(v: Verdict, i: number, fmt: RemedyFormatter): string[] {
   const out = [`### ${i + 1}. ${v.server ?? 'Unknown process'}: ${causeWords(v.cause)}`, '', `**${v.summary}**`, ''];
   out.push(`- Cause: \`${v.cause}\` (${v.confidence} confidence)`);
   out.push(`- When: ${localTime(v.time)}${v.pid !== null ? ` · pid ${v.pid}` : ''}`);
@@ -167,7 +173,7 @@ function verdictSection(v: Verdict, i: number): string[] {
   }
   if (v.remedies.length) {
     out.push('Remedies:', '');
-    v.remedies.forEach((r, n) => out.push(`${n + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}`));
+    v.remedies.forEach((r, n) => out.push(`${n + 1}. ${fmt(r)}`));
     out.push('');
   }
   return out;
@@ -215,17 +221,17 @@ function stateSection(state: StatusJson, inv: Investigation): string[] {
 }
 
 /** The whole report as Markdown: recent crashes newest first, the current state, recommendations, problems. */
-export function renderMarkdown(inv: Investigation): string {
+export function renderMarkdown(inv: Investigation, fmt: RemedyFormatter = plainRemedy): string {
   const out = ['# Dev Server Doctor: crash investigation', ''];
   out.push(`Generated ${localTime(inv.generatedAt)} for ${inv.workspaceFolders.map(code).join(', ') || 'no folder'}; crashes since ${localTime(inv.sinceMs)} (last ${formatDuration(inv.generatedAt - inv.sinceMs)}).`, '');
   out.push(`## Recent crashes (${inv.verdicts.length})`, '');
   if (inv.verdicts.length === 0) out.push('No crash recorded in that time: no OOM kill in the kernel log, no crash in the log files, no Node.js report.', '');
-  inv.verdicts.forEach((v, i) => out.push(...verdictSection(v, i)));
+  inv.verdicts.forEach((v, i) => out.push(...verdictSection(v, i, fmt)));
   if (inv.state) out.push(...stateSection(inv.state, inv));
   const recs = recommendations(inv);
   out.push('## Recommendations', '');
   if (recs.length === 0) out.push('Nothing to do.');
-  recs.forEach((r, i) => out.push(`${i + 1}. ${commandLink(r)}${r.detail ? ` — ${code(r.detail)}` : ''}: ${r.reason}`));
+  recs.forEach((r, i) => out.push(`${i + 1}. ${fmt(r)}: ${r.reason}`));
   out.push('');
   if (inv.problems.length) {
     out.push('## Could not read', '');
@@ -258,10 +264,10 @@ function errorWords(err: unknown): string {
 }
 
 /** Writes dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into each folder (created if needed). Never throws. */
-export function saveReport(inv: Investigation, dirs: readonly string[]): SavedReport {
+export function saveReport(inv: Investigation, dirs: readonly string[], fmt: RemedyFormatter = plainRemedy): SavedReport {
   const files: string[] = [];
   const problems: string[] = [];
-  const md = renderMarkdown(inv);
+  const md = renderMarkdown(inv, fmt);
   const json = `${JSON.stringify(toReportJson(inv), null, 2)}\n`;
   for (const dir of dirs) {
     const written: string[] = [];

@@ -22,15 +22,8 @@ export interface Evidence {
   readonly location?: string;
 }
 
-/** A remedy the user can click: a VS Code command id plus what it will do. */
-export interface RemedyRef {
-  /** e.g. 'devServerDoctor.raiseHeapLimit', 'devServerDoctor.killPortHolder'. */
-  readonly command: string;
-  readonly title: string;
-  /** e.g. the exact sysctl line. */
-  readonly detail?: string;
-  readonly args?: unknown;
-}
+import type { RemedyRef } from '../remedies/catalogue';
+export type { RemedyRef } from '../remedies/catalogue';
 
 export interface Verdict {
   readonly cause: CauseId;

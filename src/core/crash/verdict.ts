@@ -454,13 +454,13 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };
   const known = !!(c.serverId || c.cwd);
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
-  return remediesFor(cause, od).filter((r) => known || r.command !== 'devServerDoctor.restartServer').map((r): RemedyRef => {
-    if (r.command === 'devServerDoctor.restartServer') return { ...r, args: { ...server, pid } };
-    if (r.command === 'devServerDoctor.killPortHolder' && detail.holder?.pid) {
-      return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...(r.args as object), pid: detail.holder.pid } };
+  return remediesFor(cause, od).filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
+    if (r.id === 'restart-server') return { ...r, args: { ...server, pid } };
+    if (r.id === 'kill-port-holder' && detail.holder?.pid) {
+      return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...r.args, pid: detail.holder.pid } };
     }
-    if (r.command === 'devServerDoctor.raiseHeapLimit' || r.command === 'devServerDoctor.npmInstall') {
-      return { ...r, args: { ...(r.args as object), ...server } };
+    if (r.id === 'raise-heap-limit' || r.id === 'install-dependencies') {
+      return { ...r, args: { ...r.args, ...server } };
     }
     return r;
   });

@@ -3,19 +3,20 @@ import type { Threshold } from '../settings';
 import type { InotifyInfo } from '../types';
 import type { InotifyCount } from '../system/inotify';
 import type { EarlyWarning } from './policy';
+import { inotifyRaiseLines, RECOMMENDED_MAX_USER_INSTANCES, runningAsRoot } from '../remedies/catalogue';
 
 /** Default share of fs.inotify.max_user_watches (and max_user_instances), in percent, that is "near the limit". */
 export const INOTIFY_THRESHOLD: Threshold = { warn: 80, error: 95 };
 
-const RAISE = 'sudo sysctl fs.inotify.max_user_watches=524288 (add it to /etc/sysctl.conf to keep it)';
-const RAISE_INSTANCES = 'sudo sysctl fs.inotify.max_user_instances=1024';
+const RAISE = (): string => inotifyRaiseLines({ asRoot: runningAsRoot() }).join(' && ');
+const RAISE_INSTANCES = (): string => inotifyRaiseLines({ instances: RECOMMENDED_MAX_USER_INSTANCES, asRoot: runningAsRoot() }).join(' && ');
 
 /** A warning when watches or instances near their per-user limit; null when fine or unknown. */
 export function inotifyWarning(count: InotifyCount | null, limits: InotifyInfo, t: Threshold = INOTIFY_THRESHOLD): EarlyWarning | null {
   if (!count) return null;
   const checks = [
-    { used: count.watches, max: limits.maxUserWatches, what: 'inotify watches', raise: RAISE },
-    { used: count.instances, max: limits.maxUserInstances, what: 'inotify instances', raise: RAISE_INSTANCES },
+    { used: count.watches, max: limits.maxUserWatches, what: 'inotify watches', raise: RAISE() },
+    { used: count.instances, max: limits.maxUserInstances, what: 'inotify instances', raise: RAISE_INSTANCES() },
   ];
   let worst: EarlyWarning | null = null;
   for (const c of checks) {

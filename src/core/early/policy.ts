@@ -8,9 +8,19 @@ import type { AlertSeverity, SystemState } from '../types';
 import { systemClock, type Clock } from '../clock';
 import type { DownAlarm } from './downDetector';
 import { PersistedSet } from './persistedSet';
+import type { RemedyId } from '../remedies/catalogue';
 import type { OomRisk } from './rssTrend';
 
 export type WarningKind = 'oom-risk' | 'down' | 'disk' | 'inotify' | 'crash';
+
+/** The remedies a warning of each kind offers, best first (buttons in the editor). */
+export const WARNING_REMEDIES: Readonly<Record<WarningKind, readonly RemedyId[]>> = {
+  'oom-risk': ['raise-heap-limit', 'restart-server', 'investigate'],
+  down: ['restart-server', 'investigate'],
+  disk: ['free-disk'],
+  inotify: ['raise-inotify-limit'],
+  crash: ['investigate'],
+};
 
 /** A condition that holds now and may deserve a notification. */
 export interface EarlyWarning {

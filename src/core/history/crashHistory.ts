@@ -1,7 +1,8 @@
 // Every crash verdict, kept in an append-only JSON Lines file in the extension's storage.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { verdictKey, type CauseId, type Verdict } from '../crash/types';
+import { verdictKey, type CauseId, type RemedyRef, type Verdict } from '../crash/types';
+import { readRemedy } from '../remedies/catalogue';
 import { systemClock, type Clock } from '../clock';
 import { appendJsonl, openJsonl, rewriteJsonl } from './jsonl';
 
@@ -65,6 +66,13 @@ function trimmed(v: Verdict): Verdict {
   };
 }
 
+/** Verdicts stored before the remedy catalogue named remedies by VS Code command; read them as catalogue ids. */
+function withCurrentRemedies(v: Verdict): Verdict {
+  const stored: unknown = (v as { remedies?: unknown }).remedies;
+  const remedies = Array.isArray(stored) ? stored.map(readRemedy).filter((r): r is RemedyRef => r !== null) : [];
+  return { ...v, remedies };
+}
+
 function isRecord(x: unknown): x is FileRecord {
   if (!x || typeof x !== 'object') return false;
   const r = x as Record<string, unknown>;
@@ -118,7 +126,7 @@ export class CrashHistory {
     for (const r of read.records) {
       if (!isRecord(r)) continue;
       if (r.t === 'crash') {
-        const v = r.verdict;
+        const v = withCurrentRemedies(r.verdict);
         byId.set(r.id, {
           id: r.id, time: v.time, server: v.server, serverId: v.detail?.serverId ?? null, pid: v.pid, cause: v.cause,
           severity: r.severity, key: r.key, recordedAt: r.at, resolvedAt: r.resolvedAt ?? null, verdict: v,

@@ -1,5 +1,6 @@
 // Before (re)starting a server: is its port free, are its dependencies installed, is there disk space left?
 // Each failed check names a fix the editor layer can offer.
+import type { RemedyId } from './catalogue';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { redactText } from '../redact';
@@ -10,7 +11,8 @@ import { defaultLookup, type ProcessLookup } from './processes';
 import { isListening } from './wait';
 
 export type PreflightCheckId = 'port' | 'node_modules' | 'disk';
-export type PreflightFix = 'kill-port-holder' | 'install-dependencies' | 'free-disk';
+/** The remedies a failed check can name (ids of the remedy catalogue). */
+export type PreflightFix = Extract<RemedyId, 'kill-port-holder' | 'install-dependencies' | 'free-disk'>;
 
 export interface PreflightCheck {
   readonly id: PreflightCheckId;

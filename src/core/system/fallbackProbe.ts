@@ -50,6 +50,7 @@ function toSocket(c: SI.NetworkConnectionsData): ListeningSocket | null {
 export class FallbackProbe implements SystemProbe {
   private readonly warned = new Set<string>();
   // Required here, not imported: its module initialisation (≈ 13 ms) is wasted where ProcfsProbe is used.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately lazy, see above
   private readonly si: typeof import('systeminformation') = require('systeminformation');
 
   async sample(opts: SampleOptions): Promise<SystemSample> {

@@ -6,7 +6,7 @@ import { globToRegExp } from '../paths';
 import { parseDotenv } from './dotenv';
 import { analyzeScript, isDevScript, isRecord, type PackageJson, type ScriptAnalysis } from './scripts';
 
-/** A server declared in the devServerDoctor.servers setting. */
+/** A server declared in the servers setting (VS Code) or given to the CLI. */
 export interface ConfiguredServer {
   readonly name: string;
   /** Relative to the workspace folder (default: the workspace folder itself). */
@@ -84,7 +84,7 @@ function findPackages(folders: readonly string[], opts: ScanOptions, problems: S
     const queue = [{ dir: root, depth: 0 }];
     for (let visited = 0; queue.length > 0; visited++) {
       if (visited === MAX_FOLDERS) {
-        problems.push({ path: root, message: `Stopped searching for package.json files after ${MAX_FOLDERS} folders; exclude large folders with devServerDoctor.excludeFolders.` });
+        problems.push({ path: root, message: `Stopped searching for package.json files after ${MAX_FOLDERS} folders; exclude large folders with the excludeFolders setting.` });
         break;
       }
       const { dir, depth } = queue.shift()!;
@@ -97,7 +97,7 @@ function findPackages(folders: readonly string[], opts: ScanOptions, problems: S
       }
       if (entries.some((e) => e.name === 'package.json' && !e.isDirectory()) && !seen.has(dir)) {
         if (reads === maxPackages) {
-          problems.push({ path: root, message: `Stopped after ${maxPackages} package.json files; exclude folders with devServerDoctor.excludeFolders to narrow the search.` });
+          problems.push({ path: root, message: `Stopped after ${maxPackages} package.json files; exclude folders with the excludeFolders setting to narrow the search.` });
           return found;
         }
         reads++;
@@ -194,14 +194,14 @@ function mergeConfigured(
   const pkgAt = (dir: string): Package | undefined => packages.find((p) => p.dir === dir);
   for (const c of configured) {
     if (!c || typeof c.name !== 'string' || !c.name.trim()) {
-      problems.push({ path: 'devServerDoctor.servers', message: 'A configured server has no name; it is ignored.' });
+      problems.push({ path: 'servers setting', message: 'A configured server has no name; it is ignored.' });
       continue;
     }
     const command = typeof c.command === 'string' && c.command.trim() ? c.command.trim() : null;
     let port: number | null = null;
     if (c.port !== undefined) {
       if (Number.isInteger(c.port) && c.port >= 1 && c.port <= 65535) port = c.port;
-      else problems.push({ path: 'devServerDoctor.servers', message: `The port of "${c.name}" must be a whole number from 1 to 65535; it is ignored.` });
+      else problems.push({ path: 'servers setting', message: `The port of "${c.name}" must be a whole number from 1 to 65535; it is ignored.` });
     }
     const place = configuredPlace(c.folder, folders);
     const matchIndex = servers.findIndex((s) =>

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { investigate } from '../../core/crash/investigate';
 import { renderMarkdown, saveReport } from '../../core/crash/report';
 import { readCrashSettings, workspaceFolderPaths } from '../config';
+import { remedyLink } from '../remedyCommands';
 import type { CommandContext } from './context';
 
 /**
@@ -29,8 +30,8 @@ export function investigateCrashCommand(ctx: CommandContext) {
       },
     );
     const dirs = [path.join(ctx.storageDir, 'reports'), ...(settings.reportFolder ? [settings.reportFolder] : [])];
-    const saved = saveReport(inv, dirs);
-    const markdown = renderMarkdown(inv)
+    const saved = saveReport(inv, dirs, remedyLink);
+    const markdown = renderMarkdown(inv, remedyLink)
       + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '')
       + (saved.problems.length ? `\n\n---\n${saved.problems.map((p) => `- ${p}`).join('\n')}\n` : '');
     const when = new Date(inv.generatedAt).toLocaleTimeString();

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
+import { inotifyRaiseLines, RECOMMENDED_MAX_USER_WATCHES, runningAsRoot } from '../../core/remedies/catalogue';
 import type { CommandContext } from './context';
 
-const WATCHES = 524_288;
 
 /**
  * devServerDoctor.raiseInotifyLimit: the exact sysctl lines (now, and persisted across reboots), run in a
@@ -10,13 +10,11 @@ const WATCHES = 524_288;
 export function raiseInotifyLimitCommand(ctx: CommandContext) {
   return async (): Promise<void> => {
     const now = ctx.snapshot()?.system.inotify.maxUserWatches;
-    const lines = [
-      `sudo sysctl fs.inotify.max_user_watches=${WATCHES}`,
-      `echo fs.inotify.max_user_watches=${WATCHES} | sudo tee /etc/sysctl.d/60-dev-server-doctor-inotify.conf`,
-    ];
+    const root = runningAsRoot();
+    const lines = inotifyRaiseLines({ asRoot: root });
     const choice = await vscode.window.showInformationMessage(
-      `Raise the file watcher limit from ${now ?? 'its current value'} to ${WATCHES.toLocaleString('en-US')}?`,
-      { modal: true, detail: `These commands set it now and keep it after a reboot:\n\n${lines.join('\n')}\n\nThey need an administrator (sudo asks for your password in the terminal).` },
+      `Raise the file watcher limit from ${now ?? 'its current value'} to ${RECOMMENDED_MAX_USER_WATCHES.toLocaleString('en-US')}?`,
+      { modal: true, detail: `These commands set it now and keep it after a reboot:\n\n${lines.join('\n')}\n\n${root ? 'They run as root here.' : 'They need an administrator (sudo asks for your password in the terminal).'}` },
       'Run in Terminal', 'Copy Commands',
     );
     if (choice === 'Run in Terminal') {

@@ -17,6 +17,8 @@ import { raiseInotifyLimitCommand } from './raiseInotifyLimit';
 import { restartServerCommand } from './restartServer';
 import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
+import { openFileCommand } from './openFile';
+import { raiseFdLimitCommand } from './raiseFdLimit';
 
 /** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -39,6 +41,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.markResolved': markResolvedCommand(ctx),
     'devServerDoctor.enableCrashCapture': enableCrashCaptureCommand(ctx),
     'devServerDoctor.disableCrashCapture': disableCrashCaptureCommand(ctx),
+    'devServerDoctor.openFile': openFileCommand(),
+    'devServerDoctor.raiseFdLimit': raiseFdLimitCommand(),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

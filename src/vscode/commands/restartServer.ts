@@ -1,13 +1,15 @@
 import * as vscode from 'vscode';
 import { formatDuration } from '../../core/format';
-import { preflight, packageManagerOf, projectFolders, type PreflightCheck } from '../../core/remedies/preflight';
+import { preflight, packageManagerOf, projectFolders } from '../../core/remedies/preflight';
 import { defaultLookup } from '../../core/remedies/processes';
 import { killTrees } from '../../core/remedies/kill';
 import { waitForHealthy, waitForListening, waitForPortFree } from '../../core/remedies/wait';
 import type { Server } from '../../core/types';
 import { workspaceFolderPaths } from '../config';
 import { supervisionSettings } from '../supervised';
-import { confirm, requireTrust } from '../ui';
+import { confirm, requireTrust, runRemedy } from '../ui';
+import { REMEDIES, remedy } from '../../core/remedies/catalogue';
+
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
 
@@ -15,11 +17,6 @@ const PORT_FREE_TIMEOUT_MS = 10_000;
 const HEALTHY_TIMEOUT_MS = 90_000;
 const SHELL_INTEGRATION_WAIT_MS = 3000;
 
-const FIX_COMMANDS: Record<NonNullable<PreflightCheck['fix']>, [string, string]> = {
-  'kill-port-holder': ['Kill Port Holder', 'devServerDoctor.killPortHolder'],
-  'install-dependencies': ['Install Dependencies', 'devServerDoctor.npmInstall'],
-  'free-disk': ['Free Disk Space…', 'devServerDoctor.freeDisk'],
-};
 
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -101,11 +98,11 @@ export function restartServerCommand(ctx: CommandContext) {
         const buttons = [...new Set(failed.map((c) => c.fix).filter((f): f is NonNullable<typeof f> => f !== null))];
         const choice = await vscode.window.showWarningMessage(
           `Dev Server Doctor: ${server.name} may not start: ${failed.map((c) => c.message).join(' ')}`,
-          ...buttons.map((f) => FIX_COMMANDS[f][0]), 'Start Anyway',
+          ...buttons.map((f) => REMEDIES[f].button), 'Start Anyway',
         );
-        const fix = buttons.find((f) => FIX_COMMANDS[f][0] === choice);
+        const fix = buttons.find((f) => REMEDIES[f].button === choice);
         if (fix) {
-          await vscode.commands.executeCommand(FIX_COMMANDS[fix][1], { port, cwd: server.cwd, serverId: server.id });
+          await runRemedy(remedy(fix, { port, cwd: server.cwd, serverId: server.id }));
           return false;
         }
         if (choice !== 'Start Anyway') return false;

@@ -88,7 +88,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
       env: { API_KEY: SECRETS[0], DATABASE_URL: `postgres://app:${SECRETS[1]}@db.local/shop` },
     });
     assert.equal(v.confidence, 'high');
-    assert.equal(v.remedies[0]!.command, 'devServerDoctor.raiseHeapLimit');
+    assert.equal(v.remedies[0]!.id, 'raise-heap-limit');
   });
 
   it('port-in-use: the holder is named by pid', async () => {
@@ -101,7 +101,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
 
   it('missing-module', async () => {
     const v = await npmCase('module', 'missing-module', `require('express-nope');`);
-    assert.equal(v.remedies[0]!.command, 'devServerDoctor.npmInstall');
+    assert.equal(v.remedies[0]!.id, 'install-dependencies');
   });
 
   it('uncaught-exception with the top frame in the app', async () => {
@@ -204,7 +204,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
   });
 
   it('Investigate Crash shows and saves a report naming the crashes, without a single secret', async () => {
-    await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
+    await vscode.commands.executeCommand('investigate');
     const report = api.lastReport();
     assert.ok(report, 'a report was shown');
     assert.ok(report.verdicts >= 5, `${report.verdicts} verdicts`);

@@ -1,0 +1,35 @@
+// Each remedy of the catalogue as the VS Code command that applies it. The one place where remedy ids
+// meet command ids: buttons, report links and the pre-flight fixes all go through here (ui.ts runs them).
+// Pure: no `vscode` import, so the unit tests check the mapping and the links.
+import type { RemedyId, RemedyRef } from '../core/remedies/catalogue';
+
+export const REMEDY_COMMANDS: Readonly<Record<RemedyId, string>> = {
+  'restart-server': 'devServerDoctor.restartServer',
+  'start-server': 'devServerDoctor.restartServer',
+  'raise-heap-limit': 'devServerDoctor.raiseHeapLimit',
+  'kill-port-holder': 'devServerDoctor.killPortHolder',
+  'kill-zombies': 'devServerDoctor.killZombies',
+  'kill-process-tree': 'devServerDoctor.killProcessTree',
+  'free-disk': 'devServerDoctor.freeDisk',
+  'raise-inotify-limit': 'devServerDoctor.raiseInotifyLimit',
+  'install-dependencies': 'devServerDoctor.npmInstall',
+  'raise-fd-limit': 'devServerDoctor.raiseFdLimit',
+  'investigate': 'devServerDoctor.investigateCrash',
+  'open-file': 'devServerDoctor.openFile',
+};
+
+/** Every command a remedy can run: the only command links the report webview enables. */
+export const REMEDY_COMMAND_IDS: readonly string[] = [...new Set(Object.values(REMEDY_COMMANDS))];
+
+/** The command and its argument for a remedy. */
+export function remedyCommand(r: RemedyRef): { command: string; arg: unknown } {
+  return { command: REMEDY_COMMANDS[r.id], arg: r.args };
+}
+
+/** `[Title](command:id?{json})`, as our report webview runs it; the exact change follows as code. */
+export function remedyLink(r: RemedyRef): string {
+  const { command, arg } = remedyCommand(r);
+  const title = r.title.replace(/([\\`*_[\]<>|])/g, '\\$1');
+  const args = arg === undefined ? '' : `?${encodeURIComponent(JSON.stringify(arg))}`;
+  return `[${title}](command:${command}${args})${r.detail ? ` — \`${r.detail.replace(/`/g, "'")}\`` : ''}`;
+}
