@@ -14,6 +14,12 @@ import { DEFAULT_SETTINGS } from './core/settings';
 import { toStatusJson } from './core/statusJson';
 import type { Server, Snapshot } from './core/types';
 import { REMEDIES_USAGE, runDisk, runZombies } from './cliRemedies';
+import { RUN_USAGE, runCli } from './cli/run';
+import { LogFollower } from './core/crash/logFollower';
+import { SharedRunsReader, type RunRecord } from './core/crash/sharedRuns';
+import { MemoryOutputFeed } from './core/crash/watcher';
+import { folderOf } from './core/paths';
+import { ServerStates } from './core/serverStates';
 
 const USAGE = `Dev Server Doctor — why did my dev server die?
 
@@ -26,11 +32,15 @@ Usage:
   watch        keep watching; prints a line per event (server up/down, port changed, process exited)
                and a verdict line for each crash it sees
   investigate  why servers crashed recently (kernel log, log files, Node reports) and the current state
+               (watch also reads crashes of commands run through \`run\`, and follows the logGlobs log files
+               of each server's folder and of the workspace folder as they are written)
   --workspace DIR   a workspace folder (repeatable; default: the current directory)
   --json     machine-readable output (status, investigate: one object; watch: one JSON object per line)
   --interval seconds between polls for watch (default ${DEFAULT_SETTINGS.pollIntervalMs / 1000})
   --since    how far back investigate looks: 30m, 24h, 7d (default 24h)
   --save DIR also write the report as dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into DIR
+
+${RUN_USAGE}
 
 Remedies (dry runs: they only list what they would do unless --yes):
 ${REMEDIES_USAGE}`;
@@ -158,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
   if (argv[0] === 'zombies') return runZombies(argv.slice(1), io);
   if (argv[0] === 'disk') return runDisk(argv.slice(1), io);
+  if (argv[0] === 'run') return runCli(argv.slice(1), { ...io, stdin: process.stdin });
   let args: CliArgs;
   try {
     args = parseArgs(argv, process.cwd());
@@ -178,7 +189,12 @@ async function main(argv: string[]): Promise<number> {
     settings: { ...DEFAULT_SETTINGS, pollIntervalMs: args.intervalMs },
   });
   if (args.command === 'status') {
-    const snap = await monitor.pollOnce();
+    const states = new ServerStates();
+    // Crashes of commands run through `run` in the last half hour tell which watchers wait after a crash.
+    for (const r of new SharedRunsReader(undefined, true).read()) {
+      if (r.type === 'verdict' && Date.now() - r.at < 30 * 60_000 && folderOf(r.cwd, args.workspaces)) states.noteCrash(r.verdict);
+    }
+    const snap = states.apply(await monitor.pollOnce());
     process.stdout.write(args.json ? `${JSON.stringify(toStatusJson(snap), null, 2)}\n` : `${formatStatus(snap)}\n`);
     return 0;
   }
@@ -191,17 +207,72 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv, cliRemedy)}\n`);
     return 0;
   }
-  const crashes = new CrashWatcher(monitor);
-  crashes.onVerdict((v) => process.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
+  return watch(args, monitor);
+}
+
+/** Verdicts of one folder this close together, from this watch and from a `run`, are one crash. */
+const SAME_CRASH_MS = 10_000;
+
+async function watch(args: CliArgs, monitor: Monitor): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const feed = new MemoryOutputFeed();
+  const crashes = new CrashWatcher(monitor, { feed, poll: () => monitor.pollOnce() });
+  const states = new ServerStates();
+  const printed = new Map<string, number>();
+  const printVerdict = (v: Verdict, via: 'watch' | 'run') => {
+    const key = v.detail?.cwd ?? v.server ?? '?';
+    const at = printed.get(key);
+    if (at !== undefined && Math.abs(Date.now() - at) < SAME_CRASH_MS) return;
+    printed.set(key, Date.now());
+    states.noteCrash(v);
+    out(args.json ? JSON.stringify({ type: 'verdict', ...verdictJson(v), ...(via === 'run' ? { via: 'run' } : {}) }) : `${formatVerdict(v)}${via === 'run' ? ' (from run)' : ''}`);
+  };
+  crashes.onVerdict((v) => printVerdict(v, 'watch'));
   crashes.onProblem((p) => process.stderr.write(`${redactText(p)}\n`));
-  monitor.onEvent((e) => process.stdout.write(args.json ? `${JSON.stringify(redactEvent(e))}\n` : `${formatEvent(e)}\n`));
+  monitor.onEvent((e) => out(args.json ? JSON.stringify(redactEvent(e)) : formatEvent(e)));
   monitor.onError((e) => process.stderr.write(`poll failed: ${e.message}\n`));
+  // Crashed apps under live watchers, as status shows them, said once each.
+  const shownState = new Map<string, string>();
+  monitor.onSnapshot((raw) => {
+    for (const s of states.apply(raw).servers) {
+      const was = shownState.get(s.id);
+      shownState.set(s.id, s.state);
+      if (s.state !== 'crashed' || was === 'crashed') continue;
+      const e = { type: 'server-crashed', at: raw.takenAt, serverId: s.id, server: redactText(s.name), pid: s.pid, reason: redactText(s.crashReason ?? '') };
+      out(args.json ? JSON.stringify(e) : `${new Date(e.at).toISOString().slice(11, 19)} crashed   ${e.server}: ${e.reason}`);
+    }
+  });
+  // Log files of each server's folder and of the workspace folders, followed as they are written.
+  const logs = new LogFollower(feed, { onProblem: (p) => process.stderr.write(`${redactText(p)}\n`) });
+  logs.setFolders(args.workspaces);
+  monitor.onSnapshot((s) => logs.setFolders([...args.workspaces, ...s.servers.map((x) => x.cwd)]));
+  // Commands run through `run`: their verdicts and exits, from the shared file.
+  const shared = new SharedRunsReader();
+  const readShared = () => {
+    for (const r of shared.read()) if (folderOf(r.cwd, args.workspaces)) sharedRecord(r);
+  };
+  const sharedRecord = (r: RunRecord) => {
+    if (r.type === 'verdict') {
+      crashes.noteExternalVerdict(r.verdict);
+      printVerdict(r.verdict, 'run');
+    } else if (r.type === 'run-end') {
+      const how = r.exitCode !== null ? `exit ${r.exitCode}` : r.signal ?? '?';
+      out(args.json ? JSON.stringify({ type: 'run-exit', at: r.at, server: redactText(r.name), cwd: r.cwd, pid: r.pid, exitCode: r.exitCode, signal: r.signal, ending: r.ending, uptimeMs: r.uptimeMs, outputTail: redactText(r.outputTail) })
+        : `${new Date(r.at).toISOString().slice(11, 19)} run-exit  ${redactText(r.name)} pid ${r.pid ?? '?'} ${how} (${r.ending}) after ${formatDuration(r.uptimeMs)}`);
+    } else {
+      out(args.json ? JSON.stringify({ type: 'run-start', at: r.at, server: redactText(r.name), cwd: r.cwd, pid: r.pid, command: redactText(r.command) })
+        : `${new Date(r.at).toISOString().slice(11, 19)} run-start ${redactText(r.name)} pid ${r.pid ?? '?'}: ${redactText(r.command)}`);
+    }
+  };
+  const SHARED_MS = 250;
+  const sharedTimer = setInterval(readShared, SHARED_MS);
   const RESCAN_MS = 30_000; // picks up new or edited package.json files
   const rescan = setInterval(() => monitor.rescan(), RESCAN_MS);
-  if (!args.json) process.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
+  if (!args.json) out(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.`);
   monitor.start();
+  logs.start();
   await new Promise<void>((resolve) => {
-    const stop = () => { clearInterval(rescan); crashes.dispose(); monitor.dispose(); resolve(); };
+    const stop = () => { clearInterval(rescan); clearInterval(sharedTimer); logs.dispose(); crashes.dispose(); monitor.dispose(); resolve(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -279,6 +279,9 @@ export class CrashWatcher {
   private readonly recent = new Map<string, number>();
   /** The same for verdicts the output gave: deaths a poll sees afterwards of processes started before are that crash. */
   private readonly recentOutput = new Map<string, number>();
+  /** One promise per run whose crash line is settling, resolved once its judgement is done. */
+  private readonly settling = new Set<Promise<void>>();
+  private readonly settled = new Map<LiveRun, () => void>();
 
   constructor(monitor: MonitorLike, private readonly opts: CrashWatcherOptions = {}) {
     this.readKernel = opts.readKernel ?? defaultKernelReader;
@@ -315,12 +318,16 @@ export class CrashWatcher {
 
   /** Resolves once every exit seen so far has been judged (watcher verdicts after their grace period). */
   async idle(): Promise<void> {
+    // Crash lines still settling are judged first, then everything chained, then the deferred watcher verdicts.
+    while (this.settling.size) await Promise.all([...this.settling]);
     await this.chain;
     await Promise.all([...this.deferred.keys()]);
   }
 
   dispose(): void {
     this.disposed = true;
+    for (const lr of this.live.values()) if (lr.timer) clearTimeout(lr.timer);
+    for (const release of [...this.settled.values()]) release();
     for (const { timer, resolve } of this.deferred.values()) { clearTimeout(timer); resolve(); }
     this.deferred.clear();
     for (const u of this.unsubscribe) u();
@@ -549,16 +556,30 @@ export class CrashWatcher {
     const first = lr.lineAt ?? Date.now();
     const due = Math.min(Date.now() + delayMs, first + MAX_SETTLE_MS);
     if (lr.timer) clearTimeout(lr.timer);
+    if (!this.settled.has(lr)) {
+      let resolve!: () => void;
+      const p = new Promise<void>((r) => { resolve = r; });
+      this.settling.add(p);
+      this.settled.set(lr, () => { this.settling.delete(p); this.settled.delete(lr); resolve(); });
+    }
     lr.timer = setTimeout(() => {
       lr.timer = null;
+      const release = this.settled.get(lr);
       this.chain = this.chain.then(() => this.judgeRun(feed, id, lr)).catch((err: unknown) => {
         this.say(`Judging a crash in ${feed.run(id)?.label ?? id} failed unexpectedly: ${err instanceof Error ? err.message : String(err)}.`);
-      });
+      }).finally(() => release?.());
     }, Math.max(0, due - Date.now()));
   }
 
   /** Which server printed this: the pid the output names, the terminal's shell or the run's root, else its folder. */
   private serverOf(run: FedRun, snaps: readonly (Snapshot | undefined)[], outputPid: number | null): Server | null {
+    const found = this.serverByPid(run, snaps, outputPid);
+    // A tree no declaration matched (caught half-gone: npm alone, its title padded) is the declared server its command runs.
+    if (found && found.source !== 'process') return found;
+    return this.serverByFolder(run, snaps, true) ?? found ?? this.serverByFolder(run, snaps, false);
+  }
+
+  private serverByPid(run: FedRun, snaps: readonly (Snapshot | undefined)[], outputPid: number | null): Server | null {
     for (const snap of snaps) {
       if (!snap) continue;
       if (outputPid !== null) {
@@ -570,14 +591,19 @@ export class CrashWatcher {
         if (s) return s;
       }
     }
+    return null;
+  }
+
+  /** The server of the run's folder; `byCommand`: only one its command line names (`npm run dev`, the script's body). */
+  private serverByFolder(run: FedRun, snaps: readonly (Snapshot | undefined)[], byCommand: boolean): Server | null {
     const snap = snaps[0] ?? snaps[1];
     if (!snap || !run.cwd) return null;
     const here = snap.servers.filter((s) => s.cwd === run.cwd);
-    if (here.length <= 1) return here[0] ?? null;
     const cmd = (run.command ?? '').trim();
-    const named = here.filter((s) => (s.script && looksLikeScript(cmd, s.script)) || (cmd !== '' && s.command.trim() === cmd));
-    const pick = named.length ? named : here;
-    return pick.find((s) => s.state !== 'down') ?? (named.length === 1 ? named[0] : null);
+    const named = here.filter((s) => s.source !== 'process' && ((s.script && looksLikeScript(cmd, s.script)) || (cmd !== '' && s.command.trim() === cmd)));
+    if (byCommand) return named.length === 1 ? named[0] : named.find((s) => s.state !== 'down') ?? null;
+    if (here.length <= 1) return here[0] ?? null;
+    return here.find((s) => s.state !== 'down') ?? null;
   }
 
   /** A crash line (or a failed exit) in a fed run: one verdict, naming the server, within about a second. */
@@ -627,7 +653,8 @@ export class CrashWatcher {
     const pids = [...new Set([outputPid, ...culprits.map((p) => p.pid), rootPid].filter((p): p is number => typeof p === 'number'))];
     const watcherProc = after?.processes.find((p) => isWatcherCommand(p.command) && p.state !== 'Z') ?? null;
     const candidate: CrashCandidate = {
-      server: server?.name ?? run.name ?? `${folderName(cwd ?? '?')} · ${redactText(run.command ?? run.label)}`,
+      // `run --name N` names its server; elsewhere the server the snapshot knows does.
+      server: (run.kind === 'run' && run.name) || server?.name || run.name || `${folderName(cwd ?? '?')} · ${redactText(run.command ?? run.label)}`,
       ...(server ? { serverId: server.id } : {}),
       cwd,
       pids,
