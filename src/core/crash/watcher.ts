@@ -264,6 +264,8 @@ export class CrashWatcher {
   private readonly offsets = new Map<string, { root: number | null; sizes: Map<string, number> }>();
   /** Recent deaths per server id not yet explained by a verdict. */
   private readonly dead = new Map<string, Dead[]>();
+  /** Deaths seen by polls per server id, kept for the episode even after a verdict (a crash line may name them later). */
+  private readonly recentDeaths = new Map<string, Dead[]>();
   /** Pids of trees whose crash has its verdict: their later deaths are the same crash. */
   private readonly covered = new Map<number, number>();
   private readonly verdictList: Verdict[] = [];
@@ -375,6 +377,7 @@ export class CrashWatcher {
     this.exitList.push({ pid: e.pid, server: e.server, serverId: e.serverId, cwd: s.cwd, command: redactText(e.command), startedAt: proc.startTimeMs || null, exitedAt: e.at });
     if (this.exitList.length > HISTORY_MAX) this.exitList.shift();
     if (!this.covered.has(e.pid)) this.dead.set(s.id, [...(this.dead.get(s.id) ?? []), { proc, at: e.at }]);
+    this.recentDeaths.set(s.id, [...(this.recentDeaths.get(s.id) ?? []), { proc, at: e.at }].slice(-50));
   }
 
   private forgetOld(next: Snapshot): void {
@@ -387,6 +390,10 @@ export class CrashWatcher {
       if (keep.length) this.dead.set(id, keep); else this.dead.delete(id);
     }
     for (const [pid, at] of this.covered) if (now - at >= EPISODE_MS) this.covered.delete(pid);
+    for (const [id, list] of this.recentDeaths) {
+      const keep = list.filter((d) => now - d.at < EPISODE_MS);
+      if (keep.length) this.recentDeaths.set(id, keep); else this.recentDeaths.delete(id);
+    }
   }
 
   private async judge(id: string, before: Server, after: Server | undefined, prev: Snapshot, next: Snapshot): Promise<void> {
@@ -411,7 +418,7 @@ export class CrashWatcher {
       outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),
     });
     if (!verdict || this.disposed) return;
-    const worker = verdict.pid !== null && verdict.pid !== before.pid && !!after && after.state !== 'down'
+    const worker = verdict.pid !== null && verdict.pid !== before.pid && !!after && after.state !== 'down' && verdict.detail?.watcherPid === undefined
       ? before.processes.find((p) => p.pid === verdict.pid && p.depth > 0 && !isWatcherCommand(p.command)) : undefined;
     const judged: Verdict = { ...verdict, detail: { ...verdict.detail, via: 'poll', detectedAt: Date.now(),
       ...(worker ? { workerPid: worker.pid, workerCommand: redactText(worker.command), parentAlive: true } : {}) } };
@@ -631,7 +638,7 @@ export class CrashWatcher {
       ? { code: run.exitCode, signal: run.signal ?? null } : undefined;
     const told = classifyOutput(segment, { code: null, signal: null });
     const outputPid = told.map((f) => f.detail?.pid).find((p): p is number => typeof p === 'number') ?? null;
-    const server = this.serverOf(run, [snap, before], outputPid);
+    const server = this.serverOf(run, [snap, before], outputPid) ?? serverOfFrames(told, snap ?? before);
     const after = server ? snap?.servers.find((s) => s.id === server.id) ?? null : null;
     const earlier = server ? before?.servers.find((s) => s.id === server.id) ?? null : null;
     const cwd = server?.cwd ?? run.cwd;
@@ -646,9 +653,13 @@ export class CrashWatcher {
     if (byExit && lr.lastVerdictAt !== null && lineAt - lr.lastVerdictAt < EPISODE_MS) return;
 
     const alivePids = new Set((snap?.servers ?? []).flatMap((s) => s.pids));
-    const deadProcs = (earlier?.processes ?? []).filter((p) => !alivePids.has(p.pid) && !p.zombie);
+    // What died: processes of the last snapshot gone now, and those a poll already saw exit (the crash was after it).
+    const seenDead = server ? (this.recentDeaths.get(server.id) ?? [])
+      .filter((d) => lineAt - d.at < EPISODE_MS && d.proc.startTimeMs >= run.startedAt - START_SLACK_MS).map((d) => d.proc) : [];
+    const deadProcs = [...new Map([...seenDead, ...(earlier?.processes ?? [])].map((p) => [p.pid, p])).values()]
+      .filter((p) => !alivePids.has(p.pid) && !p.zombie);
     const culprits = [...deadProcs].sort((a, b) => rank(b) - rank(a));
-    const main = (outputPid !== null ? [...(earlier?.processes ?? []), ...(after?.processes ?? [])].find((p) => p.pid === outputPid) : undefined) ?? culprits[0];
+    const main = (outputPid !== null ? [...seenDead, ...(earlier?.processes ?? []), ...(after?.processes ?? [])].find((p) => p.pid === outputPid) : undefined) ?? culprits[0];
     const rootPid = run.kind === 'supervised' || run.kind === 'run' ? run.pid : null;
     const pids = [...new Set([outputPid, ...culprits.map((p) => p.pid), rootPid].filter((p): p is number => typeof p === 'number'))];
     const watcherProc = after?.processes.find((p) => isWatcherCommand(p.command) && p.state !== 'Z') ?? null;
@@ -684,8 +695,9 @@ export class CrashWatcher {
     });
     if (!verdict || this.disposed) return;
     const detectedAt = Date.now();
-    const worker = verdict.pid !== null && server && verdict.pid !== server.pid
-      ? [...(earlier?.processes ?? []), ...(after?.processes ?? [])].find((p) => p.pid === verdict.pid && !isWatcherCommand(p.command) && p.depth > 0)
+    // A framework's worker (not a watcher's app: that one is named as the watcher's) died inside the tree.
+    const worker = verdict.pid !== null && server && verdict.pid !== server.pid && verdict.detail?.watcherPid === undefined
+      ? [...seenDead, ...(earlier?.processes ?? []), ...(after?.processes ?? [])].find((p) => p.pid === verdict.pid && !isWatcherCommand(p.command) && p.depth > 0)
       : undefined;
     const detail = {
       ...verdict.detail,
@@ -707,6 +719,19 @@ export class CrashWatcher {
     this.problemsSaid.add(message);
     this.problemEmitter.fire(message);
   }
+}
+
+/** A log file tells no pid: the server whose folder holds the code in the crash's stack printed it. */
+function serverOfFrames(findings: readonly { topFrame: string | null }[], snap: Snapshot | undefined): Server | null {
+  if (!snap) return null;
+  for (const f of findings) {
+    const file = f.topFrame && /(?:\(|^|\s)(?:file:\/\/)?(\/[^():]+):\d+:\d+\)?$/.exec(f.topFrame)?.[1];
+    if (!file) continue;
+    const owners = snap.servers.filter((s) => file.startsWith(`${s.cwd}/`)).sort((a, b) => b.cwd.length - a.cwd.length);
+    const best = owners.filter((s) => s.cwd === owners[0]?.cwd);
+    if (best.length) return best.find((s) => s.state !== 'down') ?? best[0];
+  }
+  return null;
 }
 
 /** Framework workers whose death is worth a verdict even when the parent lives on. */
