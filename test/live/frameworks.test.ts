@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { freePort, isAlive, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
+import { freePort, isAlive, pidsInside, ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,19 +33,6 @@ interface Wrapped {
   /** When a line matching `re` first arrived (ms), or null. */
   lineAt(re: RegExp): number | null;
   exited: Promise<number | null>;
-}
-
-/** Every process whose working folder is inside `dir`, by pid (the last-resort cleanup the guide asks for). */
-function pidsInside(dir: string): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const cwd = fs.readlinkSync(`/proc/${name}/cwd`);
-      if (cwd === dir || cwd.startsWith(`${dir}/`)) out.push(Number(name));
-    } catch { /* gone or not ours */ }
-  }
-  return out;
 }
 
 describe('live: real frameworks crash; verdicts from output within a second', function () {

@@ -446,8 +446,10 @@ export class CrashWatcher {
       const timer = setTimeout(() => {
         const now = this.prev?.servers.find((s) => s.id === id);
         const restarted = now?.processes.some((p) => p.state !== 'Z' && !isWatcherCommand(p.command) && p.startTimeMs >= since);
+        // "The watcher waits" is only true while it lives: a whole tree stopped (Ctrl-C reaching nodemon a moment after its app) is no crash.
+        const waiting = now?.processes.some((p) => p.state !== 'Z' && isWatcherCommand(p.command));
         const judged = this.recentFor(verdict.detail?.serverId, verdict.detail?.cwd, since, MERGE_MS * 2, this.recentOutput) !== null;
-        if (!restarted && !judged && !this.disposed) this.emit(verdict);
+        if (!restarted && waiting && !judged && !this.disposed) this.emit(verdict);
         resolve();
       }, this.opts.watcherRestartGraceMs ?? WATCHER_RESTART_GRACE_MS);
       entry = { timer, resolve };
