@@ -117,6 +117,7 @@ const expectedVerdicts = [];
 const delays = [];
 crashWatcher.onVerdict((v) => {
   const line = `${new Date(v.time).toISOString()} verdict ${v.cause}: ${v.summary}`;
+  policy.offerCrash(v);
   if (v.detail?.cwd === crashyDir && /deliberate crash/.test(v.summary)) {
     expectedVerdicts.push(line);
     if (v.detail.lineAt && v.detail.detectedAt) delays.push(v.detail.detectedAt - v.detail.lineAt);

@@ -341,6 +341,18 @@ describe('early: warning policy', () => {
     assert.equal(minutesStep(0.5), 0);
   });
 
+  it('a server whose crash was just notified gets no second toast for being down (the tree still shows it)', () => {
+    const clock = new ManualClock(0);
+    const p = new WarningPolicy({ clock });
+    assert.equal(p.offerCrash({ ...verdict(9), detail: { serverId: '/ws/api#dev' } }), true);
+    clock.advance(6000);
+    assert.deepEqual(p.evaluate([warning('down', '/ws/api#dev'), warning('down', '/ws/web#dev')]).map((w) => w.subject), ['/ws/web#dev']);
+    clock.advance(11 * 60_000);
+    p.evaluate([]);
+    clock.advance(61_000);
+    assert.equal(p.evaluate([warning('down', '/ws/api#dev')]).length, 1, 'a later outage with no crash verdict is told');
+  });
+
   it('notifies again only after the condition cleared for a while (no flapping)', () => {
     const clock = new ManualClock(0);
     const p = new WarningPolicy({ clock, clearAfterMs: 60_000 });

@@ -6,7 +6,7 @@ import { verdictKey } from '../crash/types';
 import type { Threshold } from '../settings';
 import type { AlertSeverity, SystemState } from '../types';
 import { systemClock, type Clock } from '../clock';
-import type { DownAlarm } from './downDetector';
+import { lineageKey, type DownAlarm } from './downDetector';
 import { PersistedSet } from './persistedSet';
 import type { RemedyId } from '../remedies/catalogue';
 import type { OomRisk } from './rssTrend';
@@ -77,6 +77,8 @@ interface Shown {
 const RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
 export const MUTED_FILE = 'muted-warnings.json';
 const CRASH_KEYS_KEPT = 500;
+/** After a crash's toast, that server's "down" warning stays in the tree and status bar only, this long. */
+const CRASH_COVERS_DOWN_MS = 10 * 60_000;
 
 const keyOf = (kind: string, subject: string) => `${kind}\u0000${subject}`;
 
@@ -88,6 +90,8 @@ export class WarningPolicy {
   private readonly shown = new Map<string, Shown>();
   private readonly crashKeys = new Set<string>();
   private toastTimes: number[] = [];
+  /** Servers whose crash was notified: their "down" warning would say it a second time. */
+  private readonly crashed = new Map<string, number>();
 
   constructor(opts: WarningPolicyOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -115,7 +119,9 @@ export class WarningPolicy {
       present.add(key);
       const before = this.shown.get(key);
       if (before) before.lastActive = now;
-      if (this.isMuted(w.kind, w.subject) || (before && !worse(w, before)) || !this.takeToast(now)) continue;
+      // The crash's own toast already told this outage (the tree and status bar still show the warning).
+      const told = w.kind === 'down' && this.crashed.has(w.subject) && now - this.crashed.get(w.subject)! < CRASH_COVERS_DOWN_MS;
+      if (told || this.isMuted(w.kind, w.subject) || (before && !worse(w, before)) || !this.takeToast(now)) continue;
       this.shown.set(key, { severity: w.severity, minutesToLimit: w.minutesToLimit, lastActive: now });
       out.push(w);
     }
@@ -138,6 +144,11 @@ export class WarningPolicy {
     const now = this.clock.now();
     this.toastTimes = this.toastTimes.filter((t) => now - t < 60_000);
     this.toastTimes.push(now);
+    const subject = verdict.detail?.serverId;
+    if (subject) {
+      this.crashed.set(lineageKey(subject), now);
+      if (this.crashed.size > CRASH_KEYS_KEPT) this.crashed.delete(this.crashed.keys().next().value!);
+    }
     return true;
   }
 
