@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import type { Verdict } from '../core/crash/types';
 import type { Snapshot } from '../core/types';
 import { CrashWatcher, MemoryOutputFeed, type MonitorLike, type WatcherHistory } from '../core/crash/watcher';
-import { readCrashSettings } from './config';
+import { LogFollower } from '../core/crash/logFollower';
+import { readCrashSettings, workspaceFolderPaths } from './config';
 import { TerminalCapture } from './terminalCapture';
 
 export class CrashService implements vscode.Disposable {
@@ -13,6 +14,7 @@ export class CrashService implements vscode.Disposable {
   private readonly capture: TerminalCapture;
   private readonly didVerdict = new vscode.EventEmitter<Verdict>();
   private readonly unsubscribe: (() => void)[];
+  private readonly logs: LogFollower;
 
   /** One event per crash. */
   readonly onDidVerdict = this.didVerdict.event;
@@ -35,7 +37,15 @@ export class CrashService implements vscode.Disposable {
       get logGlobs() { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
       get reportDirs() { return [...readCrashSettings().nodeReportDirectories, ...extraReportDirs()]; },
     });
+    // Log files (devServerDoctor.logGlobs) of each server's folder and of the workspace folders, followed as they are written.
+    this.logs = new LogFollower(this.feed, {
+      globs: () => { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
+      onProblem: (p) => log.warn(p),
+    });
+    this.logs.setFolders(workspaceFolderPaths());
+    this.logs.start();
     this.unsubscribe = [
+      events.onSnapshot((snap) => this.logs.setFolders([...workspaceFolderPaths(), ...snap.servers.map((x) => x.cwd)])),
       this.watcher.onVerdict((v) => {
         log.warn(`crash: ${v.summary}`);
         this.didVerdict.fire(v);
@@ -56,6 +66,7 @@ export class CrashService implements vscode.Disposable {
 
   dispose(): void {
     this.unsubscribe.forEach((u) => u());
+    this.logs.dispose();
     this.watcher.dispose();
     this.capture.dispose();
     this.didVerdict.dispose();

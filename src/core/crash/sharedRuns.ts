@@ -57,15 +57,19 @@ function isRecord(x: unknown): x is RunRecord {
 /** Reads records appended since it was created (or since the last read). */
 export class SharedRunsReader {
   private offset: number;
+  private ino: number;
   private partial = '';
 
   constructor(private readonly file = sharedRunsFile(), fromStart = false) {
-    this.offset = fromStart ? 0 : sizeOf(file);
+    const st = statOf(file);
+    this.offset = fromStart ? 0 : st.size;
+    this.ino = st.ino;
   }
 
   read(): RunRecord[] {
-    const size = sizeOf(this.file);
-    if (size < this.offset) { this.offset = 0; this.partial = ''; } // started over
+    const { size, ino } = statOf(this.file);
+    // Started over (renamed to .1 by a writer, or truncated): read the new one from its start.
+    if (ino !== this.ino || size < this.offset) { this.offset = 0; this.partial = ''; this.ino = ino; }
     if (size === this.offset) return [];
     let fd: number | null = null;
     try {
@@ -92,10 +96,11 @@ export class SharedRunsReader {
   }
 }
 
-function sizeOf(file: string): number {
+function statOf(file: string): { size: number; ino: number } {
   try {
-    return fs.statSync(file).size;
+    const st = fs.statSync(file);
+    return { size: st.size, ino: st.ino };
   } catch {
-    return 0;
+    return { size: 0, ino: 0 };
   }
 }
