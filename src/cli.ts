@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { investigate } from './core/crash/investigate';
 import { cliRemedy } from './cli/remedyLines';
+import { parseAllowRemedies, serveMcp } from './cli/mcp';
 import { redactText } from './core/redact';
 import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
 import type { Verdict } from './core/crash/types';
@@ -27,6 +28,7 @@ Usage:
   node dist/cli.js status [--json] [--workspace DIR ...]
   node dist/cli.js watch [--interval SECONDS] [--json] [--workspace DIR ...]
   node dist/cli.js investigate [--json] [--workspace DIR ...] [--since DURATION] [--save DIR ...]
+  node dist/cli.js mcp [--workspace DIR ...] [--allow-remedies ID,ID]
 
   status       one look at the workspace's dev servers, memory, disks and watcher limit
   watch        keep watching; prints a line per event (server up/down, port changed, process exited)
@@ -34,6 +36,9 @@ Usage:
   investigate  why servers crashed recently (kernel log, log files, Node reports) and the current state
                (watch also reads crashes of commands run through \`run\`, and follows the logGlobs log files
                of each server's folder and of the workspace folder as they are written)
+  mcp          a Model Context Protocol server on stdio for coding agents (tools: status, investigate,
+               watch_for_crash, list_remedies, apply_remedy); --allow-remedies lets agents apply
+               destructive remedies too (e.g. free-disk,kill-process-tree)
   --workspace DIR   a workspace folder (repeatable; default: the current directory)
   --json     machine-readable output (status, investigate: one object; watch: one JSON object per line)
   --interval seconds between polls for watch (default ${DEFAULT_SETTINGS.pollIntervalMs / 1000})
@@ -164,8 +169,35 @@ function eventLine(e: MonitorEvent): string {
   }
 }
 
+/** `mcp [--workspace DIR ...] [--allow-remedies ID,ID]`: the MCP server on stdio. */
+async function runMcpVerb(argv: readonly string[]): Promise<number> {
+  const workspaces: string[] = [];
+  const allow: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+    const value = inline ?? argv[++i];
+    if ((flag === '--workspace' || flag === '-w') && value) workspaces.push(path.resolve(value));
+    else if (flag === '--allow-remedies' && value) allow.push(value);
+    else {
+      process.stderr.write(`Unknown option "${argv[i] ?? flag}".\n\n${USAGE}`);
+      return 2;
+    }
+  }
+  let allowRemedies;
+  try {
+    allowRemedies = parseAllowRemedies(allow);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const folders = (workspaces.length ? workspaces : [process.cwd()]).map((d) => fs.realpathSync.native(d));
+  await serveMcp({ workspaceFolders: folders, ...(allowRemedies ? { allowRemedies } : {}) });
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
+  if (argv[0] === 'mcp') return runMcpVerb(argv.slice(1));
   if (argv[0] === 'zombies') return runZombies(argv.slice(1), io);
   if (argv[0] === 'disk') return runDisk(argv.slice(1), io);
   if (argv[0] === 'run') return runCli(argv.slice(1), { ...io, stdin: process.stdin });

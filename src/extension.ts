@@ -17,6 +17,8 @@ import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { registerLanguageModelTools } from './vscode/lmTools';
+import { OtlpBridge } from './vscode/otlpExport';
 import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers, supervisionSettings } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
@@ -72,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
     crashesView: crashesProvider,
@@ -93,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   const onUpdate = (snap: Snapshot) => {
     peaks.update(snap);
+    otlp.observe(snap);
     early.observe(snap);
     journal.record(snap);
     render(snap);
@@ -107,6 +111,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     states.noteCrash(v);
     const snap = refresh.snapshot;
     if (snap) render(snap);
+    otlp.verdict(v);
     if (history.add(v)) crashesProvider.refresh();
     if (early.offerCrash(v)) void notifier.notify(v);
   };
@@ -118,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports,
+    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp,
     vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
     vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
     crashesView,
@@ -129,6 +134,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     ...registerCommands(commandContext),
+    ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);

@@ -50,3 +50,13 @@ export function redactArgs(argv: readonly string[]): string[] {
     return redactText(arg);
   });
 }
+
+/** Every string value redacted (keys kept): the last line of defence before anything is shown or saved. */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redactText(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
+  }
+  return value;
+}

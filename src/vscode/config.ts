@@ -54,3 +54,8 @@ export function readCrashSettings(): CrashSettings {
     nodeReportDirectories: strings('nodeReportDirectories').map(resolve),
   };
 }
+
+/** The OTLP collector to send verdicts and metrics to; empty: nothing leaves the machine. */
+export function readOtlpEndpoint(): string {
+  return (vscode.workspace.getConfiguration(SECTION).get<string>('export.otlpEndpoint', '') ?? '').trim();
+}

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { formatBytes, formatDuration } from '../format';
 import type { StatusJson } from '../statusJson';
 import type { Investigation } from './investigate';
-import { redactText } from '../redact';
+import { redactDeep, redactText } from '../redact';
 import { remedy, remedyKey, inotifyRaiseLines, RECOMMENDED_MAX_USER_WATCHES, runningAsRoot } from '../remedies/catalogue';
 import type { Evidence, RemedyRef, Verdict } from './types';
 import { causeWords } from './verdict';
@@ -50,16 +50,6 @@ export interface ReportJson {
 }
 
 const iso = (t: number): string => new Date(t).toISOString();
-
-/** Every string value redacted (keys kept): the last line of defence before anything is shown or saved. */
-function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redactText(value) as T;
-  if (Array.isArray(value)) return value.map(redactDeep) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
-  }
-  return value;
-}
 
 export function verdictJson(v: Verdict): VerdictJson {
   return redactDeep({

@@ -204,7 +204,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
   });
 
   it('Investigate Crash shows and saves a report naming the crashes, without a single secret', async () => {
-    await vscode.commands.executeCommand('investigate');
+    await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
     const report = api.lastReport();
     assert.ok(report, 'a report was shown');
     assert.ok(report.verdicts >= 5, `${report.verdicts} verdicts`);

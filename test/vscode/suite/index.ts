@@ -14,7 +14,8 @@ export interface SuiteResult {
 }
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false });
+  // DSD_TEST_GREP (set when starting the harness) runs a subset while developing.
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, ...(process.env.DSD_TEST_GREP ? { grep: process.env.DSD_TEST_GREP } : {}) });
   const files = fs.readdirSync(__dirname, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.test.js'))
     .sort();
