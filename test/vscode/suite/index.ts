@@ -20,8 +20,6 @@ export function run(): Promise<void> {
     .filter((f) => f.endsWith('.test.js'))
     .sort();
   for (const f of files) mocha.addFile(path.join(__dirname, f));
-  // DSD_TEST_GREP runs only the matching tests (and the UI checks after them), e.g. while working on one feature.
-  if (process.env.DSD_TEST_GREP) mocha.grep(process.env.DSD_TEST_GREP);
 
   const result: SuiteResult = { passed: 0, failed: 0, pending: 0, failures: [], tests: [] };
   const save = () => {
