@@ -8,6 +8,9 @@ import { LogFollower } from '../core/crash/logFollower';
 import { readCrashSettings, workspaceFolderPaths } from './config';
 import { TerminalCapture } from './terminalCapture';
 
+/** Look for new log files this often besides the editor's file-created events. */
+const LOG_DISCOVER_MS = 60_000;
+
 export class CrashService implements vscode.Disposable {
   private readonly feed = new MemoryOutputFeed();
   private readonly watcher: CrashWatcher;
@@ -15,6 +18,7 @@ export class CrashService implements vscode.Disposable {
   private readonly didVerdict = new vscode.EventEmitter<Verdict>();
   private readonly unsubscribe: (() => void)[];
   private readonly logs: LogFollower;
+  private readonly newLogs: vscode.FileSystemWatcher;
 
   /** One event per crash. */
   readonly onDidVerdict = this.didVerdict.event;
@@ -38,12 +42,16 @@ export class CrashService implements vscode.Disposable {
       get reportDirs() { return [...readCrashSettings().nodeReportDirectories, ...extraReportDirs()]; },
     });
     // Log files (devServerDoctor.logGlobs) of each server's folder and of the workspace folders, followed as they are written.
+    // Walking a big workspace costs tens of ms on this thread: rarely, and when the editor sees a log file created.
     this.logs = new LogFollower(this.feed, {
       globs: () => { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
       onProblem: (p) => log.warn(p),
+      discoverEveryMs: LOG_DISCOVER_MS,
     });
     this.logs.setFolders(workspaceFolderPaths());
     this.logs.start();
+    this.newLogs = vscode.workspace.createFileSystemWatcher('**/*.log*', false, true, true);
+    this.newLogs.onDidCreate(() => this.logs.rediscover());
     this.unsubscribe = [
       events.onSnapshot((snap) => this.logs.setFolders([...workspaceFolderPaths(), ...snap.servers.map((x) => x.cwd)])),
       this.watcher.onVerdict((v) => {
@@ -67,6 +75,7 @@ export class CrashService implements vscode.Disposable {
   dispose(): void {
     this.unsubscribe.forEach((u) => u());
     this.logs.dispose();
+    this.newLogs.dispose();
     this.watcher.dispose();
     this.capture.dispose();
     this.didVerdict.dispose();

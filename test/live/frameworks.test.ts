@@ -302,6 +302,17 @@ describe('live: real frameworks crash; verdicts from output within a second', fu
     }
   });
 
+  it('run --restart: each crash of each run gets its verdict, restarts back off, then it gives up with the exit code', async () => {
+    const dir = app('api-flaky', { start: 'node crash.js' }, { 'crash.js': `console.log('up'); setTimeout(() => { throw new Error('flaky start'); }, 300);\n` });
+    const w = run(dir, ['--restart', '--max-restarts', '2', '--', 'node', 'crash.js']);
+    assert.equal(await w.exited, 1, 'the last exit code');
+    await sleep(300);
+    assert.equal(w.verdicts.length, 3, w.verdicts.map((v) => v.summary).join('\n'));
+    assert.ok(w.verdicts.every((v) => v.cause === 'uncaught-exception' && /flaky start/.test(v.summary)));
+    assert.equal(new Set(w.verdicts.map((v) => v.pid)).size, 3, 'three processes, three pids');
+    assert.match(w.output(), /Restarting in 1\.0 s[\s\S]*Restarting in 1\.5 s[\s\S]*not restarted again/);
+  });
+
   it('watch follows a log file in the workspace folder live: a crash written there gets its verdict within a second', async () => {
     const dir = app('api-logged', { dev: 'node server.js' }, { 'server.js': `setTimeout(() => { throw new Error('worker pool exhausted'); }, 4000);\n`, 'logs/.keep': '' });
     // Monorepo style: logs/ at the workspace root.

@@ -22,7 +22,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 
 const STARTUP_TIMEOUT_MS = 60_000;
 // Real frameworks (next dev compiles for seconds) make the whole suite take several minutes here.
-const RESULT_TIMEOUT_MS = 600_000;
+const RESULT_TIMEOUT_MS = 900_000;
 const TREE_ROW_TIMEOUT_MS = 20_000;
 const KILL_GRACE_MS = 3_000;
 const EXTENSION_ID = 'dev-server-doctor.dev-server-doctor';
@@ -205,7 +205,7 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string, cras
       const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Crashes' }) });
       const header = pane.locator('.pane-header').first();
       if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      const row = pane.locator('.monaco-list-row', { hasText: /crash-\w+ · dev — / }).first();
+      const row = pane.locator('.monaco-list-row', { hasText: /(?:crash|fw)-\w+ · dev — / }).first();
       try {
         await row.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
       } catch {

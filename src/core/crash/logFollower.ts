@@ -5,12 +5,13 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isInside } from '../paths';
 import { DEFAULT_LOG_GLOBS, findLogFiles } from './sources';
 import type { MemoryOutputFeed } from './watcher';
 
 /** Stat the known files this often (ms). */
 export const FOLLOW_INTERVAL_MS = 500;
-/** Look for new log files this often (ms). */
+/** Look for new log files this often (ms) by default. A walk of a large workspace costs tens of ms. */
 const DISCOVER_EVERY_MS = 5000;
 /** At most this much is read per file per tick (a log that grows faster is read from its end). */
 const READ_MAX = 256 * 1024;
@@ -25,6 +26,8 @@ interface Followed {
 export interface LogFollowerOptions {
   readonly globs?: () => readonly string[] | undefined;
   readonly intervalMs?: number;
+  /** Walk the folders for new log files this often (default 5 s); rediscover() asks for one sooner. */
+  readonly discoverEveryMs?: number;
   /** Said once per problem (an unreadable folder…). */
   readonly onProblem?: (message: string) => void;
 }
@@ -42,11 +45,18 @@ export class LogFollower {
 
   /** The folders to follow: each server's folder and the workspace folders (monorepos keep logs/ at the root). */
   setFolders(dirs: readonly string[]): void {
-    const next = [...new Set(dirs)];
+    // A folder inside another listed one is searched with it (globs also apply relative to each package inside).
+    const unique = [...new Set(dirs)];
+    const next = unique.filter((d) => !unique.some((o) => o !== d && isInside(d, o)));
     if (next.join('\0') !== this.dirs.join('\0')) {
       this.dirs = next;
       this.lastDiscover = 0;
     }
+  }
+
+  /** A log file may have been created (the editor's file watcher said so): walk at the next tick. */
+  rediscover(): void {
+    this.lastDiscover = 0;
   }
 
   start(): void {
@@ -58,7 +68,7 @@ export class LogFollower {
 
   /** One round: find files (now and then), then read what each one gained. */
   tick(now = Date.now()): void {
-    if (now - this.lastDiscover >= DISCOVER_EVERY_MS) {
+    if (now - this.lastDiscover >= (this.opts.discoverEveryMs ?? DISCOVER_EVERY_MS)) {
       this.lastDiscover = now;
       this.discover();
     }

@@ -651,13 +651,20 @@ export class CrashWatcher {
     // A server still listening that logged a port or disk error it survived is not a crash; a fatal block or V8's abort is.
     if (running && after?.state === 'up' && !findings.some((f) => f.confidence === 'high')) return;
     // The same crash told again (nodemon's line after Node's block, the exit after the crash line) merges into its verdict.
-    if (!hasRunStart(segment) && this.recentFor(server?.id, cwd, run.startedAt - START_SLACK_MS) !== null) return;
+    // A (re)start line after this run's own last verdict is a new crash; otherwise a verdict for the server since
+    // the run began (a poll's, a log's, a terminal's) is this crash (a fresh log also holds the banner before it).
+    const restarted = lr.lastVerdictAt !== null && hasRunStart(segment);
+    if (!restarted && this.recentFor(server?.id, cwd, run.startedAt, EPISODE_MS) !== null) {
+      lr.lastVerdictAt = Date.now();
+      return;
+    }
     if (byExit && lr.lastVerdictAt !== null && lineAt - lr.lastVerdictAt < EPISODE_MS) return;
 
     const alivePids = new Set((snap?.servers ?? []).flatMap((s) => s.pids));
     // What died: processes of the last snapshot gone now, and those a poll already saw exit (the crash was after it).
     const seenDead = server ? (this.recentDeaths.get(server.id) ?? [])
-      .filter((d) => lineAt - d.at < EPISODE_MS && d.proc.startTimeMs >= run.startedAt - START_SLACK_MS).map((d) => d.proc) : [];
+      // A followed log's run began when the file was found, not when its writer started.
+      .filter((d) => lineAt - d.at < EPISODE_MS && (run.kind === 'log' || d.proc.startTimeMs >= run.startedAt - START_SLACK_MS)).map((d) => d.proc) : [];
     const deadProcs = [...new Map([...seenDead, ...(earlier?.processes ?? [])].map((p) => [p.pid, p])).values()]
       .filter((p) => !alivePids.has(p.pid) && !p.zombie);
     const culprits = [...deadProcs].sort((a, b) => rank(b) - rank(a));
