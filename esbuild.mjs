@@ -23,6 +23,9 @@ const builds = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The OpenTelemetry exporters (≈ 1.3 MB) load only when an OTLP endpoint is set: a bundle of their own.
   { ...common, entryPoints: ['src/core/export/otlp.ts'], outfile: 'dist/otlp.js' },
+  // The dashboard webview's script (uPlot and its CSS), for the browser: dist/webview/dashboard.{js,css}.
+  { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production, sourcemap: false, logLevel: 'warning',
+    entryPoints: ['src/webview/dashboard.ts'], outdir: 'dist/webview' },
 ];
 
 if (watch) {

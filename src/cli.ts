@@ -3,6 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { investigate } from './core/crash/investigate';
 import { cliRemedy } from './cli/remedyLines';
+import { sparkline } from './core/charts/svgChart';
+import { crashCharts } from './core/dashboard/crashCharts';
+import { SampleJournal } from './core/history/sampleJournal';
+import { workspaceStateDir } from './core/paths';
 import { parseAllowRemedies, serveMcp } from './cli/mcp';
 import { redactText } from './core/redact';
 import { renderMarkdown, saveReport, toReportJson, verdictJson } from './core/crash/report';
@@ -195,6 +199,15 @@ async function runMcpVerb(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** Memory curves before the crashes, from the samples a `watch` of this workspace kept (none: no charts). */
+function watchCharts(verdicts: readonly Verdict[], workspace: string, availableBytes: number) {
+  const journal = new SampleJournal({ dir: workspaceStateDir(workspace) });
+  const samples = journal.previous?.samples ?? [];
+  return crashCharts(verdicts, (v, from, to) => samples
+    .filter((s) => s.at >= from && s.at <= to)
+    .map((s) => ({ t: s.at, rss: s.servers.find((x) => x.id === v.detail?.serverId || x.name === v.server)?.rssBytes ?? null })), { availableBytes });
+}
+
 async function main(argv: string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
   if (argv[0] === 'mcp') return runMcpVerb(argv.slice(1));
@@ -233,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'investigate') {
     const snapshot = await monitor.pollOnce();
     const inv = await investigate({ workspaceFolders: args.workspaces, sinceMs: Date.now() - args.sinceMs, snapshot });
-    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs, cliRemedy) : null;
+    const saved = args.saveDirs.length ? saveReport(inv, args.saveDirs, cliRemedy, watchCharts(inv.verdicts, args.workspaces[0], snapshot.system.memory.availableBytes)) : null;
     for (const p of saved?.problems ?? []) process.stderr.write(`${p}\n`);
     for (const f of saved?.files ?? []) process.stderr.write(`saved ${f}\n`);
     process.stdout.write(args.json ? `${JSON.stringify(toReportJson(inv), null, 2)}\n` : `${renderMarkdown(inv, cliRemedy)}\n`);
@@ -260,6 +273,26 @@ async function watch(args: CliArgs, monitor: Monitor): Promise<number> {
     out(args.json ? JSON.stringify({ type: 'verdict', ...verdictJson(v), ...(via === 'run' ? { via: 'run' } : {}) }) : `${formatVerdict(v)}${via === 'run' ? ' (from run)' : ''}`);
   };
   crashes.onVerdict((v) => printVerdict(v, 'watch'));
+  // The samples behind investigate's memory curves, kept where a later `investigate` finds them.
+  const journal = new SampleJournal({ dir: workspaceStateDir(args.workspaces[0]) });
+  journal.startSession(process.pid, [process.pid]);
+  const sparks = new Map<string, { name: string; rss: (number | null)[] }>();
+  monitor.onSnapshot((s) => {
+    journal.record(s, null);
+    for (const v of s.servers) {
+      const e = sparks.get(v.id) ?? { name: v.name, rss: [] };
+      e.rss.push(v.pid !== null ? v.rssBytes : null);
+      if (e.rss.length > 60) e.rss.shift();
+      sparks.set(v.id, e);
+    }
+  });
+  const SPARK_MS = Number(process.env.DSD_SPARK_MS) || 60_000; // a minute; tests shorten it
+  const spark = args.json ? null : setInterval(() => {
+    for (const e of sparks.values()) {
+      const last = e.rss[e.rss.length - 1] ?? null;
+      if (e.rss.some((x) => x !== null)) process.stdout.write(`${new Date().toISOString().slice(11, 19)} memory    ${redactText(e.name)} ${sparkline(e.rss, 30)} ${last !== null ? formatBytes(last) : 'down'}\n`);
+    }
+  }, SPARK_MS);
   crashes.onProblem((p) => process.stderr.write(`${redactText(p)}\n`));
   monitor.onEvent((e) => out(args.json ? JSON.stringify(redactEvent(e)) : formatEvent(e)));
   monitor.onError((e) => process.stderr.write(`poll failed: ${e.message}\n`));
@@ -304,7 +337,7 @@ async function watch(args: CliArgs, monitor: Monitor): Promise<number> {
   monitor.start();
   logs.start();
   await new Promise<void>((resolve) => {
-    const stop = () => { clearInterval(rescan); clearInterval(sharedTimer); logs.dispose(); crashes.dispose(); monitor.dispose(); resolve(); };
+    const stop = () => { clearInterval(rescan); clearInterval(sharedTimer); if (spark) clearInterval(spark); journal.end(); logs.dispose(); crashes.dispose(); monitor.dispose(); resolve(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -19,6 +19,8 @@ import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
 import { registerLanguageModelTools } from './vscode/lmTools';
 import { OtlpBridge } from './vscode/otlpExport';
+import { DashboardPanel } from './vscode/dashboardPanel';
+import { SeriesStore } from './core/dashboard/series';
 import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers, supervisionSettings } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
@@ -49,6 +51,8 @@ export interface DevServerDoctorApi {
   lastRestart(): CommandContext['lastRestart'];
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
+  /** The dashboard panel (the tests read its model and render times). */
+  dashboard(): DashboardPanel;
 }
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
@@ -77,6 +81,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
+    dashboard: () => dashboard,
+    series: () => series,
     crashesView: crashesProvider,
     crashCaptureDir,
     environment: context.environmentVariableCollection,
@@ -84,6 +90,19 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   for (const p of [...history.problems, ...journal.problems]) log.warn(p);
   const previous = journal.previous;
+  // The dashboard's series: the previous run's journal first (drawn with a gap), then every snapshot.
+  const series = new SeriesStore();
+  let warned = new Set<string>();
+  series.seed(previous?.samples ?? []);
+  for (const e of history.entries({ includeResolved: true })) series.crash(e.verdict, e.id);
+  const dashboard = new DashboardPanel(context.extensionUri, series, history,
+    () => early.risks().map((r) => {
+      const server = refresh.snapshot?.servers.find((s) => s.id === r.serverId);
+      const now = server?.rssBytes ?? r.currentBytes;
+      return { serverId: r.serverId, currentBytes: now, limitBytes: now + r.slopeBytesPerMin * r.minutesToLimit, minutesToLimit: r.minutesToLimit };
+    }),
+    (id) => { if (history.markResolved(id)) crashesProvider.refresh(); },
+    (id) => void vscode.commands.executeCommand('devServerDoctor.openCrashReport', id));
   journal.startSession(process.pid, editorProcessIds());
 
   let lastCount = -1;
@@ -95,12 +114,14 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     statusBar.update(snap, readSettings().thresholds, warnings);
   };
   const onUpdate = (snap: Snapshot) => {
+    series.add(snap);
     peaks.update(snap);
     otlp.observe(snap);
     early.observe(snap);
     journal.record(snap);
     render(snap);
     systemProvider.update(snap);
+    dashboard.update(snap.takenAt);
     if (snap.servers.length !== lastCount) {
       lastCount = snap.servers.length;
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.serverCount', lastCount);
@@ -112,7 +133,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     const snap = refresh.snapshot;
     if (snap) render(snap);
     otlp.verdict(v);
-    if (history.add(v)) crashesProvider.refresh();
+    const entry = history.add(v);
+    if (entry) {
+      series.crash(v, entry.id);
+      crashesProvider.refresh();
+    }
     if (early.offerCrash(v)) void notifier.notify(v);
   };
 
@@ -123,7 +148,15 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp,
+    log, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp, dashboard,
+    early.onDidChange((ws) => {
+      // A marker when a server's warning appears or gets worse, not on every change of the set.
+      for (const w of ws) {
+        const key = `${w.kind}:${w.subject}:${w.severity}`;
+        if ((w.kind === 'oom-risk' || w.kind === 'down') && !warned.has(key)) series.warning(w.subject, Date.now(), w.message);
+      }
+      warned = new Set(ws.map((w) => `${w.kind}:${w.subject}:${w.severity}`));
+    }),
     vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
     vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
     crashesView,
@@ -168,6 +201,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     lastReport: () => commandContext.lastReport,
     lastRestart: () => commandContext.lastRestart,
     previousSession: () => previousSession,
+    dashboard: () => dashboard,
   };
 }
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** True when `p` is `folder` itself or lies inside it. */
@@ -47,4 +49,14 @@ export function globToRegExp(glob: string): RegExp {
   }
   // close an unclosed brace so the RegExp stays valid
   return new RegExp(`^${re}${')'.repeat(braces)}$`);
+}
+
+/**
+ * Where the CLI keeps a workspace folder's small state between runs (the watch's samples, launch logs):
+ * a folder per workspace folder in the temp dir, private to this user.
+ */
+export function workspaceStateDir(workspaceFolder: string): string {
+  const id = createHash('sha1').update(workspaceFolder).digest('hex').slice(0, 12);
+  const uid = process.getuid?.() ?? 'user';
+  return path.join(os.tmpdir(), `dev-server-doctor-${uid}`, id);
 }

@@ -26,6 +26,7 @@ export class EarlyWarnings implements vscode.Disposable {
   private readonly inotify = new InotifyWatchCounter();
   private policy: WarningPolicy;
   private current: EarlyWarning[] = [];
+  private lastRisks: ReturnType<RssTrend['risks']> = [];
   private readonly changed = new vscode.EventEmitter<readonly EarlyWarning[]>();
   private readonly disposables: vscode.Disposable[] = [];
   /** Warnings notified, newest last (bounded; read by the integration tests). */
@@ -63,11 +64,17 @@ export class EarlyWarnings implements vscode.Disposable {
     return this.policy.offerCrash(v);
   }
 
+  /** The OOM-risk projections of the last snapshot (the dashboard draws them ahead of the curve). */
+  risks(): readonly ReturnType<RssTrend['risks']>[number][] {
+    return this.lastRisks;
+  }
+
   observe(s: Snapshot): void {
     this.trend.observe(s);
     this.down.observe(s);
+    this.lastRisks = this.trend.risks(s);
     const warnings: EarlyWarning[] = [
-      ...this.trend.risks(s).map(oomRiskWarning),
+      ...this.lastRisks.map(oomRiskWarning),
       ...this.down.active().map(downWarning),
       ...diskWarnings(s.system, s.workspaceFolders, readSettings().thresholds.disk),
     ];

@@ -2,6 +2,7 @@
 // and the report's remedies are command links. No scripts run in it; only our own commands are enabled.
 import MarkdownIt from 'markdown-it';
 import * as vscode from 'vscode';
+import type { ReportChart } from '../core/crash/report';
 
 const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
@@ -10,8 +11,10 @@ function escapeHtml(s: string): string {
 }
 
 /** Full HTML page for the report. `commands`: the command ids whose links stay clickable. Pure. */
-export function reportHtml(markdown: string, title: string, cspSource: string): string {
-  const body = md.render(markdown);
+export function reportHtml(markdown: string, title: string, cspSource: string, charts: readonly ReportChart[] = []): string {
+  // Charts are our own SVG, shown as images (no script runs in an <img>), after the text.
+  const figures = charts.map((c) => `<figure><img alt="${escapeHtml(c.title)}" src="data:image/svg+xml;base64,${Buffer.from(c.svg).toString('base64')}"><figcaption>${escapeHtml(c.title)}</figcaption></figure>`).join('\n');
+  const body = md.render(markdown) + (figures ? `\n<h2>Memory before the crashes</h2>\n${figures}` : '');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -29,6 +32,7 @@ export function reportHtml(markdown: string, title: string, cspSource: string): 
   a { color: var(--vscode-textLink-foreground); }
   table { border-collapse: collapse; }
   th, td { border: 1px solid var(--vscode-panel-border); padding: 3px 8px; text-align: left; }
+  figure { margin: 12px 0; } figure img { max-width: 100%; border-radius: 4px; }
 </style>
 </head>
 <body>
@@ -39,11 +43,13 @@ ${body}
 
 export class ReportPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
+  /** Charts in the report shown last (the tests read it). */
+  lastCharts = 0;
 
   constructor(private readonly enabledCommands: readonly string[]) {}
 
   /** Opens (or reuses) the report view beside the editor. */
-  show(markdown: string, title: string): vscode.WebviewPanel {
+  show(markdown: string, title: string, charts: readonly ReportChart[] = []): vscode.WebviewPanel {
     if (!this.panel) {
       this.panel = vscode.window.createWebviewPanel('devServerDoctor.report', title, vscode.ViewColumn.Active, {
         enableScripts: false,
@@ -53,7 +59,8 @@ export class ReportPanel implements vscode.Disposable {
       this.panel.onDidDispose(() => { this.panel = undefined; });
     }
     this.panel.title = title;
-    this.panel.webview.html = reportHtml(markdown, title, this.panel.webview.cspSource);
+    this.panel.webview.html = reportHtml(markdown, title, this.panel.webview.cspSource, charts);
+    this.lastCharts = charts.length;
     this.panel.reveal();
     return this.panel;
   }

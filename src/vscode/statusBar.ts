@@ -34,7 +34,9 @@ export class StatusBar implements vscode.Disposable {
     const md = new vscode.MarkdownString(`**Dev Server Doctor**\n\n${sum.label.replace(/^Dev Server Doctor: /, '')}`);
     for (const w of warnings.slice(0, 5)) md.appendMarkdown(`\n\n$(${w.severity === 'critical' ? 'error' : 'warning'}) ${w.message}`);
     for (const a of s.alerts.slice(0, 5)) md.appendMarkdown(`\n\n$(${a.severity === 'info' ? 'info' : 'warning'}) ${a.message}`);
+    md.appendMarkdown('\n\n[$(graph-line) Open Dashboard](command:devServerDoctor.openDashboard)');
     md.supportThemeIcons = true;
+    md.isTrusted = { enabledCommands: ['devServerDoctor.openDashboard'] };
     this.item.tooltip = md;
   }
 

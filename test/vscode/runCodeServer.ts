@@ -176,6 +176,44 @@ async function uiTest(result: SuiteResult, title: string, fn: () => Promise<void
 }
 
 /** `crashHistory`: the suite recorded crashes in the previous extension host; this one must still list them. */
+/** The dashboard as a user opens it (the Servers view's title button), screenshotted in a dark and a light theme. */
+async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
+  await uiTest(result, 'ui: the dashboard opens from the Servers view title and draws in dark and light themes', async () => {
+    const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+    await pane.locator('.pane-header').first().hover();
+    await pane.locator('.pane-header .action-label[aria-label="Open Dashboard"]').first().click({ timeout: TREE_ROW_TIMEOUT_MS });
+    const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await view.locator('section.card.server canvas').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await view.locator('#crash-table').waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    const cards = await view.locator('section.card.server h3').allInnerTexts();
+    console.log(`  dashboard servers: ${JSON.stringify(cards)}`);
+    if (cards.length === 0) throw new Error('the dashboard shows no server');
+    // The theme is switched as a user does: Preferences: Toggle between Light/Dark Themes, from the palette.
+    const workbench = page.locator('.monaco-workbench').first();
+    const isDark = async () => ((await workbench.getAttribute('class')) ?? '').split(/\s+/).includes('vs-dark');
+    const toggle = async (): Promise<void> => {
+      // Focus the workbench (not the webview, which keeps its own keys), then the palette.
+      await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input').first();
+      await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      await input.fill('>Toggle between Light/Dark Themes');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light/Dark' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      await page.keyboard.press('Enter');
+    };
+    const shots = (await isDark()) ? [['dashboard-dark.png', true], ['dashboard-light.png', false]] as const : [['dashboard-light.png', false], ['dashboard-dark.png', true]] as const;
+    for (const [file, dark] of shots) {
+      if ((await isDark()) !== dark) await toggle();
+      const until = Date.now() + TREE_ROW_TIMEOUT_MS;
+      while ((await isDark()) !== dark && Date.now() < until) await page.waitForTimeout(200);
+      if ((await isDark()) !== dark) throw new Error(`the theme did not switch; workbench classes: ${await workbench.getAttribute('class')}`);
+      await page.waitForTimeout(2000);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, file) });
+    }
+    await toggle(); // back to the theme it had
+  });
+}
+
 async function checkUi(page: Page, result: SuiteResult, serverPort: string, crashHistory: boolean): Promise<void> {
   const servers = await uiTest(result, 'ui: servers tree lists the live server with its port', async () => {
     await page.locator(`.part.activitybar [aria-label*="${DISPLAY_NAME}"]`).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
@@ -360,6 +398,7 @@ async function main(): Promise<number> {
 
     phase = Date.now();
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
+    await checkDashboard(page, result);
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-empty-'));
     teardown.add('empty folder', () => fs.rmSync(empty, { recursive: true, force: true }));

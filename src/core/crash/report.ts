@@ -8,7 +8,7 @@ import type { StatusJson } from '../statusJson';
 import type { Investigation } from './investigate';
 import { redactDeep, redactText } from '../redact';
 import { remedy, remedyKey, inotifyRaiseLines, RECOMMENDED_MAX_USER_WATCHES, runningAsRoot } from '../remedies/catalogue';
-import type { Evidence, RemedyRef, Verdict } from './types';
+import { verdictCategory, verdictSeverity, type Evidence, type RemedyRef, type Verdict, type VerdictCategory, type VerdictSeverity } from './types';
 import { causeWords } from './verdict';
 
 export interface EvidenceJson {
@@ -21,6 +21,10 @@ export interface EvidenceJson {
 
 export interface VerdictJson {
   cause: Verdict['cause'];
+  /** critical (OOM, kills), high (crashes), medium (watcher waits, bare exits), low. */
+  severity: VerdictSeverity;
+  /** memory, port, disk, limits, code, dependency, process, watcher, other. */
+  category: VerdictCategory;
   confidence: Verdict['confidence'];
   server: string | null;
   pid: number | null;
@@ -54,6 +58,8 @@ const iso = (t: number): string => new Date(t).toISOString();
 export function verdictJson(v: Verdict): VerdictJson {
   return redactDeep({
     cause: v.cause,
+    severity: verdictSeverity(v.cause),
+    category: verdictCategory(v.cause),
     confidence: v.confidence,
     server: v.server,
     pid: v.pid,
@@ -254,7 +260,21 @@ function errorWords(err: unknown): string {
 }
 
 /** Writes dev-server-doctor-YYYYMMDD-HHMMSS.md and .json into each folder (created if needed). Never throws. */
-export function saveReport(inv: Investigation, dirs: readonly string[], fmt: RemedyFormatter = plainRemedy): SavedReport {
+/** A picture saved beside the report (an SVG) and linked from its Markdown. */
+export interface ReportChart {
+  /** File name part: `<report>-<name>.svg`. */
+  readonly name: string;
+  readonly title: string;
+  readonly svg: string;
+}
+
+/** The Markdown section linking charts saved as `<base>-<name>.svg` beside the report. */
+export function chartsMarkdown(charts: readonly ReportChart[], base: string): string {
+  if (charts.length === 0) return '';
+  return ['', '## Memory before the crashes', '', ...charts.map((c) => `![${escapeMarkdown(c.title)}](${encodeURI(`${path.basename(base)}-${c.name}.svg`)})`), ''].join('\n');
+}
+
+export function saveReport(inv: Investigation, dirs: readonly string[], fmt: RemedyFormatter = plainRemedy, charts: readonly ReportChart[] = []): SavedReport {
   const files: string[] = [];
   const problems: string[] = [];
   const md = renderMarkdown(inv, fmt);
@@ -266,7 +286,8 @@ export function saveReport(inv: Investigation, dirs: readonly string[], fmt: Rem
       const stem = path.join(dir, `dev-server-doctor-${stamp(inv.generatedAt)}`);
       let base = stem;
       for (let n = 2; fs.existsSync(`${base}.md`) || fs.existsSync(`${base}.json`); n++) base = `${stem}-${n}`;
-      for (const [file, text] of [[`${base}.md`, md], [`${base}.json`, json]] as const) {
+      const svgs = charts.map((c) => [`${base}-${c.name}.svg`, c.svg] as const);
+      for (const [file, text] of [[`${base}.md`, md + chartsMarkdown(charts, base)], [`${base}.json`, json], ...svgs] as const) {
         written.push(file);
         fs.writeFileSync(file, text);
       }

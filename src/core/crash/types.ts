@@ -91,3 +91,34 @@ export function verdictKey(v: Verdict): string {
   const who = v.detail?.serverId ?? v.server ?? '?';
   return v.pid !== null ? `${who}#${v.pid}` : `${who}@${Math.floor(v.time / SAME_CRASH_MS)}`;
 }
+
+/** How bad a crash is: critical for kills and out-of-memory, high for crashes, medium for waits, low otherwise. */
+export type VerdictSeverity = 'critical' | 'high' | 'medium' | 'low';
+
+/** What kind of trouble it was, for grouping in statistics. */
+export type VerdictCategory = 'memory' | 'port' | 'disk' | 'limits' | 'code' | 'dependency' | 'process' | 'watcher' | 'other';
+
+const SEVERITY: Partial<Record<CauseId, VerdictSeverity>> = {
+  'oom-kill': 'critical', 'oomd-kill': 'critical', 'heap-oom': 'critical', 'native-crash': 'critical', 'killed': 'critical', 'disk-full': 'critical',
+  'watcher-waiting': 'medium', 'exit-nonzero': 'medium',
+};
+
+const CATEGORY: Partial<Record<CauseId, VerdictCategory>> = {
+  'oom-kill': 'memory', 'oomd-kill': 'memory', 'heap-oom': 'memory',
+  'port-in-use': 'port',
+  'disk-full': 'disk',
+  'inotify-limit': 'limits', 'too-many-open-files': 'limits',
+  'missing-module': 'code', 'uncaught-exception': 'code', 'unhandled-rejection': 'code',
+  'native-crash': 'process', 'killed': 'process', 'exit-nonzero': 'process',
+  'watcher-waiting': 'watcher',
+};
+
+/** The severity of a cause (a cause not listed is a crash: high). */
+export function verdictSeverity(cause: CauseId): VerdictSeverity {
+  return SEVERITY[cause] ?? 'high';
+}
+
+/** The category of a cause (statistics group by it). */
+export function verdictCategory(cause: CauseId): VerdictCategory {
+  return CATEGORY[cause] ?? 'other';
+}

@@ -8,6 +8,8 @@ import type { CrashesTreeProvider } from '../tree/crashesTreeProvider';
 import type { PeakMemory } from '../peakMemory';
 import type { RefreshManager } from '../refreshManager';
 import type { ReportPanel } from '../reportPanel';
+import type { DashboardPanel } from '../dashboardPanel';
+import type { SeriesStore } from '../../core/dashboard/series';
 
 /** The last report shown (for the integration tests and a later "open last report"). */
 export interface ShownReport {
@@ -22,6 +24,9 @@ export interface CommandContext {
   readonly refresh: RefreshManager;
   readonly crashes: CrashService;
   readonly reports: ReportPanel;
+  /** The dashboard panel and the series it draws (created after the context, hence functions). */
+  readonly dashboard: () => DashboardPanel;
+  readonly series: () => SeriesStore;
   readonly log: vscode.LogOutputChannel;
   /** The extension's own storage folder (reports are saved there). */
   readonly storageDir: string;

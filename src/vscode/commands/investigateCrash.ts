@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { investigate } from '../../core/crash/investigate';
 import { renderMarkdown, saveReport } from '../../core/crash/report';
+import { crashCharts } from '../../core/dashboard/crashCharts';
 import { readCrashSettings, workspaceFolderPaths } from '../config';
 import { remedyLink } from '../remedyCommands';
 import type { CommandContext } from './context';
@@ -30,12 +31,14 @@ export function investigateCrashCommand(ctx: CommandContext) {
       },
     );
     const dirs = [path.join(ctx.storageDir, 'reports'), ...(settings.reportFolder ? [settings.reportFolder] : [])];
-    const saved = saveReport(inv, dirs, remedyLink);
+    const charts = crashCharts(inv.verdicts, (v, from, to) => ctx.series().samplesOf(v.detail?.serverId ?? null, v.server, from, to),
+      { availableBytes: ctx.snapshot()?.system.memory.availableBytes ?? null });
+    const saved = saveReport(inv, dirs, remedyLink, charts);
     const markdown = renderMarkdown(inv, remedyLink)
       + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '')
       + (saved.problems.length ? `\n\n---\n${saved.problems.map((p) => `- ${p}`).join('\n')}\n` : '');
     const when = new Date(inv.generatedAt).toLocaleTimeString();
-    ctx.reports.show(markdown, `Crash report ${when}`);
+    ctx.reports.show(markdown, `Crash report ${when}`, charts);
     ctx.lastReport = { markdown, files: saved.files, problems: saved.problems, verdicts: inv.verdicts.length };
     ctx.log.info(`investigation: ${inv.verdicts.length} verdicts, saved ${saved.files.join(', ') || 'nowhere'}`);
     if (saved.problems.length) void vscode.window.showWarningMessage(`Dev Server Doctor: the report is shown but ${saved.problems.join(' ')}`);

@@ -19,6 +19,8 @@ import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
 import { openFileCommand } from './openFile';
 import { raiseFdLimitCommand } from './raiseFdLimit';
+import { openDashboardCommand } from './openDashboard';
+import { openCrashReportCommand } from './openCrashReport';
 
 /** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -43,6 +45,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.disableCrashCapture': disableCrashCaptureCommand(ctx),
     'devServerDoctor.openFile': openFileCommand(),
     'devServerDoctor.raiseFdLimit': raiseFdLimitCommand(),
+    'devServerDoctor.openDashboard': openDashboardCommand(ctx),
+    'devServerDoctor.openCrashReport': openCrashReportCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

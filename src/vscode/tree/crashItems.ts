@@ -23,6 +23,8 @@ export class CrashTreeItem extends vscode.TreeItem {
       ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('disabledForeground'))
       : new vscode.ThemeIcon(entry.severity === 'critical' ? 'error' : 'warning', new vscode.ThemeColor(entry.severity === 'critical' ? 'charts.red' : 'charts.yellow'));
     this.contextValue = entry.resolvedAt ? 'crash.resolved' : 'crash';
+    // A click opens this crash's own report (verdict, evidence, remedies, the memory curve before it).
+    this.command = { command: 'devServerDoctor.openCrashReport', title: 'Open Crash Report', arguments: [entry.id] };
   }
 }
 
