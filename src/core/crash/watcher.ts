@@ -612,7 +612,11 @@ export class CrashWatcher {
     const named = here.filter((s) => s.source !== 'process' && ((s.script && looksLikeScript(cmd, s.script)) || (cmd !== '' && s.command.trim() === cmd)));
     if (byCommand) return named.length === 1 ? named[0] : named.find((s) => s.state !== 'down') ?? null;
     if (here.length <= 1) return here[0] ?? null;
-    return here.find((s) => s.state !== 'down') ?? null;
+    // Several servers in that folder: the one running now, else the one that was running before the crash.
+    const running = here.find((s) => s.state !== 'down');
+    if (running) return running;
+    const wasRunning = snaps[1]?.servers.find((s) => s.cwd === run.cwd && s.state !== 'down');
+    return (wasRunning && here.find((s) => s.id === wasRunning.id)) ?? here.find((s) => s.source !== 'process') ?? null;
   }
 
   /** A crash line (or a failed exit) in a fed run: one verdict, naming the server, within about a second. */
