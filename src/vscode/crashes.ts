@@ -4,12 +4,8 @@ import * as vscode from 'vscode';
 import type { Verdict } from '../core/crash/types';
 import type { Snapshot } from '../core/types';
 import { CrashWatcher, MemoryOutputFeed, type MonitorLike, type WatcherHistory } from '../core/crash/watcher';
-import { LogFollower } from '../core/crash/logFollower';
-import { readCrashSettings, workspaceFolderPaths } from './config';
+import { readCrashSettings } from './config';
 import { TerminalCapture } from './terminalCapture';
-
-/** Look for new log files this often besides the editor's file-created events. */
-const LOG_DISCOVER_MS = 60_000;
 
 export class CrashService implements vscode.Disposable {
   private readonly feed = new MemoryOutputFeed();
@@ -17,8 +13,6 @@ export class CrashService implements vscode.Disposable {
   private readonly capture: TerminalCapture;
   private readonly didVerdict = new vscode.EventEmitter<Verdict>();
   private readonly unsubscribe: (() => void)[];
-  private readonly logs: LogFollower;
-  private readonly newLogs: vscode.FileSystemWatcher;
 
   /** One event per crash. */
   readonly onDidVerdict = this.didVerdict.event;
@@ -41,19 +35,7 @@ export class CrashService implements vscode.Disposable {
       get logGlobs() { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
       get reportDirs() { return [...readCrashSettings().nodeReportDirectories, ...extraReportDirs()]; },
     });
-    // Log files (devServerDoctor.logGlobs) of each server's folder and of the workspace folders, followed as they are written.
-    // Walking a big workspace costs tens of ms on this thread: rarely, and when the editor sees a log file created.
-    this.logs = new LogFollower(this.feed, {
-      globs: () => { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
-      onProblem: (p) => log.warn(p),
-      discoverEveryMs: LOG_DISCOVER_MS,
-    });
-    this.logs.setFolders(workspaceFolderPaths());
-    this.logs.start();
-    this.newLogs = vscode.workspace.createFileSystemWatcher('**/*.log*', false, true, true);
-    this.newLogs.onDidCreate(() => this.logs.rediscover());
     this.unsubscribe = [
-      events.onSnapshot((snap) => this.logs.setFolders([...workspaceFolderPaths(), ...snap.servers.map((x) => x.cwd)])),
       this.watcher.onVerdict((v) => {
         log.warn(`crash: ${v.summary}`);
         this.didVerdict.fire(v);
@@ -74,8 +56,6 @@ export class CrashService implements vscode.Disposable {
 
   dispose(): void {
     this.unsubscribe.forEach((u) => u());
-    this.logs.dispose();
-    this.newLogs.dispose();
     this.watcher.dispose();
     this.capture.dispose();
     this.didVerdict.dispose();
