@@ -20,7 +20,7 @@ const common = {
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
-  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The OpenTelemetry exporters (≈ 1.3 MB) load only when an OTLP endpoint is set: a bundle of their own.
   { ...common, entryPoints: ['src/core/export/otlp.ts'], outfile: 'dist/otlp.js' },
   // The dashboard webview's script (uPlot and its CSS), for the browser: dist/webview/dashboard.{js,css}.

@@ -7,9 +7,13 @@ import { ServerStates } from './core/serverStates';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
-import type { CommandContext, ShownReport } from './vscode/commands/context';
+import type { CommandContext } from './vscode/commands/context';
+import type { ShownReport } from './vscode/commands/investigateCrash';
+import type { HeapCheck } from './vscode/commands/raiseHeapLimit';
+import type { RestartOutcome } from './vscode/commands/restartServer';
+import { LastResults } from './vscode/commands/results';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { readSettings } from './vscode/config';
+import { readSettings, supervisionSettings } from './vscode/config';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
 import { EarlyWarnings } from './vscode/earlyWarnings';
@@ -17,12 +21,13 @@ import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
 import { RefreshManager } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { redactingLog } from './vscode/redactingLog';
 import { registerLanguageModelTools } from './vscode/lmTools';
 import { OtlpBridge } from './vscode/otlpExport';
 import { DashboardPanel } from './vscode/dashboardPanel';
 import { SeriesStore } from './core/dashboard/series';
 import { StatusBar } from './vscode/statusBar';
-import { SupervisedServers, supervisionSettings } from './vscode/supervised';
+import { SupervisedServers } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
@@ -48,7 +53,8 @@ export interface DevServerDoctorApi {
   history: CrashHistory;
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
-  lastRestart(): CommandContext['lastRestart'];
+  lastRestart(): RestartOutcome | undefined;
+  lastHeapCheck(): HeapCheck | undefined;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
   /** The dashboard panel (the tests read its model and render times). */
@@ -57,7 +63,8 @@ export interface DevServerDoctorApi {
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const log = vscode.window.createOutputChannel('Dev Server Doctor', { log: true });
+  // Redacted whoever writes to it (redactingLog).
+  const log = redactingLog(vscode.window.createOutputChannel('Dev Server Doctor', { log: true }));
   const crashCaptureDir = path.join(storageDir, 'node-reports');
   const refresh = new RefreshManager(createProbe(), log);
   const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir], async () => {
@@ -78,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const results = new LastResults();
   const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
     refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
@@ -120,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     early.observe(snap);
     journal.record(snap);
     render(snap);
-    systemProvider.update(snap);
+    systemProvider.update(snap, early.active().some((w) => w.kind === 'inotify'));
     dashboard.update(snap.takenAt);
     if (snap.servers.length !== lastCount) {
       lastCount = snap.servers.length;
@@ -166,7 +174,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
-    ...registerCommands(commandContext),
+    ...registerCommands(commandContext, results),
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
@@ -198,8 +206,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     warningsShown: () => early.shown,
     history,
     supervisedState: (id) => supervised.state(id),
-    lastReport: () => commandContext.lastReport,
-    lastRestart: () => commandContext.lastRestart,
+    lastReport: () => results.get('devServerDoctor.investigateCrash'),
+    lastRestart: () => results.get('devServerDoctor.restartServer'),
+    lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     previousSession: () => previousSession,
     dashboard: () => dashboard,
   };

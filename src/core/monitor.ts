@@ -2,6 +2,7 @@
 // typed events when servers change.
 import * as os from 'node:os';
 import { Emitter } from './emitter';
+import { resolveWorkspaceFolder } from './paths';
 import { DEFAULT_SETTINGS, type CoreSettings } from './settings';
 import { buildSnapshot, ProcessFactsCache } from './snapshot';
 import type { Server, ServerState, Snapshot, SystemProbe, WorkspaceScan } from './types';
@@ -101,7 +102,7 @@ export class Monitor {
   private disposed = false;
 
   constructor(private readonly opts: MonitorOptions) {
-    this.folders = opts.workspaceFolders;
+    this.folders = opts.workspaceFolders.map((f) => resolveWorkspaceFolder(f));
     this.settings = opts.settings ?? DEFAULT_SETTINGS;
     this.facts = new ProcessFactsCache(opts.probe);
   }
@@ -137,7 +138,7 @@ export class Monitor {
     const rescan = change.workspaceFolders !== undefined
       || (change.settings !== undefined && (!same(change.settings.excludeFolders, this.settings.excludeFolders)
         || !same(change.settings.configuredServers, this.settings.configuredServers)));
-    if (change.workspaceFolders) this.folders = change.workspaceFolders;
+    if (change.workspaceFolders) this.folders = change.workspaceFolders.map((f) => resolveWorkspaceFolder(f));
     if (change.settings) this.settings = change.settings;
     if (rescan) this.rescan();
   }

@@ -177,6 +177,8 @@ export interface Server {
   readonly pids: readonly number[];
   readonly ports: readonly number[];
   readonly expectedPort: number | null;
+  /** Where expectedPort comes from (a framework's default is no claim on the port); absent for undeclared trees. */
+  readonly portSource?: PortSource | null;
   readonly rssBytes: number;
   readonly heapLimitBytes: number | null;
   readonly heapLimitSource: HeapLimitSource | null;

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { Monitor, type MonitorEvent } from '../core/monitor';
 import { expectedId } from '../core/servers';
 import type { ExpectedServer, Snapshot, SystemProbe } from '../core/types';
-import { readSettings, SCAN_KEYS, SECTION, workspaceFolderPaths } from './config';
+import { onSettingsChange, readSettings, workspaceFolderPaths } from './config';
 
 /** Why a refresh happened (shown in the log, handy when a view looks stale). */
 export type RefreshReason = 'start' | 'interval' | 'manual' | 'settings' | 'folders' | 'files' | 'focus';
@@ -39,10 +39,9 @@ export class RefreshManager implements vscode.Disposable {
       this.didUpdate,
       this.didEvent,
       { dispose: () => unsubscribe.forEach((u) => u()) },
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration(SECTION)) return;
+      onSettingsChange(['poll', 'rescan'], (effects) => {
         this.monitor.update({ settings: readSettings() });
-        if (SCAN_KEYS.some((k) => e.affectsConfiguration(k))) this.monitor.rescan();
+        if (effects.has('rescan')) this.monitor.rescan();
         void this.refresh('settings');
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {

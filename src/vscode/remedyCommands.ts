@@ -26,10 +26,14 @@ export function remedyCommand(r: RemedyRef): { command: string; arg: unknown } {
   return { command: REMEDY_COMMANDS[r.id], arg: r.args };
 }
 
+/** `command:id?{json}`: the target of a remedy's link in the report webview (and the only kind it lets through). */
+export function remedyHref(r: RemedyRef): string {
+  const { command, arg } = remedyCommand(r);
+  return `command:${command}${arg === undefined ? '' : `?${encodeURIComponent(JSON.stringify(arg))}`}`;
+}
+
 /** `[Title](command:id?{json})`, as our report webview runs it; the exact change follows as code. */
 export function remedyLink(r: RemedyRef): string {
-  const { command, arg } = remedyCommand(r);
   const title = r.title.replace(/([\\`*_[\]<>|])/g, '\\$1');
-  const args = arg === undefined ? '' : `?${encodeURIComponent(JSON.stringify(arg))}`;
-  return `[${title}](command:${command}${args})${r.detail ? ` — \`${r.detail.replace(/`/g, "'")}\`` : ''}`;
+  return `[${title}](${remedyHref(r)})${r.detail ? ` — \`${r.detail.replace(/`/g, "'")}\`` : ''}`;
 }

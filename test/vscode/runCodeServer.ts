@@ -183,7 +183,7 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     await pane.locator('.pane-header').first().hover();
     await pane.locator('.pane-header .action-label[aria-label="Open Dashboard"]').first().click({ timeout: TREE_ROW_TIMEOUT_MS });
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await view.locator('section.card.server canvas').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await view.locator('section.card.server:not(.no-data) canvas').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     await view.locator('#crash-table').waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     const cards = await view.locator('section.card.server h3').allInnerTexts();
     console.log(`  dashboard servers: ${JSON.stringify(cards)}`);
@@ -212,6 +212,20 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     }
     await toggle(); // back to the theme it had
   });
+  await uiTest(result, 'ui: the Get Started walkthrough lists its steps with their media', async () => {
+    await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input').first();
+    await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await input.fill('>Welcome: Open Walkthrough');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with Dev Server Doctor' }).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
+    await page.locator('.getting-started-step', { hasText: 'See what it found in this workspace' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.locator('.getting-started-step', { hasText: 'Read a crash report' }).first().waitFor({ state: 'attached', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'walkthrough.png') });
+  });
 }
 
 async function checkUi(page: Page, result: SuiteResult, serverPort: string, crashHistory: boolean): Promise<void> {
@@ -231,6 +245,34 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string, cras
     const portRow = pane.locator('.monaco-list-row', { hasText: `http://localhost:${serverPort}` }).first();
     await portRow.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     await pane.locator('.monaco-list-row', { hasText: 'server.js' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+  });
+  await uiTest(result, 'ui: the Servers view stays still when nothing changes, and its tooltip is there on hover', async () => {
+    const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+    const list = pane.locator('.monaco-list').first();
+    // Runs in the page (the harness has no DOM types): count every change under the list for 10 s.
+    /* eslint-disable @typescript-eslint/no-explicit-any -- this runs in the page; the harness has no DOM types */
+    await list.evaluate((el: any) => {
+      const g = globalThis as any;
+      g.__dsdMutations = 0;
+      new g.MutationObserver((m: unknown[]) => { g.__dsdMutations += m.length; }).observe(el, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await page.waitForTimeout(10_000);
+    const mutations = await page.evaluate(() => (globalThis as any).__dsdMutations as number);
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    if (!Number.isFinite(mutations)) throw new Error('the mutation counter did not run');
+    console.log(`  Servers view: ${mutations} DOM mutations in 10 s with nothing changing (5 polls)`);
+    if (mutations > 40) throw new Error(`${mutations} DOM mutations in 10 s while nothing changed: rows are being redrawn`);
+    const row = pane.locator('.monaco-list-row', { hasText: `:${serverPort}` }).first();
+    await row.locator('.label-name').first().hover();
+    await page.mouse.move((await row.boundingBox())!.x + 40, (await row.boundingBox())!.y + 8, { steps: 4 });
+    const hover = page.locator('.monaco-hover', { hasText: 'Command' }).first();
+    await hover.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS }).catch(async (e: Error) => {
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'tooltip-failure.png') });
+      throw e;
+    });
+    await page.waitForTimeout(2500);
+    if (!(await hover.isVisible())) throw new Error('the tooltip vanished while the pointer rested on the row');
+    await page.mouse.move(5, 5);
   });
   await uiTest(result, 'ui: system view shows memory, disk and watcher headroom', async () => {
     const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'System' }) });

@@ -8,6 +8,7 @@ import { exitSignal, remediesFor, type ExitStatus, type OutputDetail, type Outpu
 import { redactText } from '../redact';
 import type { PortHolder } from '../system/processInfo';
 export type { PortHolder } from '../system/processInfo';
+import { remedy } from '../remedies/catalogue';
 import type { CauseId, Confidence, Evidence, EvidenceSource, RemedyRef, Verdict, VerdictDetail } from './types';
 
 export interface CgroupDelta {
@@ -454,7 +455,10 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };
   const known = !!(c.serverId || c.cwd);
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
-  return remediesFor(cause, od).filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
+  // A bug in the server's own code needs the code, not a restart (which only crashes again): open it first.
+  const frame = CODE_CAUSES.has(cause) ? frameLocation(d.topFrame ?? null) : null;
+  const open = frame ? [remedy('open-file', frame, `Open ${frame.file.split('/').pop()}:${frame.line}`)] : [];
+  return [...open, ...remediesFor(cause, od).filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
     if (r.id === 'restart-server') return { ...r, args: { ...server, pid } };
     if (r.id === 'kill-port-holder' && detail.holder?.pid) {
       return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...r.args, pid: detail.holder.pid } };
@@ -463,5 +467,15 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
       return { ...r, args: { ...r.args, ...server } };
     }
     return r;
-  });
+  })];
+}
+
+/** Causes that point at the server's own code. */
+const CODE_CAUSES = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection']);
+
+/** `handler (/ws/server.js:16:45)` or `/ws/server.js:16:45` → the absolute file, line and column. */
+export function frameLocation(frame: string | null): { file: string; line: number; column?: number } | null {
+  const m = frame ? /(?:\(|^|\s)((?:file:\/\/)?\/[^():]+):(\d+)(?::(\d+))?\)?\s*$/.exec(frame) : null;
+  if (!m) return null;
+  return { file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]), ...(m[3] ? { column: Number(m[3]) } : {}) };
 }

@@ -2,6 +2,7 @@
 // CPU through fs.promises (docs: poll-cost.md), and a poll takes a few milliseconds.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { learnSecretValues } from '../redact';
 import type {
   CgroupInfo, DiskInfo, InotifyInfo, ListeningSocket, MemoryInfo, PressureInfo, ProcessInfo, SampleOptions,
   SystemProbe, SystemSample,
@@ -86,7 +87,10 @@ export class ProcfsProbe implements SystemProbe {
 
   readEnviron(pid: number): Record<string, string> | null {
     try {
-      return parseEnviron(this.read(`/proc/${pid}/environ`, false));
+      const env = parseEnviron(this.read(`/proc/${pid}/environ`, false));
+      // Its secret values are then redacted wherever they show up (a log line printing its own API key).
+      learnSecretValues(env);
+      return env;
     } catch {
       return null;
     }

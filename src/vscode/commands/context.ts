@@ -11,14 +11,6 @@ import type { ReportPanel } from '../reportPanel';
 import type { DashboardPanel } from '../dashboardPanel';
 import type { SeriesStore } from '../../core/dashboard/series';
 
-/** The last report shown (for the integration tests and a later "open last report"). */
-export interface ShownReport {
-  readonly markdown: string;
-  readonly files: readonly string[];
-  readonly problems: readonly string[];
-  readonly verdicts: number;
-}
-
 /** What commands may use; handed to each command's factory. */
 export interface CommandContext {
   readonly refresh: RefreshManager;
@@ -40,7 +32,4 @@ export interface CommandContext {
   /** This workspace's terminal environment (the opt-in crash capture). */
   readonly environment: vscode.EnvironmentVariableCollection;
   snapshot(): Snapshot | undefined;
-  lastReport?: ShownReport;
-  /** The last restart's outcome (for the integration tests). */
-  lastRestart?: { server: string; ok: boolean; ms: number };
 }

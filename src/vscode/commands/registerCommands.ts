@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CommandContext } from './context';
+import { LastResults } from './results';
 import { copyPidCommand } from './copyPid';
 import { focusCommand } from './focus';
 import { disableCrashCaptureCommand, enableCrashCaptureCommand } from './crashCapture';
@@ -22,9 +23,12 @@ import { raiseFdLimitCommand } from './raiseFdLimit';
 import { openDashboardCommand } from './openDashboard';
 import { openCrashReportCommand } from './openCrashReport';
 
-/** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
-export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  const commands: Record<string, (...args: unknown[]) => Promise<void>> = {
+/**
+ * Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the
+ * user. What a command returns is its result for executeCommand, and is kept in `results`.
+ */
+export function registerCommands(ctx: CommandContext, results = new LastResults()): vscode.Disposable[] {
+  const commands: Record<string, (...args: unknown[]) => Promise<unknown>> = {
     'devServerDoctor.refresh': refreshCommand(ctx),
     'devServerDoctor.openInBrowser': openInBrowserCommand(ctx),
     'devServerDoctor.copyPid': copyPidCommand(ctx),
@@ -51,13 +55,16 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await run(...args);
+        const result = await run(...args);
+        results.record(id, result);
+        return result;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         ctx.log.error(`${id} failed: ${message}`);
         void vscode.window.showErrorMessage(`Dev Server Doctor: ${message}`, 'Open Log').then((choice) => {
           if (choice) ctx.log.show();
         });
+        return undefined;
       }
     }));
 }

@@ -62,13 +62,15 @@ export class CgroupTreeItem extends vscode.TreeItem {
 }
 
 export class InotifyTreeItem extends vscode.TreeItem {
-  constructor(i: InotifyInfo, low: number) {
+  /** Raising the limit is offered only when it is low for dev work or nearly used up (`tight`). */
+  constructor(i: InotifyInfo, low: number, tight = false) {
     super('File watchers', vscode.TreeItemCollapsibleState.None);
     this.id = 'system:inotify';
     this.description = i.maxUserWatches === null ? 'unknown' : `max ${i.maxUserWatches.toLocaleString('en-US')} watches`;
     this.tooltip = `fs.inotify.max_user_watches = ${i.maxUserWatches ?? 'unknown'}, max_user_instances = ${i.maxUserInstances ?? 'unknown'}.`
       + '\nWatchers (vite, webpack, nodemon, tsc --watch) fail with ENOSPC when the limit is reached.';
-    this.iconPath = new vscode.ThemeIcon('eye', i.maxUserWatches !== null && i.maxUserWatches < low ? new vscode.ThemeColor('charts.yellow') : undefined);
-    this.contextValue = 'system.inotify';
+    const short = (i.maxUserWatches !== null && i.maxUserWatches < low) || tight;
+    this.iconPath = new vscode.ThemeIcon('eye', short ? new vscode.ThemeColor('charts.yellow') : undefined);
+    this.contextValue = short ? 'system.inotify.low' : 'system.inotify';
   }
 }

@@ -12,11 +12,14 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
   private readonly changed = new vscode.EventEmitter<SystemNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
+  private inotifyTight = false;
 
   constructor(private thresholds: () => Thresholds) {}
 
-  update(snapshot: Snapshot): void {
+  /** `inotifyTight`: watches in use are near the limit (an early warning holds): only then is raising it offered. */
+  update(snapshot: Snapshot, inotifyTight = false): void {
     this.snapshot = snapshot;
+    this.inotifyTight = inotifyTight;
     this.changed.fire(undefined);
   }
 
@@ -35,7 +38,7 @@ export class SystemTreeProvider implements vscode.TreeDataProvider<SystemNode>, 
       new SwapTreeItem(memory),
       ...(cgroup ? [new CgroupTreeItem(cgroup)] : []),
       ...disks.map((d) => new DiskTreeItem(d, t.disk)),
-      new InotifyTreeItem(inotify, LOW_INOTIFY_WATCHES),
+      new InotifyTreeItem(inotify, LOW_INOTIFY_WATCHES, this.inotifyTight),
       ...snap.warnings.map((w, i) => new MessageTreeItem(w, 'info', w, `warning:${i}`)),
     ];
   }

@@ -1,5 +1,10 @@
-// Just enough of POSIX shell syntax to edit package.json scripts in place: commands split at && || ; | &, words
-// with their quoted parts and offsets, and leading NAME=value assignments.
+// The one reader of package.json scripts as sh sees them: commands split at && || ; | & ( ) and newlines,
+// words with their quoted parts and source offsets (so a script can be edited in place), leading
+// NAME=value assignments, and the quoting to write a word back.
+//
+// Quoting as sh: '…' is literal; in "…" a backslash escapes " \ $ ` and stays before anything else;
+// outside quotes a backslash escapes a space, a quote or a shell operator and stays before anything else,
+// so Windows paths (node_modules\.bin\vite) survive. Unterminated quotes run to the end.
 
 export interface WordPart {
   /** '' for unquoted text. */
@@ -27,7 +32,19 @@ export interface Assignment {
 /** One simple command: its words in order. */
 export type Command = readonly Word[];
 
-/** Splits a script into simple commands. Unterminated quotes run to the end, as the shell would complain anyway. */
+/** Characters a backslash escapes outside quotes (before anything else it is kept). */
+const UNQUOTED_ESCAPES = /\\([\s"'\\$&|;()<>`])/g;
+/** Characters a backslash escapes inside double quotes. */
+const DOUBLE_QUOTED_ESCAPES = /\\(["\\$`\n])/g;
+
+function isCommandBreak(script: string, i: number): boolean {
+  const ch = script[i];
+  if (ch === '\n' || ch === ';' || ch === '|' || ch === '(' || ch === ')') return true;
+  // `&` ends a command, except in redirections: 2>&1, <&3, &>file
+  return ch === '&' && script[i - 1] !== '>' && script[i - 1] !== '<' && script[i + 1] !== '>';
+}
+
+/** Splits a script into simple commands of words with offsets. */
 export function parseCommands(script: string): Command[] {
   const commands: Word[][] = [];
   let words: Word[] = [];
@@ -50,13 +67,12 @@ export function parseCommands(script: string): Command[] {
     words = [];
   };
   for (let i = 0; i < script.length; i++) {
-    const ch = script[i];
-    const prev = script[i - 1];
-    if (ch === ' ' || ch === '\t') {
-      closeWord(i);
-    } else if (ch === '\n' || ch === ';' || ch === '|' || (ch === '&' && prev !== '>' && prev !== '<' && script[i + 1] !== '>')) {
+    const ch = script[i]!;
+    if (isCommandBreak(script, i)) {
       closeCommand(i);
       if ((ch === '&' || ch === '|') && script[i + 1] === ch) i++;
+    } else if (/\s/.test(ch)) {
+      closeWord(i);
     } else if (ch === '\'' || ch === '"') {
       if (wordStart < 0) wordStart = i;
       closePlain(i);
@@ -75,21 +91,37 @@ export function parseCommands(script: string): Command[] {
   return commands;
 }
 
+/** The text of one part as the shell passes it (quotes removed, escapes resolved). */
+export function partText(p: WordPart): string {
+  if (p.quote === '\'') return p.raw;
+  return p.raw.replace(p.quote === '"' ? DOUBLE_QUOTED_ESCAPES : UNQUOTED_ESCAPES, '$1');
+}
+
+/** The word as the shell would pass it. */
+export function wordText(word: Word): string {
+  return word.parts.map(partText).join('');
+}
+
+/** Each command of a script as the words the shell would pass. */
+export function splitCommands(script: string): string[][] {
+  return parseCommands(script).map((c) => c.map(wordText));
+}
+
 const NAME = /^([A-Za-z_][A-Za-z0-9_]*)=/;
 
 /** NAME=value when the word is an assignment (its name unquoted), else null. */
 export function asAssignment(word: Word): Assignment | null {
   const first = word.parts[0];
   const m = first && first.quote === '' ? NAME.exec(first.raw) : null;
-  if (!m) return null;
+  if (!first || !m) return null;
   const rest = first.raw.slice(m[0].length);
   const head: WordPart[] = rest.length > 0 || word.parts.length === 1
     ? [{ quote: '', raw: rest, start: first.start + m[0].length, end: first.end }]
     : [];
-  return { word, name: m[1], value: [...head, ...word.parts.slice(1)] };
+  return { word, name: m[1]!, value: [...head, ...word.parts.slice(1)] };
 }
 
-/** The word as the shell would pass it, quotes removed (backslash escapes resolved). */
-export function wordText(word: Word): string {
-  return word.parts.map((p) => (p.quote === '\'' ? p.raw : p.raw.replace(/\\(.)/g, '$1'))).join('');
+/** A word for sh: as is when it is plain, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
