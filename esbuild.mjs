@@ -1,4 +1,4 @@
-// Bundles the extension and the CLI. Type-checking is `tsc --noEmit` (npm run typecheck).
+// Bundles the extension, its poll worker and the CLI. Type-checking is `tsc --noEmit` (npm run typecheck).
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -21,6 +21,8 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The monitor's poll, run in a worker thread by the extension (src/vscode/refreshManager.ts).
+  { ...common, entryPoints: ['src/pollWorker.ts'], outfile: 'dist/pollWorker.js' },
   // The OpenTelemetry exporters (≈ 1.3 MB) load only when an OTLP endpoint is set: a bundle of their own.
   { ...common, entryPoints: ['src/core/export/otlp.ts'], outfile: 'dist/otlp.js' },
   // The dashboard webview's script (uPlot and its CSS), for the browser: dist/webview/dashboard.{js,css}.

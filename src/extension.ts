@@ -5,7 +5,6 @@ import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
 import { ServerStates } from './core/serverStates';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
-import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
 import type { CommandContext } from './vscode/commands/context';
 import type { ShownReport } from './vscode/commands/investigateCrash';
@@ -19,7 +18,7 @@ import { CrashService } from './vscode/crashes';
 import { EarlyWarnings } from './vscode/earlyWarnings';
 import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
-import { RefreshManager } from './vscode/refreshManager';
+import { RefreshManager, type PollStats } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
 import { redactingLog } from './vscode/redactingLog';
 import { registerLanguageModelTools } from './vscode/lmTools';
@@ -57,16 +56,22 @@ export interface DevServerDoctorApi {
   lastHeapCheck(): HeapCheck | undefined;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
+  /** Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then). */
+  activationTimes(): { readonly activateMs: number; readonly firstRenderMs: number | null };
+  /** Where the poll runs (a worker thread, normally), what it costs, and the current interval. */
+  pollStats(): PollStats;
   /** The dashboard panel (the tests read its model and render times). */
   dashboard(): DashboardPanel;
 }
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
+  const activateStart = performance.now();
+  let firstRenderMs: number | null = null;
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   // Redacted whoever writes to it (redactingLog).
   const log = redactingLog(vscode.window.createOutputChannel('Dev Server Doctor', { log: true }));
   const crashCaptureDir = path.join(storageDir, 'node-reports');
-  const refresh = new RefreshManager(createProbe(), log);
+  const refresh = new RefreshManager(log, { workerScript: context.asAbsolutePath(path.join('dist', 'pollWorker.js')) });
   const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir], async () => {
     const snap = await refresh.refresh('manual');
     if (!snap) throw new Error('no snapshot');
@@ -130,6 +135,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     render(snap);
     systemProvider.update(snap, early.active().some((w) => w.kind === 'inotify'));
     dashboard.update(snap.takenAt);
+    if (firstRenderMs === null) {
+      firstRenderMs = performance.now() - activateStart;
+      log.info(`First snapshot rendered ${firstRenderMs.toFixed(0)} ms after activation started.`);
+    }
     if (snap.servers.length !== lastCount) {
       lastCount = snap.servers.length;
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.serverCount', lastCount);
@@ -149,7 +158,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     if (early.offerCrash(v)) void notifier.notify(v);
   };
 
+  const serversView = vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true });
+  const systemView = vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider });
   const crashesView = vscode.window.createTreeView('devServerDoctor.crashes', { treeDataProvider: crashesProvider });
+  refresh.watchVisibility(serversView, systemView, crashesView);
   const updateCrashBadge = () => {
     const day = history.counts().day;
     crashesView.badge = day.unresolved ? { value: day.unresolved, tooltip: `${day.unresolved} unresolved crash${day.unresolved > 1 ? 'es' : ''} in the last 24 h` } : undefined;
@@ -165,8 +177,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
       }
       warned = new Set(ws.map((w) => `${w.kind}:${w.subject}:${w.severity}`));
     }),
-    vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
-    vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
+    serversView,
+    systemView,
     crashesView,
     crashesProvider.onDidChangeTreeData(updateCrashBadge),
     refresh.onDidUpdate(onUpdate),
@@ -191,7 +203,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     });
   }
 
+  const activateMs = performance.now() - activateStart;
+  log.info(`Activated in ${activateMs.toFixed(1)} ms.`);
   return {
+    activationTimes: () => ({ activateMs, firstRenderMs }),
+    pollStats: () => refresh.stats,
     snapshot: () => refresh.snapshot,
     refresh: () => refresh.refresh('manual'),
     onDidUpdate: refresh.onDidUpdate,

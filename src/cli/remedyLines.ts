@@ -22,6 +22,15 @@ export const REMEDY_LINES: Readonly<Record<RemedyId, (a: RemedyArgs | undefined)
   'install-dependencies': (a) => inFolder(a, a?.package ? `npm install ${shellQuote(a.package)}` : 'npm install'),
   'raise-fd-limit': () => 'ulimit -n 65536   # in the shell that starts the server',
   'investigate': () => `${BIN} investigate`,
+  'rebuild-native-module': (a) => inFolder(a, a?.package ? `npm rebuild ${shellQuote(a.package)}` : 'npm rebuild'),
+  'switch-node-version': (a) => inFolder(a, a?.command ?? `install Node.js ${a?.version ?? 'the version the project asks for'}`),
+  'use-unprivileged-port': (a) => a?.text ?? `PORT=${a?.port ?? 3000} ${runScript(a)}`,
+  'use-ipv4-loopback': (a) => a?.text ?? `http://127.0.0.1:${a?.port ?? ''}`,
+  'use-other-inspector-port': () => 'node --inspect=0 …   # any free port',
+  'capture-heap-snapshot': (a) => inFolder(a, `NODE_OPTIONS="${[...(a?.megabytes ? [`--max-old-space-size=${a.megabytes}`] : []), '--heapsnapshot-near-heap-limit=1', ...(a?.path ? [`--diagnostic-dir=${a.path}`] : [])].join(' ')}" ${runScript(a)}`),
+  'clear-build-cache': (a) => (a?.path ? `mv ${shellQuote(a.path)} ~/.local/share/Trash/files/   # or delete it; the framework rebuilds it` : 'the framework\'s cache folder'),
+  'raise-memory-ceiling': (a) => a?.text ?? 'raise the memory limit of the VM or container the servers run in',
+  'raise-process-limit': () => 'ulimit -u 8192   # in the shell that starts the server (or a larger pids.max for its cgroup)',
   'open-file': (a) => (a?.file ? `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}` : 'the file in the top frame'),
 };
 

@@ -6,6 +6,7 @@ import { resolveWorkspaceFolder } from './paths';
 import { DEFAULT_SETTINGS, type CoreSettings } from './settings';
 import { buildSnapshot, ProcessFactsCache } from './snapshot';
 import type { Server, ServerState, Snapshot, SystemProbe, WorkspaceScan } from './types';
+import { InotifyWatchCounter } from './system/inotify';
 import { scanWorkspace } from './workspace/scan';
 
 interface ServerEventBase {
@@ -81,6 +82,16 @@ export interface MonitorOptions {
   readonly settings?: CoreSettings;
   /** The process that must never count as a server (with its ancestors and descendants). */
   readonly selfPid?: number;
+  /**
+   * The last snapshot another monitor took (a poll worker restarted after a crash): the first poll is compared
+   * with it, so processes that died in between still produce their process-exited events.
+   */
+  readonly previous?: Snapshot;
+  /**
+   * Count the inotify watches in use into each snapshot (system.inotify.usage, refreshed at most every 30 s): a walk
+   * of every process's fds, so it belongs off the extension host's thread. Off by default (the CLI does not need it).
+   */
+  readonly countInotifyWatches?: boolean;
 }
 
 export class Monitor {
@@ -100,11 +111,14 @@ export class Monitor {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private disposed = false;
+  private readonly inotify: InotifyWatchCounter | null;
 
   constructor(private readonly opts: MonitorOptions) {
     this.folders = opts.workspaceFolders.map((f) => resolveWorkspaceFolder(f));
     this.settings = opts.settings ?? DEFAULT_SETTINGS;
     this.facts = new ProcessFactsCache(opts.probe);
+    this.current = opts.previous;
+    this.inotify = opts.countInotifyWatches ? new InotifyWatchCounter() : null;
   }
 
   get snapshot(): Snapshot | undefined {
@@ -199,7 +213,15 @@ export class Monitor {
     });
     this.scan = scan;
     this.scannedGeneration = generation;
-    const sample = await this.opts.probe.sample({ diskPaths: [...this.folders, os.tmpdir()] });
+    // Before the sample: the count's occasional long walk is not part of the scan time the interval is paced by.
+    const inotifyUsage = this.inotify?.read();
+    const sampled = await this.opts.probe.sample({
+      diskPaths: [...this.folders, os.tmpdir()],
+      // Ports can only change where a workspace process opens or closes a socket (see NetTableGate).
+      watchFolders: this.folders,
+      watchPids: this.current?.servers.flatMap((s) => s.pids) ?? [],
+    });
+    const sample = inotifyUsage !== undefined ? { ...sampled, inotify: { ...sampled.inotify, usage: inotifyUsage } } : sampled;
     const next = buildSnapshot(sample, scan, {
       workspaceFolders: this.folders,
       selfPid: this.opts.selfPid ?? process.pid,

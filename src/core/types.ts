@@ -67,6 +67,20 @@ export interface DiskInfo {
 export interface InotifyInfo {
   readonly maxUserWatches: number | null;
   readonly maxUserInstances: number | null;
+  /**
+   * Watches and instances this user's processes hold, counted at most every 30 s (it reads every fd of every
+   * process). Present when the monitor was asked to count (the extension's poll worker); null when unreadable.
+   */
+  readonly usage?: InotifyWatchCount | null;
+}
+
+export interface InotifyWatchCount {
+  readonly watches: number;
+  readonly instances: number;
+  /** The process holding the most watches. */
+  readonly top: { readonly pid: number; readonly watches: number } | null;
+  /** Wall time the count took. */
+  readonly costMs: number;
 }
 
 /** Memory pressure stall information (/proc/pressure/memory), when the kernel has PSI. */
@@ -92,6 +106,13 @@ export interface SystemSample {
 export interface SampleOptions {
   /** Paths whose filesystems are reported (workspace folders and the temp dir). */
   readonly diskPaths: readonly string[];
+  /**
+   * Where ports can change: processes working inside these folders, and these pids (the servers of the last
+   * poll). When either is given, a probe may reuse the last listening-socket list until one of these processes
+   * opens or closes a socket (and re-reads it every few polls anyway). When neither is given, every sample is fresh.
+   */
+  readonly watchFolders?: readonly string[];
+  readonly watchPids?: readonly number[];
 }
 
 /** Reads the system. Linux: /proc, no spawns per poll. Elsewhere: systeminformation & co. */

@@ -72,7 +72,8 @@ export class EarlyWarnings implements vscode.Disposable {
       ...this.down.active().map(downWarning),
       ...diskWarnings(s.system, s.workspaceFolders, readSettings().thresholds.disk),
     ];
-    const watches = inotifyWarning(this.inotify.read(), s.system.inotify);
+    // The poll worker counts watches off this thread (a walk of every process's fds); count here only without it.
+    const watches = inotifyWarning(s.system.inotify.usage !== undefined ? s.system.inotify.usage : this.inotify.read(), s.system.inotify);
     if (watches) warnings.push(watches);
     const before = this.current.map((w) => `${w.kind}:${w.subject}:${w.severity}`).join('|');
     this.current = warnings;

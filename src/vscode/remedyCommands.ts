@@ -16,6 +16,15 @@ export const REMEDY_COMMANDS: Readonly<Record<RemedyId, string>> = {
   'raise-fd-limit': 'devServerDoctor.raiseFdLimit',
   'investigate': 'devServerDoctor.investigateCrash',
   'open-file': 'devServerDoctor.openFile',
+  'rebuild-native-module': 'devServerDoctor.rebuildNativeModule',
+  'switch-node-version': 'devServerDoctor.switchNodeVersion',
+  'use-unprivileged-port': 'devServerDoctor.showRemedy',
+  'use-ipv4-loopback': 'devServerDoctor.showRemedy',
+  'use-other-inspector-port': 'devServerDoctor.showRemedy',
+  'capture-heap-snapshot': 'devServerDoctor.captureHeapSnapshot',
+  'clear-build-cache': 'devServerDoctor.clearBuildCache',
+  'raise-memory-ceiling': 'devServerDoctor.showRemedy',
+  'raise-process-limit': 'devServerDoctor.showRemedy',
 };
 
 /** Every command a remedy can run: the only command links the report webview enables. */

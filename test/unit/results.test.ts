@@ -39,7 +39,7 @@ describe('remedy result sentences', () => {
   it('deleting: the terminal report and the notification', () => {
     const disk = { path: '/w', totalBytes: 100 * MB, freeBytes: 20 * MB, usedPercent: 80 };
     const r = del({ deleted: [{ path: '/w/a', bytes: 2 * MB, trashed: false, leftBehind: ['/w/a/mnt'] }], skipped: [{ path: '/w/b', code: 'changed', reason: 'it changed' }], freedBytes: 2 * MB, disks: [disk] });
-    assert.deepEqual(deleteReport(r, 2), ['Deleted 1 of 2, freeing 2 MB.', 'Not deleted: /w/b: it changed.', 'Left alone inside /w/a: /w/a/mnt (another file system).', '/w: disk now 80% used, 20 MB free.']);
+    assert.deepEqual(deleteReport(r, 2), ['Deleted 1 of 2, freeing 2 MB (measured on the disk).', 'Not deleted: /w/b: it changed.', 'Left alone inside /w/a: /w/a/mnt (another file system).', '/w: disk now 80% used, 20 MB free.']);
     assert.equal(freedNotice(r), 'freed 2 MB; disk now 80% used, 20 MB free');
     assert.equal(freedNotice(del({ trashedBytes: MB })), 'moved 1 MB to the trash (freed once it is emptied)');
     assert.equal(freedNotice(del({})), 'nothing was deleted');

@@ -17,6 +17,7 @@ import { portHolders } from '../system/processInfo';
 import type { Confidence, Verdict } from './types';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type ReportEvidence } from './verdict';
 import type { WatcherHistory } from './watcher';
+import { gatherCauseFacts } from './causes/facts';
 
 export interface InvestigateOptions extends EvidenceOptions {
   readonly workspaceFolders: readonly string[];
@@ -171,7 +172,9 @@ class Joiner {
       expectedPort: live?.expectedPort ?? this.servers.find((s) => s.cwd === dir && s.script === run?.script)?.expectedPort ?? null,
     };
     const ports = log.findings.map((f) => f.detail?.port).filter((p): p is number => p !== undefined);
+    const facts = gatherCauseFacts({ findings: log.findings, cwd: dir, pids: live?.pids ?? [], snapshot: this.snapshot });
     return decideVerdict(candidate, {
+      facts, memoryTotalBytes: this.snapshot?.system.memory.totalBytes ?? null,
       oom: this.kernel.records, faults: this.kernel.faults, kernelRead: this.kernel.kernelRead, kernelSource: this.kernel.kernelSource ?? undefined,
       outputs: [log], reports,
       portHolders: this.snapshot ? portHolders(ports, this.snapshot.sockets, (pid) => this.commandOf(pid)) : [],

@@ -35,6 +35,8 @@ export interface VerdictJson {
   evidence: EvidenceJson[];
   remedies: RemedyRef[];
   detail?: Verdict['detail'];
+  /** heap-oom, oom-kill, oomd-kill: undersized / leak / native-growth, its numbers, and whether a larger heap helps. */
+  memoryKind?: Verdict['memoryKind'];
 }
 
 export interface Recommendation extends RemedyRef {
@@ -71,6 +73,7 @@ export function verdictJson(v: Verdict): VerdictJson {
     evidence: v.evidence.map((e) => ({ source: e.source, text: e.text, time: e.time === null ? null : iso(e.time), ...(e.location ? { location: e.location } : {}) })),
     remedies: v.remedies.map((r) => ({ ...r })),
     ...(v.detail ? { detail: { ...v.detail } } : {}),
+    ...(v.memoryKind ? { memoryKind: { ...v.memoryKind } } : {}),
   });
 }
 
@@ -179,6 +182,7 @@ function verdictSection(v: Verdict, i: number, fmt: RemedyFormatter): string[] {
   out.push(`- Cause: \`${v.cause}\` (${v.confidence} confidence)`);
   out.push(`- When: ${localTime(v.time)}${v.pid !== null ? ` · pid ${v.pid}` : ''}`);
   if (v.topFrame) out.push(`- Top frame: ${code(v.topFrame)}`);
+  if (v.memoryKind) out.push(`- Memory: **${v.memoryKind.kind}** (${v.memoryKind.confidence}); raising the heap: ${v.memoryKind.raiseHeapHelps} — ${v.memoryKind.why}`);
   out.push('', 'Evidence:', '');
   for (const e of v.evidence) {
     const where = mdText([e.location, e.time !== null ? localTime(e.time) : null].filter(Boolean).join(', '));

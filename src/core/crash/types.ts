@@ -1,10 +1,15 @@
 // Shapes of a crash verdict: why a dev server died, the evidence, and what to do about it.
 
+import type { MemoryKind } from './causes/memoryKind';
+export type { MemoryKind } from './causes/memoryKind';
+
 /** Stable cause ids; the JSON report uses them verbatim. */
 export type CauseId =
   | 'oom-kill' | 'oomd-kill' | 'heap-oom' | 'port-in-use' | 'disk-full' | 'inotify-limit'
   | 'too-many-open-files' | 'missing-module' | 'uncaught-exception' | 'unhandled-rejection'
-  | 'native-crash' | 'killed' | 'watcher-waiting' | 'exit-nonzero';
+  | 'native-crash' | 'killed' | 'watcher-waiting' | 'exit-nonzero'
+  | 'localhost-ipv6' | 'native-abi-mismatch' | 'node-version-mismatch' | 'port-permission' | 'process-limit'
+  | 'stale-build-cache' | 'inspector-port-in-use';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
@@ -40,6 +45,8 @@ export interface Verdict {
   readonly remedies: readonly RemedyRef[];
   /** The facts the summary was built from, for the editor's notification and remedies. */
   readonly detail?: VerdictDetail;
+  /** heap-oom, oom-kill, oomd-kill: which kind of out-of-memory, its numbers, and whether a larger heap helps. */
+  readonly memoryKind?: MemoryKind;
 }
 
 export interface VerdictDetail {
@@ -78,6 +85,33 @@ export interface VerdictDetail {
   readonly workerCommand?: string;
   /** Whether the server's tree was still alive when the worker's death was judged. */
   readonly parentAlive?: boolean;
+  /** The Node that crashed ('22.1.0'), from its fatal block. */
+  readonly nodeVersion?: string;
+  /** native-abi-mismatch: the Node major the module was built for, and the ABI numbers. */
+  readonly builtForNode?: number;
+  readonly builtAbi?: number;
+  readonly runningAbi?: number;
+  /** node-version-mismatch: what the project asks for and where. */
+  readonly requiredNode?: { readonly source: string; readonly file: string; readonly range: string };
+  /** node-version-mismatch: the missing API, built-in or syntax; the version manager found ('nvm'…). */
+  readonly api?: string;
+  readonly versionManager?: string;
+  /** Address refused or denied ('::1', '127.0.0.1'); localhost-ipv6: who listens on that port now. */
+  readonly address?: string;
+  readonly listeners?: readonly { readonly address: string; readonly port: number; readonly pid: number | null }[];
+  /** stale-build-cache: the cache folder and who else writes it. */
+  readonly cacheDir?: string;
+  readonly framework?: string;
+  readonly otherWriters?: readonly { readonly pid: number; readonly command: string }[];
+  /** process-limit: the user's tasks against the limits, and the parents holding most. */
+  readonly processes?: {
+    readonly userTasks: number;
+    readonly ulimit: number | null;
+    readonly cgroup: { readonly path: string; readonly max: number; readonly current: number } | null;
+    readonly holders: readonly { readonly pid: number; readonly command: string; readonly tasks: number; readonly zombieChildren: number }[];
+  };
+  /** inspector-port-in-use: the holder is the editor's own debugger (never offered for killing). */
+  readonly holderIsEditor?: boolean;
 }
 
 /** Verdicts of one death closer than this without a pid are the same crash. */

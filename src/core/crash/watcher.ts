@@ -2,6 +2,7 @@
 // process exits and emits one verdict per crash. The poll itself costs nothing more: evidence is
 // read only when something exited (log sizes are noted once when a server starts).
 
+import * as fs from 'node:fs';
 import { Emitter } from '../emitter';
 import type { MonitorEvent } from '../monitor';
 import { isNodeProcess } from '../heapLimit';
@@ -12,6 +13,9 @@ import { redactText } from '../redact';
 import { readCgroupOomKills } from '../system/cgroupCounters';
 import { portHolders } from '../system/processInfo';
 import type { Verdict } from './types';
+import { gatherCauseFacts } from './causes/facts';
+import type { MemoryPoint } from './causes/memoryKind';
+import { ProcessMemory } from './causes/processMemory';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
 import { CrashLineScanner, hasRunStart } from './crashLines';
 import { folderName } from './evidence';
@@ -171,6 +175,8 @@ export interface CrashWatcherOptions extends EvidenceOptions {
    * dropped when a new app process appeared meanwhile.
    */
   readonly watcherRestartGraceMs?: number;
+  /** The editor's own processes: an inspector port they hold is never offered for killing. */
+  readonly editorPids?: readonly number[];
 }
 
 /** A process the watcher saw die, for naming pids in a later investigation. */
@@ -261,7 +267,7 @@ export class CrashWatcher {
   private prev: Snapshot | undefined;
   private pending: Exited[] = [];
   /** Log sizes per server id, noted when the server was first seen running (with its root pid). */
-  private readonly offsets = new Map<string, { root: number | null; sizes: Map<string, number> }>();
+  private readonly offsets = new Map<string, { root: number | null; sizes: Map<string, number>; cgroups: string | null }>();
   /** Recent deaths per server id not yet explained by a verdict. */
   private readonly dead = new Map<string, Dead[]>();
   /** Deaths seen by polls per server id, kept for the episode even after a verdict (a crash line may name them later). */
@@ -284,6 +290,8 @@ export class CrashWatcher {
   /** One promise per run whose crash line is settling, resolved once its judgement is done. */
   private readonly settling = new Set<Promise<void>>();
   private readonly settled = new Map<LiveRun, () => void>();
+  /** RSS per process over the last minutes: the memory kind of an OOM death reads the dead process's. */
+  private readonly memory = new ProcessMemory();
 
   constructor(monitor: MonitorLike, private readonly opts: CrashWatcherOptions = {}) {
     this.readKernel = opts.readKernel ?? defaultKernelReader;
@@ -344,6 +352,7 @@ export class CrashWatcher {
     const exits = this.pending;
     this.pending = [];
     if (prev) this.judgeExits(exits, prev, next);
+    this.memory.observe(next);
     this.forgetOld(next);
   }
 
@@ -368,7 +377,8 @@ export class CrashWatcher {
     if (s.state === 'down' || s.pid === null) return;
     const known = this.offsets.get(s.id);
     if (known && known.root === s.pid) return;
-    this.offsets.set(s.id, { root: s.pid, sizes: logOffsets(s.cwd, this.opts.logGlobs) });
+    // The run's cgroups too (one small read per run): a process-limit crash leaves no process to read them from.
+    this.offsets.set(s.id, { root: s.pid, sizes: logOffsets(s.cwd, this.opts.logGlobs), cgroups: readCgroups(s.pid) });
   }
 
   private remember(e: Exited, s: Server): void {
@@ -413,9 +423,12 @@ export class CrashWatcher {
     const ports = [...outputs.flatMap((o) => o.findings.map((f) => f.detail?.port)), before.expectedPort]
       .filter((p): p is number => typeof p === 'number');
     const commands = new Map(next.servers.flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
-    const verdict = decideVerdict({ ...candidate, ...fed.exit }, {
+    const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pids: [...(after?.pids ?? []), ...before.pids], cgroupText: this.offsets.get(id)?.cgroups ?? undefined, snapshot: next, editorPids: this.opts.editorPids });
+    const samples: readonly MemoryPoint[] = candidate.pids.length ? this.memory.samples(candidate.pids[0]) : [];
+    const verdict = decideVerdict({ ...candidate, ...fed.exit, samples }, {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
       outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),
+      facts, memoryTotalBytes: next.system.memory.totalBytes,
     });
     if (!verdict || this.disposed) return;
     const worker = verdict.pid !== null && verdict.pid !== before.pid && !!after && after.state !== 'down' && verdict.detail?.watcherPid === undefined
@@ -476,7 +489,7 @@ export class CrashWatcher {
       uptimeMs: main.startTimeMs > 0 ? Math.max(0, dead.find((d) => d.proc === main)!.at - main.startTimeMs) : null,
       ports: [...new Set(procs.flatMap((p) => p.ports))],
       expectedPort: before.expectedPort,
-      heapLimitBytes: before.heapLimitBytes,
+      heapLimitBytes: main.pid === before.heapPid ? before.heapLimitBytes : ownHeapLimit(main.command) ?? before.heapLimitBytes,
       cgroup: cg ? {
         path: cg.path, limitBytes: cg.limitBytes, oomKillsBefore: cg.oomKills,
         oomKillsAfter: after?.cgroup?.path === cg.path ? after.cgroup.oomKills : readCgroupOomKills(cg.version, cg.path),
@@ -756,6 +769,20 @@ function looksLikeScript(command: string, script: string): boolean {
   if (!p || !['npm', 'pnpm', 'yarn', 'bun'].includes(p.prog)) return false;
   const words = p.rest.filter((w) => !w.startsWith('-'));
   return (words[0] === 'run' || words[0] === 'run-script' ? words[1] : words[0]) === script;
+}
+
+function readCgroups(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The --max-old-space-size on a process's own command line (the server's heap limit may be another process's). */
+function ownHeapLimit(command: string): number | null {
+  const m = /--max[-_]old[-_]space[-_]size[= ](\d+)\b/.exec(command);
+  return m && Number(m[1]) > 0 ? Number(m[1]) * 1024 * 1024 : null;
 }
 
 /** The process most likely to be the one that crashed: it held ports, ran node, used the most memory. */

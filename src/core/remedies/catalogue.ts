@@ -19,7 +19,16 @@ export type RemedyId =
   | 'install-dependencies'
   | 'raise-fd-limit'
   | 'investigate'
-  | 'open-file';
+  | 'open-file'
+  | 'rebuild-native-module'
+  | 'switch-node-version'
+  | 'use-unprivileged-port'
+  | 'use-ipv4-loopback'
+  | 'use-other-inspector-port'
+  | 'capture-heap-snapshot'
+  | 'clear-build-cache'
+  | 'raise-memory-ceiling'
+  | 'raise-process-limit';
 
 /** What a remedy acts on; every field optional, the remedy says which it reads. */
 export interface RemedyArgs {
@@ -44,6 +53,18 @@ export interface RemedyArgs {
   readonly file?: string;
   readonly line?: number;
   readonly column?: number;
+  /** switch-node-version: the version asked for, the manager found ('nvm', 'fnm', 'volta'). */
+  readonly version?: string;
+  readonly manager?: string;
+  /** switch-node-version: the exact command to type. */
+  readonly command?: string;
+  /** use-ipv4-loopback: the address to connect to. */
+  readonly address?: string;
+  /** raise-memory-ceiling: where the servers run ('wsl2', 'devcontainer'…). */
+  readonly where?: string;
+  /** Advice shown by the editor as is (kind 'info'): its title and exact text. */
+  readonly title?: string;
+  readonly text?: string;
 }
 
 /** A remedy as verdicts, reports and warnings carry it. */
@@ -121,6 +142,42 @@ export const REMEDIES: Readonly<Record<RemedyId, RemedySpec>> = {
   'open-file': {
     title: 'Open the file', button: 'Open File', kind: 'info', needsTrust: false, agentSafe: true,
     what: 'Opens the source file at the line where it failed.',
+  },
+  'rebuild-native-module': {
+    title: 'Rebuild the native module', button: 'Rebuild Module', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Runs npm rebuild <module> in the server\'s folder so the module is compiled for the Node that runs it.',
+  },
+  'switch-node-version': {
+    title: 'Switch the Node.js version', button: 'Switch Node Version', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Types the version manager\'s command (nvm, fnm or volta, whichever is installed) for the version the project asks for.',
+  },
+  'use-unprivileged-port': {
+    title: 'Use a port of 1024 or above', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the port to use instead, or the capability that lets node bind a low port (never running the server as root).',
+  },
+  'use-ipv4-loopback': {
+    title: 'Use 127.0.0.1 instead of localhost', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the address to connect to, or how to listen on both address families.',
+  },
+  'use-other-inspector-port': {
+    title: 'Use another inspector port', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the --inspect flag that lets the debugger pick a free port.',
+  },
+  'capture-heap-snapshot': {
+    title: 'Capture a heap snapshot near the limit', button: 'Capture Heap Snapshot', kind: 'edit', needsTrust: true, agentSafe: false,
+    what: 'Adds --heapsnapshot-near-heap-limit to the terminals\' NODE_OPTIONS so the next run writes one snapshot as the heap nears its limit.',
+  },
+  'clear-build-cache': {
+    title: 'Clear the build cache', button: 'Clear Build Cache', kind: 'delete', needsTrust: true, agentSafe: false,
+    what: 'Moves one framework build cache (.next, node_modules/.vite…) inside the workspace to the trash.',
+  },
+  'raise-memory-ceiling': {
+    title: 'Raise the memory ceiling', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the exact change for the ceiling that applies (.wslconfig, devcontainer.json, Docker Desktop, the cgroup).',
+  },
+  'raise-process-limit': {
+    title: 'Raise the process limit', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the ulimit -u or pids.max change for the shell or cgroup that starts the server.',
   },
 };
 

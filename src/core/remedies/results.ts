@@ -76,7 +76,7 @@ export function diskNow(d: DiskUse): string {
 /** The terminal's headline: "Deleted 2 of 3, freeing 1.2 GB." (trashed bytes said apart). */
 export function deletedSentence(r: DeleteResult, listed: number): string {
   const truncated = r.deleted.filter((d) => d.truncated).length;
-  return `Deleted ${r.deleted.length - truncated} of ${listed}${truncated ? `, emptied ${count(truncated, 'open log')}` : ''}, freeing ${formatBytes(r.freedBytes)}${r.trashedBytes ? ` (and ${trashedPhrase(r)})` : ''}.`;
+  return `Deleted ${r.deleted.length - truncated} of ${listed}${truncated ? `, emptied ${count(truncated, 'open log')}` : ''}, freeing ${formatBytes(r.freedBytes)} (measured on the disk)${r.trashedBytes ? ` (and ${trashedPhrase(r)})` : ''}.`;
 }
 
 function trashedPhrase(r: DeleteResult): string {

@@ -18,6 +18,11 @@ import { raiseInotifyLimitCommand } from './raiseInotifyLimit';
 import { restartServerCommand } from './restartServer';
 import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
+import { captureHeapSnapshotCommand } from './captureHeapSnapshot';
+import { clearBuildCacheCommand } from './clearBuildCache';
+import { rebuildNativeModuleCommand } from './rebuildNativeModule';
+import { showRemedyCommand } from './showRemedy';
+import { switchNodeVersionCommand } from './switchNodeVersion';
 import { openFileCommand } from './openFile';
 import { raiseFdLimitCommand } from './raiseFdLimit';
 import { openDashboardCommand } from './openDashboard';
@@ -42,6 +47,11 @@ export function registerCommands(ctx: CommandContext, results = new LastResults(
     'devServerDoctor.restartServer': restartServerCommand(ctx),
     'devServerDoctor.npmInstall': npmInstallCommand(ctx),
     'devServerDoctor.raiseInotifyLimit': raiseInotifyLimitCommand(ctx),
+    'devServerDoctor.rebuildNativeModule': rebuildNativeModuleCommand(ctx),
+    'devServerDoctor.switchNodeVersion': switchNodeVersionCommand(ctx),
+    'devServerDoctor.captureHeapSnapshot': captureHeapSnapshotCommand(ctx),
+    'devServerDoctor.clearBuildCache': clearBuildCacheCommand(ctx),
+    'devServerDoctor.showRemedy': showRemedyCommand(ctx),
     'devServerDoctor.startSupervised': startSupervisedCommand(ctx),
     'devServerDoctor.stopSupervised': stopSupervisedCommand(ctx),
     'devServerDoctor.markResolved': markResolvedCommand(ctx),
