@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Verdict } from './core/crash/types';
 import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
+import { ServerStates } from './core/serverStates';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import type { Snapshot } from './core/types';
 import type { CommandContext } from './vscode/commands/context';
@@ -78,7 +79,12 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const log = redactingLog(vscode.window.createOutputChannel('Dev Server Doctor', { log: true }));
   const crashCaptureDir = path.join(storageDir, 'node-reports');
   const refresh = new RefreshManager(log, { workerScript: context.asAbsolutePath(path.join('dist', 'pollWorker.js')) });
-  const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir]);
+  const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir], async () => {
+    const snap = await refresh.refresh('manual');
+    if (!snap) throw new Error('no snapshot');
+    return snap;
+  });
+  const states = new ServerStates();
   const early = new EarlyWarnings(storageDir, log);
   const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, (pid) => early.expectExit(pid));
   const history = new CrashHistory({ dir: storageDir });
@@ -121,7 +127,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   journal.startSession(process.pid, editorProcessIds());
 
   let lastCount = -1;
-  const render = (snap: Snapshot) => {
+  const render = (raw: Snapshot) => {
+    // Crashed apps under a live watcher, and servers starting for too long, as the tree and status bar show them.
+    const snap = states.apply(raw);
     const warnings = early.active();
     serversProvider.update(snap, [...snap.alerts.filter((a) => a.kind === 'scan').map((a) => a.message), ...warnings.map((w) => w.message)]);
     statusBar.update(snap, readSettings().thresholds, warnings);
@@ -146,6 +154,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     }
   };
   const onVerdict = (v: Verdict) => {
+    states.noteCrash(v);
+    const snap = refresh.snapshot;
+    if (snap) render(snap);
     otlp.verdict(v);
     const entry = history.add(v);
     if (entry) {

@@ -17,6 +17,7 @@ import { status } from './status';
 import { parseVerbArgs, runVerb, type CommonArgs, type Verb } from './verb';
 import { watch } from './watch';
 import { zombies } from './zombies';
+import { RUN_USAGE, runCli } from './run';
 
 export const VERBS: readonly Verb[] = [
   status,
@@ -27,7 +28,7 @@ export const VERBS: readonly Verb[] = [
   mcp,
 ];
 
-export const USAGE = fullUsage(VERBS);
+export const USAGE = `${fullUsage(VERBS)}\n${RUN_USAGE}\n`;
 
 function verbNamed(name: string): Verb | undefined {
   return VERBS.find((v) => v.name === name);
@@ -73,7 +74,9 @@ if (require.main === module) {
   // Everything printed passes redaction and loses control characters, whatever the verb builds; the MCP
   // server speaks JSON-RPC on stdio itself (its tools redact what they return).
   const io = argv[0] === 'mcp' ? { stdout: process.stdout, stderr: process.stderr } : { stdout: safeSink(process.stdout), stderr: safeSink(process.stderr) };
-  main(argv, io).then(
+  // `run` passes the command's output through untouched (colours, progress bars): its own lines are redacted where it builds them.
+  const ran = argv[0] === 'run' ? runCli(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }) : main(argv, io);
+  ran.then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
       process.stderr.write(`dev-server-doctor: ${terminalText(err instanceof Error ? err.message : String(err))}\n`);

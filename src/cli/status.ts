@@ -2,13 +2,16 @@
 import { formatBytes, formatDuration } from '../core/format';
 import { redactText } from '../core/redact';
 import { toStatusJson } from '../core/statusJson';
+import { SharedRunsReader } from '../core/crash/sharedRuns';
+import { folderOf } from '../core/paths';
+import { ServerStates } from '../core/serverStates';
 import type { Server, Snapshot } from '../core/types';
 import { pollOnce } from './probe';
 import { formatContainers } from './containers';
 import { readContainersOnce, toStatusContainers } from '../core/containers/status';
 import type { Verb } from './verb';
 
-const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○' };
+const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐', orphaned: '▲', down: '○', crashed: '✖' };
 
 function serverLine(s: Server, now: number): string {
   const bits = [
@@ -30,6 +33,8 @@ export function formatStatus(s: Snapshot): string {
   for (const v of s.servers) {
     out.push(serverLine(v, s.takenAt));
     if (v.orphanReason) out.push(`      orphaned: ${v.orphanReason}`);
+    if (v.crashReason) out.push(`      crashed: ${v.crashReason}`);
+    if (v.stuckStarting) out.push(`      ${v.stuckStarting}`);
     if (v.zombiePids.length) out.push(`      zombies: ${v.zombiePids.join(', ')}`);
   }
   const { memory: m, cgroup, disks, inotify } = s.system;
@@ -59,7 +64,13 @@ export const status: Verb = {
   flags: [],
   options: () => ({}),
   async run(args, io, deps) {
-    const [snap, docker] = await Promise.all([pollOnce(args.workspaces, deps), readContainersOnce(args.workspaces)]);
+    const states = new ServerStates();
+    // Crashes of commands run through `run` in the last half hour tell which watchers wait after a crash.
+    for (const r of new SharedRunsReader(undefined, true).read()) {
+      if (r.type === 'verdict' && Date.now() - r.at < 30 * 60_000 && folderOf(r.cwd, args.workspaces)) states.noteCrash(r.verdict);
+    }
+    const [polled, docker] = await Promise.all([pollOnce(args.workspaces, deps), readContainersOnce(args.workspaces)]);
+    const snap = states.apply(polled);
     io.stdout.write(args.json
       ? `${JSON.stringify(toStatusJson(snap, toStatusContainers(docker.containers), docker.engine), null, 2)}\n`
       : `${formatStatus(snap)}\n${formatContainers(docker.containers, docker.engine)}\n`);

@@ -1,8 +1,12 @@
 // `dev-server-doctor watch`: keeps watching; a line per event and a verdict line per crash, until Ctrl-C.
 import { verdictJson } from '../core/crash/report';
 import type { Verdict } from '../core/crash/types';
-import { CrashWatcher } from '../core/crash/watcher';
+import { CrashWatcher, MemoryOutputFeed } from '../core/crash/watcher';
 import { ContainerMonitor } from '../core/containers/containerMonitor';
+import { LogFollower } from '../core/crash/logFollower';
+import { SharedRunsReader, type RunRecord } from '../core/crash/sharedRuns';
+import { folderOf } from '../core/paths';
+import { ServerStates } from '../core/serverStates';
 import { sparkline } from '../core/charts/svgChart';
 import { formatBytes, formatDuration } from '../core/format';
 import { SampleJournal } from '../core/history/sampleJournal';
@@ -17,6 +21,10 @@ import type { Verb } from './verb';
 const RESCAN_MS = 30_000;
 /** How often the text mode prints each server's memory sparkline: a minute (DSD_SPARK_MS shortens it in tests). */
 const SPARK_MS = Number(process.env.DSD_SPARK_MS) || 60_000;
+/** Verdicts of one folder this close together, from this watch and from a `run`, are one crash. */
+const SAME_CRASH_MS = 10_000;
+/** How often the runs `run` shares are read. */
+const SHARED_MS = 250;
 /** Samples per sparkline. */
 const SPARK_SAMPLES = 60;
 
@@ -63,8 +71,52 @@ export const watch: Verb<{ intervalMs: number }> = {
   },
   async run(args, io, deps) {
     const monitor = monitorFor(args.workspaces, deps, { pollIntervalMs: args.intervalMs });
-    const crashes = new CrashWatcher(monitor);
-    crashes.onVerdict((v) => io.stdout.write(args.json ? `${JSON.stringify({ type: 'verdict', ...verdictJson(v) })}\n` : `${formatVerdict(v)}\n`));
+    const out = (line: string) => io.stdout.write(`${line}\n`);
+    // Output as a trigger: logs followed live feed the watcher, which judges crash lines at once.
+    const feed = new MemoryOutputFeed();
+    const crashes = new CrashWatcher(monitor, { feed, poll: () => monitor.pollOnce() });
+    const states = new ServerStates();
+    const printed = new Map<string, number>();
+    const printVerdict = (v: Verdict, via: 'watch' | 'run') => {
+      const key = v.detail?.cwd ?? v.server ?? '?';
+      const at = printed.get(key);
+      if (at !== undefined && Math.abs(Date.now() - at) < SAME_CRASH_MS) return;
+      printed.set(key, Date.now());
+      states.noteCrash(v);
+      out(args.json ? JSON.stringify({ type: 'verdict', ...verdictJson(v), ...(via === 'run' ? { via: 'run' } : {}) }) : `${formatVerdict(v)}${via === 'run' ? ' (from run)' : ''}`);
+    };
+    crashes.onVerdict((v) => printVerdict(v, 'watch'));
+    // Crashed apps under live watchers, as status shows them, said once each.
+    const shownState = new Map<string, string>();
+    monitor.onSnapshot((raw) => {
+      for (const s of states.apply(raw).servers) {
+        const was = shownState.get(s.id);
+        shownState.set(s.id, s.state);
+        if (s.state !== 'crashed' || was === 'crashed') continue;
+        const e = { type: 'server-crashed', at: raw.takenAt, serverId: s.id, server: redactText(s.name), pid: s.pid, reason: redactText(s.crashReason ?? '') };
+        out(args.json ? JSON.stringify(e) : `${new Date(e.at).toISOString().slice(11, 19)} crashed   ${e.server}: ${e.reason}`);
+      }
+    });
+    // Log files of each server's folder and of the workspace folders, followed as they are written.
+    const logs = new LogFollower(feed, { onProblem: (p) => io.stderr.write(`${redactText(p)}\n`) });
+    logs.setFolders(args.workspaces);
+    monitor.onSnapshot((s) => logs.setFolders([...args.workspaces, ...s.servers.map((x) => x.cwd)]));
+    // Commands run through `run`: their verdicts and exits, from the shared file.
+    const shared = new SharedRunsReader();
+    const sharedRecord = (r: RunRecord) => {
+      if (r.type === 'verdict') {
+        crashes.noteExternalVerdict(r.verdict);
+        printVerdict(r.verdict, 'run');
+      } else if (r.type === 'run-end') {
+        const how = r.exitCode !== null ? `exit ${r.exitCode}` : r.signal ?? '?';
+        out(args.json ? JSON.stringify({ type: 'run-exit', at: r.at, server: redactText(r.name), cwd: r.cwd, pid: r.pid, exitCode: r.exitCode, signal: r.signal, ending: r.ending, uptimeMs: r.uptimeMs, outputTail: redactText(r.outputTail) })
+          : `${new Date(r.at).toISOString().slice(11, 19)} run-exit  ${redactText(r.name)} pid ${r.pid ?? '?'} ${how} (${r.ending}) after ${formatDuration(r.uptimeMs)}`);
+      } else {
+        out(args.json ? JSON.stringify({ type: 'run-start', at: r.at, server: redactText(r.name), cwd: r.cwd, pid: r.pid, command: redactText(r.command) })
+          : `${new Date(r.at).toISOString().slice(11, 19)} run-start ${redactText(r.name)} pid ${r.pid ?? '?'}: ${redactText(r.command)}`);
+      }
+    };
+    const sharedTimer = setInterval(() => { for (const r of shared.read()) if (folderOf(r.cwd, args.workspaces)) sharedRecord(r); }, SHARED_MS);
     crashes.onProblem((p) => io.stderr.write(`${redactText(p)}\n`));
     // The workspace's containers: verdicts from the engine's event stream (no engine: nothing, silently).
     const containers = new ContainerMonitor({ workspaceFolders: () => args.workspaces });
@@ -94,10 +146,13 @@ export const watch: Verb<{ intervalMs: number }> = {
     }, SPARK_MS);
     if (!args.json) io.stdout.write(`Watching ${args.workspaces.join(', ')} every ${args.intervalMs / 1000}s — Ctrl-C to stop.\n`);
     monitor.start();
+    logs.start();
     try {
       await (deps.untilStopped ?? untilSignal)();
     } finally {
       clearInterval(rescan);
+      clearInterval(sharedTimer);
+      logs.dispose();
       if (spark) clearInterval(spark);
       journal.end();
       crashes.dispose();

@@ -16,7 +16,7 @@ const SHELLS = new Set(['bash', 'sh', 'zsh', 'fish', 'dash', 'ksh', 'tcsh', 'csh
 const REAPERS = new Set(['systemd', 'init', 'tini', 'dumb-init', 'catatonit', 'docker-init', 's6-supervise', 'runit']);
 
 /** Editor and language tooling that runs with the workspace as cwd but is never a dev server. */
-const TOOLING = /vscode-server|code-server|\.vscode(?:-server|-remote)?\/|extensionHost|bootstrap-fork|--type=(?:extensionHost|fileWatcher|ptyHost)|tsserver|typingsInstaller|eslintServer|language-?server|languageServer|\/typescript\/lib\/|dist\/cli\.js (?:status|watch|investigate)/i;
+const TOOLING = /vscode-server|code-server|\.vscode(?:-server|-remote)?\/|extensionHost|bootstrap-fork|--type=(?:extensionHost|fileWatcher|ptyHost)|tsserver|typingsInstaller|eslintServer|language-?server|languageServer|\/typescript\/lib\/|dist\/cli\.js (?:status|watch|investigate|run)/i;
 
 /** Runtimes and launchers that make an otherwise portless tree worth showing. */
 const RUNTIMES = /^(?:node|nodejs|bun|deno|npm|npx|pnpm|yarn|python\d*(?:\.\d+)?|ruby|php|uvicorn|gunicorn|flask|rails|java|go|cargo|dotnet)$/;

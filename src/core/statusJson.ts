@@ -25,6 +25,11 @@ export interface StatusServerJson {
   startTimeMs: number | null;
   zombiePids: number[];
   orphanReason: string | null;
+  /** Set when state is 'crashed': why ("waiting for file changes — Error: connect ECONNREFUSED 127.0.0.1:5432"). */
+  crashReason?: string | null;
+  crashedAt?: string | null;
+  /** Set while it has been 'starting' far longer than it usually takes to listen. */
+  stuckStarting?: string | null;
   processes: { pid: number; ppid: number; state: string; command: string; rssBytes: number; ports: number[] }[];
 }
 
@@ -72,6 +77,9 @@ export function toStatusJson(s: Snapshot, containers: StatusContainerJson[] = []
       startTimeMs: v.startTimeMs,
       zombiePids: [...v.zombiePids],
       orphanReason: v.orphanReason ? redactText(v.orphanReason) : null,
+      crashReason: v.crashReason ? redactText(v.crashReason) : null,
+      crashedAt: v.crashedAt ? new Date(v.crashedAt).toISOString() : null,
+      stuckStarting: v.stuckStarting ? redactText(v.stuckStarting) : null,
       processes: v.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, state: p.state, command: redactText(p.command), rssBytes: p.rssBytes, ports: [...p.ports] })),
     })),
     system: {

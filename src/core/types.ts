@@ -165,7 +165,8 @@ export interface HeapLimit {
   readonly source: HeapLimitSource;
 }
 
-export type ServerState = 'up' | 'starting' | 'down' | 'orphaned';
+/** `crashed`: its watcher (nodemon, tsx watch, next dev…) is alive but the app it runs crashed and is not running. */
+export type ServerState = 'up' | 'starting' | 'down' | 'orphaned' | 'crashed';
 
 export interface ServerProcess {
   readonly pid: number;
@@ -212,6 +213,12 @@ export interface Server {
   readonly cgroup: CgroupInfo | null;
   /** Why the server is orphaned (set only then). */
   readonly orphanReason?: string;
+  /** Why it is `crashed` ("waiting for file changes — Error: connect ECONNREFUSED 127.0.0.1:5432"); set only then. */
+  readonly crashReason?: string;
+  /** When the crash that made it `crashed` was seen, epoch ms (null when only the process tree tells). */
+  readonly crashedAt?: number | null;
+  /** Set while it has been `starting` far longer than it usually takes to listen: in plain words. */
+  readonly stuckStarting?: string;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';

@@ -88,14 +88,14 @@ export class SupervisedServers implements vscode.Disposable {
         if (st.status === 'running' && st.run !== lastRun && st.pid !== null) {
           lastRun = st.run;
           feedId = `supervised:${serverId}:${st.run}`;
-          this.feed.start(feedId, { label: `supervised: ${server.name} (run ${st.run})`, pid: st.pid, cwd: server.cwd });
+          this.feed.start(feedId, { label: `supervised: ${server.name} (run ${st.run})`, pid: st.pid, cwd: server.cwd, command: server.command, kind: 'supervised', name: server.name });
         }
         this.changed.fire();
       }),
       sup.onRunEnd((r) => {
         if (r.ending === 'stopped' && r.pid !== null) this.expectExit(r.pid);
         // A stop the user asked for ends without an exit code: never a crash.
-        if (feedId) this.feed.end(feedId, r.ending === 'stopped' ? undefined : exitCodeOf(r.exitCode, r.signal), r.endedAt);
+        if (feedId) this.feed.end(feedId, r.ending === 'stopped' ? undefined : exitCodeOf(r.exitCode, r.signal), r.endedAt, r.ending === 'stopped' ? null : r.signal);
         this.log.info(`supervised ${server.name}: run ${r.run} ${r.ending} (exit ${r.exitCode ?? r.signal ?? '?'})`);
       }),
       sup.onGiveUp((g) => {

@@ -285,7 +285,7 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string, cras
       const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Crashes' }) });
       const header = pane.locator('.pane-header').first();
       if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      const row = pane.locator('.monaco-list-row', { hasText: /crash-\w+ · dev — / }).first();
+      const row = pane.locator('.monaco-list-row', { hasText: /(?:crash|fw)-\w+ · dev — / }).first();
       try {
         await row.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
       } catch {

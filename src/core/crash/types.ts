@@ -73,6 +73,19 @@ export interface VerdictDetail {
   /** The watcher still running (watcher-waiting). */
   readonly watcherPid?: number;
   readonly reportFile?: string;
+  /** What set the verdict off: a crash line in a terminal, task or wrapped run ('output'), a followed log file ('log'), a run's failed exit ('exit'), or a poll that saw processes die ('poll'). */
+  readonly via?: 'output' | 'log' | 'exit' | 'poll';
+  /** When the crash line (or the exit) was seen, epoch ms; detectedAt − lineAt is how long the verdict took. */
+  readonly lineAt?: number;
+  /** When the verdict was reached, epoch ms. */
+  readonly detectedAt?: number;
+  /** The error's headline the output printed ("Error: connect ECONNREFUSED 127.0.0.1:5432"). */
+  readonly message?: string;
+  /** A framework's worker died inside the server's tree (next dev's next-server, a jest worker): that child. */
+  readonly workerPid?: number;
+  readonly workerCommand?: string;
+  /** Whether the server's tree was still alive when the worker's death was judged. */
+  readonly parentAlive?: boolean;
   /** The Node that crashed ('22.1.0'), from its fatal block. */
   readonly nodeVersion?: string;
   /** native-abi-mismatch: the Node major the module was built for, and the ABI numbers. */

@@ -364,6 +364,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   if (od.package) detail.package = od.package;
   if (od.path) detail.path = od.path;
   if (od.reportFile) detail.reportFile = od.reportFile;
+  if (d.message) detail.message = redactText(d.message);
 
   const evid = [...d.evidence];
   const pid = d.pid ?? inPids(od.pid, new Set(c.pids)) ?? c.pids[0] ?? null;

@@ -23,6 +23,8 @@ export interface SupervisorOptions {
   readonly logDir?: string | null;
   readonly log?: RotatingLogOptions;
   readonly restart?: RestartOptions;
+  /** Restart after a crash (default true); false runs the command once, as a plain wrapper. */
+  readonly restartOnCrash?: boolean;
   /** Restart the server when its whole tree's RSS passes this many bytes. */
   readonly rssLimitBytes?: number | null;
   /** How often the tree's RSS is read (default 5 s). */
@@ -447,7 +449,7 @@ export class Supervisor {
     if (this.stopping) {
       this.setStatus('stopped');
       for (const w of this.stopWaiters.splice(0)) w();
-    } else if (ending === 'exited' || ending === 'spawn-error') {
+    } else if (ending === 'exited' || ending === 'spawn-error' || this.opts.restartOnCrash === false) {
       this.setStatus('exited');
     } else {
       this.restartAfter(report);

@@ -10,6 +10,7 @@ const STATE_ICON: Record<ServerState, [string, string]> = {
   starting: ['loading~spin', 'charts.yellow'],
   orphaned: ['warning', 'charts.orange'],
   down: ['circle-outline', 'disabledForeground'],
+  crashed: ['error', 'errorForeground'],
 };
 
 const STATE_WORDS: Record<ServerState, string> = {
@@ -17,6 +18,7 @@ const STATE_WORDS: Record<ServerState, string> = {
   starting: 'starting (running, not listening yet)',
   orphaned: 'orphaned',
   down: 'not running',
+  crashed: 'crashed (its watcher waits for a file change)',
 };
 
 /**
@@ -33,7 +35,8 @@ export function rowBytes(bytes: number): string {
 export function serverDescription(s: Server): string {
   const port = s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `:${s.expectedPort}` : '';
   if (s.state === 'down') return [port, 'down'].filter(Boolean).join(' · ');
-  return [port, rowBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.state]
+  if (s.state === 'crashed') return [port, 'crashed', s.crashReason ?? ''].filter(Boolean).join(' · ');
+  return [port, rowBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.stuckStarting ? 'starting for too long' : s.state]
     .filter(Boolean).join(' · ');
 }
 
@@ -55,6 +58,8 @@ function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   if (s.cgroup?.limitBytes) rows.push(['cgroup limit', `${formatBytes(s.cgroup.limitBytes)} (${formatBytes(s.cgroup.usageBytes)} used)`]);
   if (s.startTimeMs) rows.push(['Uptime', formatDuration(now - s.startTimeMs)]);
   if (s.orphanReason) rows.push(['Orphaned', s.orphanReason]);
+  if (s.crashReason) rows.push(['Crashed', s.crashReason]);
+  if (s.stuckStarting) rows.push(['Starting', s.stuckStarting]);
   if (s.zombiePids.length) rows.push(['Zombies', s.zombiePids.join(', ')]);
   for (const [k, v] of rows) md.appendMarkdown(`${k}: \`${terminalText(v).replace(/`/g, "'")}\`  \n`);
   return md;
@@ -78,7 +83,7 @@ export class ServerTreeItem extends vscode.TreeItem {
     super(server.name, server.state === 'down' ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `server:${server.id}`;
     this.description = serverDescription(server) + (supervision ? ` · ${supervisionWords(supervision, now)}` : '');
-    const [icon, color] = STATE_ICON[server.state];
+    const [icon, color] = server.stuckStarting ? ['watch', 'charts.orange'] : STATE_ICON[server.state];
     this.iconPath = new vscode.ThemeIcon(supervision ? 'shield' : icon, new vscode.ThemeColor(color));
     // e.g. "server.up.port.supervised": menus match /^server\.(up|orphaned)/, /\.port/ and /\.supervised/.
     this.contextValue = `server.${server.state}${server.ports.length ? '.port' : ''}${supervision ? '.supervised' : ''}`;

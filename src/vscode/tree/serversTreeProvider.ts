@@ -8,7 +8,7 @@ import type { ContainerInfo } from '../../core/containers/model';
 
 export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | ContainerTreeItem | MessageTreeItem;
 
-const ORDER: Record<Server['state'], number> = { orphaned: 0, up: 1, starting: 2, down: 3 };
+const ORDER: Record<Server['state'], number> = { crashed: 0, orphaned: 0, up: 1, starting: 2, down: 3 };
 
 /** Renders the last snapshot; never does I/O itself. */
 export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>, vscode.Disposable {
