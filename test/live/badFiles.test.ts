@@ -32,7 +32,7 @@ describe('live: bad files in the workspace never hang or balloon the scan', func
 
   it('status --json in a child process answers within seconds with a problem line for each bad file', async () => {
     const ws = badWorkspace();
-    const child = spawn(process.execPath, [path.join(REPO, 'out/src/cli.js'), 'status', '--json', '--workspace', ws], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'status', '--json', '--workspace', ws], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     const started = Date.now();
