@@ -1,7 +1,6 @@
 // Waiting for something on the machine to become true: a port to free up or listen, a URL to answer.
-import * as http from 'node:http';
-import * as https from 'node:https';
 import * as net from 'node:net';
+import { checkHealth } from '../supervisor/health';
 import { POLL_INTERVAL_MS, pollUntil } from '../pollUntil';
 
 // The one poll-until helper lives in core/pollUntil.ts; re-exported for the remedies that wait with it.
@@ -53,44 +52,13 @@ export interface HealthResult extends WaitResult {
   readonly error: string | null;
 }
 
-/** One GET; resolves to the status code or an error message. `host` overrides where to connect. */
-function get(url: URL, host: string | null): Promise<number | string> {
-  return new Promise((resolve) => {
-    const lib = url.protocol === 'https:' ? https : http;
-    const req = lib.get(url, {
-      ...(host ? { host, headers: { host: url.host } } : {}),
-      timeout: ATTEMPT_TIMEOUT_MS,
-      // A dev server's self-signed certificate must not make it look unhealthy.
-      rejectUnauthorized: false,
-    }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.once('timeout', () => req.destroy(new Error('no answer within a second')));
-    req.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
-
-/**
- * Waits until a GET of `url` answers with a status below 500. For localhost both 127.0.0.1 and ::1 are tried:
- * dev servers listen on either, and "localhost" may resolve to the other one.
- */
+/** Waits until the one health check (supervisor/health.ts: an answer below HTTP 500) passes for `url`. */
 export async function waitForHealthy(url: string, timeoutMs: number, signal?: AbortSignal): Promise<HealthResult> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { ok: false, elapsedMs: 0, status: null, error: `"${url}" is not a URL` };
-  }
-  const hosts = parsed.hostname === 'localhost' ? [...LOOPBACKS] : [null];
-  let status: number | null = null;
-  let error: string | null = null;
+  let last: Awaited<ReturnType<typeof checkHealth>> | null = null;
   const { value, elapsedMs } = await pollUntil(async () => {
-    const answers = await Promise.all(hosts.map((h) => get(parsed, h)));
-    const codes = answers.filter((a): a is number => typeof a === 'number');
-    if (codes.length > 0) status = codes.find((c) => c < 500) ?? codes[0];
-    error = codes.length === 0 ? String(answers[0]) : null;
-    return status !== null && status < 500;
+    last = await checkHealth(url, ATTEMPT_TIMEOUT_MS);
+    return last.ok;
   }, timeoutMs, POLL_INTERVAL_MS, signal);
-  return { ok: value === true, elapsedMs, status, error: value ? null : error ?? (status !== null ? `HTTP ${status}` : null) };
+  const l = last as Awaited<ReturnType<typeof checkHealth>> | null;
+  return { ok: value === true, elapsedMs, status: l?.status ?? null, error: value ? null : l?.error ?? null };
 }
