@@ -6,7 +6,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', 'test-output/**', 'media/**'] },
+  // test/fixtures holds captured programs and output as they were run, not code of ours.
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', 'test-output/**', 'media/**', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -25,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/cli.ts'],
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The core and the CLI never import vscode.' }] }] },
   },
   {

@@ -1,106 +1,93 @@
-// `npm run bench`: CPU of one monitor poll (the /proc probe plus building the snapshot: grouping, matching,
-// alerts) against systeminformation processes() + networkConnections(), at rest and with 300 extra idle
-// node processes (20 of them listening on 127.0.0.1), spawned here and killed by PID at the end.
-// Usage: node bench/poll.mjs [compiled-dir]   (default 'out', as written by `npm run compile-tests`)
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
+// `npm run bench` (part 1): what one poll costs, measured through the real RefreshManager (src/vscode/refreshManager.ts,
+// with a stand-in for the `vscode` module) in its two modes — the poll worker thread (dist/pollWorker.js, what the
+// extension runs) and inline on the calling thread (the old way) — against systeminformation processes() +
+// networkConnections(), at rest, with +300 and with +1,000 idle node processes (20 listening on 127.0.0.1).
+// Main thread = CPU of this process's main thread (tid = pid, /proc/self/task/<pid>/schedstat, ns resolution): in the
+// extension host that is the thread every extension shares. Total = every thread plus reaped children
+// (systeminformation spawns ps and ss). No event-loop delay monitor runs: its 1 ms timer would itself cost main-thread CPU.
+// Usage: node bench/poll.mjs [compiled-dir] [--quick]
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-
-const POLLS = 25;
-const EXTRA_PROCESSES = 300;
-const EXTRA_LISTENING = 20;
-const IDLE = 'setInterval(() => {}, 1e9)';
-const LISTEN = `require('net').createServer().listen(0, '127.0.0.1', () => console.log('ready')); ${IDLE}`;
-
-const NET_TABLES = ['/proc/net/tcp', '/proc/net/tcp6'].filter((t) => fs.existsSync(t));
+import { fmt, machine, mainThreadCpuMs, processCount, processCpuMs, startFarm } from './lib.mjs';
+import { benchLog, installVscodeShim } from './vscodeShim.mjs';
 
 const require = createRequire(import.meta.url);
-const outDir = path.resolve(process.argv[2] ?? 'out');
-const { ProcfsProbe } = require(path.join(outDir, 'src/core/system/procfsProbe.js'));
-const { Monitor } = require(path.join(outDir, 'src/core/monitor.js'));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outDir = path.resolve(args.find((a) => !a.startsWith('--')) ?? 'out');
+const root = path.resolve(outDir, '..');
+const WORKER = path.join(root, 'dist', 'pollWorker.js');
+const POLLS = quick ? 10 : 40;
+const SI_POLLS = quick ? 3 : 8;
+
+installVscodeShim([root]);
+const { RefreshManager } = require(path.join(outDir, 'src/vscode/refreshManager.js'));
 const si = require('systeminformation');
 
-const children = [];
+/** systeminformation answers processes() from a cache when asked again within 500 ms: its polls are spaced out. */
+const SI_GAP_MS = 700;
 
-function killAll() {
-  for (const c of children.splice(0)) {
-    try {
-      process.kill(c.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+async function measure(poll, n, gapMs = 0) {
+  let wall = 0;
+  const cpu0 = processCpuMs();
+  const main0 = mainThreadCpuMs();
+  for (let i = 0; i < n; i++) {
+    if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+    const t0 = performance.now();
+    await poll();
+    wall += performance.now() - t0;
   }
-}
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) process.on(signal, () => { killAll(); process.exit(code); });
-process.on('exit', killAll);
-
-/** CPU of this process plus its reaped children (systeminformation spawns ps/ss), in ms. */
-function cpuMs() {
-  const own = process.cpuUsage();
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const childTicks = Number(f[13]) + Number(f[14]); // cutime + cstime, USER_HZ = 100
-  return (own.user + own.system) / 1000 + childTicks * 10;
+  return {
+    wall: wall / n,
+    total: (processCpuMs() - cpu0) / n,
+    main: (mainThreadCpuMs() - main0) / n,
+  };
 }
 
-async function measure(poll, n) {
-  const wall0 = performance.now();
-  const cpu0 = cpuMs();
-  for (let i = 0; i < n; i++) await poll();
-  return { wall: (performance.now() - wall0) / n, cpu: (cpuMs() - cpu0) / n };
-}
-
-async function spawnExtra() {
-  const needed = EXTRA_PROCESSES * 60 * 1024 * 1024;
-  if (os.freemem() < needed) {
-    throw new Error(`needs about ${(needed / 2 ** 30).toFixed(0)} GB free for ${EXTRA_PROCESSES} node processes; ${(os.freemem() / 2 ** 30).toFixed(1)} GB free`);
+async function throughRefreshManager(workerScript) {
+  const rm = new RefreshManager(benchLog, { workerScript });
+  try {
+    for (let i = 0; i < 3; i++) await rm.refresh('manual');
+    const m = await measure(() => rm.refresh('manual'), POLLS);
+    return { ...m, servers: rm.snapshot?.servers.length ?? 0, sockets: rm.snapshot?.sockets.length ?? 0 };
+  } finally {
+    rm.dispose();
   }
-  const ready = [];
-  for (let i = 0; i < EXTRA_PROCESSES; i++) {
-    const listening = i < EXTRA_LISTENING;
-    // Outside the workspace, like the other programs of a busy machine.
-    const c = spawn(process.execPath, ['-e', listening ? LISTEN : IDLE], { cwd: os.tmpdir(), stdio: ['ignore', listening ? 'pipe' : 'ignore', 'inherit'] });
-    children.push(c);
-    if (listening) ready.push(new Promise((resolve) => c.stdout.once('data', resolve)));
-    if (i % 25 === 24) await new Promise((r) => setTimeout(r, 200));
-  }
-  await Promise.all(ready);
-  // Let the idle ones finish starting up so their start-up CPU does not land in the measurement.
-  await new Promise((r) => setTimeout(r, 3000));
 }
 
 async function scenario(name) {
-  const diskPaths = [os.tmpdir(), process.cwd()];
-  const probe = new ProcfsProbe();
-  const first = await measure(() => probe.sample({ diskPaths }), 1);
-  const procfs = await measure(() => probe.sample({ diskPaths }), POLLS);
-  // The whole poll as the extension runs it, with this repository as the workspace.
-  const monitor = new Monitor({ probe: new ProcfsProbe(), workspaceFolders: [process.cwd()] });
-  await monitor.pollOnce();
-  const mon = await measure(() => monitor.pollOnce(), POLLS);
-  monitor.dispose();
-  const siPoll = await measure(() => Promise.all([si.processes(), si.networkConnections()]), POLLS);
-  // Reference: reading both TCP tables to the end walks the kernel's whole connection hash table twice.
-  const tables = await measure(async () => NET_TABLES.map((t) => fs.readFileSync(t)), POLLS);
-  const s = await probe.sample({ diskPaths });
-  return { name, processes: s.processes.length, sockets: s.sockets.length, first, procfs, mon, si: siPoll, tables };
+  const worker = await throughRefreshManager(WORKER);
+  const inline = await throughRefreshManager(path.join(root, 'dist', 'no-such-worker.js'));
+  await si.processes();
+  const siPoll = await measure(() => Promise.all([si.processes(), si.networkConnections()]), SI_POLLS, SI_GAP_MS);
+  return { name, processes: processCount(), worker, inline, si: siPoll };
 }
 
-const f = (x) => x.toFixed(1).padStart(7);
 const rows = [await scenario('at rest')];
-await spawnExtra();
-rows.push(await scenario(`+${EXTRA_PROCESSES} idle node (${EXTRA_LISTENING} listening)`));
-killAll();
+const farms = [];
+try {
+  farms.push(await startFarm(300));
+  rows.push(await scenario('+300 idle node (20 listening)'));
+  if (!quick) {
+    farms.push(await startFarm(700, 0));
+    rows.push(await scenario('+1,000 idle node (20 listening)'));
+  }
+} catch (err) {
+  console.log(`(skipped the loaded scenarios: ${err.message})`);
+} finally {
+  for (const f of farms) f.stop();
+}
 
-console.log(`\n${POLLS} polls each; ms per poll (CPU includes reaped children).`);
-console.log('scenario                              procs socks | probe 1st wall/cpu  | probe wall/cpu  | monitor poll wall/cpu | si wall/cpu     | si/monitor cpu | ref: tcp+tcp6 whole wall/cpu');
+console.log(`\nPoll cost on ${machine()}; ${POLLS} polls each (systeminformation: ${SI_POLLS}); ms per poll.`);
+console.log('main = CPU of the main thread (the extension host\'s, in VS Code); total = all threads + children; wall = one poll\'s latency.\n');
+console.log('scenario                          procs | worker: main  total   wall | inline: main  total | si: total   wall | si/worker total');
 for (const r of rows) {
   console.log(
-    `${r.name.padEnd(37)} ${String(r.processes).padStart(5)} ${String(r.sockets).padStart(5)} |` +
-    `${f(r.first.wall)} /${f(r.first.cpu)}    |${f(r.procfs.wall)} /${f(r.procfs.cpu)} |` +
-    `${f(r.mon.wall)} /${f(r.mon.cpu)}       |` +
-    `${f(r.si.wall)} /${f(r.si.cpu)} | ${(r.si.cpu / r.mon.cpu).toFixed(1).padStart(12)}× |${f(r.tables.wall)} /${f(r.tables.cpu)}`,
+    `${r.name.padEnd(33)} ${String(r.processes).padStart(5)} |` +
+    `${fmt(r.worker.main, 13, 2)}${fmt(r.worker.total)}${fmt(r.worker.wall)} |` +
+    `${fmt(r.inline.main, 13)}${fmt(r.inline.total)} |` +
+    `${fmt(r.si.total, 10)}${fmt(r.si.wall)} | ${fmt(r.si.total / r.worker.total, 13)}×`,
   );
 }
+if (process.env.BENCH_JSON) require('node:fs').writeFileSync(process.env.BENCH_JSON, JSON.stringify({ machine: machine(), rows }, null, 2));
+process.exit(0);

@@ -1,6 +1,8 @@
 // Soak: real dev servers started, stopped and restarted the way a developer does for a while, watched by
 // the Monitor, the DownDetector, the OOM-risk trend, the warning policy and the CrashWatcher.
-// Nothing here crashes, so every "down" alarm, OOM-risk notification and crash verdict is a false alarm.
+// One app crashes on purpose now and then under its watcher (nodemon keeps running, the app dies at once, as
+// a refused connection at start does): each such crash must get exactly one verdict, from the terminal's
+// output; nothing else crashes, so every other "down" alarm, OOM-risk notification and verdict is a false alarm.
 // Usage: node bench/soak.mjs [seconds=600] [compiled-dir=out]   (after `npm run compile-tests`)
 // At the end one server is killed unannounced, a real outage that must raise exactly one alarm (the canary).
 // Prints the false-alarm count last; exits 1 when it is not 0 or the canary stayed silent.
@@ -23,7 +25,7 @@ const { DownDetector } = load('src/core/early/downDetector.js');
 const { RssTrend } = load('src/core/early/rssTrend.js');
 const { WarningPolicy, diskWarnings, downWarning, oomRiskWarning } = load('src/core/early/policy.js');
 const { Supervisor } = load('src/core/supervisor/supervisor.js');
-const { CrashWatcher } = load('src/core/crash/watcher.js');
+const { CrashWatcher, MemoryOutputFeed } = load('src/core/crash/watcher.js');
 
 /** Seconds between two developer actions. */
 const ACTION_EVERY_MS = 8000;
@@ -49,6 +51,11 @@ function freePort() {
 
 const SERVER_JS = `
 const srv = require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT || 0), '127.0.0.1');`;
+// An app that crashes on purpose when the soak drops a flag file next to it (nodemon does not watch that file).
+const CRASHY_JS = `${SERVER_JS}
+const fs = require('fs');
+const flag = __dirname + '/crash-now';
+setInterval(() => { if (fs.existsSync(flag)) { fs.unlinkSync(flag); throw new Error('deliberate crash for the soak'); } }, 100);`;
 // Healthy memory churn: 60 MB allocated and dropped every few seconds (a sawtooth, no leak).
 const CHURN_JS = `${SERVER_JS}
 let held = [];
@@ -69,12 +76,14 @@ const files = {
   'packages/web/vite.config.js': 'export default {};\n',
   'packages/sup/package.json': JSON.stringify({ name: 'sup', scripts: { start: 'node server.js' } }),
   'packages/sup/server.js': SERVER_JS,
+  'packages/crashy/package.json': JSON.stringify({ name: 'crashy', scripts: { dev: 'nodemon --delay 0.2 server.js' } }),
+  'packages/crashy/server.js': CRASHY_JS,
 };
 for (const [rel, text] of Object.entries(files)) {
   fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
   fs.writeFileSync(path.join(ws, rel), text);
 }
-for (const dir of ['.', 'packages/plain', 'packages/watched', 'packages/churn', 'packages/web', 'packages/sup']) {
+for (const dir of ['.', 'packages/plain', 'packages/watched', 'packages/churn', 'packages/web', 'packages/sup', 'packages/crashy']) {
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(ws, dir, 'node_modules'), 'dir');
 }
 
@@ -96,11 +105,25 @@ const detector = new DownDetector();
 const trend = new RssTrend();
 const policy = new WarningPolicy({ maxPerMinute: 1000 });
 const alarms = [];
+const crashyAlarms = [];
 const other = [];
 const verdicts = [];
-const crashWatcher = new CrashWatcher(monitor);
+// What the terminals print, as the editor's shell integration feeds it: crash lines trigger verdicts.
+const feed = new MemoryOutputFeed();
+const crashWatcher = new CrashWatcher(monitor, { feed, poll: () => monitor.pollOnce() });
+const crashyDir = path.join(ws, 'packages/crashy');
+/** Verdicts of the deliberate crashes, and their delays from the crash line (ms). */
+const expectedVerdicts = [];
+const delays = [];
 crashWatcher.onVerdict((v) => {
   const line = `${new Date(v.time).toISOString()} verdict ${v.cause}: ${v.summary}`;
+  policy.offerCrash(v);
+  if (v.detail?.cwd === crashyDir && /deliberate crash/.test(v.summary)) {
+    expectedVerdicts.push(line);
+    if (v.detail.lineAt && v.detail.detectedAt) delays.push(v.detail.detectedAt - v.detail.lineAt);
+    console.log(`  expected: ${line}`);
+    return;
+  }
   verdicts.push(line);
   console.log(`  ${line}`);
 });
@@ -118,10 +141,15 @@ monitor.onSnapshot((snap) => {
   ]);
   for (const w of shown) {
     const line = `${new Date(snap.takenAt).toISOString()} ${w.kind}: ${w.message}`;
-    (w.kind === 'down' || w.kind === 'oom-risk' ? alarms : other).push(line);
+    // The deliberately crashed app is really down: that alarm is right, not false.
+    const deliberate = w.kind === 'down' && w.subject.startsWith(`${crashyDir}#`) && crashy.crashed;
+    (deliberate ? crashyAlarms : w.kind === 'down' || w.kind === 'oom-risk' ? alarms : other).push(line);
     console.log(`  notification: ${line}`);
   }
-  for (const a of down) if (!shown.some((w) => w.kind === 'down' && w.subject === a.serverId)) alarms.push(`${a.message} (not notified)`);
+  for (const a of down) {
+    if (a.serverId.startsWith(`${crashyDir}#`) && crashy.crashed) continue;
+    if (!shown.some((w) => w.kind === 'down' && w.subject === a.serverId)) alarms.push(`${a.message} (not notified)`);
+  }
 });
 
 /** A server started the way a terminal does it: `npm run SCRIPT` in its own process group. */
@@ -135,9 +163,16 @@ class TerminalServer {
   get running() { return this.child !== null; }
 
   start() {
-    const child = spawn('npm', ['run', this.script], { cwd: this.cwd, detached: true, stdio: 'ignore' });
+    const child = spawn('npm', ['run', this.script], { cwd: this.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     groups.add(child.pid);
-    child.on('exit', () => groups.delete(child.pid));
+    const id = `terminal:${child.pid}`;
+    feed.start(id, { label: `terminal: npm run ${this.script}`, pid: null, cwd: this.cwd, command: `npm run ${this.script}`, kind: 'terminal' });
+    for (const stream of [child.stdout, child.stderr]) stream.on('data', (d) => feed.append(id, d.toString()));
+    child.on('exit', (code, signal) => {
+      groups.delete(child.pid);
+      // A stop the user asked for (Ctrl-C) ends without an exit code in the terminal.
+      feed.end(id, child.stopped ? undefined : code ?? 128 + (os.constants.signals[signal] ?? 0));
+    });
     this.child = child;
   }
 
@@ -146,6 +181,7 @@ class TerminalServer {
     const child = this.child;
     if (!child) return;
     this.child = null;
+    child.stopped = true;
     detector.expectExit(child.pid, Date.now());
     try { process.kill(-child.pid, 'SIGINT'); } catch { /* gone */ }
     for (let i = 0; i < 50 && groups.has(child.pid); i++) await sleep(100);
@@ -157,6 +193,9 @@ const plain = new TerminalServer('plain', 'start');
 const watched = new TerminalServer('watched', 'dev');
 const churn = new TerminalServer('churn', 'start');
 const web = new TerminalServer('web', 'dev');
+const crashy = new TerminalServer('crashy', 'dev');
+crashy.crashed = false;
+let deliberateCrashes = 0;
 
 const touch = (rel) => {
   const now = new Date();
@@ -165,6 +204,17 @@ const touch = (rel) => {
 
 const actions = {
   'watcher restart (touch server.js)': async () => touch('packages/watched/server.js'),
+  'crash the watched app on purpose, or fix it (save)': async () => {
+    if (crashy.crashed) {
+      touch('packages/crashy/server.js');
+      await sleep(3000);
+      crashy.crashed = false;
+    } else {
+      crashy.crashed = true;
+      deliberateCrashes++;
+      fs.writeFileSync(path.join(crashyDir, 'crash-now'), '');
+    }
+  },
   'vite restart (touch vite.config.js)': async () => touch('packages/web/vite.config.js'),
   'stop or start plain': async () => (plain.running ? plain.stop() : plain.start()),
   'quick restart of plain (Ctrl-C, up-arrow, Enter)': async () => { await plain.stop(); plain.start(); },
@@ -186,7 +236,7 @@ const names = Object.keys(actions);
 const done = Object.fromEntries(names.map((n) => [n, 0]));
 
 console.log(`soak: ${seconds} s in ${ws}, an action every ${ACTION_EVERY_MS / 1000} s`);
-for (const s of [plain, watched, churn, web]) s.start();
+for (const s of [plain, watched, churn, web, crashy]) s.start();
 supervisor.start();
 monitor.start();
 const end = Date.now() + seconds * 1000;
@@ -206,7 +256,7 @@ try {
   // Canary: a kill nobody announced is a real outage and must raise exactly one alarm, or the soak proves nothing.
   falseAlarms = alarms.length;
   await crashWatcher.idle();
-  falseVerdicts = verdicts.length;
+  falseVerdicts = verdicts.length + Math.max(0, expectedVerdicts.length - deliberateCrashes);
   if (!plain.running) plain.start();
   await sleep(8000);
   const victim = plain.child;
@@ -217,7 +267,7 @@ try {
 } finally {
   monitor.stop();
   crashWatcher.dispose();
-  for (const s of [plain, watched, churn, web]) await s.stop();
+  for (const s of [plain, watched, churn, web, crashy]) await s.stop();
   await supervisor.dispose();
   monitor.dispose();
   cleanup();
@@ -230,6 +280,10 @@ if (other.length) console.log(`other notifications (machine conditions, not fals
 for (const a of alarms.slice(0, falseAlarms)) console.log(`  false alarm: ${a}`);
 console.log(`canary (plain killed unannounced at the end): ${canary} alarm(s), expected 1`);
 for (const v of verdicts.slice(0, falseVerdicts)) console.log(`  false crash verdict: ${v}`);
+console.log(`deliberate crashes under nodemon: ${deliberateCrashes}; their verdicts: ${expectedVerdicts.length} (down alarms for them: ${crashyAlarms.length})`);
+if (delays.length) console.log(`crash line → verdict: ${delays.map((d) => `${d} ms`).join(', ')} (max ${Math.max(...delays)} ms)`);
 console.log(`false crash verdicts: ${falseVerdicts}`);
 console.log(`false alarms: ${falseAlarms}`);
-process.exitCode = falseAlarms === 0 && falseVerdicts === 0 && canary === 1 ? 0 : 1;
+const missed = deliberateCrashes - Math.min(deliberateCrashes, expectedVerdicts.length);
+if (missed) console.log(`missed crashes (no verdict): ${missed}`);
+process.exitCode = falseAlarms === 0 && falseVerdicts === 0 && canary === 1 && missed === 0 ? 0 : 1;

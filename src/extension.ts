@@ -3,27 +3,35 @@ import * as vscode from 'vscode';
 import type { Verdict } from './core/crash/types';
 import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
+import { ServerStates } from './core/serverStates';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
-import { createProbe } from './core/system/probe';
 import type { Snapshot } from './core/types';
-import type { CommandContext, ShownReport } from './vscode/commands/context';
+import type { CommandContext } from './vscode/commands/context';
+import type { ShownReport } from './vscode/commands/investigateCrash';
+import type { HeapCheck } from './vscode/commands/raiseHeapLimit';
+import type { RestartOutcome } from './vscode/commands/restartServer';
+import { LastResults } from './vscode/commands/results';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { readSettings, SECTION } from './vscode/config';
+import { onSettingsChange, readSettings, supervisionSettings } from './vscode/config';
 import { HealthChecker } from './core/health/checker';
 import { DEFAULT_HEALTH } from './core/settings';
 import { CrashNotifier } from './vscode/crashNotifier';
 import { CrashService } from './vscode/crashes';
+import { ContainerService } from './vscode/containers';
+import type { ContainerInfo } from './core/containers/model';
+import type { EngineStatus } from './core/containers/containerMonitor';
 import { EarlyWarnings } from './vscode/earlyWarnings';
 import { explainPreviousSession } from './vscode/lastShutdown';
 import { PeakMemory } from './vscode/peakMemory';
-import { RefreshManager } from './vscode/refreshManager';
+import { RefreshManager, type PollStats } from './vscode/refreshManager';
 import { ReportPanel } from './vscode/reportPanel';
+import { redactingLog } from './vscode/redactingLog';
 import { registerLanguageModelTools } from './vscode/lmTools';
 import { OtlpBridge } from './vscode/otlpExport';
 import { DashboardPanel } from './vscode/dashboardPanel';
 import { SeriesStore } from './core/dashboard/series';
 import { StatusBar } from './vscode/statusBar';
-import { SupervisedServers, supervisionSettings } from './vscode/supervised';
+import { SupervisedServers } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
@@ -49,13 +57,22 @@ export interface DevServerDoctorApi {
   history: CrashHistory;
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
-  lastRestart(): CommandContext['lastRestart'];
+  lastRestart(): RestartOutcome | undefined;
+  lastHeapCheck(): HeapCheck | undefined;
+  /** The workspace's containers, the engine's status, and the verdicts about them. */
+  containers(): readonly ContainerInfo[];
+  containerEngine(): EngineStatus;
+  containerVerdicts(): readonly Verdict[];
   /** The last Find Where It's Stuck verdict, the last load test report, the load process running now. */
   lastStuck(): CommandContext['lastStuck'];
   lastLoadTest(): CommandContext['lastLoadTest'];
   loadTestPid(): number | null;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
+  /** Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then). */
+  activationTimes(): { readonly activateMs: number; readonly firstRenderMs: number | null };
+  /** Where the poll runs (a worker thread, normally), what it costs, and the current interval. */
+  pollStats(): PollStats;
   /** The dashboard panel (the tests read its model and render times). */
   dashboard(): DashboardPanel;
 }
@@ -63,16 +80,24 @@ export interface DevServerDoctorApi {
 const HOUR_MS = 3_600_000;
 
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
+  const activateStart = performance.now();
+  let firstRenderMs: number | null = null;
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const log = vscode.window.createOutputChannel('Dev Server Doctor', { log: true });
+  // Redacted whoever writes to it (redactingLog).
+  const log = redactingLog(vscode.window.createOutputChannel('Dev Server Doctor', { log: true }));
   const crashCaptureDir = path.join(storageDir, 'node-reports');
   const history = new CrashHistory({ dir: storageDir });
   const health = new HealthChecker({
     settings: readSettings().health,
     crashesLastHour: (s) => history.entries().filter((e) => e.serverId === s.id && e.time > Date.now() - HOUR_MS).length,
   });
-  const refresh = new RefreshManager(createProbe(), log, health);
-  const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir]);
+  const refresh = new RefreshManager(log, { workerScript: context.asAbsolutePath(path.join('dist', 'pollWorker.js')), health });
+  const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir], async () => {
+    const snap = await refresh.refresh('manual');
+    if (!snap) throw new Error('no snapshot');
+    return snap;
+  });
+  const states = new ServerStates();
   const early = new EarlyWarnings(storageDir, log);
   const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, (pid) => early.expectExit(pid));
   const journal = new SampleJournal({ dir: storageDir });
@@ -84,9 +109,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
+  const containers = new ContainerService(log);
+  const results = new LastResults();
   const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
-    refresh, crashes, reports, log, storageDir, peaks, early, supervised, history,
+    refresh, crashes, containers, reports, log, storageDir, peaks, early, supervised, history,
     dashboard: () => dashboard,
     series: () => series,
     crashesView: crashesProvider,
@@ -112,7 +139,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   journal.startSession(process.pid, editorProcessIds());
 
   let lastCount = -1;
-  const render = (snap: Snapshot) => {
+  const render = (raw: Snapshot) => {
+    // Crashed apps under a live watcher, and servers starting for too long, as the tree and status bar show them.
+    const snap = states.apply(raw);
     const warnings = early.active();
     serversProvider.update(snap, [...snap.alerts.filter((a) => a.kind === 'scan').map((a) => a.message), ...warnings.map((w) => w.message)]);
     statusBar.update(snap, readSettings().thresholds, warnings);
@@ -124,8 +153,12 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     early.observe(snap);
     journal.record(snap);
     render(snap);
-    systemProvider.update(snap);
+    systemProvider.update(snap, early.active().some((w) => w.kind === 'inotify'));
     dashboard.update(snap.takenAt);
+    if (firstRenderMs === null) {
+      firstRenderMs = performance.now() - activateStart;
+      log.info(`First snapshot rendered ${firstRenderMs.toFixed(0)} ms after activation started.`);
+    }
     if (snap.servers.length !== lastCount) {
       lastCount = snap.servers.length;
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.serverCount', lastCount);
@@ -133,6 +166,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     }
   };
   const onVerdict = (v: Verdict) => {
+    states.noteCrash(v);
+    const snap = refresh.snapshot;
+    if (snap) render(snap);
     otlp.verdict(v);
     const entry = history.add(v);
     if (entry) {
@@ -142,7 +178,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     if (early.offerCrash(v)) void notifier.notify(v);
   };
 
+  const serversView = vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true });
+  const systemView = vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider });
   const crashesView = vscode.window.createTreeView('devServerDoctor.crashes', { treeDataProvider: crashesProvider });
+  refresh.watchVisibility(serversView, systemView, crashesView);
   const updateCrashBadge = () => {
     const day = history.counts().day;
     crashesView.badge = day.unresolved ? { value: day.unresolved, tooltip: `${day.unresolved} unresolved crash${day.unresolved > 1 ? 'es' : ''} in the last 24 h` } : undefined;
@@ -158,24 +197,29 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
       }
       warned = new Set(ws.map((w) => `${w.kind}:${w.subject}:${w.severity}`));
     }),
-    vscode.window.createTreeView('devServerDoctor.servers', { treeDataProvider: serversProvider, showCollapseAll: true }),
-    vscode.window.createTreeView('devServerDoctor.system', { treeDataProvider: systemProvider }),
+    serversView,
+    systemView,
     crashesView,
     crashesProvider.onDidChangeTreeData(updateCrashBadge),
     refresh.onDidUpdate(onUpdate),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (['healthIntervalSeconds', 'healthTimeoutSeconds', 'healthUrls', 'supervisedServers', 'thresholds'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
-        health.update(readSettings().health ?? DEFAULT_HEALTH);
-      }
-    }),
+    onSettingsChange(['health'], () => health.update(readSettings().health ?? DEFAULT_HEALTH)),
     crashes.onDidVerdict(onVerdict),
+    containers,
+    containers.onDidVerdict(onVerdict),
+    containers.onDidChange(() => {
+      serversProvider.updateContainers(containers.containers());
+      systemProvider.updateContainers(containers.status(), containers.containers().length);
+      void vscode.commands.executeCommand('setContext', 'devServerDoctor.containerCount', containers.containers().length);
+    }),
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
-    ...registerCommands(commandContext),
+    ...registerCommands(commandContext, results),
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
+  // Event-driven from here on: the engine's stream says when to list again; no engine costs one failed stat.
+  void containers.start();
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
   const previousSession = explainPreviousSession(previous, log).catch(() => null);
 
@@ -189,7 +233,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     });
   }
 
+  const activateMs = performance.now() - activateStart;
+  log.info(`Activated in ${activateMs.toFixed(1)} ms.`);
   return {
+    activationTimes: () => ({ activateMs, firstRenderMs }),
+    pollStats: () => refresh.stats,
     snapshot: () => refresh.snapshot,
     refresh: () => refresh.refresh('manual'),
     onDidUpdate: refresh.onDidUpdate,
@@ -204,12 +252,16 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     warningsShown: () => early.shown,
     history,
     supervisedState: (id) => supervised.state(id),
-    lastReport: () => commandContext.lastReport,
-    lastRestart: () => commandContext.lastRestart,
+    lastReport: () => results.get('devServerDoctor.investigateCrash'),
+    lastRestart: () => results.get('devServerDoctor.restartServer'),
+    lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     lastStuck: () => commandContext.lastStuck,
     lastLoadTest: () => commandContext.lastLoadTest,
     loadTestPid: () => commandContext.loadTestPid ?? null,
     previousSession: () => previousSession,
+    containers: () => containers.containers(),
+    containerEngine: () => containers.status(),
+    containerVerdicts: () => containers.verdicts(),
     dashboard: () => dashboard,
   };
 }

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   ];
   // Last, as a user gets it: package the VSIX (a production build), install it into code-server, look at the UI.
   const vsix = path.join(root, 'out', 'dev-server-doctor.vsix');
-  const pack = await run('package', 'npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsix]);
+  const pack = await run('package', 'npx', ['vsce', 'package', '--no-dependencies', '-o', vsix]);
   phases.push(pack.code === 0
     ? await run('vsix', process.execPath, [path.join(root, 'out', 'test', 'vscode', 'runCodeServer.js'), '--vsix', vsix])
     : { ...pack, name: 'vsix' });

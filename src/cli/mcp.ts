@@ -10,6 +10,8 @@ import { Doctor, DoctorError, type DoctorOptions } from '../core/agent/doctor';
 import { parseDuration, DAY_MS } from '../core/format';
 import { REMEDY_IDS, type RemedyArgs } from '../core/remedies/catalogue';
 import { redactDeep, redactText } from '../core/redact';
+import { UsageError } from './args';
+import type { Verb } from './verb';
 
 const VERSION = '0.1.0';
 /** watch_for_crash waits at most this long per call (agents call again to keep waiting). */
@@ -131,3 +133,21 @@ export function parseAllowRemedies(values: readonly string[]): DoctorOptions['al
   if (bad.length) throw new Error(`Unknown remedy id${bad.length > 1 ? 's' : ''} for --allow-remedies: ${bad.join(', ')} (known: ${REMEDY_IDS.join(', ')}).`);
   return ids as DoctorOptions['allowRemedies'];
 }
+
+/** `mcp`: the MCP server on stdio until the client closes the pipe (stdout carries JSON-RPC only). */
+export const mcp: Verb<{ allowRemedies: DoctorOptions['allowRemedies'] }> = {
+  name: 'mcp',
+  summary: 'a Model Context Protocol server on stdio for coding agents (status, investigate, watch_for_crash, list_remedies, apply_remedy)',
+  flags: [{ name: '--allow-remedies', value: 'ID,ID', repeatable: true, help: 'let agents apply these destructive remedies too (e.g. free-disk,kill-process-tree)' }],
+  options(flags) {
+    try {
+      return { allowRemedies: parseAllowRemedies(flags.values('--allow-remedies')) };
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  },
+  async run(args) {
+    await serveMcp({ workspaceFolders: args.workspaces, ...(args.allowRemedies ? { allowRemedies: args.allowRemedies } : {}) });
+    return 0;
+  },
+};

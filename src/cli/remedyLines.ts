@@ -1,31 +1,46 @@
 // Each remedy of the catalogue as the exact line a terminal user types: a CLI verb of ours or the shell
 // command it stands for. The CLI's counterpart of src/vscode/remedyCommands.ts.
+import { shellQuote } from '../core/shell';
 import { inotifyRaiseLines, runningAsRoot, type RemedyArgs, type RemedyId, type RemedyRef } from '../core/remedies/catalogue';
 
 const BIN = 'dev-server-doctor';
 
-/** Single-quotes a shell word when it needs it. */
-function sh(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+const inFolder = (a: RemedyArgs | undefined, line: string): string => (a?.cwd ? `cd ${shellQuote(a.cwd)} && ${line}` : line);
 
-const inFolder = (a: RemedyArgs | undefined, line: string): string => (a?.cwd ? `cd ${sh(a.cwd)} && ${line}` : line);
+/** `npm run <script>` for the server the remedy names ("api · dev" runs dev), else `npm run dev`. */
+const runScript = (a: RemedyArgs | undefined): string => `npm run ${shellQuote(a?.server?.split(' · ')[1]?.trim() || 'dev')}`;
 
 export const REMEDY_LINES: Readonly<Record<RemedyId, (a: RemedyArgs | undefined) => string>> = {
-  'restart-server': (a) => (a?.pid ? `kill ${a.pid}   # then start it again (npm run dev)` : 'start it again (npm run dev)'),
-  'start-server': (a) => inFolder(a, 'npm run dev'),
-  'raise-heap-limit': (a) => `NODE_OPTIONS=--max-old-space-size=${a?.megabytes ?? 4096} npm run dev`,
-  'kill-port-holder': (a) => (a?.pid ? `${BIN} zombies --kill --pid ${a.pid}` : `${BIN} zombies --kill${a?.port ? `   # frees port ${a.port}` : ''}`),
+  'restart-server': (a) => `${a?.pid ? `${BIN} zombies --kill --pid ${a.pid}; ` : ''}${inFolder(a, runScript(a))}`,
+  'start-server': (a) => inFolder(a, runScript(a)),
+  'raise-heap-limit': (a) => inFolder(a, `NODE_OPTIONS=--max-old-space-size=${a?.megabytes ?? 4096} ${runScript(a)}`),
+  'kill-port-holder': (a) => `${BIN} zombies --kill${a?.pid ? ` --pid ${a.pid}` : a?.port ? ` --port ${a.port}` : ''}`,
   'kill-zombies': () => `${BIN} zombies --kill`,
   'kill-process-tree': (a) => (a?.pid ? `${BIN} zombies --kill --pid ${a.pid}` : `${BIN} zombies --kill`),
   'free-disk': () => `${BIN} disk --clean`,
   'raise-inotify-limit': (a) => inotifyRaiseLines({ asRoot: runningAsRoot(), ...(a?.maxUserWatches ? { watches: a.maxUserWatches } : {}) }).join(' && '),
-  'install-dependencies': (a) => inFolder(a, a?.package ? `npm install ${sh(a.package)}` : 'npm install'),
+  'install-dependencies': (a) => inFolder(a, a?.package ? `npm install ${shellQuote(a.package)}` : 'npm install'),
   'raise-fd-limit': () => 'ulimit -n 65536   # in the shell that starts the server',
   'investigate': () => `${BIN} investigate`,
   'find-where-stuck': (a) => `node inspect -p ${a?.pid ?? 'PID'}   # then: pause, bt, cont, .exit (the inspector port stays open until it restarts)`,
   'load-test': (a) => `${BIN} load${a?.port ? ` --url http://127.0.0.1:${a.port}/` : ''}`,
+  'rebuild-native-module': (a) => inFolder(a, a?.package ? `npm rebuild ${shellQuote(a.package)}` : 'npm rebuild'),
+  'switch-node-version': (a) => inFolder(a, a?.command ?? `install Node.js ${a?.version ?? 'the version the project asks for'}`),
+  'use-unprivileged-port': (a) => a?.text ?? `PORT=${a?.port ?? 3000} ${runScript(a)}`,
+  'use-ipv4-loopback': (a) => a?.text ?? `http://127.0.0.1:${a?.port ?? ''}`,
+  'use-other-inspector-port': () => 'node --inspect=0 …   # any free port',
+  'capture-heap-snapshot': (a) => inFolder(a, `NODE_OPTIONS="${[...(a?.megabytes ? [`--max-old-space-size=${a.megabytes}`] : []), '--heapsnapshot-near-heap-limit=1', ...(a?.path ? [`--diagnostic-dir=${a.path}`] : [])].join(' ')}" ${runScript(a)}`),
+  'clear-build-cache': (a) => (a?.path ? `mv ${shellQuote(a.path)} ~/.local/share/Trash/files/   # or delete it; the framework rebuilds it` : 'the framework\'s cache folder'),
+  'raise-memory-ceiling': (a) => a?.text ?? 'raise the memory limit of the VM or container the servers run in',
+  'raise-process-limit': () => 'ulimit -u 8192   # in the shell that starts the server (or a larger pids.max for its cgroup)',
   'open-file': (a) => (a?.file ? `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}` : 'the file in the top frame'),
+  'start-dependency': (a) => inFolder(a, a?.command ?? 'start the service it needs'),
+  // bash's /dev/tcp: no nc or pg_isready needed to wait for the port.
+  'wait-then-restart': (a) => inFolder(a, `until (exec 3<>/dev/tcp/${a?.host && !a.host.includes(':') ? a.host : '127.0.0.1'}/${a?.port ?? 0}) 2>/dev/null; do sleep 1; done; npm run dev`),
+  'start-container': (a) => `docker start ${shellQuote(a?.name ?? a?.container ?? 'CONTAINER')}`,
+  'stop-container': (a) => `docker stop ${shellQuote(a?.name ?? a?.container ?? 'CONTAINER')}`,
+  'restart-container': (a) => `docker restart ${shellQuote(a?.name ?? a?.container ?? 'CONTAINER')}`,
+  'raise-container-memory': (a) => `# in ${a?.file ?? 'docker-compose.yml'}: services.${a?.service ?? 'SERVICE'}.mem_limit: ${a?.megabytes ?? 512}m, then: docker compose up -d ${a?.service ?? 'SERVICE'}`,
 };
 
 /** The line for one remedy. */

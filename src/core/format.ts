@@ -35,3 +35,14 @@ export function parseDuration(s: string): number | null {
   const ms = Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
   return ms > 0 ? Math.round(ms) : null;
 }
+
+/** count(1, 'file') → "1 file"; count(3, 'process', 'processes') → "3 processes"; count(0, 'file') → "0 files". */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
+/** ["a"] → "a"; ["a", "b"] → "a and b"; ["a", "b", "c"] → "a, b and c". */
+export function joinAnd(items: readonly (string | number)[]): string {
+  const s = items.map(String);
+  return s.length <= 1 ? (s[0] ?? '') : `${s.slice(0, -1).join(', ')} and ${s.at(-1)}`;
+}

@@ -66,26 +66,44 @@ export interface NodeCommandLine {
  * quotes group, a backslash inside quotes makes the next character literal; outside quotes it is literal.
  */
 export function splitNodeOptions(s: string): string[] {
-  const out: string[] = [];
+  return nodeOptionTokens(s).map((t) => t.text);
+}
+
+export interface NodeOptionToken {
+  /** The token as node reads it (quotes removed, escapes resolved). */
+  readonly text: string;
+  /** Where it is written in the value (quotes included). */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** NODE_OPTIONS split as node splits it (see splitNodeOptions), with where each token is written. */
+export function nodeOptionTokens(s: string): NodeOptionToken[] {
+  const out: { text: string; start: number; end: number }[] = [];
   let inString = false;
   let startNew = true;
+  let tokenStart = 0;
   for (let i = 0; i < s.length; i++) {
-    let ch = s[i];
+    const at = i;
+    let ch = s[i]!;
     if (ch === '\\' && inString) {
       if (i + 1 === s.length) break; // node refuses to start: "invalid escape"
-      ch = s[++i];
+      ch = s[++i]!;
     } else if (ch === ' ' && !inString) {
       startNew = true;
       continue;
     } else if (ch === '"') {
+      if (startNew && !inString) tokenStart = at;
       inString = !inString;
+      if (!startNew) out[out.length - 1]!.end = i + 1;
       continue;
     }
     if (startNew) {
-      out.push(ch);
+      out.push({ text: ch, start: s[at - 1] === '"' && inString ? tokenStart : at, end: i + 1 });
       startNew = false;
     } else {
-      out[out.length - 1] += ch;
+      out[out.length - 1]!.text += ch;
+      out[out.length - 1]!.end = i + 1;
     }
   }
   return out;

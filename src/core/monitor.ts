@@ -4,9 +4,11 @@ import * as os from 'node:os';
 import { Emitter } from './emitter';
 import { cpuPercents, cpuTimesOf, type CpuTimes } from './health/cpu';
 import type { HealthAnnotator } from './health/checker';
+import { resolveWorkspaceFolder } from './paths';
 import { DEFAULT_SETTINGS, type CoreSettings } from './settings';
 import { buildSnapshot, ProcessFactsCache } from './snapshot';
 import type { Server, ServerState, Snapshot, SystemProbe, WorkspaceScan } from './types';
+import { InotifyWatchCounter } from './system/inotify';
 import { scanWorkspace } from './workspace/scan';
 
 interface ServerEventBase {
@@ -98,6 +100,16 @@ export interface MonitorOptions {
   readonly selfPid?: number;
   /** Health checks per server (core/health/checker.ts); absent: no health, unresponsive state or score. */
   readonly health?: HealthAnnotator;
+  /**
+   * The last snapshot another monitor took (a poll worker restarted after a crash): the first poll is compared
+   * with it, so processes that died in between still produce their process-exited events.
+   */
+  readonly previous?: Snapshot;
+  /**
+   * Count the inotify watches in use into each snapshot (system.inotify.usage, refreshed at most every 30 s): a walk
+   * of every process's fds, so it belongs off the extension host's thread. Off by default (the CLI does not need it).
+   */
+  readonly countInotifyWatches?: boolean;
 }
 
 export class Monitor {
@@ -119,13 +131,16 @@ export class Monitor {
   private disposed = false;
   private cpuTimes: CpuTimes | null = null;
   private readonly unsubscribeHealth: (() => void) | undefined;
+  private readonly inotify: InotifyWatchCounter | null;
 
   constructor(private readonly opts: MonitorOptions) {
-    this.folders = opts.workspaceFolders;
+    this.folders = opts.workspaceFolders.map((f) => resolveWorkspaceFolder(f));
     this.settings = opts.settings ?? DEFAULT_SETTINGS;
     this.facts = new ProcessFactsCache(opts.probe);
     // A server that stopped (or started again) answering shows at once, not at the next tick.
     this.unsubscribeHealth = opts.health?.onChange(() => { if (this.running) void this.pollOnce().catch(() => undefined); });
+    this.current = opts.previous;
+    this.inotify = opts.countInotifyWatches ? new InotifyWatchCounter() : null;
   }
 
   get snapshot(): Snapshot | undefined {
@@ -159,7 +174,7 @@ export class Monitor {
     const rescan = change.workspaceFolders !== undefined
       || (change.settings !== undefined && (!same(change.settings.excludeFolders, this.settings.excludeFolders)
         || !same(change.settings.configuredServers, this.settings.configuredServers)));
-    if (change.workspaceFolders) this.folders = change.workspaceFolders;
+    if (change.workspaceFolders) this.folders = change.workspaceFolders.map((f) => resolveWorkspaceFolder(f));
     if (change.settings) this.settings = change.settings;
     if (rescan) this.rescan();
   }
@@ -221,7 +236,15 @@ export class Monitor {
     });
     this.scan = scan;
     this.scannedGeneration = generation;
-    const sample = await this.opts.probe.sample({ diskPaths: [...this.folders, os.tmpdir()] });
+    // Before the sample: the count's occasional long walk is not part of the scan time the interval is paced by.
+    const inotifyUsage = this.inotify?.read();
+    const sampled = await this.opts.probe.sample({
+      diskPaths: [...this.folders, os.tmpdir()],
+      // Ports can only change where a workspace process opens or closes a socket (see NetTableGate).
+      watchFolders: this.folders,
+      watchPids: this.current?.servers.flatMap((s) => s.pids) ?? [],
+    });
+    const sample = inotifyUsage !== undefined ? { ...sampled, inotify: { ...sampled.inotify, usage: inotifyUsage } } : sampled;
     const times = cpuTimesOf(sample.processes, sample.takenAt);
     const cpuByPid = this.cpuTimes ? cpuPercents(this.cpuTimes, times) : undefined;
     this.cpuTimes = times;

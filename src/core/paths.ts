@@ -1,6 +1,21 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+
+/**
+ * A workspace folder as every part of the extension and the CLI names it: absolute, with symbolic links resolved
+ * (processes' cwd comes from the kernel as a real path, so a linked folder would never match them). A folder that does
+ * not exist stays as given, absolute.
+ */
+export function resolveWorkspaceFolder(folder: string, cwd: string = process.cwd()): string {
+  const abs = path.resolve(cwd, folder);
+  try {
+    return fs.realpathSync.native(abs);
+  } catch {
+    return abs;
+  }
+}
 
 /** True when `p` is `folder` itself or lies inside it. */
 export function isInside(p: string, folder: string): boolean {

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { redactText } from './redact';
 import { folderOf, isInside } from './paths';
-import { splitCommands } from './workspace/scripts';
+import { splitCommands } from './shell';
 import type {
   CgroupInfo, ExpectedServer, Framework, HeapLimit, ListeningSocket, ProcessInfo, Server, ServerProcess, ServerState,
 } from './types';
@@ -16,7 +16,7 @@ const SHELLS = new Set(['bash', 'sh', 'zsh', 'fish', 'dash', 'ksh', 'tcsh', 'csh
 const REAPERS = new Set(['systemd', 'init', 'tini', 'dumb-init', 'catatonit', 'docker-init', 's6-supervise', 'runit']);
 
 /** Editor and language tooling that runs with the workspace as cwd but is never a dev server. */
-const TOOLING = /vscode-server|code-server|\.vscode(?:-server|-remote)?\/|extensionHost|bootstrap-fork|--type=(?:extensionHost|fileWatcher|ptyHost)|tsserver|typingsInstaller|eslintServer|language-?server|languageServer|\/typescript\/lib\/|dist\/cli\.js (?:status|watch|investigate)/i;
+const TOOLING = /vscode-server|code-server|\.vscode(?:-server|-remote)?\/|extensionHost|bootstrap-fork|--type=(?:extensionHost|fileWatcher|ptyHost)|tsserver|typingsInstaller|eslintServer|language-?server|languageServer|\/typescript\/lib\/|dist\/cli\.js (?:status|watch|investigate|run)/i;
 
 /** Runtimes and launchers that make an otherwise portless tree worth showing. */
 const RUNTIMES = /^(?:node|nodejs|bun|deno|npm|npx|pnpm|yarn|python\d*(?:\.\d+)?|ruby|php|uvicorn|gunicorn|flask|rails|java|go|cargo|dotnet)$/;
@@ -140,19 +140,58 @@ export function groupTrees(
 }
 
 /**
- * Why a tree's root is orphaned, or null: its launcher is gone and it was re-parented to init or a
- * subreaper. A process that init itself started at boot (a container entrypoint) is not an orphan.
+ * Why a tree's root is orphaned, or null: it was re-parented to init or a subreaper (its launcher is gone) AND
+ * something shows it came from a dev session (`launchedFrom`: a launcher seen earlier, or its environment says npm,
+ * a terminal or a shell started it). Being a child of PID 1 or systemd alone is what every service is; a process
+ * init itself started at boot (a container entrypoint) is never an orphan.
  */
-export function orphanReason(root: ProcessInfo, byPid: ReadonlyMap<number, ProcessInfo>): string | null {
+export function orphanReason(
+  root: ProcessInfo,
+  byPid: ReadonlyMap<number, ProcessInfo>,
+  launchedFrom: (p: ProcessInfo) => string | null = () => null,
+): string | null {
   const parent = byPid.get(root.ppid);
+  let adopter: string | null = null;
   if (root.ppid === 1) {
     const init = byPid.get(1);
     if (init && init.startTimeMs > 0 && root.startTimeMs - init.startTimeMs < INIT_LAUNCH_GRACE_MS) return null;
-    return 'its launcher is gone and it was re-parented to PID 1';
+    adopter = 'PID 1';
+  } else if (parent && REAPERS.has(parent.comm) && parent.startTimeMs > 0 && parent.startTimeMs < root.startTimeMs - INIT_LAUNCH_GRACE_MS) {
+    adopter = `${parent.comm} (PID ${parent.pid})`;
   }
-  if (parent && REAPERS.has(parent.comm) && parent.startTimeMs > 0 && parent.startTimeMs < root.startTimeMs - INIT_LAUNCH_GRACE_MS) {
-    return `its launcher is gone and it was re-parented to ${parent.comm} (PID ${parent.pid})`;
-  }
+  if (adopter === null) return null;
+  const from = launchedFrom(root);
+  return from === null ? null : `its launcher (${from}) is gone and it was re-parented to ${adopter}`;
+}
+
+/** What launched `p` when its parent is a dev-session launcher (a shell, npm/pnpm/yarn, a watcher), else null. */
+export function launcherOf(parent: ProcessInfo): string | null {
+  if (parent.pid <= 1 || REAPERS.has(parent.comm)) return null;
+  const argv0 = baseName(parent.cmdline[0] ?? parent.comm).replace(/^-/, '');
+  if (SHELLS.has(argv0) || SHELLS.has(parent.comm)) return `${argv0} (PID ${parent.pid})`;
+  const tool = [argv0, ...parent.cmdline.slice(1, 3).map(baseName)]
+    .map((a) => a.replace(/\.(?:c|m)?js$/, '').replace(/-cli$/, ''))
+    .find((a) => LAUNCHERS.has(a));
+  if (tool) return `${tool} (PID ${parent.pid})`;
+  if (/^(?:npm|pnpm|yarn) /.test(parent.comm)) return `${parent.comm.split(' ')[0]} (PID ${parent.pid})`;
+  return null;
+}
+
+/** Launchers of dev processes besides shells: package managers, task runners and watchers. */
+const LAUNCHERS = new Set([
+  'npm', 'npx', 'pnpm', 'yarn', 'bun', 'nodemon', 'tsx', 'ts-node-dev', 'concurrently', 'run-p', 'run-s', 'npm-run-all', 'turbo', 'nx',
+  'code', 'code-server',
+]);
+
+/** Dev-session evidence in a process's environment (NAME=value of /proc/PID/environ), or null. */
+export function launchEvidenceInEnv(env: Readonly<Record<string, string>>): string | null {
+  const agent = env.npm_config_user_agent?.split('/')[0];
+  const manager = agent && /^(?:npm|pnpm|yarn|bun)$/.test(agent) ? agent : 'npm';
+  if (env.npm_lifecycle_event) return `${manager} run ${env.npm_lifecycle_event}`;
+  if (env.npm_execpath || env.npm_command) return `${manager} ${env.npm_command ?? 'exec'}`;
+  if (env.TERM_PROGRAM === 'vscode' || Object.keys(env).some((k) => k.startsWith('VSCODE_'))) return 'a VS Code terminal, task or extension';
+  if (env.TERM_PROGRAM) return `a ${env.TERM_PROGRAM} terminal`;
+  if (env.SHLVL) return 'a shell';
   return null;
 }
 
@@ -263,6 +302,8 @@ export interface ServerFacts {
   /** Heap limit of a node process; null for anything else. */
   heapLimitOf(p: ProcessInfo): HeapLimit | null;
   cgroupOf(pid: number): CgroupInfo | null;
+  /** What shows a re-parented root came from a dev session (see orphanReason); none known when absent. */
+  launchedFrom?(p: ProcessInfo): string | null;
 }
 
 function shortCommand(p: ProcessInfo): string {
@@ -313,7 +354,7 @@ function runningServer(
   facts: ServerFacts,
 ): Server {
   const main = mainNodeProcess(tree, facts);
-  const orphan = orphanReason(tree.root, byPid);
+  const orphan = orphanReason(tree.root, byPid, (p) => facts.launchedFrom?.(p) ?? null);
   const processes: ServerProcess[] = tree.members.map(({ proc, depth }) => ({
     pid: proc.pid,
     ppid: proc.ppid,
@@ -340,6 +381,7 @@ function runningServer(
     pids: processes.map((p) => p.pid),
     ports: tree.ports,
     expectedPort: exp?.expectedPort ?? null,
+    ...(exp ? { portSource: exp.portSource } : {}),
     rssBytes: processes.reduce((sum, p) => sum + p.rssBytes, 0),
     heapLimitBytes: main?.heap.bytes ?? null,
     heapLimitSource: main?.heap.source ?? null,
@@ -371,6 +413,7 @@ function downServer(exp: ExpectedServer): Server {
     pids: [],
     ports: [],
     expectedPort: exp.expectedPort,
+    portSource: exp.portSource,
     rssBytes: 0,
     heapLimitBytes: null,
     heapLimitSource: null,

@@ -4,7 +4,7 @@ import { treeCpuPercent } from './health/cpu';
 import type { HealthAnnotator } from './health/checker';
 import { workspaceScore } from './health/score';
 import { heapLimitFromArgs, isNodeProcess } from './heapLimit';
-import { buildServers } from './servers';
+import { buildServers, launcherOf, launchEvidenceInEnv } from './servers';
 import type { Thresholds } from './settings';
 import type { CgroupInfo, HeapLimit, ProcessInfo, Snapshot, SystemProbe, SystemSample, WorkspaceScan } from './types';
 
@@ -14,6 +14,9 @@ import type { CgroupInfo, HeapLimit, ProcessInfo, Snapshot, SystemProbe, SystemS
  */
 export class ProcessFactsCache {
   private heap = new Map<string, HeapLimit | null>();
+  /** The dev-session launcher each process was last seen under (a shell, npm, a watcher), by pid and start time. */
+  private launchers = new Map<string, string>();
+  private envEvidence = new Map<string, string | null>();
 
   constructor(private readonly probe: SystemProbe) {}
 
@@ -27,10 +30,35 @@ export class ProcessFactsCache {
     return this.heap.get(key) ?? null;
   }
 
+  /** Remembers which processes run under a dev-session launcher now, so they are known orphans once it is gone. */
+  noteLaunchers(processes: readonly ProcessInfo[]): void {
+    const byPid = new Map(processes.map((p) => [p.pid, p]));
+    for (const p of processes) {
+      const parent = byPid.get(p.ppid);
+      const launcher = parent ? launcherOf(parent) : null;
+      if (launcher) this.launchers.set(`${p.pid}:${p.startTimeMs}`, launcher);
+    }
+  }
+
+  /**
+   * What shows `p` came from a dev session: the launcher it was seen under, else its environment (npm's variables,
+   * a terminal's, a shell's). Readable for our own processes (all, as root); null when nothing says so.
+   */
+  launchedFrom(p: ProcessInfo): string | null {
+    const key = `${p.pid}:${p.startTimeMs}`;
+    const seen = this.launchers.get(key);
+    if (seen) return `${seen}, seen earlier`;
+    if (!this.envEvidence.has(key)) {
+      const env = this.probe.readEnviron(p.pid);
+      this.envEvidence.set(key, env ? launchEvidenceInEnv(env) : null);
+    }
+    return this.envEvidence.get(key) ?? null;
+  }
+
   /** Forgets processes that are gone. */
   prune(alive: readonly ProcessInfo[]): void {
     const keep = new Set(alive.map((p) => `${p.pid}:${p.startTimeMs}`));
-    for (const k of this.heap.keys()) if (!keep.has(k)) this.heap.delete(k);
+    for (const map of [this.heap, this.launchers, this.envEvidence]) for (const k of map.keys()) if (!keep.has(k)) map.delete(k);
   }
 }
 
@@ -60,6 +88,7 @@ export function buildSnapshot(sample: SystemSample, scan: WorkspaceScan, ctx: Sn
     if (!cgroupCache.has(pid)) cgroupCache.set(pid, ctx.probe.readCgroup(pid));
     return cgroupCache.get(pid) ?? null;
   };
+  ctx.facts.noteLaunchers(sample.processes);
   const servers = buildServers(
     {
       processes: sample.processes,
@@ -72,6 +101,7 @@ export function buildSnapshot(sample: SystemSample, scan: WorkspaceScan, ctx: Sn
       // Node sizes its default heap from the smaller of physical memory and its cgroup's limit.
       heapLimitOf: (p) => ctx.facts.heapLimitOf(p, () => Math.min(sample.memory.totalBytes, cgroupOf(p.pid)?.limitBytes ?? Infinity)),
       cgroupOf,
+      launchedFrom: (p) => ctx.facts.launchedFrom(p),
     },
   );
   ctx.facts.prune(sample.processes);

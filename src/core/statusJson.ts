@@ -2,6 +2,7 @@
 // Command lines and names are redacted: a server started with --password=… must not show it.
 import { redactText } from './redact';
 import type { Alert, HeapLimitSource, ServerState, Snapshot } from './types';
+import type { StatusContainerJson } from './containers/status';
 
 export interface StatusServerJson {
   name: string;
@@ -24,6 +25,11 @@ export interface StatusServerJson {
   startTimeMs: number | null;
   zombiePids: number[];
   orphanReason: string | null;
+  /** Set when state is 'crashed': why ("waiting for file changes — Error: connect ECONNREFUSED 127.0.0.1:5432"). */
+  crashReason?: string | null;
+  crashedAt?: string | null;
+  /** Set while it has been 'starting' far longer than it usually takes to listen. */
+  stuckStarting?: string | null;
   processes: { pid: number; ppid: number; state: string; command: string; rssBytes: number; ports: number[] }[];
   /** CPU of the whole tree since the previous poll, percent of one core; null when unknown (down, first poll). */
   cpuPercent?: number | null;
@@ -49,9 +55,13 @@ export interface StatusJson {
   warnings: string[];
   /** 0–100 over the running servers; null when none runs or health checks did not run. */
   healthScore?: number | null;
+  /** The workspace's containers (empty without a container engine). */
+  containers?: StatusContainerJson[];
+  /** Whether a container engine answered, and which: 'Docker 20.10.24 at unix:///var/run/docker.sock' or why not. */
+  containerEngine?: { available: boolean; message: string };
 }
 
-export function toStatusJson(s: Snapshot): StatusJson {
+export function toStatusJson(s: Snapshot, containers: StatusContainerJson[] = [], containerEngine: { available: boolean; message: string } = { available: false, message: 'Containers were not read.' }): StatusJson {
   const { memory, cgroup, disks, inotify, pressure } = s.system;
   return {
     generatedAt: new Date(s.takenAt).toISOString(),
@@ -76,6 +86,9 @@ export function toStatusJson(s: Snapshot): StatusJson {
       startTimeMs: v.startTimeMs,
       zombiePids: [...v.zombiePids],
       orphanReason: v.orphanReason ? redactText(v.orphanReason) : null,
+      crashReason: v.crashReason ? redactText(v.crashReason) : null,
+      crashedAt: v.crashedAt ? new Date(v.crashedAt).toISOString() : null,
+      stuckStarting: v.stuckStarting ? redactText(v.stuckStarting) : null,
       processes: v.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, state: p.state, command: redactText(p.command), rssBytes: p.rssBytes, ports: [...p.ports] })),
       cpuPercent: v.cpuPercent ?? null,
       health: v.health
@@ -104,5 +117,7 @@ export function toStatusJson(s: Snapshot): StatusJson {
     alerts: s.alerts.map((a) => ({ ...a, message: redactText(a.message), server: a.server === null ? null : redactText(a.server) })),
     warnings: s.warnings.map(redactText),
     healthScore: s.healthScore ?? null,
+    containers,
+    containerEngine: { available: containerEngine.available, message: redactText(containerEngine.message) },
   };
 }

@@ -19,12 +19,13 @@ export function summarize(s: Snapshot, t: Thresholds): StatusSummary {
   const level = Math.max(
     worst(s.system.memory.usedPercent, t.memory),
     worst(Math.max(0, ...s.system.disks.map((d) => d.usedPercent)), t.disk),
-    s.servers.some((v) => v.state === 'orphaned') ? 1 : 0,
-    s.servers.some((v) => v.state === 'unresponsive') ? 2 : 0,
+    s.servers.some((v) => v.state === 'orphaned' || v.stuckStarting) ? 1 : 0,
+    s.servers.some((v) => v.state === 'crashed' || v.state === 'unresponsive') ? 2 : 0,
   );
+  const crashed = s.servers.filter((v) => v.state === 'crashed').length;
   return {
-    text: `${servers} · mem ${mem}% · disk ${disk}%`,
-    label: `Dev Server Doctor: ${servers.replace('/', ' of ')} servers, memory ${mem}% used, disk ${disk}% used`,
+    text: `${servers}${crashed ? ` · ${crashed} crashed` : ''} · mem ${mem}% · disk ${disk}%`,
+    label: `Dev Server Doctor: ${declared.length > 0 ? `${declared.filter(running).length} of ${declared.length} servers up` : `${up} server${up === 1 ? '' : 's'} up`}${crashed ? `, ${crashed} crashed` : ''}, memory ${mem}% used, disk ${disk}% used`,
     severity: level === 2 ? 'error' : level === 1 ? 'warning' : 'ok',
   };
 }

@@ -69,6 +69,20 @@ export interface DiskInfo {
 export interface InotifyInfo {
   readonly maxUserWatches: number | null;
   readonly maxUserInstances: number | null;
+  /**
+   * Watches and instances this user's processes hold, counted at most every 30 s (it reads every fd of every
+   * process). Present when the monitor was asked to count (the extension's poll worker); null when unreadable.
+   */
+  readonly usage?: InotifyWatchCount | null;
+}
+
+export interface InotifyWatchCount {
+  readonly watches: number;
+  readonly instances: number;
+  /** The process holding the most watches. */
+  readonly top: { readonly pid: number; readonly watches: number } | null;
+  /** Wall time the count took. */
+  readonly costMs: number;
 }
 
 /** Memory pressure stall information (/proc/pressure/memory), when the kernel has PSI. */
@@ -96,6 +110,13 @@ export interface SystemSample {
 export interface SampleOptions {
   /** Paths whose filesystems are reported (workspace folders and the temp dir). */
   readonly diskPaths: readonly string[];
+  /**
+   * Where ports can change: processes working inside these folders, and these pids (the servers of the last
+   * poll). When either is given, a probe may reuse the last listening-socket list until one of these processes
+   * opens or closes a socket (and re-reads it every few polls anyway). When neither is given, every sample is fresh.
+   */
+  readonly watchFolders?: readonly string[];
+  readonly watchPids?: readonly number[];
 }
 
 /** Reads the system. Linux: /proc, no spawns per poll. Elsewhere: systeminformation & co. */
@@ -148,8 +169,10 @@ export interface HeapLimit {
   readonly source: HeapLimitSource;
 }
 
-/** `unresponsive`: listening and accepting connections, but no answer to its health check twice in a row (hung). */
-export type ServerState = 'up' | 'starting' | 'down' | 'orphaned' | 'unresponsive';
+/**
+ * `crashed`: its watcher (nodemon, tsx watch, next dev…) is alive but the app it runs crashed and is not running.
+ * `unresponsive`: listening and accepting connections, but no answer to its health check twice in a row (hung). */
+export type ServerState = 'up' | 'starting' | 'down' | 'orphaned' | 'crashed' | 'unresponsive';
 
 /** The last health check of a server (see core/health/check.ts for what "ok" means). */
 export interface ServerHealth {
@@ -208,6 +231,8 @@ export interface Server {
   readonly pids: readonly number[];
   readonly ports: readonly number[];
   readonly expectedPort: number | null;
+  /** Where expectedPort comes from (a framework's default is no claim on the port); absent for undeclared trees. */
+  readonly portSource?: PortSource | null;
   readonly rssBytes: number;
   readonly heapLimitBytes: number | null;
   readonly heapLimitSource: HeapLimitSource | null;
@@ -229,6 +254,12 @@ export interface Server {
   readonly unresponsive?: Unresponsive;
   /** 0–100 (core/health/score.ts); null when down. */
   readonly healthScore?: number | null;
+  /** Why it is `crashed` ("waiting for file changes — Error: connect ECONNREFUSED 127.0.0.1:5432"); set only then. */
+  readonly crashReason?: string;
+  /** When the crash that made it `crashed` was seen, epoch ms (null when only the process tree tells). */
+  readonly crashedAt?: number | null;
+  /** Set while it has been `starting` far longer than it usually takes to listen: in plain words. */
+  readonly stuckStarting?: string;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';

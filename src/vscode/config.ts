@@ -1,13 +1,30 @@
+// Every setting is read here, and every change to one is routed from here (onSettingsChange) by the
+// effect settingKeys.ts gives it. The rest of the extension never calls getConfiguration.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { resolveWorkspaceFolder } from '../core/paths';
 import { DAY_MS, parseDuration } from '../core/format';
 import { DEFAULT_HEALTH, DEFAULT_SETTINGS, sanitizeThreshold, type CoreSettings, type HealthSettings } from '../core/settings';
 import type { ConfiguredServer } from '../core/workspace/scan';
+import { SETTING_EFFECTS, SETTING_KEYS, type SettingEffect } from './settingKeys';
 
 export const SECTION = 'devServerDoctor';
 
-/** Settings whose change means the workspace must be scanned again. */
-export const SCAN_KEYS = ['servers', 'excludeFolders'].map((k) => `${SECTION}.${k}`);
+/**
+ * The one change dispatcher: calls `listener` with the effects (settingKeys.ts) of the settings a change
+ * touched, when at least one of them is among `effects`.
+ */
+export function onSettingsChange(effects: readonly SettingEffect[], listener: (effects: ReadonlySet<SettingEffect>) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (!e.affectsConfiguration(SECTION)) return;
+    const touched = new Set(SETTING_KEYS.filter((k) => e.affectsConfiguration(`${SECTION}.${k}`)).map((k) => SETTING_EFFECTS[k]));
+    if (effects.some((x) => touched.has(x))) listener(touched);
+  });
+}
+
+function section(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION);
+}
 
 function configuredServers(cfg: vscode.WorkspaceConfiguration): ConfiguredServer[] {
   const raw = cfg.get<unknown>('servers');
@@ -16,7 +33,7 @@ function configuredServers(cfg: vscode.WorkspaceConfiguration): ConfiguredServer
 }
 
 export function readSettings(): CoreSettings {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const cfg = section();
   const seconds = cfg.get<number>('pollIntervalSeconds', DEFAULT_SETTINGS.pollIntervalMs / 1000);
   return {
     pollIntervalMs: Math.round(Math.min(60, Math.max(0.5, Number.isFinite(seconds) ? seconds : 2)) * 1000),
@@ -61,8 +78,9 @@ function readHealthSettings(cfg: vscode.WorkspaceConfiguration): HealthSettings 
   };
 }
 
+/** The workspace's local folders, resolved as everywhere else (resolveWorkspaceFolder: real paths). */
 export function workspaceFolderPaths(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => resolveWorkspaceFolder(f.uri.fsPath));
 }
 
 export interface CrashSettings {
@@ -74,7 +92,7 @@ export interface CrashSettings {
 }
 
 export function readCrashSettings(): CrashSettings {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const cfg = section();
   const strings = (key: string) => (cfg.get<unknown[]>(key) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
   const folder = workspaceFolderPaths()[0];
   const resolve = (p: string) => (path.isAbsolute(p) || !folder ? p : path.join(folder, p));
@@ -87,7 +105,58 @@ export function readCrashSettings(): CrashSettings {
   };
 }
 
+/** devServerDoctor.notifications.maxPerMinute, at least 1. */
+export function readMaxNotificationsPerMinute(): number {
+  const n = section().get<number>('notifications.maxPerMinute', 3);
+  return Number.isFinite(n) && n >= 1 ? n : 3;
+}
+
+export interface FreeDiskSettings {
+  readonly largeLogBytes: number;
+  /** null: never list node_modules. */
+  readonly staleNodeModulesDays: number | null;
+}
+
+export function readFreeDiskSettings(): FreeDiskSettings {
+  const cfg = section();
+  const largeLogMb = Math.max(1, cfg.get<number>('freeDisk.largeLogMb', 10));
+  const staleDays = Math.max(0, cfg.get<number>('freeDisk.staleNodeModulesDays', 30));
+  return { largeLogBytes: largeLogMb * 1024 * 1024, staleNodeModulesDays: staleDays > 0 ? staleDays : null };
+}
+
+export interface SupervisionSettings {
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+  readonly rssLimitBytes: number | null;
+  readonly healthUrl: string | null;
+  readonly autoStart: boolean;
+}
+
+interface SupervisedEntry { name?: unknown; autoStart?: unknown; healthUrl?: unknown; rssLimitMb?: unknown }
+
+/** The supervisor settings for one server: the global defaults, refined by its devServerDoctor.supervisedServers entry. */
+export function supervisionSettings(serverName: string): SupervisionSettings {
+  const cfg = section();
+  const g = cfg.get<{ maxRestarts?: number; windowSeconds?: number; rssLimitMb?: number }>('supervisor') ?? {};
+  const entry = (cfg.get<SupervisedEntry[]>('supervisedServers') ?? []).find((e) => e && e.name === serverName) ?? {};
+  const mb = typeof entry.rssLimitMb === 'number' ? entry.rssLimitMb : g.rssLimitMb ?? 0;
+  return {
+    maxRestarts: Math.max(1, Math.round(g.maxRestarts ?? 5)),
+    windowMs: Math.max(10, g.windowSeconds ?? 180) * 1000,
+    rssLimitBytes: mb > 0 ? mb * 1024 * 1024 : null,
+    healthUrl: typeof entry.healthUrl === 'string' && entry.healthUrl.trim() ? entry.healthUrl.trim() : null,
+    autoStart: entry.autoStart === true,
+  };
+}
+
+/** Changes this workspace's terminal environment setting (terminal.integrated.env.<platform>, VS Code's own). */
+export async function editTerminalEnvironment(edit: (env: Record<string, string | null>) => Record<string, string | null>): Promise<void> {
+  const key = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'osx' : 'linux';
+  const cfg = vscode.workspace.getConfiguration('terminal.integrated.env');
+  await cfg.update(key, edit({ ...(cfg.get<Record<string, string | null>>(key) ?? {}) }), vscode.ConfigurationTarget.Workspace);
+}
+
 /** The OTLP collector to send verdicts and metrics to; empty: nothing leaves the machine. */
 export function readOtlpEndpoint(): string {
-  return (vscode.workspace.getConfiguration(SECTION).get<string>('export.otlpEndpoint', '') ?? '').trim();
+  return (section().get<string>('export.otlpEndpoint', '') ?? '').trim();
 }

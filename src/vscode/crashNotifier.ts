@@ -1,5 +1,6 @@
 // A crash notification in plain words, with [Investigate] and the top remedy as buttons.
 import * as vscode from 'vscode';
+import { terminalText } from '../core/terminalText';
 import type { Verdict } from '../core/crash/types';
 import { REMEDY_COMMANDS } from './remedyCommands';
 import { runRemedy } from './ui';
@@ -20,7 +21,7 @@ export class CrashNotifier {
     const remedy = v.remedies.find((r) => REMEDY_COMMANDS[r.id] !== REMEDY_COMMANDS.investigate);
     const buttons = remedy ? [INVESTIGATE, remedy.title] : [INVESTIGATE];
     const show = v.confidence === 'low' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
-    const choice = await show(`Dev Server Doctor: ${v.summary}`, ...buttons);
+    const choice = await show(terminalText(`Dev Server Doctor: ${v.summary}`), ...buttons);
     try {
       if (choice === INVESTIGATE) await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
       else if (remedy && choice === remedy.title) await runRemedy(remedy);

@@ -1,7 +1,9 @@
 // Live crash detection inside VS Code: the core's CrashWatcher on the monitor's events, fed with what
 // the terminals and tasks printed, announcing each verdict once.
 import * as vscode from 'vscode';
+import { editorProcessIds } from '../core/history/sampleJournal';
 import type { Verdict } from '../core/crash/types';
+import type { Snapshot } from '../core/types';
 import { CrashWatcher, MemoryOutputFeed, type MonitorLike, type WatcherHistory } from '../core/crash/watcher';
 import { readCrashSettings } from './config';
 import { TerminalCapture } from './terminalCapture';
@@ -23,14 +25,19 @@ export class CrashService implements vscode.Disposable {
   }
 
   /** `extraReportDirs`: where the opt-in crash capture makes Node write its reports. */
-  constructor(events: MonitorLike, log: vscode.LogOutputChannel, extraReportDirs: () => readonly string[] = () => []) {
+  /** `poll`: a fresh poll, so a crash line is judged against the process tree right after it. */
+  constructor(events: MonitorLike, log: vscode.LogOutputChannel, extraReportDirs: () => readonly string[] = () => [], poll?: () => Promise<Snapshot>) {
+    let editorPids: number[] | undefined;
     this.capture = new TerminalCapture(this.feed);
     this.onDidUserStop = this.capture.onDidUserStop;
     // Getters: a settings change applies to the next crash without losing what was seen so far.
     this.watcher = new CrashWatcher(events, {
       feed: this.feed,
+      ...(poll ? { poll } : {}),
       get logGlobs() { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
       get reportDirs() { return [...readCrashSettings().nodeReportDirectories, ...extraReportDirs()]; },
+      // Read at the first crash that needs it: an inspector port held by the editor is its own debugger.
+      get editorPids() { return (editorPids ??= editorProcessIds()); },
     });
     this.unsubscribe = [
       this.watcher.onVerdict((v) => {

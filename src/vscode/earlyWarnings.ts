@@ -1,6 +1,7 @@
 // Early warnings in VS Code: OOM risk before the crash, servers that went down, full disks and watcher
 // headroom, as notifications with actions — quiet by design (the core's WarningPolicy decides).
 import * as vscode from 'vscode';
+import { terminalText } from '../core/terminalText';
 import type { Verdict } from '../core/crash/types';
 import { DownDetector } from '../core/early/downDetector';
 import { inotifyWarning } from '../core/early/inotify';
@@ -8,17 +9,12 @@ import { InotifyWatchCounter } from '../core/system/inotify';
 import { diskWarnings, downWarning, healthWarnings, isServerWarning, oomRiskWarning, WARNING_REMEDIES, WarningPolicy, type EarlyWarning } from '../core/early/policy';
 import { RssTrend } from '../core/early/rssTrend';
 import type { Snapshot } from '../core/types';
-import { readSettings, SECTION } from './config';
+import { onSettingsChange, readMaxNotificationsPerMinute, readSettings } from './config';
 import { REMEDIES, remedy } from '../core/remedies/catalogue';
 import { runRemedy } from './ui';
 
 const MUTE = "Don't Show Again for This Workspace";
 
-
-function maxPerMinute(): number {
-  const n = vscode.workspace.getConfiguration(SECTION).get<number>('notifications.maxPerMinute', 3);
-  return Number.isFinite(n) && n >= 1 ? n : 3;
-}
 
 export class EarlyWarnings implements vscode.Disposable {
   private readonly trend = new RssTrend();
@@ -39,14 +35,12 @@ export class EarlyWarnings implements vscode.Disposable {
     this.policy = this.newPolicy();
     this.disposables.push(
       this.changed,
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.notifications.maxPerMinute`)) this.policy = this.newPolicy();
-      }),
+      onSettingsChange(['notifications'], () => { this.policy = this.newPolicy(); }),
     );
   }
 
   private newPolicy(): WarningPolicy {
-    return new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: maxPerMinute() });
+    return new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: readMaxNotificationsPerMinute() });
   }
 
   /** What holds now (for the tree and the status bar). */
@@ -79,7 +73,8 @@ export class EarlyWarnings implements vscode.Disposable {
       ...diskWarnings(s.system, s.workspaceFolders, readSettings().thresholds.disk),
       ...healthWarnings(s),
     ];
-    const watches = inotifyWarning(this.inotify.read(), s.system.inotify);
+    // The poll worker counts watches off this thread (a walk of every process's fds); count here only without it.
+    const watches = inotifyWarning(s.system.inotify.usage !== undefined ? s.system.inotify.usage : this.inotify.read(), s.system.inotify);
     if (watches) warnings.push(watches);
     const before = this.current.map((w) => `${w.kind}:${w.subject}:${w.severity}`).join('|');
     this.current = warnings;
@@ -93,7 +88,7 @@ export class EarlyWarnings implements vscode.Disposable {
     this.log.warn(`${w.kind}: ${w.message}`);
     const actions = WARNING_REMEDIES[w.kind];
     const show = w.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    const choice = await show(`Dev Server Doctor: ${w.message}`, ...actions.map((id) => REMEDIES[id].button), MUTE);
+    const choice = await show(terminalText(`Dev Server Doctor: ${w.message}`), ...actions.map((id) => REMEDIES[id].button), MUTE);
     if (choice === MUTE) {
       this.policy.mute(w.kind, w.subject);
       return;

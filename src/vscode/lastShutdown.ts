@@ -1,6 +1,7 @@
 // After VS Code itself was killed, the next start tells the user what happened: was it the editor or the
 // server the OOM killer took? The sample journal keeps the last minutes of memory samples for that.
 import * as vscode from 'vscode';
+import { terminalText } from '../core/terminalText';
 import { readKernelOomRecords } from '../core/crash/kernelSources';
 import { explainLastShutdown, type JournalSession } from '../core/history/sampleJournal';
 
@@ -15,7 +16,7 @@ export async function explainPreviousSession(previous: JournalSession | null, lo
     return null;
   }
   log.warn(explanation.message);
-  void vscode.window.showWarningMessage(`Dev Server Doctor: ${explanation.message}`, 'Investigate').then((choice) => {
+  void vscode.window.showWarningMessage(terminalText(`Dev Server Doctor: ${explanation.message}`), 'Investigate').then((choice) => {
     if (choice) void vscode.commands.executeCommand('devServerDoctor.investigateCrash');
   });
   return explanation.message;

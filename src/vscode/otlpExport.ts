@@ -5,7 +5,7 @@ import type { Verdict } from '../core/crash/types';
 import * as path from 'node:path';
 import type { OtlpExport } from '../core/export/otlp';
 import type { Snapshot } from '../core/types';
-import { readOtlpEndpoint, SECTION } from './config';
+import { onSettingsChange, readOtlpEndpoint } from './config';
 
 /** The exporters' own bundle (dist/otlp.js beside dist/extension.js), loaded on first use only. */
 function loadOtlp(): typeof import('../core/export/otlp') {
@@ -19,9 +19,7 @@ export class OtlpBridge implements vscode.Disposable {
 
   constructor(private readonly log: vscode.LogOutputChannel, private readonly version: string) {
     this.configure();
-    this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(`${SECTION}.export.otlpEndpoint`)) this.configure();
-    });
+    this.subscription = onSettingsChange(['export'], () => this.configure());
   }
 
   private configure(): void {

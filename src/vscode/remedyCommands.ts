@@ -18,6 +18,21 @@ export const REMEDY_COMMANDS: Readonly<Record<RemedyId, string>> = {
   'open-file': 'devServerDoctor.openFile',
   'find-where-stuck': 'devServerDoctor.findWhereStuck',
   'load-test': 'devServerDoctor.loadTest',
+  'rebuild-native-module': 'devServerDoctor.rebuildNativeModule',
+  'switch-node-version': 'devServerDoctor.switchNodeVersion',
+  'use-unprivileged-port': 'devServerDoctor.showRemedy',
+  'use-ipv4-loopback': 'devServerDoctor.showRemedy',
+  'use-other-inspector-port': 'devServerDoctor.showRemedy',
+  'capture-heap-snapshot': 'devServerDoctor.captureHeapSnapshot',
+  'clear-build-cache': 'devServerDoctor.clearBuildCache',
+  'raise-memory-ceiling': 'devServerDoctor.showRemedy',
+  'raise-process-limit': 'devServerDoctor.showRemedy',
+  'start-dependency': 'devServerDoctor.startDependency',
+  'wait-then-restart': 'devServerDoctor.waitThenRestart',
+  'start-container': 'devServerDoctor.startContainer',
+  'stop-container': 'devServerDoctor.stopContainer',
+  'restart-container': 'devServerDoctor.restartContainer',
+  'raise-container-memory': 'devServerDoctor.raiseContainerMemory',
 };
 
 /** Every command a remedy can run: the only command links the report webview enables. */
@@ -28,10 +43,14 @@ export function remedyCommand(r: RemedyRef): { command: string; arg: unknown } {
   return { command: REMEDY_COMMANDS[r.id], arg: r.args };
 }
 
+/** `command:id?{json}`: the target of a remedy's link in the report webview (and the only kind it lets through). */
+export function remedyHref(r: RemedyRef): string {
+  const { command, arg } = remedyCommand(r);
+  return `command:${command}${arg === undefined ? '' : `?${encodeURIComponent(JSON.stringify(arg))}`}`;
+}
+
 /** `[Title](command:id?{json})`, as our report webview runs it; the exact change follows as code. */
 export function remedyLink(r: RemedyRef): string {
-  const { command, arg } = remedyCommand(r);
   const title = r.title.replace(/([\\`*_[\]<>|])/g, '\\$1');
-  const args = arg === undefined ? '' : `?${encodeURIComponent(JSON.stringify(arg))}`;
-  return `[${title}](command:${command}${args})${r.detail ? ` — \`${r.detail.replace(/`/g, "'")}\`` : ''}`;
+  return `[${title}](${remedyHref(r)})${r.detail ? ` — \`${r.detail.replace(/`/g, "'")}\`` : ''}`;
 }

@@ -4,35 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { terminalText } from '../core/terminalText';
 import type { MemoryOutputFeed } from '../core/crash/watcher';
 import { Supervisor, type SupervisorState } from '../core/supervisor/supervisor';
 import type { ExpectedServer } from '../core/types';
-import { SECTION } from './config';
-
-export interface SupervisionSettings {
-  readonly maxRestarts: number;
-  readonly windowMs: number;
-  readonly rssLimitBytes: number | null;
-  readonly healthUrl: string | null;
-  readonly autoStart: boolean;
-}
-
-interface SupervisedEntry { name?: unknown; autoStart?: unknown; healthUrl?: unknown; rssLimitMb?: unknown }
-
-/** The supervisor settings for one server: the global defaults, refined by its devServerDoctor.supervisedServers entry. */
-export function supervisionSettings(serverName: string): SupervisionSettings {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  const g = cfg.get<{ maxRestarts?: number; windowSeconds?: number; rssLimitMb?: number }>('supervisor') ?? {};
-  const entry = (cfg.get<SupervisedEntry[]>('supervisedServers') ?? []).find((e) => e && e.name === serverName) ?? {};
-  const mb = typeof entry.rssLimitMb === 'number' ? entry.rssLimitMb : g.rssLimitMb ?? 0;
-  return {
-    maxRestarts: Math.max(1, Math.round(g.maxRestarts ?? 5)),
-    windowMs: Math.max(10, g.windowSeconds ?? 180) * 1000,
-    rssLimitBytes: mb > 0 ? mb * 1024 * 1024 : null,
-    healthUrl: typeof entry.healthUrl === 'string' && entry.healthUrl.trim() ? entry.healthUrl.trim() : null,
-    autoStart: entry.autoStart === true,
-  };
-}
+import { supervisionSettings } from './config';
 
 /** PATH with the node_modules/.bin folders from `cwd` up to the workspace folder first, as npm run sets it. */
 function scriptPath(cwd: string, top: string): string {
@@ -112,18 +88,18 @@ export class SupervisedServers implements vscode.Disposable {
         if (st.status === 'running' && st.run !== lastRun && st.pid !== null) {
           lastRun = st.run;
           feedId = `supervised:${serverId}:${st.run}`;
-          this.feed.start(feedId, { label: `supervised: ${server.name} (run ${st.run})`, pid: st.pid, cwd: server.cwd });
+          this.feed.start(feedId, { label: `supervised: ${server.name} (run ${st.run})`, pid: st.pid, cwd: server.cwd, command: server.command, kind: 'supervised', name: server.name });
         }
         this.changed.fire();
       }),
       sup.onRunEnd((r) => {
         if (r.ending === 'stopped' && r.pid !== null) this.expectExit(r.pid);
         // A stop the user asked for ends without an exit code: never a crash.
-        if (feedId) this.feed.end(feedId, r.ending === 'stopped' ? undefined : exitCodeOf(r.exitCode, r.signal), r.endedAt);
+        if (feedId) this.feed.end(feedId, r.ending === 'stopped' ? undefined : exitCodeOf(r.exitCode, r.signal), r.endedAt, r.ending === 'stopped' ? null : r.signal);
         this.log.info(`supervised ${server.name}: run ${r.run} ${r.ending} (exit ${r.exitCode ?? r.signal ?? '?'})`);
       }),
       sup.onGiveUp((g) => {
-        void vscode.window.showErrorMessage(`Dev Server Doctor: ${server.name}: ${g.message}`, 'Investigate', 'Show Terminal').then((choice) => {
+        void vscode.window.showErrorMessage(terminalText(`Dev Server Doctor: ${server.name}: ${g.message}`), 'Investigate', 'Show Terminal').then((choice) => {
           if (choice === 'Investigate') void vscode.commands.executeCommand('devServerDoctor.investigateCrash');
           else if (choice === 'Show Terminal') terminal.show();
         });

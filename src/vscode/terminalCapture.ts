@@ -31,7 +31,7 @@ export class TerminalCapture implements vscode.Disposable {
       vscode.tasks.onDidStartTaskProcess((e) => {
         const id = `task:${this.next++}`;
         this.taskIds.set(e.execution, id);
-        this.feed.start(id, { label: `task: ${e.execution.task.name}`, pid: e.processId ?? null, cwd: taskCwd(e.execution.task) });
+        this.feed.start(id, { label: `task: ${e.execution.task.name}`, pid: e.processId ?? null, cwd: taskCwd(e.execution.task), command: taskCommand(e.execution.task), kind: 'task', name: e.execution.task.name });
       }),
       vscode.tasks.onDidEndTaskProcess((e) => {
         const id = this.taskIds.get(e.execution);
@@ -45,16 +45,24 @@ export class TerminalCapture implements vscode.Disposable {
   private async started(e: vscode.TerminalShellExecutionStartEvent): Promise<void> {
     const id = `terminal:${this.next++}`;
     this.ids.set(e.execution, id);
-    // The shell's pid: the parent of the server's root process.
-    const pid = (await e.terminal.processId) ?? null;
-    if (pid !== null) this.shellPids.set(id, pid);
+    const command = e.execution.commandLine.value;
+    // Registered at once, so the first chunk of a crash that takes milliseconds is not lost; the shell's pid follows.
     this.feed.start(id, {
-      label: `terminal: ${e.terminal.name} (${e.execution.commandLine.value})`,
-      pid,
+      label: `terminal: ${e.terminal.name} (${command})`,
+      pid: null,
       cwd: e.execution.cwd?.fsPath ?? e.shellIntegration.cwd?.fsPath ?? null,
+      command,
+      kind: 'terminal',
     });
+    const stream = e.execution.read();
+    void Promise.resolve(e.terminal.processId).then((pid) => {
+      // The shell's pid: the parent of the server's root process.
+      if (pid === undefined) return;
+      this.feed.setPid(id, pid);
+      this.shellPids.set(id, pid);
+    }, () => undefined);
     try {
-      for await (const chunk of e.execution.read()) this.feed.append(id, chunk);
+      for await (const chunk of stream) this.feed.append(id, chunk);
     } catch {
       // The terminal went away mid-read: keep what arrived.
     }
@@ -63,6 +71,20 @@ export class TerminalCapture implements vscode.Disposable {
   dispose(): void {
     vscode.Disposable.from(...this.disposables).dispose();
   }
+}
+
+function taskCommand(task: vscode.Task): string | null {
+  const exec = task.execution;
+  if (exec instanceof vscode.ShellExecution) {
+    const cmd = exec.commandLine ?? (typeof exec.command === 'string' ? exec.command : exec.command?.value);
+    if (!cmd) return null;
+    const args = (exec.args ?? []).map((a) => (typeof a === 'string' ? a : a.value));
+    return [cmd, ...args].join(' ');
+  }
+  if (exec instanceof vscode.ProcessExecution) return [exec.process, ...exec.args].join(' ');
+  // npm tasks carry their script in the definition.
+  const def = task.definition as { type?: string; script?: unknown };
+  return def.type === 'npm' && typeof def.script === 'string' ? `npm run ${def.script}` : null;
 }
 
 function taskCwd(task: vscode.Task): string | null {

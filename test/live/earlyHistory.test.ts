@@ -57,7 +57,8 @@ describe('live: crash history and sample journal across killed processes', funct
         const { CrashHistory } = require(${JSON.stringify(HISTORY_JS)});
         const h = new CrashHistory({ dir: process.argv[2], maxEntries: 50 });
         let pid = 1;
-        const v = () => ({ cause: 'oom-kill', confidence: 'high', server: 'api', pid: pid++, time: Date.now(), summary: 'killed',
+        // Each a different server: repeats of one problem would be counted on one entry.
+        const v = () => ({ cause: 'oom-kill', confidence: 'high', server: 'api-' + pid, pid: pid++, time: Date.now(), summary: 'killed',
           evidence: [{ source: 'kernel', text: 'Killed process '.repeat(40), time: null }], topFrame: null, remedies: [] });
         for (let i = 0; i < 10; i++) h.add(v());
         console.log('ready');

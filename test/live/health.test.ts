@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { formatEvent } from '../../src/cli';
+import { formatEvent } from '../../src/cli/watch';
 import { runLoad } from '../../src/cli/load';
 import { HealthChecker } from '../../src/core/health/checker';
 import { checkHealth } from '../../src/core/health/check';

@@ -113,3 +113,16 @@ const wait = setInterval(() => {
   ${crash}
 }, 50);
 `;
+
+/** Every process (but this one) whose working folder is inside `dir`, by pid: the last-resort cleanup of a test's tree. */
+export function pidsInside(dir: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${name}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) out.push(Number(name));
+    } catch { /* gone, or another user's */ }
+  }
+  return out;
+}

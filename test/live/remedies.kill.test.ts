@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runZombies } from '../../src/cliRemedies';
+import { runZombies } from '../../src/cli/zombies';
 import { Monitor } from '../../src/core/monitor';
 import { createProbe } from '../../src/core/system/probe';
 import { candidateForServer, findKillCandidates, killTrees } from '../../src/core/remedies/kill';

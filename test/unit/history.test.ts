@@ -97,7 +97,8 @@ describe('history: crash history file', () => {
     const h = new CrashHistory({ dir, clock: new ManualClock(0), maxEntries: 10 });
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) {
-      const e = h.add(verdict('exit-nonzero', 'api', 100 + i, i * 1000))!;
+      // Each a different problem (a different place in the code): none is counted as a repeat of another.
+      const e = h.add({ ...verdict('exit-nonzero', 'api', 100 + i, i * 1000), topFrame: `f${i} (/ws/x.js:${i}:1)` })!;
       ids.push(e.id);
       if (i === 55) h.markResolved(e.id);
     }
@@ -285,5 +286,24 @@ describe('history: the editor\'s processes', () => {
     } finally {
       fs.rmSync(fake, { recursive: true, force: true });
     }
+  });
+
+  it('the same crash again (same server, cause and frame, unresolved) is one entry with a count, kept across reloads', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-repeat-'));
+    const h = new CrashHistory({ dir, clock: new ManualClock(0) });
+    const bug = (pid: number, t: number) => ({ ...verdict('uncaught-exception', 'api', pid, t), topFrame: 'handler (/ws/server.js:16:45)' });
+    const first = h.add(bug(10, 1000))!;
+    const again = h.add(bug(11, 12_000))!;
+    assert.equal(again.id, first.id);
+    assert.deepEqual([again.count, again.lastTime, again.pid], [2, 12_000, 11]);
+    assert.equal(h.add(bug(11, 12_000)), null, 'the same death twice is still one');
+    const other = h.add({ ...bug(12, 13_000), topFrame: 'other (/ws/server.js:99:1)' })!;
+    assert.notEqual(other.id, first.id);
+    h.markResolved(first.id);
+    assert.notEqual(h.add(bug(13, 14_000))!.id, first.id, 'after Mark Resolved it is a new entry');
+    const reread = new CrashHistory({ dir, clock: new ManualClock(0) });
+    assert.deepEqual(reread.entries().find((e) => e.id === first.id)?.count, 2);
+    assert.equal(reread.entries().length, 3);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -14,7 +14,7 @@ describe('procParsers', () => {
   describe('parseStat', () => {
     it('reads a plain line', () => {
       const s = parseStat('6938 (cat) R 6934 6934 2139 0 -1 4194304 104 0 0 0 0 0 0 0 20 0 1 0 34905 3133440 383 18446744073709551615 0 0');
-      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, pgrp: 6934, startTicks: 34905, rssPages: 383, kernelThread: false, cpuTicks: 0 });
+      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, pgrp: 6934, startTicks: 34905, rssPages: 383, utimeTicks: 0, stimeTicks: 0, kernelThread: false, cpuTicks: 0 });
     });
 
     it('sums utime and stime (fields 14 and 15) into cpuTicks', () => {
@@ -22,6 +22,14 @@ describe('procParsers', () => {
       const s = parseStat('16260 (node) R 16258 16258 4904 0 -1 4194304 2807 0 0 0 14 1 0 0 20 0 7 0 39477 948350976 11617 18446744073709551615 11988992 39846385 140723307609328 0 0 0 0 16781312 17922 0 0 0 17 1 0 0 0 0 0 90418888 90555584 775839744 140723307616884 140723307616999 140723307616999 140723307618282 0');
       assert.equal(s?.cpuTicks, 15);
       assert.equal(s?.startTicks, 39477);
+    });
+
+    it('reads user and system CPU ticks (a node process after a busy loop, /proc/self/stat)', () => {
+      const s = parseStat('13725 (node) R 13721 13721 4831 0 -1 4194304 2844 0 0 0 310 1 0 0 20 0 7 0 34942 1015459840 11572 18446744073709551615 11988992 39846385 140726530407744 0 0 0 0 16781312 17922 0 0 0 17 0 0 0 0 0 0 90418888 90555584 835198976 140726530415191 140726530415335 140726530415335 140726530416618 0');
+      assert.equal(s?.utimeTicks, 310);
+      assert.equal(s?.stimeTicks, 1);
+      assert.equal(s?.startTicks, 34942);
+      assert.equal(s?.rssPages, 11572);
     });
 
     it('splits at the last parenthesis when comm holds spaces and parentheses', () => {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { REDACTED, isSecretName, redactArgs, redactEnv, redactText } from '../../src/core/redact';
+import { REDACTED, isSecretName, learnSecretValues, redactArgs, redactEnv, redactText } from '../../src/core/redact';
 
 const R = REDACTED;
 
@@ -77,5 +77,66 @@ describe('isSecretName', () => {
   it('matches the listed words case-insensitively, with flag dashes', () => {
     for (const n of ['apiKey', '--api-key', 'PASS', 'x_credential', 'session', 'Cookie']) assert.ok(isSecretName(n), n);
     for (const n of ['PORT', 'NODE_ENV', '--max-old-space-size', 'HOME']) assert.ok(!isSecretName(n), n);
+  });
+});
+
+describe('redaction by value and by shape (issue 9)', () => {
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+  const cases: [string, string][] = [
+    [`token is ${jwt} ok`, `token is ${R} ok`],
+    ['ghp_0123456789abcdefghijABCDEFGHIJ012345 pushed', `${R} pushed`],
+    ['auth with gho_0123456789abcdefghijABCD', `auth with ${R}`],
+    ['github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz', R],
+    ['charge with sk_live_4eC39HqLyjWDarjtT1zdp7dc now', `charge with ${R} now`],
+    ['sk_test_4eC39HqLyjWDarjtT1zdp7dc', R],
+    ['slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx', `slack ${R}`],
+    ['xoxp-123456789012-abcdefghij', R],
+    ['aws AKIAIOSFODNN7EXAMPLE here', `aws ${R} here`],
+    ['npm_abcdefghijklmnopqrstuvwxyz0123456789 in .npmrc', `${R} in .npmrc`],
+    ['key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----\ndone', `key:\n${R}\ndone`],
+    ['cut off -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk', `cut off ${R}`],
+    ['mysql -u root -p hunter2 app', `mysql -u root -p ${R} app`],
+    ['mysqldump -uroot -phunter2 app', `mysqldump -uroot -p${R} app`],
+    ['psql -P secretpw', `psql -P ${R}`],
+    ['connect --pass hunter2', `connect --pass ${R}`],
+    ['git clone deploy:hunter2@git.example.com:org/repo', `git clone deploy:${R}@git.example.com:org/repo`],
+    ['amqp://guest:guest123@localhost:5672/', `amqp://guest:${R}@localhost:5672/`],
+    ['password: hunter2', `password: ${R}`],
+    ['  db_password:   hunter2  # yaml', `  db_password:   ${R}  # yaml`],
+    ['API_KEY = "abc def"', `API_KEY = "${R}"`],
+    ["secret = 'x y'", `secret = '${R}'`],
+    ['curl -u bob:hunter2 http://127.0.0.1/', `curl -u bob:${R} http://127.0.0.1/`],
+    ['curl --user "bob:hunter 2x" x', `curl --user "bob:${R}" x`],
+  ];
+  for (const [input, want] of cases) {
+    it(JSON.stringify(input), () => {
+      assert.equal(redactText(input), want);
+      assert.equal(redactText(want), want, 'idempotent');
+    });
+  }
+
+  it('keeps ports, project files and stack frames of files named like secrets', () => {
+    const plain = [
+      'next dev -p 3000',
+      'tsc -p tsconfig.build.json --watch',
+      'tsc -p ./packages/api',
+      '    at login (/app/src/auth.js:12:5)',
+      '    at Object.<anonymous> (/app/tokenService.ts:3:1)',
+      'http://localhost:5173/',
+      'Session started',
+    ];
+    for (const line of plain) assert.equal(redactText(line), line);
+  });
+
+  it('redacts the values of secret-named variables it has learned, wherever they appear', () => {
+    learnSecretValues({ MY_SERVICE_TOKEN: 'Zq8-value-from-env', PORT: '3000', SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1', SHORT_KEY: 'abc' });
+    assert.equal(redactText('printing Zq8-value-from-env in a log'), `printing ${R} in a log`);
+    assert.equal(redactText('listening on 3000, agent /tmp/ssh-x/agent.1, abc'), 'listening on 3000, agent /tmp/ssh-x/agent.1, abc');
+  });
+
+  it('redactArgs: -p/-P values and -u user:pass as separate elements', () => {
+    assert.deepEqual(redactArgs(['mysql', '-p', 'hunter2', '-P', '3306']), ['mysql', '-p', R, '-P', '3306']);
+    assert.deepEqual(redactArgs(['curl', '-u', 'bob:hunter2', 'http://x']), ['curl', '-u', `bob:${R}`, 'http://x']);
+    assert.deepEqual(redactArgs(['tsc', '-p', 'tsconfig.json']), ['tsc', '-p', 'tsconfig.json']);
   });
 });

@@ -178,4 +178,34 @@ describe('remedies: heap limit in a package.json script', () => {
     const same = applyHeapLimitToScript(PACKAGE, 'dev', 2048);
     assert.ok(!('error' in same) && same.edits.length === 0 && same.newText === PACKAGE);
   });
+
+  it('edits node\'s own --max-old-space-size where it is (it wins over NODE_OPTIONS), both spellings; keeps NODE_OPTIONS in step', () => {
+    assert.deepEqual(scriptWithHeapLimit('node --max-old-space-size=128 server.js', 256, false), { script: 'node --max-old-space-size=256 server.js', form: 'flag' });
+    assert.deepEqual(scriptWithHeapLimit('node --inspect --max_old_space_size 128 server.js --max-old-space-size=9', 512, false),
+      { script: 'node --inspect --max-old-space-size=512 server.js --max-old-space-size=9', form: 'flag' });
+    assert.deepEqual(scriptWithHeapLimit("NODE_OPTIONS='--max-old-space-size=64' node --max-old-space-size=128 server.js", 256, false),
+      { script: "NODE_OPTIONS='--max-old-space-size=256' node --max-old-space-size=256 server.js", form: 'flag' });
+    // A flag after the script belongs to the script: not node's, so NODE_OPTIONS is the way.
+    assert.equal(scriptWithHeapLimit('node server.js --max-old-space-size=9', 256, false).form, 'prefix');
+  });
+
+  it('the edited command line really gives node the new limit (run through sh)', () => {
+    const probe = "node --max-old-space-size=128 -p 'Math.round(v8.getHeapStatistics().heap_size_limit / 1048576)'";
+    const edited = scriptWithHeapLimit(probe, 512, false).script;
+    const limitMb = Number(execFileSync('sh', ['-c', edited]).toString().trim());
+    assert.ok(limitMb >= 512 && limitMb < 600, `${edited} → ${limitMb} MB`);
+    // The old way (NODE_OPTIONS in front) did nothing: the command line wins.
+    const before = Number(execFileSync('sh', ['-c', `NODE_OPTIONS='--max-old-space-size=512' ${probe}`]).toString().trim());
+    assert.ok(before < 200, `NODE_OPTIONS lost to the flag: ${before} MB`);
+  });
+
+  it('follows npm run to the script whose node command line sets the flag, and edits it there', () => {
+    const pkg = JSON.stringify({ name: 'x', scripts: { dev: 'npm run serve', serve: 'node --max-old-space-size=128 server.js', other: 'node a.js' } }, null, 2);
+    const r = applyHeapLimitToScript(pkg, 'dev', 768);
+    assert.ok(!('error' in r));
+    assert.deepEqual(r.nested, [{ script: 'serve', oldScript: 'node --max-old-space-size=128 server.js', newScript: 'node --max-old-space-size=768 server.js' }]);
+    const scripts = JSON.parse(r.newText).scripts;
+    assert.deepEqual(scripts, { dev: 'npm run serve', serve: 'node --max-old-space-size=768 server.js', other: 'node a.js' });
+    assert.equal(r.form, 'flag');
+  });
 });

@@ -41,7 +41,7 @@ function world(processes: ProcessInfo[], sockets: ListeningSocket[], expectedSer
   const all = [INIT, ...EDITOR, ...processes];
   const servers = buildServers(
     { processes: all, sockets, expected: expectedServers, workspaceFolders: [WS], selfPid },
-    { heapLimitOf: () => null, cgroupOf: () => null },
+    { heapLimitOf: () => null, cgroupOf: () => null, launchedFrom: () => 'npm run dev' },
   );
   const snapshot: Snapshot = {
     takenAt: NOW, platform: 'linux', workspaceFolders: [WS], servers, alerts: [], sockets, warnings: [],

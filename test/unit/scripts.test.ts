@@ -1,13 +1,8 @@
 import * as assert from 'node:assert/strict';
-import {
-  analyzeScript,
-  detectFramework,
-  isDevScript,
-  parsePort,
-  portFlagValue,
-  splitCommands,
-  type PackageJson,
-} from '../../src/core/workspace/scripts';
+import type { PackageJson } from '../../src/core/workspace/packageJson';
+import { parsePort, portFlagValue } from '../../src/core/workspace/ports';
+import { analyzeScript, detectFramework, isDevScript } from '../../src/core/workspace/scripts';
+import { splitCommands } from '../../src/core/shell';
 
 /** Framework, port and port source of one script body. */
 function port(body: string, pkg: PackageJson = {}, dotenv: Record<string, string> = {}): [string, number | null, string | null] {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import {
-  buildServers, commandKeys, groupTrees, isInteractiveShell, matchScore, orphanReason, type ServerFacts,
+  buildServers, commandKeys, groupTrees, isInteractiveShell, launcherOf, launchEvidenceInEnv, matchScore, orphanReason, type ServerFacts,
 } from '../../src/core/servers';
 import type { ExpectedServer, ListeningSocket, ProcessInfo } from '../../src/core/types';
 
@@ -29,6 +29,8 @@ function expected(script: string, command: string, extra: Partial<ExpectedServer
 const facts: ServerFacts = {
   heapLimitOf: (p) => (p.comm === 'node' ? { bytes: 4096 * 1024 * 1024, source: 'default' } : null),
   cgroupOf: () => null,
+  // The monitor reads this from /proc/PID/environ; here every process was started by `npm run dev`.
+  launchedFrom: () => 'npm run dev',
 };
 
 // init, a terminal's interactive bash, then npm → sh → node vite → esbuild
@@ -100,23 +102,55 @@ describe('servers: grouping processes into trees', () => {
 });
 
 describe('servers: orphans', () => {
+  /** What the monitor found in the process's environment: npm started it. */
+  const FROM_NPM = (): string => 'npm run dev';
+
   it('a root re-parented to PID 1 long after boot is orphaned', () => {
     const byPid = new Map([[1, INIT]]);
-    assert.match(orphanReason(proc(700, 1, 'node vite.js'), byPid) ?? '', /re-parented to PID 1/);
+    assert.match(orphanReason(proc(700, 1, 'node vite.js'), byPid, FROM_NPM) ?? '', /re-parented to PID 1/);
+  });
+
+  it('without evidence of a dev session, a child of PID 1 or systemd is a service, not an orphan', () => {
+    const reaper = proc(50, 1, '/lib/systemd/systemd --user', '/', { comm: 'systemd', startTimeMs: NOW - 3_600_000 });
+    assert.equal(orphanReason(proc(700, 1, 'node vite.js'), new Map([[1, INIT]])), null);
+    assert.equal(orphanReason(proc(700, 50, 'node vite.js'), new Map([[1, INIT], [50, reaper]])), null);
+    assert.match(orphanReason(proc(700, 1, 'node vite.js'), new Map([[1, INIT]]), FROM_NPM) ?? '', /^its launcher \(npm run dev\) is gone/);
+  });
+
+  it('dev-session evidence: npm/pnpm/yarn variables, a terminal, a shell; none in a service\'s environment', () => {
+    assert.equal(launchEvidenceInEnv({ npm_lifecycle_event: 'dev', npm_config_user_agent: 'pnpm/8.15.0 npm/? node/v20' }), 'pnpm run dev');
+    assert.equal(launchEvidenceInEnv({ npm_lifecycle_event: 'start' }), 'npm run start');
+    assert.equal(launchEvidenceInEnv({ npm_execpath: '/usr/lib/node_modules/npm/bin/npm-cli.js', npm_command: 'exec' }), 'npm exec');
+    assert.equal(launchEvidenceInEnv({ TERM_PROGRAM: 'vscode', VSCODE_PID: '12' }), 'a VS Code terminal, task or extension');
+    assert.equal(launchEvidenceInEnv({ VSCODE_IPC_HOOK: '/run/user/1000/vscode-ipc.sock' }), 'a VS Code terminal, task or extension');
+    assert.equal(launchEvidenceInEnv({ TERM_PROGRAM: 'iTerm.app' }), 'a iTerm.app terminal');
+    assert.equal(launchEvidenceInEnv({ SHLVL: '1', _: '/usr/bin/node' }), 'a shell');
+    // A systemd service's environment: no shell, no terminal, no package manager.
+    assert.equal(launchEvidenceInEnv({ PATH: '/usr/bin', INVOCATION_ID: 'abc', JOURNAL_STREAM: '8:1', PWD: '/' }), null);
+  });
+
+  it('launchers: shells, package managers and watchers; never init or systemd', () => {
+    assert.equal(launcherOf(BASH), 'bash (PID 100)');
+    assert.equal(launcherOf(proc(300, 100, 'node /usr/lib/node_modules/npm/bin/npm-cli.js run dev')), 'npm (PID 300)');
+    assert.equal(launcherOf(proc(301, 100, 'npm run dev', WS, { comm: 'npm run dev' })), 'npm (PID 301)');
+    assert.equal(launcherOf(proc(302, 100, 'node /x/node_modules/.bin/nodemon server.js')), 'nodemon (PID 302)');
+    assert.equal(launcherOf(INIT), null);
+    assert.equal(launcherOf(proc(50, 1, '/lib/systemd/systemd --user', '/', { comm: 'systemd' })), null);
+    assert.equal(launcherOf(proc(303, 1, 'node server.js')), null);
   });
 
   it('a process init itself launched at boot (container entrypoint) is not', () => {
     const init = proc(1, 0, '/sbin/tini', '/', { startTimeMs: NOW - 60_000 });
-    assert.equal(orphanReason(proc(2, 1, 'node server.js', WS, { startTimeMs: NOW - 59_000 }), new Map([[1, init]])), null);
+    assert.equal(orphanReason(proc(2, 1, 'node server.js', WS, { startTimeMs: NOW - 59_000 }), new Map([[1, init]]), FROM_NPM), null);
   });
 
   it('a root re-parented to a subreaper (systemd --user) is orphaned', () => {
     const reaper = proc(50, 1, '/lib/systemd/systemd --user', '/', { comm: 'systemd', startTimeMs: NOW - 3_600_000 });
-    assert.match(orphanReason(proc(700, 50, 'node vite.js'), new Map([[1, INIT], [50, reaper]])) ?? '', /systemd \(PID 50\)/);
+    assert.match(orphanReason(proc(700, 50, 'node vite.js'), new Map([[1, INIT], [50, reaper]]), FROM_NPM) ?? '', /systemd \(PID 50\)/);
   });
 
   it('a root started from a terminal is not orphaned', () => {
-    assert.equal(orphanReason(VITE_TREE[0]!, new Map([[1, INIT], [100, BASH]])), null);
+    assert.equal(orphanReason(VITE_TREE[0]!, new Map([[1, INIT], [100, BASH]]), FROM_NPM), null);
   });
 });
 

@@ -153,7 +153,9 @@ describe('decideVerdict: what the output names', () => {
     ['emfile', 'too-many-open-files', 'restart-server', /ran out of file descriptors/],
     ['module-not-found-cjs', 'missing-module', 'install-dependencies', /package 'express-nope' is not installed/],
     ['module-not-found-esm', 'missing-module', 'install-dependencies', /package 'vite-nope' is not installed/],
-    ['uncaught-exception', 'uncaught-exception', 'restart-server', /crashed on an uncaught exception: Error: .* at .*worker\.js:1:56/],
+    // A bug in the code: open the file at the failing line first (a restart only crashes again).
+    ['uncaught-exception', 'uncaught-exception', 'open-file', /crashed on an uncaught exception: Error: .* at .*worker\.js:1:56/],
+    // No frame in a file of the project ([eval]): nothing to open, restart first.
     ['unhandled-rejection', 'unhandled-rejection', 'restart-server', /unhandled promise rejection: Error: db connection refused/],
   ];
   for (const [name, cause, remedy, summary] of cases) {
@@ -277,7 +279,7 @@ describe('decideVerdict: hygiene', () => {
 
   it('remedies carry the server so the editor knows what to restart; a bare kernel pid gets no restart', () => {
     const v = decide(api(), { outputs: [output(crash('uncaught-exception'), { code: 1, signal: null })] });
-    assert.deepEqual(v.remedies[0].args, { server: 'shop-api · dev', serverId: '/home/dev/shop-api#dev', cwd: '/home/dev/shop-api', pid: 21014 });
+    assert.deepEqual(v.remedies.find((r) => r.id === 'restart-server')?.args, { server: 'shop-api · dev', serverId: '/home/dev/shop-api#dev', cwd: '/home/dev/shop-api', pid: 21014 });
     const bare = decide({ server: 'node', pids: [21014], time: KILLED_AT }, { oom: [cgroupKill()] });
     assert.ok(!bare.remedies.some((r) => r.id === 'restart-server'));
   });
@@ -287,5 +289,12 @@ describe('decideVerdict: hygiene', () => {
     assert.deepEqual([v.evidence[0].location, v.evidence[0].time], ['/home/dev/shop-api/logs/dev.log', KILLED_AT + 200]);
     assert.equal(v.time, KILLED_AT + 200);
   });
-});
 
+  it('a code bug\'s first remedy opens the file at the failing line', () => {
+    const v = decide(api(), { outputs: [output(crash('uncaught-exception'), { code: 1, signal: null })] });
+    assert.equal(v.remedies[0].id, 'open-file');
+    assert.match(v.remedies[0].title, /^Open worker\.js:1$/);
+    assert.deepEqual(v.remedies[0].args, { file: '/home/dev/shop-api/worker.js', line: 1, column: 56 });
+    assert.ok(v.remedies.some((r) => r.id === 'restart-server'), 'restart is still offered');
+  });
+});

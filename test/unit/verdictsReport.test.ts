@@ -7,7 +7,10 @@ import { recommendations, renderMarkdown, saveReport, toReportJson } from '../..
 import { remedyLink } from '../../src/vscode/remedyCommands';
 import { cliRemedy } from '../../src/cli/remedyLines';
 import type { Verdict } from '../../src/core/crash/types';
-import { formatEvent, formatStatus, formatVerdict, parseArgs, redactEvent, UsageError } from '../../src/cli';
+import { UsageError } from '../../src/cli/args';
+import { parseArgs } from '../../src/cli/main';
+import { formatStatus } from '../../src/cli/status';
+import { formatEvent, formatVerdict, redactEvent } from '../../src/cli/watch';
 import { parseDuration } from '../../src/core/format';
 import type { Snapshot } from '../../src/core/types';
 import type { StatusJson } from '../../src/core/statusJson';

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
+import { checkContainerUi } from './containerUi';
 import type { SuiteResult } from './suite/index';
 
 const CODE_SERVER_VERSION = '4.100.3';
@@ -21,8 +22,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const STARTUP_TIMEOUT_MS = 60_000;
-// The whole suite, on a 2-core machine shared with other builds: several minutes.
-const RESULT_TIMEOUT_MS = 600_000;
+const RESULT_TIMEOUT_MS = 900_000; // the whole suite: real servers, crashes and restarts (about 4 min on an idle 2-core machine)
 const TREE_ROW_TIMEOUT_MS = 20_000;
 const KILL_GRACE_MS = 3_000;
 const EXTENSION_ID = 'dev-server-doctor.dev-server-doctor';
@@ -183,7 +183,7 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     await pane.locator('.pane-header').first().hover();
     await pane.locator('.pane-header .action-label[aria-label="Open Dashboard"]').first().click({ timeout: TREE_ROW_TIMEOUT_MS });
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await view.locator('section.card.server canvas').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await view.locator('section.card.server:not(.no-data) canvas').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     await view.locator('#crash-table').waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     const cards = await view.locator('section.card.server h3').allInnerTexts();
     console.log(`  dashboard servers: ${JSON.stringify(cards)}`);
@@ -212,6 +212,20 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     }
     await toggle(); // back to the theme it had
   });
+  await uiTest(result, 'ui: the Get Started walkthrough lists its steps with their media', async () => {
+    await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input').first();
+    await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await input.fill('>Welcome: Open Walkthrough');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with Dev Server Doctor' }).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
+    await page.locator('.getting-started-step', { hasText: 'See what it found in this workspace' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.locator('.getting-started-step', { hasText: 'Read a crash report' }).first().waitFor({ state: 'attached', timeout: TREE_ROW_TIMEOUT_MS });
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'walkthrough.png') });
+  });
 }
 
 async function checkUi(page: Page, result: SuiteResult, serverPort: string, crashHistory: boolean): Promise<void> {
@@ -232,6 +246,34 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string, cras
     await portRow.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     await pane.locator('.monaco-list-row', { hasText: 'server.js' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
   });
+  await uiTest(result, 'ui: the Servers view stays still when nothing changes, and its tooltip is there on hover', async () => {
+    const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+    const list = pane.locator('.monaco-list').first();
+    // Runs in the page (the harness has no DOM types): count every change under the list for 10 s.
+    /* eslint-disable @typescript-eslint/no-explicit-any -- this runs in the page; the harness has no DOM types */
+    await list.evaluate((el: any) => {
+      const g = globalThis as any;
+      g.__dsdMutations = 0;
+      new g.MutationObserver((m: unknown[]) => { g.__dsdMutations += m.length; }).observe(el, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await page.waitForTimeout(10_000);
+    const mutations = await page.evaluate(() => (globalThis as any).__dsdMutations as number);
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    if (!Number.isFinite(mutations)) throw new Error('the mutation counter did not run');
+    console.log(`  Servers view: ${mutations} DOM mutations in 10 s with nothing changing (5 polls)`);
+    if (mutations > 40) throw new Error(`${mutations} DOM mutations in 10 s while nothing changed: rows are being redrawn`);
+    const row = pane.locator('.monaco-list-row', { hasText: `:${serverPort}` }).first();
+    await row.locator('.label-name').first().hover();
+    await page.mouse.move((await row.boundingBox())!.x + 40, (await row.boundingBox())!.y + 8, { steps: 4 });
+    const hover = page.locator('.monaco-hover', { hasText: 'Command' }).first();
+    await hover.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS }).catch(async (e: Error) => {
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'tooltip-failure.png') });
+      throw e;
+    });
+    await page.waitForTimeout(2500);
+    if (!(await hover.isVisible())) throw new Error('the tooltip vanished while the pointer rested on the row');
+    await page.mouse.move(5, 5);
+  });
   await uiTest(result, 'ui: system view shows memory, disk and watcher headroom', async () => {
     const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'System' }) });
     for (const label of ['Memory', 'Disk', 'File watchers']) {
@@ -243,7 +285,7 @@ async function checkUi(page: Page, result: SuiteResult, serverPort: string, cras
       const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Crashes' }) });
       const header = pane.locator('.pane-header').first();
       if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      const row = pane.locator('.monaco-list-row', { hasText: /crash-\w+ · dev — / }).first();
+      const row = pane.locator('.monaco-list-row', { hasText: /(?:crash|fw)-\w+ · dev — / }).first();
       try {
         await row.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
       } catch {
@@ -446,6 +488,8 @@ async function main(): Promise<number> {
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
     await checkDashboard(page, result);
     await checkHungUi(page, result, fixture.dir, teardown);
+    await uiTest(result, 'ui: a workspace container in the Servers view, the engine in the System view', () =>
+      checkContainerUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s)));
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-empty-'));
     teardown.add('empty folder', () => fs.rmSync(empty, { recursive: true, force: true }));

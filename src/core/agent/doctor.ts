@@ -11,6 +11,7 @@ import { Monitor } from '../monitor';
 import { REMEDIES, isRemedyId, type RemedyArgs, type RemedyId } from '../remedies/catalogue';
 import { scanDiskCandidates, deletePaths, type DiskItem } from '../remedies/disk';
 import { candidateForPort, candidateForServer, findKillCandidates, killTrees, type KillCandidate, type KillResult } from '../remedies/kill';
+import { buildProtection, defaultLookup } from '../remedies/processes';
 import { formatBytes } from '../format';
 import { redactDeep, redactText } from '../redact';
 import { DEFAULT_SETTINGS } from '../settings';
@@ -58,6 +59,8 @@ export class Doctor {
   private readonly probe: SystemProbe;
   private readonly folders: readonly string[];
   private readonly allowed: ReadonlySet<RemedyId>;
+  /** Kill protection (this process, its parents, other users), built once for every kill remedy. */
+  private readonly guard = buildProtection({ selfPid: process.pid }, defaultLookup());
 
   constructor(private readonly opts: DoctorOptions) {
     if (opts.workspaceFolders.length === 0) throw new DoctorError('No workspace folder given.', 'invalid');
@@ -123,7 +126,7 @@ export class Doctor {
   /** The dry run: what each remedy would kill or delete now, and which an agent may apply. */
   async listRemedies(): Promise<RemedyPlan> {
     const snapshot = await this.snapshot();
-    const plan = findKillCandidates(snapshot, { selfPid: process.pid });
+    const plan = findKillCandidates(snapshot, { guard: this.guard });
     const scan = this.allowedForAgents('free-disk') ? await scanDiskCandidates([...this.folders], {}) : null;
     return redactDeep({
       catalogue: (Object.keys(REMEDIES) as RemedyId[]).map((id) => ({ id, what: REMEDIES[id].what, kind: REMEDIES[id].kind, allowedForAgents: this.allowedForAgents(id) })),
@@ -143,13 +146,13 @@ export class Doctor {
     switch (id) {
       case 'kill-port-holder': {
         if (!args.port) throw new DoctorError('kill-port-holder needs a port.', 'invalid');
-        const c = candidateForPort(args.port, snapshot, { selfPid: process.pid });
+        const c = candidateForPort(args.port, snapshot, { guard: this.guard });
         if ('refused' in c) throw new DoctorError(c.refused, 'refused');
         if (args.pid && c.pid !== args.pid) throw new DoctorError(`Port ${args.port} is held by PID ${c.pid} now, not ${args.pid}: nothing was stopped.`, 'refused');
         return this.kill(id, [c]);
       }
       case 'kill-zombies': {
-        const plan = findKillCandidates(snapshot, { selfPid: process.pid });
+        const plan = findKillCandidates(snapshot, { guard: this.guard });
         const wanted = args.pids?.length ? new Set(args.pids) : args.pid ? new Set([args.pid]) : null;
         const chosen = wanted ? plan.candidates.filter((c) => wanted.has(c.pid)) : plan.candidates;
         if (wanted && chosen.length < wanted.size) {
@@ -161,7 +164,7 @@ export class Doctor {
       }
       case 'kill-process-tree': {
         const server = findServer(snapshot, args);
-        const c = candidateForServer(server, snapshot, { selfPid: process.pid });
+        const c = candidateForServer(server, snapshot, { guard: this.guard });
         if ('refused' in c) throw new DoctorError(c.refused, 'refused');
         return this.kill(id, [c]);
       }
@@ -171,9 +174,9 @@ export class Doctor {
         let stopped: KillResult | undefined;
         if (server.pid !== null) {
           if (id === 'start-server') return { id, applied: false, message: `${server.name} is already running (PID ${server.pid}).` };
-          const c = candidateForServer(server, snapshot, { selfPid: process.pid });
+          const c = candidateForServer(server, snapshot, { guard: this.guard });
           if ('refused' in c) throw new DoctorError(c.refused, 'refused');
-          stopped = await killTrees(c.pids, { probe: this.probe });
+          stopped = await killTrees(c.members, { probe: this.probe, guard: this.guard });
         }
         const started = await startServerDetached(server);
         const prefix = stopped ? `${killSentence(stopped)} ` : '';
@@ -197,7 +200,8 @@ export class Doctor {
   }
 
   private async kill(id: RemedyId, candidates: readonly KillCandidate[]): Promise<RemedyOutcome> {
-    const result = await killTrees([...new Set(candidates.flatMap((c) => c.pids))], { probe: this.probe });
+    // Exactly the processes listed, each re-checked to be the one listed (a recycled pid is never signalled).
+    const result = await killTrees(candidates.flatMap((c) => c.members), { probe: this.probe, guard: this.guard });
     return { id, applied: result.killed.length > 0, message: killSentence(result), kill: result };
   }
 }

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import { Monitor } from '../monitor';
-import { isInside } from '../paths';
+import { isInside, resolveWorkspaceFolder } from '../paths';
 import { createProbe } from '../system/probe';
 import { toStatusJson, type StatusJson } from '../statusJson';
 import type { Server, Snapshot } from '../types';
@@ -14,9 +14,12 @@ import { redactText } from '../redact';
 import { packageName } from './sources';
 import { inotifyUsage, type InotifyUsage } from '../system/inotify';
 import { portHolders } from '../system/processInfo';
+import { dependencyContextFor } from '../deps/dependencyContext';
+import { toStatusContainers, type ContainerFacts } from '../containers/status';
 import type { Confidence, Verdict } from './types';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type ReportEvidence } from './verdict';
 import type { WatcherHistory } from './watcher';
+import { gatherCauseFacts } from './causes/facts';
 
 export interface InvestigateOptions extends EvidenceOptions {
   readonly workspaceFolders: readonly string[];
@@ -28,14 +31,21 @@ export interface InvestigateOptions extends EvidenceOptions {
   readonly history?: WatcherHistory;
   /** Skip counting inotify watches in use (it walks every process's descriptors). */
   readonly skipInotifyUsage?: boolean;
+  /** The workspace's containers and their crashes (docker inspect facts), read by the caller from the engine. */
+  readonly containers?: ContainerFacts;
 }
 
 export interface Investigation {
   readonly generatedAt: number;
   readonly sinceMs: number;
   readonly workspaceFolders: readonly string[];
-  /** Newest first. */
+  /** This workspace's crashes, newest first. */
   readonly verdicts: readonly Verdict[];
+  /**
+   * Kernel records (OOM kills, segfaults) of dev runtimes that nothing ties to this workspace — no pid of its servers,
+   * not their cgroup — newest first: shown apart, as "elsewhere on this machine".
+   */
+  readonly elsewhere?: readonly Verdict[];
   /** The current state, as `status --json` shows it; null when no snapshot could be taken. */
   readonly state: StatusJson | null;
   readonly inotify: InotifyUsage | null;
@@ -59,7 +69,7 @@ const RUNTIME = /^(?:node|nodejs|bun|deno|npm|npx|pnpm|yarn|esbuild|python\d*(?:
 export async function investigate(opts: InvestigateOptions): Promise<Investigation> {
   const generatedAt = Date.now();
   const problems: string[] = [];
-  const folders = [...new Set(opts.workspaceFolders.map((f) => path.resolve(f)))];
+  const folders = [...new Set(opts.workspaceFolders.map((f) => resolveWorkspaceFolder(f)))];
   let snapshot = opts.snapshot ?? null;
   if (!snapshot) {
     try {
@@ -77,6 +87,7 @@ export async function investigate(opts: InvestigateOptions): Promise<Investigati
   problems.push(...kernel.problems);
 
   let cold: Verdict[] = [];
+  let elsewhere: Verdict[] = [];
   try {
     const servers = snapshot?.servers ?? [];
     const logs = readLogEvidence(folders, opts.sinceMs, { globs: opts.logGlobs });
@@ -84,12 +95,14 @@ export async function investigate(opts: InvestigateOptions): Promise<Investigati
     const reports = readReports(reportDirs, opts.sinceMs);
     problems.push(...logs.problems, ...reports.problems);
     const join = new Joiner(kernel, reports.items, servers, snapshot, opts.history);
-    cold = [...logs.items.map((l) => join.fromLog(l)), ...join.leftoverReports(), ...join.leftoverKernel()]
-      .filter((v): v is Verdict => v !== null);
+    const fromLogs = [...logs.items.map((l) => join.fromLog(l)), ...join.leftoverReports()];
+    const kernelLeft = join.leftoverKernel();
+    cold = [...fromLogs, ...kernelLeft.mine].filter((v): v is Verdict => v !== null);
+    elsewhere = kernelLeft.elsewhere.filter((v): v is Verdict => v !== null).sort((a, b) => b.time - a.time);
   } catch (err) {
     problems.push(`Looking for crashes failed unexpectedly: ${err instanceof Error ? err.message : String(err)}.`);
   }
-  const verdicts = dedupe([...(opts.history?.verdicts ?? []).filter((v) => v.time >= opts.sinceMs), ...cold]);
+  const verdicts = dedupe([...(opts.history?.verdicts ?? []).filter((v) => v.time >= opts.sinceMs), ...cold, ...(opts.containers?.verdicts ?? [])]);
 
   let inotify: InotifyUsage | null = null;
   if (!opts.skipInotifyUsage && process.platform === 'linux') inotify = inotifyUsage();
@@ -98,7 +111,8 @@ export async function investigate(opts: InvestigateOptions): Promise<Investigati
     sinceMs: opts.sinceMs,
     workspaceFolders: folders,
     verdicts: verdicts.sort((a, b) => b.time - a.time),
-    state: snapshot ? toStatusJson(snapshot) : null,
+    elsewhere,
+    state: snapshot ? toStatusJson(snapshot, toStatusContainers(opts.containers?.containers ?? []), opts.containers?.engine) : null,
     inotify,
     problems: [...new Set(problems.map(redactText))],
   };
@@ -162,10 +176,13 @@ class Joiner {
       expectedPort: live?.expectedPort ?? this.servers.find((s) => s.cwd === dir && s.script === run?.script)?.expectedPort ?? null,
     };
     const ports = log.findings.map((f) => f.detail?.port).filter((p): p is number => p !== undefined);
+    const facts = gatherCauseFacts({ findings: log.findings, cwd: dir, pids: live?.pids ?? [], snapshot: this.snapshot });
     return decideVerdict(candidate, {
+      facts, memoryTotalBytes: this.snapshot?.system.memory.totalBytes ?? null,
       oom: this.kernel.records, faults: this.kernel.faults, kernelRead: this.kernel.kernelRead, kernelSource: this.kernel.kernelSource ?? undefined,
       outputs: [log], reports,
       portHolders: this.snapshot ? portHolders(ports, this.snapshot.sockets, (pid) => this.commandOf(pid)) : [],
+      ...(this.snapshot ? { dependency: dependencyContextFor([log], this.snapshot, dir) } : {}),
     });
   }
 
@@ -180,29 +197,45 @@ class Joiner {
     });
   }
 
-  /** Kills and segfaults no log explained: named by what a live watcher saw, else by the process name. */
-  leftoverKernel(): (Verdict | null)[] {
-    const out: (Verdict | null)[] = [];
+  /**
+   * Kills and segfaults no log explained. Ours only when tied to one of the workspace's servers: its pid (a process
+   * a live watcher saw die, or one in the snapshot) or its memory cgroup; named by that server. The others, of dev
+   * runtimes (a browser tab is not a dev server), go elsewhere.
+   */
+  leftoverKernel(): { mine: (Verdict | null)[]; elsewhere: (Verdict | null)[] } {
+    const mine: (Verdict | null)[] = [];
+    const elsewhere: (Verdict | null)[] = [];
     for (const r of this.kernel.records) {
       if (this.usedRecords.has(r)) continue;
-      const exit = r.pid !== null ? this.exitOf(r.pid) : undefined;
+      const tie = this.tieOf(r.pid, r.memcg ?? null);
       // Every process the OOM killer takes lands in the log; a browser tab is not a dev server.
-      if (!exit && r.kind !== 'oomd' && !RUNTIME.test(r.comm ?? '')) continue;
+      if (!tie && r.kind !== 'oomd' && !RUNTIME.test(r.comm ?? '')) continue;
       this.usedRecords.add(r);
-      const server = exit?.server ?? (r.kind === 'oomd' ? folderName(r.memcg ?? 'systemd-oomd') : r.comm);
+      const server = tie?.server ?? (r.kind === 'oomd' ? folderName(r.memcg ?? 'systemd-oomd') : r.comm);
       const cgroup = r.kind === 'oomd' && r.memcg ? { path: r.memcg, limitBytes: null, oomKillsBefore: 0, oomKillsAfter: null } : null;
-      out.push(decideVerdict({ server, serverId: exit?.serverId, cwd: exit?.cwd ?? null, pids: r.pid !== null ? [r.pid] : [], time: r.time ?? 0, command: exit?.command ?? null, cgroup },
+      (tie ? mine : elsewhere).push(decideVerdict({ server, serverId: tie?.serverId, cwd: tie?.cwd ?? null, pids: r.pid !== null ? [r.pid] : [], time: r.time ?? 0, command: tie?.command ?? null, cgroup },
         { oom: [r], kernelRead: true, kernelSource: this.kernel.kernelSource ?? undefined }));
     }
     for (const f of this.kernel.faults) {
       if (this.usedRecords.has(f)) continue;
-      const exit = this.exitOf(f.pid);
-      if (!exit && !RUNTIME.test(f.comm)) continue;
+      const tie = this.tieOf(f.pid, null);
+      if (!tie && !RUNTIME.test(f.comm)) continue;
       this.usedRecords.add(f);
-      out.push(decideVerdict({ server: exit?.server ?? f.comm, serverId: exit?.serverId, cwd: exit?.cwd ?? null, pids: [f.pid], time: f.time ?? 0, command: exit?.command ?? null },
+      (tie ? mine : elsewhere).push(decideVerdict({ server: tie?.server ?? f.comm, serverId: tie?.serverId, cwd: tie?.cwd ?? null, pids: [f.pid], time: f.time ?? 0, command: tie?.command ?? null },
         { faults: [f], kernelRead: true, kernelSource: this.kernel.kernelSource ?? undefined }));
     }
-    return out;
+    return { mine, elsewhere };
+  }
+
+  /** The workspace server a kernel record belongs to, by pid (seen dying, or in the snapshot) or by memory cgroup. */
+  private tieOf(pid: number | null, memcg: string | null): { server: string; serverId?: string; cwd: string | null; command: string | null } | null {
+    const exit = pid !== null ? this.exitOf(pid) : undefined;
+    if (exit) return exit;
+    const byPid = pid !== null ? this.servers.find((s) => s.processes.some((p) => p.pid === pid)) : undefined;
+    // A cgroup shared by the whole machine ('/') ties nothing.
+    const byCgroup = memcg && memcg !== '/' ? this.servers.find((s) => s.cgroup?.path === memcg) : undefined;
+    const s = byPid ?? byCgroup;
+    return s ? { server: s.name, serverId: s.id, cwd: s.cwd, command: s.command ? redactText(s.command) : null } : null;
   }
 
   private useRecordsOf(pid: number): void {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { userFrame } from './output';
-import { redactArgs, redactEnv, redactText } from '../redact';
+import { learnSecretValues, redactArgs, redactEnv, redactText } from '../redact';
 
 export interface NodeReportSummary {
   /** 'OOMError', 'FatalError', 'Exception', 'Signal', 'JavaScript API'… */
@@ -70,6 +70,8 @@ export function parseNodeReport(text: string): NodeReportResult {
     .map(str).filter((f): f is string => f !== null && f.trim() !== '' && f.trim() !== 'Unavailable.')
     .slice(0, STACK_FRAMES).map((f) => redactText(f.trim()));
   const envIn = obj(root.environmentVariables) ?? {};
+  // The crashed process's secrets: redacted by value from now on, wherever its log or stack repeats them.
+  learnSecretValues(Object.fromEntries(Object.entries(envIn).filter(([, v]) => typeof v === 'string')) as Record<string, string>);
   const env = redactEnv(Object.fromEntries(Object.entries(envIn)
     .filter(([k, v]) => SAFE_ENV.includes(k) && typeof v === 'string') as [string, string][]));
   const commandLine = Array.isArray(header.commandLine) ? header.commandLine.map((a) => String(a)) : [];

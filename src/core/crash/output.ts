@@ -5,6 +5,9 @@ import { constants } from 'node:os';
 import { inotifyRaiseLines, RECOMMENDED_MAX_USER_WATCHES, remedy, runningAsRoot } from '../remedies/catalogue';
 import type { CauseId, Confidence, RemedyRef } from './types';
 import { redactText } from '../redact';
+import { detectMoreCauses, withGcTrace } from './causes/outputCauses';
+import type { GcEvent } from './causes/gcTrace';
+import { findDependencyError } from './dependency';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -32,6 +35,30 @@ export interface OutputDetail {
   message?: string;
   /** Exit code the output tells (npm/yarn/pnpm error lines), when the exit itself is unknown. */
   exitCode?: number;
+  /** Node version that printed the fatal block ("Node.js v22.1.0" → '22.1.0'). */
+  nodeVersion?: string;
+  /** NODE_MODULE_VERSION a native module was built for, and the one the running Node requires. */
+  builtAbi?: number;
+  runningAbi?: number;
+  /** A platform package present and the one needed (esbuild's "installed for another platform"). */
+  platformFound?: string;
+  platformWanted?: string;
+  /** The API or built-in a newer Node has ('node:sqlite', 'Promise.withResolvers'), or the syntax error. */
+  api?: string;
+  /** Address refused or denied ('::1', '127.0.0.1', '0.0.0.0'). */
+  address?: string;
+  /** A framework's build cache folder ('.next', 'node_modules/.vite'). */
+  cacheDir?: string;
+  framework?: string;
+  /** V8's GC trace of the last run in the output. */
+  gc?: GcEvent[];
+  /** dependency-*: the address connected to or the host name that did not resolve, every address tried, the driver and service. */
+  host?: string;
+  addresses?: string[];
+  driver?: string;
+  service?: string;
+  /** dependency-*: ECONNREFUSED, ENOTFOUND, EAI_AGAIN, P1001. */
+  errorCode?: string;
 }
 
 export interface OutputFinding {
@@ -148,7 +175,7 @@ function quote(line: string): string {
   return redactText(t.length > MAX_LINE ? `${t.slice(0, MAX_LINE)}…` : t);
 }
 
-function lastIndex(lines: readonly string[], re: RegExp, from = 0, to = lines.length): number {
+export function lastIndex(lines: readonly string[], re: RegExp, from = 0, to = lines.length): number {
   for (let i = to - 1; i >= from; i--) if (re.test(lines[i])) return i;
   return -1;
 }
@@ -156,7 +183,7 @@ function lastIndex(lines: readonly string[], re: RegExp, from = 0, to = lines.le
 const PROPERTY = /^\s+[\w$]+: /;
 
 /** Last message line matching `re`; an error's property lines (`  code: 'ENOSPC',`) only when nothing else matches. */
-function lastMessage(lines: readonly string[], re: RegExp): number {
+export function lastMessage(lines: readonly string[], re: RegExp): number {
   for (let i = lines.length - 1; i >= 0; i--) if (re.test(lines[i]) && !PROPERTY.test(lines[i])) return i;
   return lastIndex(lines, re);
 }
@@ -172,7 +199,7 @@ function framesAfter(lines: readonly string[], i: number): string[] {
 }
 
 /** Properties Node prints after an error's stack: `  code: 'ENOSPC',` … up to the closing brace. */
-function errorProps(lines: readonly string[], i: number): Record<string, string> {
+export function errorProps(lines: readonly string[], i: number): Record<string, string> {
   const props: Record<string, string> = {};
   for (let j = i; j < lines.length && j < i + 60; j++) {
     if (/^\}\s*$/.test(lines[j])) break;
@@ -185,7 +212,7 @@ function errorProps(lines: readonly string[], i: number): Record<string, string>
 /** Node's excerpt of the source above an error: "file:line", the source line, then a caret under the column. */
 interface Caret { readonly index: number; readonly col: number; readonly source: string }
 
-interface FatalBlock {
+export interface FatalBlock {
   readonly start: number;
   readonly trailer: number;
   readonly headline: number;
@@ -214,7 +241,7 @@ function findFatalBlock(lines: readonly string[]): FatalBlock | null {
   return { start, trailer, headline, frames: framesAfter(lines, headline), caret };
 }
 
-interface Ctx {
+export interface Ctx {
   readonly lines: string[];
   readonly text: string;
   readonly exit: ExitStatus;
@@ -222,9 +249,9 @@ interface Ctx {
   readonly fatal: FatalBlock | null;
 }
 
-type Found = OutputFinding & { readonly at: number };
+export type Found = OutputFinding & { readonly at: number };
 
-function finding(ctx: Ctx, at: number, cause: CauseId, confidence: Confidence, quoted: readonly number[],
+export function finding(ctx: Ctx, at: number, cause: CauseId, confidence: Confidence, quoted: readonly number[],
   extra: { topFrame?: string | null; detail?: OutputDetail; note?: string } = {}): Found {
   const lines = [...new Set(quoted.filter((i) => i >= 0))].sort((a, b) => a - b).map((i) => quote(ctx.lines[i]));
   const topFrame = extra.topFrame !== undefined ? extra.topFrame : userFrame(framesAfter(ctx.lines, at));
@@ -233,7 +260,7 @@ function finding(ctx: Ctx, at: number, cause: CauseId, confidence: Confidence, q
 }
 
 /** A line inside the fatal block (or any line once the process died) is what killed it. */
-function certainty(ctx: Ctx, at: number): Confidence {
+export function certainty(ctx: Ctx, at: number): Confidence {
   if (ctx.fatal && at >= ctx.fatal.start && at <= ctx.fatal.trailer) return 'high';
   return ctx.exit.code !== null && ctx.exit.code !== 0 ? 'high' : 'medium';
 }
@@ -254,7 +281,8 @@ function detectHeapOom(ctx: Ctx): Found | null {
 }
 
 function detectPort(ctx: Ctx): Found | null {
-  const at = lastMessage(ctx.lines, /EADDRINUSE|address already in use|Port \d+ is already in use|already running on port \d+/i);
+  // Node's inspector failing on its port is inspector-port-in-use, not the server's port.
+  const at = lastMessage(ctx.lines, /^(?!.*Starting inspector on).*(?:EADDRINUSE|address already in use|Port \d+ is already in use|already running on port \d+)/i);
   if (at < 0) return null;
   const line = ctx.lines[at];
   const props = errorProps(ctx.lines, at + 1);
@@ -351,6 +379,21 @@ function detectNative(ctx: Ctx, heapOom: boolean): Found | null {
   return null;
 }
 
+/** A needed service (database, cache, broker) refused the connection or its host name did not resolve. */
+function detectDependency(ctx: Ctx): Found | null {
+  const d = findDependencyError(ctx.lines);
+  if (!d) return null;
+  const fatal = ctx.fatal;
+  // A refused connection logged before a different fatal error (a proxy error, say) did not kill the process,
+  // unless that error is the client giving up on the connection ("Connection is closed.").
+  const unrelated = fatal && (d.at > fatal.trailer || (d.at < fatal.headline && !/connect|connection|socket|ECONN/i.test(ctx.lines[fatal.headline])));
+  const confidence: Confidence = unrelated ? 'low' : certainty(ctx, d.at);
+  const detail: OutputDetail = { errorCode: d.code, ...(d.port !== null ? { port: d.port } : {}), ...(d.host ? { host: d.host } : {}),
+    ...(d.addresses.length ? { addresses: [...d.addresses] } : {}), ...(d.driver ? { driver: d.driver } : {}), ...(d.service ? { service: d.service } : {}),
+    syscall: d.cause === 'dependency-refused' ? 'connect' : 'getaddrinfo' };
+  return finding(ctx, d.at, d.cause, confidence, d.quoted, { detail });
+}
+
 /**
  * Node 20 prints an uncaught exception and a promise rejected with an Error the same way. The caret
  * tells them apart: for a throw it marks the throw site (`throw …`, or the failing expression); for
@@ -432,16 +475,17 @@ export function classifyOutput(text: string, exit: ExitStatus): OutputFinding[] 
   const told = unknown ? exitFromLines(lines) : null;
   const known: ExitStatus = told ? { code: told.code, signal: told.signal } : exit;
   const ctx: Ctx = { lines, text: lines.join('\n'), exit: known, signal: exitSignal(known), fatal: findFatalBlock(lines) };
-  const specific = [detectHeapOom(ctx), detectPort(ctx), ...detectEnospc(ctx), detectOpenFiles(ctx), detectMissingModule(ctx)]
+  const specific = [detectHeapOom(ctx), detectPort(ctx), ...detectEnospc(ctx), detectOpenFiles(ctx), ...detectMoreCauses(ctx), detectMissingModule(ctx), detectDependency(ctx)]
     .filter((f): f is Found => f !== null);
   const fatal = ctx.fatal;
-  const explainsFatal = fatal && specific.some((f) => f.at >= fatal.start && f.at <= fatal.trailer);
+  // A low-confidence finding (a Node version or IPv6 suspicion the machine's facts must confirm) leaves the exception standing.
+  const explainsFatal = fatal && specific.some((f) => f.confidence !== 'low' && f.at >= fatal.start && f.at <= fatal.trailer);
   const found = [...specific, detectNative(ctx, specific.some((f) => f.cause === 'heap-oom')), explainsFatal ? null : detectFatalException(ctx)]
     .filter((f): f is Found => f !== null);
   const watcher = detectWatcher(ctx);
   const all = [...found, detectExit(ctx, found), watcher].filter((f): f is Found => f !== null)
     .map((f) => (told && (f.cause === 'killed' || f.cause === 'native-crash' || f.cause === 'exit-nonzero') ? withTold(f, told) : f));
-  return all
+  return withGcTrace(ctx, all)
     .map((f, order) => ({ f, order }))
     .sort((a, b) => RANK[a.f.confidence] - RANK[b.f.confidence] || a.order - b.order)
     .map(({ f: { at: _at, ...rest } }) => rest);

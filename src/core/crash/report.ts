@@ -35,6 +35,8 @@ export interface VerdictJson {
   evidence: EvidenceJson[];
   remedies: RemedyRef[];
   detail?: Verdict['detail'];
+  /** heap-oom, oom-kill, oomd-kill: undersized / leak / native-growth, its numbers, and whether a larger heap helps. */
+  memoryKind?: Verdict['memoryKind'];
 }
 
 export interface Recommendation extends RemedyRef {
@@ -47,6 +49,8 @@ export interface ReportJson {
   since: string;
   workspaceFolders: string[];
   verdicts: VerdictJson[];
+  /** Kernel records (OOM kills, segfaults) of dev runtimes nothing ties to this workspace; absent when there are none. */
+  elsewhere?: VerdictJson[];
   state: StatusJson | null;
   inotify: Investigation['inotify'];
   recommendations: Recommendation[];
@@ -69,6 +73,7 @@ export function verdictJson(v: Verdict): VerdictJson {
     evidence: v.evidence.map((e) => ({ source: e.source, text: e.text, time: e.time === null ? null : iso(e.time), ...(e.location ? { location: e.location } : {}) })),
     remedies: v.remedies.map((r) => ({ ...r })),
     ...(v.detail ? { detail: { ...v.detail } } : {}),
+    ...(v.memoryKind ? { memoryKind: { ...v.memoryKind } } : {}),
   });
 }
 
@@ -117,6 +122,7 @@ export function toReportJson(inv: Investigation): ReportJson {
     since: iso(inv.sinceMs),
     workspaceFolders: [...inv.workspaceFolders],
     verdicts: inv.verdicts.map(verdictJson),
+    ...(inv.elsewhere?.length ? { elsewhere: inv.elsewhere.map(verdictJson) } : {}),
     state: inv.state,
     inotify: inv.inotify,
     recommendations: recommendations(inv),
@@ -137,6 +143,20 @@ export function escapeMarkdown(s: string): string {
   return s.replace(/([\\`*_[\]<>|])/g, '\\$1');
 }
 
+/**
+ * Text from outside (package and server names, log lines, alert messages, paths) as Markdown text on one line:
+ * nothing in it can become a link, an autolink, HTML or code, and no line break can start a heading or a list.
+ */
+export function mdText(s: string): string {
+  // Emphasis markers stay as they are: they make no link, and `dmesg_restrict` must read as itself in a terminal.
+  return s.replace(/[\\`[\]<>]/g, '\\$&').replace(/\r?\n/g, ' ');
+}
+
+/** Every link target the report builds itself (`href` of each remedy): the only ones its view may make clickable. */
+export function reportLinks(inv: Investigation, href: (r: RemedyRef) => string): string[] {
+  return [...new Set([...inv.verdicts.flatMap((v) => v.remedies), ...recommendations(inv)].map(href))];
+}
+
 function localTime(t: number): string {
   const d = new Date(t);
   const p = (n: number): string => String(n).padStart(2, '0');
@@ -155,16 +175,17 @@ const code = (s: string): string => {
   return `${tick}${longest ? ' ' : ''}${s}${longest ? ' ' : ''}${tick}`;
 };
 
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (s: string): string => mdText(s).replace(/\|/g, '\\|');
 
 function verdictSection(v: Verdict, i: number, fmt: RemedyFormatter): string[] {
-  const out = [`### ${i + 1}. ${v.server ?? 'Unknown process'}: ${causeWords(v.cause)}`, '', `**${v.summary}**`, ''];
+  const out = [`### ${i + 1}. ${mdText(v.server ?? 'Unknown process')}: ${causeWords(v.cause)}`, '', `**${mdText(v.summary)}**`, ''];
   out.push(`- Cause: \`${v.cause}\` (${v.confidence} confidence)`);
   out.push(`- When: ${localTime(v.time)}${v.pid !== null ? ` · pid ${v.pid}` : ''}`);
   if (v.topFrame) out.push(`- Top frame: ${code(v.topFrame)}`);
+  if (v.memoryKind) out.push(`- Memory: **${v.memoryKind.kind}** (${v.memoryKind.confidence}); raising the heap: ${v.memoryKind.raiseHeapHelps} — ${v.memoryKind.why}`);
   out.push('', 'Evidence:', '');
   for (const e of v.evidence) {
-    const where = [e.location, e.time !== null ? localTime(e.time) : null].filter(Boolean).join(', ');
+    const where = mdText([e.location, e.time !== null ? localTime(e.time) : null].filter(Boolean).join(', '));
     out.push(`- **${e.source}**${where ? ` (${where})` : ''}:`, '', ...fenced(e.text).map((l) => `  ${l}`), '');
   }
   if (v.remedies.length) {
@@ -172,6 +193,22 @@ function verdictSection(v: Verdict, i: number, fmt: RemedyFormatter): string[] {
     v.remedies.forEach((r, n) => out.push(`${n + 1}. ${fmt(r)}`));
     out.push('');
   }
+  return out;
+}
+
+/** The workspace's containers as `docker inspect` describes them; one line when there is no engine. */
+function containerSection(state: StatusJson): string[] {
+  const list = state.containers ?? [];
+  if (!state.containerEngine) return [];
+  if (!state.containerEngine.available) return ['### Containers', '', cell(state.containerEngine.message), ''];
+  if (list.length === 0) return ['### Containers', '', `No container belongs to this workspace (${cell(state.containerEngine.message)}).`, ''];
+  const out = ['### Containers', '', '| Container | Service | State | Health | Ports | Memory / limit | Restarts | Exit |', '|---|---|---|---|---|---|---|---|'];
+  for (const c of list) {
+    const mem = `${c.memoryBytes !== null ? formatBytes(c.memoryBytes) : ''}${c.memoryLimitBytes ? ` / ${formatBytes(c.memoryLimitBytes)}` : ''}`;
+    const exit = c.exitCode !== null ? `${c.exitCode}${c.oomKilled ? ' (OOMKilled)' : ''}` : '';
+    out.push(`| ${cell(c.name)} | ${cell(c.service ?? '')} | ${c.state} | ${c.health ?? ''} | ${c.ports.map((p) => `${p.hostIp}:${p.hostPort}→${p.containerPort}`).join(', ')} | ${mem} | ${c.restartCount} | ${exit} |`);
+  }
+  out.push('');
   return out;
 }
 
@@ -186,6 +223,7 @@ function stateSection(state: StatusJson, inv: Investigation): string[] {
     }
     out.push('');
   }
+  out.push(...containerSection(state));
   const { memory: m, cgroup, disks, inotify } = state.system;
   out.push('### Memory', '');
   out.push(`- RAM: ${m.usedPercent}% used, ${formatBytes(m.availableBytes)} available of ${formatBytes(m.totalBytes)}`);
@@ -206,11 +244,11 @@ function stateSection(state: StatusJson, inv: Investigation): string[] {
   const orphans = state.servers.filter((s) => s.state === 'orphaned');
   const zombies = state.servers.filter((s) => s.zombiePids.length > 0);
   if (!orphans.length && !zombies.length) out.push('None.');
-  for (const s of orphans) out.push(`- ${s.name}: pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''} is orphaned (${s.orphanReason ?? 'its launcher is gone'})`);
-  for (const s of zombies) out.push(`- ${s.name}: zombie pid ${s.zombiePids.join(', ')}`);
+  for (const s of orphans) out.push(`- ${mdText(s.name)}: pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''} is orphaned (${mdText(s.orphanReason ?? 'its launcher is gone')})`);
+  for (const s of zombies) out.push(`- ${mdText(s.name)}: zombie pid ${s.zombiePids.join(', ')}`);
   if (state.alerts.length) {
     out.push('', '### Alerts', '');
-    for (const a of state.alerts) out.push(`- ${a.severity}: ${a.message}`);
+    for (const a of state.alerts) out.push(`- ${a.severity}: ${mdText(a.message)}`);
   }
   out.push('');
   return out;
@@ -223,15 +261,21 @@ export function renderMarkdown(inv: Investigation, fmt: RemedyFormatter = plainR
   out.push(`## Recent crashes (${inv.verdicts.length})`, '');
   if (inv.verdicts.length === 0) out.push('No crash recorded in that time: no OOM kill in the kernel log, no crash in the log files, no Node.js report.', '');
   inv.verdicts.forEach((v, i) => out.push(...verdictSection(v, i, fmt)));
+  const elsewhere = inv.elsewhere ?? [];
+  if (elsewhere.length) {
+    out.push(`## Elsewhere on this machine (${elsewhere.length})`, '', 'Kernel records of other processes: no pid or cgroup ties them to this workspace\'s servers.', '');
+    for (const v of elsewhere) out.push(`- ${localTime(v.time)} · ${mdText(v.server ?? 'unknown process')}${v.pid !== null ? ` (pid ${v.pid})` : ''}: ${mdText(v.summary)}`);
+    out.push('');
+  }
   if (inv.state) out.push(...stateSection(inv.state, inv));
   const recs = recommendations(inv);
   out.push('## Recommendations', '');
   if (recs.length === 0) out.push('Nothing to do.');
-  recs.forEach((r, i) => out.push(`${i + 1}. ${fmt(r)}: ${r.reason}`));
+  recs.forEach((r, i) => out.push(`${i + 1}. ${fmt(r)}: ${mdText(r.reason)}`));
   out.push('');
   if (inv.problems.length) {
     out.push('## Could not read', '');
-    for (const p of inv.problems) out.push(`- ${p}`);
+    for (const p of inv.problems) out.push(`- ${mdText(p)}`);
     out.push('');
   }
   return redactText(out.join('\n'));

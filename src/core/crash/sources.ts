@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { globToRegExp } from '../paths';
+import { MAX_PACKAGE_JSON_BYTES, readWorkspaceFile } from '../workspace/readWorkspaceFile';
 
 export const DEFAULT_LOG_GLOBS: readonly string[] = ['logs/**/*.log', '*.log', 'npm-debug.log*'];
 
@@ -73,7 +74,9 @@ export function findLogFiles(root: string, globs: readonly string[] = DEFAULT_LO
 /** The name in the package.json of `dir`, or null. */
 export function packageName(dir: string): string | null {
   try {
-    const name = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name;
+    const read = readWorkspaceFile(path.join(dir, 'package.json'), MAX_PACKAGE_JSON_BYTES);
+    if (!('text' in read)) return null;
+    const name = (JSON.parse(read.text) as { name?: unknown }).name;
     return typeof name === 'string' && name.trim() ? name.trim() : null;
   } catch {
     return null;

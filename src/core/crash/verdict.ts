@@ -9,6 +9,14 @@ import { redactText } from '../redact';
 import type { PortHolder } from '../system/processInfo';
 export type { PortHolder } from '../system/processInfo';
 import type { CauseId, Confidence, Evidence, EvidenceSource, RemedyRef, Verdict, VerdictDetail } from './types';
+import type { CauseFacts } from './causes/facts';
+import type { MemoryPoint } from './causes/memoryKind';
+import { memoryRemedies, moreRemedies, type MoreRemedy } from './causes/moreRemedies';
+import { REMEDIES, remedy, type RemedyArgs, type RemedyId } from '../remedies/catalogue';
+import type { MemoryKind } from './causes/memoryKind';
+import { applyMoreCause, memoryClause, memoryKindOf, moreSummary, MORE_CAUSE_WORDS, refineFinding } from './causes/verdictCauses';
+import type { DependencyContext } from '../deps/dependencyContext';
+import { dependencyEvidence, dependencyRemedies, dependencySummary } from '../deps/dependencyVerdict';
 
 export interface CgroupDelta {
   readonly path: string;
@@ -43,6 +51,8 @@ export interface CrashCandidate {
   readonly interrupted?: boolean;
   /** A watcher of the same tree (nodemon, tsx watch, node --watch) still running after the exit. */
   readonly watcher?: { readonly pid: number; readonly command: string } | null;
+  /** Memory samples of the run (RSS of its node process, else of the tree), oldest first: the memory kind reads them. */
+  readonly samples?: readonly MemoryPoint[];
 }
 
 export interface OutputEvidence {
@@ -73,6 +83,12 @@ export interface CrashEvidence {
   readonly reports?: readonly ReportEvidence[];
   /** Who holds, now, the ports the outputs say were in use. */
   readonly portHolders?: readonly PortHolder[];
+  /** What the newer causes need of the machine (gatherCauseFacts). */
+  readonly facts?: CauseFacts;
+  /** The memory ceiling when no cgroup limit applies (the machine's or the VM's memory). */
+  readonly memoryTotalBytes?: number | null;
+  /** For dependency-* findings: what listens on that port now, and which compose service or local install provides it. */
+  readonly dependency?: DependencyContext;
 }
 
 /** Evidence stamped this long before the process's start time still counts (clock granularity). */
@@ -103,8 +119,9 @@ interface Found {
 
 // Causes the output can name, most specific first; killed/exit-nonzero/watcher-waiting only say how it ended.
 const OUTPUT_CAUSES: readonly CauseId[] = [
-  'heap-oom', 'port-in-use', 'disk-full', 'inotify-limit', 'too-many-open-files', 'missing-module', 'native-crash',
-  'unhandled-rejection', 'uncaught-exception',
+  'heap-oom', 'native-abi-mismatch', 'port-permission', 'process-limit', 'stale-build-cache', 'node-version-mismatch', 'localhost-ipv6',
+  'port-in-use', 'disk-full', 'inotify-limit', 'too-many-open-files', 'missing-module', 'native-crash', 'inspector-port-in-use',
+  'dependency-refused', 'dependency-unresolved', 'unhandled-rejection', 'uncaught-exception',
 ];
 /** Causes a watcher turns into watcher-waiting: the code failed, and the watcher waits for an edit. */
 const WRAPPED_BY_WATCHER = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection', 'exit-nonzero', 'killed']);
@@ -128,6 +145,10 @@ const CAUSE_WORDS: Record<CauseId, string> = {
   'watcher-waiting': 'crashed; the watcher waits for changes',
   'exit-nonzero': 'exited with an error code',
   'hang': 'stuck (alive, but not answering)',
+  ...MORE_CAUSE_WORDS,
+  'dependency-refused': 'a service it needs refused the connection',
+  'dependency-unresolved': 'the host name of a service it needs does not resolve',
+  'unhealthy': 'its health check fails',
 };
 
 /** A cause id in plain words ("killed by the kernel OOM killer"). */
@@ -148,6 +169,18 @@ function inCgroup(cgroupPath: string | undefined, killed: string | undefined): b
 function rssOf(r: OomRecord): number | null {
   if (r.anonRssBytes === undefined) return null;
   return r.anonRssBytes + (r.shmemRssBytes ?? 0);
+}
+
+/** Suspicions the facts settle: raised, or dropped so the exception they came from stands. */
+function refined(findings: readonly OutputFinding[], facts: CauseFacts | undefined): OutputFinding[] {
+  const raised: OutputFinding[] = [];
+  const rest: OutputFinding[] = [];
+  for (const f of findings) {
+    const r = refineFinding(f, facts);
+    // A suspicion the facts confirmed explains the exception it came from: it goes first.
+    if (r) (r.confidence === 'high' && f.confidence !== 'high' ? raised : rest).push(r);
+  }
+  return [...raised, ...rest];
 }
 
 function allFindings(outputs: readonly OutputEvidence[]): Found[] {
@@ -215,7 +248,7 @@ export function decideVerdict(c: CrashCandidate, ev: CrashEvidence): Verdict | n
     && (r.time === null || r.time <= c.time + OOMD_LAG_MS));
   const faults = (ev.faults ?? []).filter((f) => pids.has(f.pid) && inRun(f.time));
   const reports = (ev.reports ?? []).filter((r) => r.report.pid === null || pids.size === 0 || pids.has(r.report.pid));
-  const found = allFindings(ev.outputs ?? []);
+  const found = allFindings((ev.outputs ?? []).map((o) => ({ ...o, findings: refined(o.findings, ev.facts) })));
 
   const exit = c.exit ?? { code: null, signal: null };
   const told = found.find((f) => f.finding.detail?.signal || f.finding.detail?.exitCode !== undefined)?.finding.detail;
@@ -332,11 +365,23 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   if (od.package) detail.package = od.package;
   if (od.path) detail.path = od.path;
   if (od.reportFile) detail.reportFile = od.reportFile;
+  if (d.message) detail.message = redactText(d.message);
 
   const evid = [...d.evidence];
   const pid = d.pid ?? inPids(od.pid, new Set(c.pids)) ?? c.pids[0] ?? null;
   if (d.cause === 'heap-oom') heapDetail(c, d, ctx.reports, detail);
-  if (d.cause === 'port-in-use') portDetail(c, ev, od, detail, evid);
+  if (d.cause === 'port-in-use' || d.cause === 'inspector-port-in-use') portDetail(c, ev, od, detail, evid);
+  applyMoreCause(d.cause, od, ev.facts, detail, evid, c.cwd);
+  const memoryKind = memoryKindOf({ cause: d.cause, found: ctx.found.map((f) => f.finding), samples: c.samples, uptimeMs: c.uptimeMs, startedAt: c.startedAt, detail, facts: ev.facts,
+    heapLimitBytes: c.heapLimitBytes ?? null,
+    ceilingBytes: detail.cgroupLimitBytes ?? c.cgroup?.limitBytes ?? ev.memoryTotalBytes ?? null });
+  if (d.cause === 'dependency-refused' || d.cause === 'dependency-unresolved') {
+    if (od.port !== undefined) detail.port = od.port;
+    if (od.host) detail.host = od.host;
+    const service = ev.dependency?.service ?? od.service;
+    if (service) detail.service = service;
+    evid.push(...dependencyEvidence(ev.dependency));
+  }
   // The other outputs and reports back the verdict up: the exit the log told, a report of the same run.
   for (const r of ctx.reports) if (!evid.some((e) => e.location === r.file)) evid.push(reportEvidence(r));
   const exitFinding = ctx.found.find((f) => (f.finding.cause === 'killed' || f.finding.cause === 'native-crash') && f.finding.lines.length);
@@ -344,7 +389,7 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   if (c.command || c.lastRssBytes) evid.push(monitorEvidence(c, pid));
 
   const topFrame = d.topFrame ?? ctx.found.find((f) => f.finding.topFrame)?.finding.topFrame ?? null;
-  const summary = summarize(c, ev, d, detail, topFrame);
+  const summary = summarize(c, ev, d, detail, topFrame) + (memoryKind ? memoryClause(memoryKind) : '');
   return {
     cause: d.cause,
     confidence: d.confidence,
@@ -354,8 +399,9 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
     summary: redactText(summary),
     evidence: evid,
     topFrame: topFrame && redactText(topFrame),
-    remedies: remedies(c, d, detail, pid),
+    remedies: remedies(c, d, detail, pid, ev, memoryKind),
     detail,
+    ...(memoryKind ? { memoryKind } : {}),
   };
 }
 
@@ -446,18 +492,34 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
     case 'hang':
       // Hang verdicts come from Find Where It's Stuck (core/health/stuck.ts), never from a crash.
       return `${who} is stuck${at}`;
+    case 'dependency-refused':
+    case 'dependency-unresolved':
+      return dependencySummary(who, d.cause, od, ev.dependency);
+    case 'unhealthy':
+      return `${who} is running but its health check fails`;
+    default:
+      return moreSummary(d.cause, who, detail, od) ?? `${who} crashed (${causeWords(d.cause)})`;
   }
 }
 
-function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null): RemedyRef[] {
+function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: number | null, ev: CrashEvidence, memoryKind?: MemoryKind): RemedyRef[] {
   const cause = d.cause === 'watcher-waiting' && detail.underlying ? detail.underlying : d.cause;
   const od: OutputDetail = { ...d.outputDetail };
+  if (cause === 'dependency-refused' || cause === 'dependency-unresolved') {
+    const who = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}), pid };
+    return dependencyRemedies(cause, od, ev.dependency, who, !!(c.serverId || c.cwd));
+  }
   if (detail.port) od.port = detail.port;
   if (cause === 'heap-oom' && detail.heapLimitBytes) od.heapLimitMB = Math.round(detail.heapLimitBytes / MB);
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };
   const known = !!(c.serverId || c.cwd);
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
-  return remediesFor(cause, od).filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
+  const more = moreRemedies(cause, detail) ?? memoryRemedies(cause, memoryKind, detail);
+  const ranked = more ? [...more.map((r) => asRemedyRef(r, server)), ...remediesFor(cause, od).filter((r) => r.id === 'restart-server')] : remediesFor(cause, od);
+  // A bug in the server's own code needs the code, not a restart (which only crashes again): open it first.
+  const frame = CODE_CAUSES.has(cause) ? frameLocation(d.topFrame ?? null) : null;
+  const open = frame ? [remedy('open-file', frame, `Open ${frame.file.split('/').pop()}:${frame.line}`)] : [];
+  return [...open, ...ranked.filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
     if (r.id === 'restart-server') return { ...r, args: { ...server, pid } };
     if (r.id === 'kill-port-holder' && detail.holder?.pid) {
       return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...r.args, pid: detail.holder.pid } };
@@ -466,5 +528,25 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
       return { ...r, args: { ...r.args, ...server } };
     }
     return r;
-  });
+  })];
+}
+
+/** Causes that point at the server's own code. */
+const CODE_CAUSES = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection']);
+
+/** `handler (/ws/server.js:16:45)` or `/ws/server.js:16:45` → the absolute file, line and column. */
+export function frameLocation(frame: string | null): { file: string; line: number; column?: number } | null {
+  const m = frame ? /(?:\(|^|\s)((?:file:\/\/)?\/[^():]+):(\d+)(?::(\d+))?\)?\s*$/.exec(frame) : null;
+  if (!m) return null;
+  return { file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]), ...(m[3] ? { column: Number(m[3]) } : {}) };
+}
+
+/** Remedies that run or edit something need to know the server; advice carries its own words for Show Remedy. */
+const NEEDS_SERVER = new Set<RemedyId>(['rebuild-native-module', 'switch-node-version', 'capture-heap-snapshot', 'clear-build-cache', 'install-dependencies', 'raise-heap-limit']);
+
+function asRemedyRef(r: MoreRemedy, server: RemedyArgs): RemedyRef {
+  const advice = REMEDIES[r.id].kind === 'info';
+  const args: RemedyArgs = { ...r.args, ...(NEEDS_SERVER.has(r.id) ? server : {}), ...(advice ? { title: r.title, ...(r.detail ? { text: r.detail } : {}) } : {}),
+    ...(r.id === 'switch-node-version' && r.detail ? { command: r.detail } : {}) };
+  return remedy(r.id, Object.keys(args).length ? args : undefined, r.title, r.detail);
 }

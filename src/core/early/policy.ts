@@ -6,7 +6,7 @@ import { verdictKey } from '../crash/types';
 import type { Threshold } from '../settings';
 import type { AlertSeverity, Snapshot, SystemState } from '../types';
 import { systemClock, type Clock } from '../clock';
-import type { DownAlarm } from './downDetector';
+import { lineageKey, type DownAlarm } from './downDetector';
 import { PersistedSet } from './persistedSet';
 import type { RemedyId } from '../remedies/catalogue';
 import type { OomRisk } from './rssTrend';
@@ -87,7 +87,7 @@ export interface WarningPolicyOptions {
   readonly clock?: Clock;
   /** Folder for the "don't show again" choices (the workspace's storage); null keeps them in memory. */
   readonly storageDir?: string | null;
-  /** At most this many notifications per minute, all kinds together (default 3). */
+  /** At most this many warning notifications per minute, all kinds together (default 3); crashes always get through. */
   readonly maxPerMinute?: number;
   /** A warning that stopped must stay away this long before it counts as cleared (default 60 s). */
   readonly clearAfterMs?: number;
@@ -102,6 +102,8 @@ interface Shown {
 const RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
 export const MUTED_FILE = 'muted-warnings.json';
 const CRASH_KEYS_KEPT = 500;
+/** After a crash's toast, that server's "down" warning stays in the tree and status bar only, this long. */
+const CRASH_COVERS_DOWN_MS = 10 * 60_000;
 
 const keyOf = (kind: string, subject: string) => `${kind}\u0000${subject}`;
 
@@ -113,6 +115,8 @@ export class WarningPolicy {
   private readonly shown = new Map<string, Shown>();
   private readonly crashKeys = new Set<string>();
   private toastTimes: number[] = [];
+  /** Servers whose crash was notified: their "down" warning would say it a second time. */
+  private readonly crashed = new Map<string, number>();
 
   constructor(opts: WarningPolicyOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -128,7 +132,8 @@ export class WarningPolicy {
 
   /**
    * Given every warning that holds now, the ones to notify now, most severe first. A warning is notified
-   * once until it clears or gets worse (higher severity, or its time to the limit halves).
+   * once until it clears or gets meaningfully worse (higher severity, or its time to the limit crosses into a
+   * nearer step: minutes → under a minute).
    */
   evaluate(active: readonly EarlyWarning[]): EarlyWarning[] {
     const now = this.clock.now();
@@ -139,7 +144,9 @@ export class WarningPolicy {
       present.add(key);
       const before = this.shown.get(key);
       if (before) before.lastActive = now;
-      if (this.isMuted(w.kind, w.subject) || (before && !worse(w, before)) || !this.takeToast(now)) continue;
+      // The crash's own toast already told this outage (the tree and status bar still show the warning).
+      const told = w.kind === 'down' && this.crashed.has(w.subject) && now - this.crashed.get(w.subject)! < CRASH_COVERS_DOWN_MS;
+      if (told || this.isMuted(w.kind, w.subject) || (before && !worse(w, before)) || !this.takeToast(now)) continue;
       this.shown.set(key, { severity: w.severity, minutesToLimit: w.minutesToLimit, lastActive: now });
       out.push(w);
     }
@@ -149,14 +156,25 @@ export class WarningPolicy {
     return out;
   }
 
-  /** True when a crash notification may be shown: once per crash (verdict key), within the rate limit. */
+  /**
+   * True when a crash notification may be shown: once per crash (verdict key). A crash always gets through:
+   * the warnings' rate budget never holds it back (it still counts, so warnings right after it wait).
+   */
   offerCrash(verdict: Verdict): boolean {
     const key = verdictKey(verdict);
     if (this.crashKeys.has(key)) return false;
     this.crashKeys.add(key);
     if (this.crashKeys.size > CRASH_KEYS_KEPT) this.crashKeys.delete(this.crashKeys.values().next().value!);
     if (this.isMuted('crash', verdict.detail?.serverId ?? verdict.server ?? '')) return false;
-    return this.takeToast(this.clock.now());
+    const now = this.clock.now();
+    this.toastTimes = this.toastTimes.filter((t) => now - t < 60_000);
+    this.toastTimes.push(now);
+    const subject = verdict.detail?.serverId;
+    if (subject) {
+      this.crashed.set(lineageKey(subject), now);
+      if (this.crashed.size > CRASH_KEYS_KEPT) this.crashed.delete(this.crashed.keys().next().value!);
+    }
+    return true;
   }
 
   /** "Don't show again for this workspace": a kind altogether, or one subject of it. */
@@ -180,7 +198,16 @@ export class WarningPolicy {
   }
 }
 
+/**
+ * Steps of "time to the limit" a person acts differently on: an hour or more, ten minutes or more, minutes,
+ * under a minute. A projection moving within a step (291 → 268 MB/min, "less than a minute" again) updates
+ * what the tree and status bar show; only crossing into a nearer step is worth another toast.
+ */
+export function minutesStep(minutes: number): number {
+  return minutes >= 60 ? 3 : minutes >= 10 ? 2 : minutes >= 1 ? 1 : 0;
+}
+
 function worse(w: EarlyWarning, before: Shown): boolean {
   if (RANK[w.severity] > RANK[before.severity]) return true;
-  return w.minutesToLimit !== undefined && before.minutesToLimit !== undefined && w.minutesToLimit <= before.minutesToLimit / 2;
+  return w.minutesToLimit !== undefined && before.minutesToLimit !== undefined && minutesStep(w.minutesToLimit) < minutesStep(before.minutesToLimit);
 }

@@ -8,7 +8,7 @@ import { redactText } from '../redact';
 import { DEFAULT_HEALTH, type HealthSettings, type Threshold } from '../settings';
 import type { Alert, AlertSeverity, ListeningSocket, Server, ServerHealth, Snapshot, Unresponsive } from '../types';
 import { checkHealth, checkTcp, isLoopbackHost, type HealthResult } from './check';
-import { memoryUsedFraction, scoreServer } from './score';
+import { memoryUsedFraction, scoreServer, workspaceScore } from './score';
 
 /** Failed checks this far back count towards the error rate. */
 const ERROR_WINDOW_MS = 5 * 60_000;
@@ -306,4 +306,18 @@ function portOf(t: Track): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A snapshot with health applied (each server's last check, the unresponsive state, health alerts, the score):
+ * for a snapshot built where no checker runs (the editor's poll worker), applied where the checker lives.
+ */
+export function applyHealth(snapshot: Snapshot, health: HealthAnnotator): Snapshot {
+  const servers = snapshot.servers.map((s) => health.annotate(s, snapshot.system.memory.availableBytes, snapshot.takenAt));
+  return {
+    ...snapshot,
+    servers,
+    alerts: [...health.alerts(servers, snapshot.takenAt), ...snapshot.alerts],
+    healthScore: workspaceScore(servers.map((s) => s.healthScore)),
+  };
 }

@@ -22,11 +22,16 @@ export interface CrashEntry {
   readonly recordedAt: number;
   readonly resolvedAt: number | null;
   readonly verdict: Verdict;
+  /** The same crash again (same server, cause and place in the code) while unresolved: one entry, counted. */
+  readonly count: number;
+  /** When it last happened (the first time is `time`). */
+  readonly lastTime: number;
 }
 
 type FileRecord =
-  | { readonly t: 'crash'; readonly id: string; readonly at: number; readonly key: string; readonly severity: CrashSeverity; readonly verdict: Verdict; readonly resolvedAt?: number }
-  | { readonly t: 'resolved'; readonly id: string; readonly at: number };
+  | { readonly t: 'crash'; readonly id: string; readonly at: number; readonly key: string; readonly severity: CrashSeverity; readonly verdict: Verdict; readonly resolvedAt?: number; readonly count?: number; readonly lastTime?: number }
+  | { readonly t: 'resolved'; readonly id: string; readonly at: number }
+  | { readonly t: 'repeat'; readonly id: string; readonly at: number; readonly time: number; readonly verdict: Verdict };
 
 export interface Counts {
   readonly total: number;
@@ -66,6 +71,16 @@ function trimmed(v: Verdict): Verdict {
   };
 }
 
+/** Repeats further apart than this are separate crashes. */
+const REPEAT_WINDOW_MS = 3_600_000;
+
+/** The same problem: same server, same cause, same first frame of the user's code (or the same summary). */
+function sameProblem(a: Verdict, b: Verdict): boolean {
+  const who = (v: Verdict) => v.detail?.serverId ?? v.server;
+  const where = (v: Verdict) => v.topFrame ?? v.summary.replace(/\b(pid|PID) \d+/g, '');
+  return who(a) === who(b) && a.cause === b.cause && where(a) === where(b);
+}
+
 /** Verdicts stored before the remedy catalogue named remedies by VS Code command; read them as catalogue ids. */
 function withCurrentRemedies(v: Verdict): Verdict {
   const stored: unknown = (v as { remedies?: unknown }).remedies;
@@ -78,6 +93,7 @@ function isRecord(x: unknown): x is FileRecord {
   const r = x as Record<string, unknown>;
   if (typeof r.id !== 'string' || typeof r.at !== 'number') return false;
   if (r.t === 'resolved') return true;
+  if (r.t === 'repeat') return typeof r.time === 'number' && !!r.verdict && typeof r.verdict === 'object';
   const v = r.verdict as Record<string, unknown> | undefined;
   return r.t === 'crash' && typeof r.key === 'string' && !!v && typeof v.cause === 'string' && typeof v.time === 'number';
 }
@@ -105,6 +121,8 @@ export class CrashHistory {
   private readonly maxBytes: number;
   /** Oldest first. */
   private list: CrashEntry[] = [];
+  /** Keys of the verdicts counted as repeats (the same death judged twice is still one). */
+  private readonly repeatKeys = new Set<string>();
   private lines = 0;
   private bytes = 0;
 
@@ -130,7 +148,12 @@ export class CrashHistory {
         byId.set(r.id, {
           id: r.id, time: v.time, server: v.server, serverId: v.detail?.serverId ?? null, pid: v.pid, cause: v.cause,
           severity: r.severity, key: r.key, recordedAt: r.at, resolvedAt: r.resolvedAt ?? null, verdict: v,
+          count: typeof r.count === 'number' && r.count > 1 ? r.count : 1, lastTime: typeof r.lastTime === 'number' ? r.lastTime : v.time,
         });
+      } else if (r.t === 'repeat') {
+        const e = byId.get(r.id);
+        if (e) byId.set(r.id, { ...e, count: e.count + 1, lastTime: Math.max(e.lastTime, r.time), verdict: withCurrentRemedies(r.verdict) });
+        this.repeatKeys.add(verdictKey(r.verdict));
       } else {
         const e = byId.get(r.id);
         if (e) byId.set(r.id, { ...e, resolvedAt: r.at });
@@ -139,16 +162,31 @@ export class CrashHistory {
     this.list = [...byId.values()].sort((a, b) => a.time - b.time);
   }
 
-  /** Stores a verdict; returns its entry, or null when this crash is already stored (same key). */
+  /**
+   * Stores a verdict; returns its entry, or null when this crash is already stored (same key). The same crash
+   * again — same server, cause and place in the code, while its entry is unresolved and within an hour — is
+   * counted on that entry (a code bug that crashes at every restart is one problem, not ten).
+   */
   add(verdict: Verdict): CrashEntry | null {
     const key = verdictKey(verdict);
-    if (this.list.some((e) => e.key === key)) return null;
+    if (this.list.some((e) => e.key === key) || this.repeatKeys.has(key)) return null;
     const v = trimmed(verdict);
+    const same = this.list.findIndex((e) => e.resolvedAt === null && sameProblem(e.verdict, v) && v.time >= e.lastTime && v.time - e.lastTime < REPEAT_WINDOW_MS);
+    if (same >= 0) {
+      const at = this.clock.now();
+      const e = this.list[same]!;
+      const updated: CrashEntry = { ...e, count: e.count + 1, lastTime: v.time, verdict: v, pid: v.pid };
+      this.list[same] = updated;
+      this.repeatKeys.add(key);
+      this.append({ t: 'repeat', id: e.id, at, time: v.time, verdict: v });
+      return updated;
+    }
     const severity = crashSeverity(v.cause);
     const at = this.clock.now();
     const id = `${at.toString(36)}-${randomBytes(3).toString('hex')}`;
     const entry: CrashEntry = {
       id, time: v.time, server: v.server, serverId: v.detail?.serverId ?? null, pid: v.pid, cause: v.cause, severity, key, recordedAt: at, resolvedAt: null, verdict: v,
+      count: 1, lastTime: v.time,
     };
     this.list.push(entry);
     this.list.sort((a, b) => a.time - b.time);
@@ -198,6 +236,7 @@ export class CrashHistory {
       const r: FileRecord = {
         t: 'crash', id: e.id, at: e.recordedAt, key: e.key, severity: e.severity, verdict: e.verdict,
         ...(e.resolvedAt !== null ? { resolvedAt: e.resolvedAt } : {}),
+        ...(e.count > 1 ? { count: e.count, lastTime: e.lastTime } : {}),
       };
       bytes += JSON.stringify(r).length + 1;
       if (keep.length >= this.maxEntries || (keep.length > 0 && bytes > this.maxBytes / 2)) break;

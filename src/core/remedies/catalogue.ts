@@ -21,7 +21,22 @@ export type RemedyId =
   | 'investigate'
   | 'open-file'
   | 'find-where-stuck'
-  | 'load-test';
+  | 'load-test'
+  | 'rebuild-native-module'
+  | 'switch-node-version'
+  | 'use-unprivileged-port'
+  | 'use-ipv4-loopback'
+  | 'use-other-inspector-port'
+  | 'capture-heap-snapshot'
+  | 'clear-build-cache'
+  | 'raise-memory-ceiling'
+  | 'raise-process-limit'
+  | 'start-dependency'
+  | 'wait-then-restart'
+  | 'start-container'
+  | 'stop-container'
+  | 'restart-container'
+  | 'raise-container-memory';
 
 /** What a remedy acts on; every field optional, the remedy says which it reads. */
 export interface RemedyArgs {
@@ -46,6 +61,27 @@ export interface RemedyArgs {
   readonly file?: string;
   readonly line?: number;
   readonly column?: number;
+  /** switch-node-version: the version asked for, the manager found ('nvm', 'fnm', 'volta'). */
+  readonly version?: string;
+  readonly manager?: string;
+  /** switch-node-version: the exact command to type. */
+  readonly command?: string;
+  /** use-ipv4-loopback: the address to connect to. */
+  readonly address?: string;
+  /** raise-memory-ceiling: where the servers run ('wsl2', 'devcontainer'…). */
+  readonly where?: string;
+  /** Advice shown by the editor as is (kind 'info'): its title and exact text. */
+  readonly title?: string;
+  readonly text?: string;
+  /** start-dependency: what provides it ('compose' service or 'local' installation), the service, and the exact command (v1 `docker-compose` form too). */
+  readonly via?: 'compose' | 'local';
+  readonly service?: string | null;
+  readonly commandV1?: string;
+  /** wait-then-restart: the address the server connects to. */
+  readonly host?: string | null;
+  /** *-container: the container's id and name; raise-container-memory also `file` (the compose file), `service` and `megabytes`. */
+  readonly container?: string;
+  readonly name?: string;
 }
 
 /** A remedy as verdicts, reports and warnings carry it. */
@@ -131,6 +167,66 @@ export const REMEDIES: Readonly<Record<RemedyId, RemedySpec>> = {
   'load-test': {
     title: 'Load test the server', button: 'Load Test…', kind: 'run', needsTrust: false, agentSafe: false,
     what: 'Sends bounded stages of concurrent requests to one of the server\'s loopback URLs and reports throughput, latency, errors, memory and a leak check.',
+  },
+  'rebuild-native-module': {
+    title: 'Rebuild the native module', button: 'Rebuild Module', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Runs npm rebuild <module> in the server\'s folder so the module is compiled for the Node that runs it.',
+  },
+  'switch-node-version': {
+    title: 'Switch the Node.js version', button: 'Switch Node Version', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Types the version manager\'s command (nvm, fnm or volta, whichever is installed) for the version the project asks for.',
+  },
+  'use-unprivileged-port': {
+    title: 'Use a port of 1024 or above', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the port to use instead, or the capability that lets node bind a low port (never running the server as root).',
+  },
+  'use-ipv4-loopback': {
+    title: 'Use 127.0.0.1 instead of localhost', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the address to connect to, or how to listen on both address families.',
+  },
+  'use-other-inspector-port': {
+    title: 'Use another inspector port', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the --inspect flag that lets the debugger pick a free port.',
+  },
+  'capture-heap-snapshot': {
+    title: 'Capture a heap snapshot near the limit', button: 'Capture Heap Snapshot', kind: 'edit', needsTrust: true, agentSafe: false,
+    what: 'Adds --heapsnapshot-near-heap-limit to the terminals\' NODE_OPTIONS so the next run writes one snapshot as the heap nears its limit.',
+  },
+  'clear-build-cache': {
+    title: 'Clear the build cache', button: 'Clear Build Cache', kind: 'delete', needsTrust: true, agentSafe: false,
+    what: 'Moves one framework build cache (.next, node_modules/.vite…) inside the workspace to the trash.',
+  },
+  'raise-memory-ceiling': {
+    title: 'Raise the memory ceiling', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the exact change for the ceiling that applies (.wslconfig, devcontainer.json, Docker Desktop, the cgroup).',
+  },
+  'raise-process-limit': {
+    title: 'Raise the process limit', button: 'Show How', kind: 'info', needsTrust: false, agentSafe: true,
+    what: 'Shows the ulimit -u or pids.max change for the shell or cgroup that starts the server.',
+  },
+  'start-dependency': {
+    title: 'Start the service the server needs', button: 'Start Service…', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Runs the exact command that starts the database, cache or broker (its compose service, or its local installation) in a terminal.',
+  },
+  'wait-then-restart': {
+    title: 'Wait until the service listens, then restart the server', button: 'Wait, then Restart', kind: 'run', needsTrust: true, agentSafe: true,
+    what: 'Waits until something accepts connections on the service\'s port, then restarts the dev server once.',
+  },
+  'start-container': {
+    title: 'Start the container', button: 'Start Container', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Starts a stopped container of this workspace (docker start).',
+  },
+  'stop-container': {
+    title: 'Stop the container', button: 'Stop Container', kind: 'kill', needsTrust: false, agentSafe: false,
+    what: 'Stops a container of this workspace (docker stop: SIGTERM, then SIGKILL after 10 s).',
+  },
+  'restart-container': {
+    title: 'Restart the container', button: 'Restart Container', kind: 'run', needsTrust: true, agentSafe: false,
+    what: 'Restarts a container of this workspace (docker restart).',
+  },
+  'raise-container-memory': {
+    title: "Raise the container's memory limit", button: 'Raise Memory Limit…', kind: 'edit', needsTrust: true, agentSafe: false,
+    what: 'Shows the exact change to the compose service\'s memory limit (mem_limit or deploy.resources.limits.memory) and writes it only after you agree.',
   },
 };
 

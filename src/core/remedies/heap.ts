@@ -2,9 +2,9 @@
 // that put it into a package.json script or a NODE_OPTIONS value while keeping everything else as written.
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { formatBytes } from '../format';
-import { v8DefaultOldSpaceBytes } from '../heapLimit';
-import type { HeapLimitSource } from '../types';
-import { asAssignment, parseCommands, wordText, type Assignment, type Command, type WordPart } from './shellWords';
+import { heapLimitFromArgs, nodeOptionTokens, v8DefaultOldSpaceBytes } from '../heapLimit';
+import type { HeapLimit, HeapLimitSource } from '../types';
+import { asAssignment, parseCommands, wordText, type Assignment, type Command, type WordPart } from '../shell';
 
 const MiB = 1024 * 1024;
 /** Heap sizes are proposed in steps of this many MiB. */
@@ -78,26 +78,7 @@ export function proposeHeapLimit(input: HeapProposalInput): HeapProposal {
 }
 
 const HEAP_FLAG = /^--max[-_]old[-_]space[-_]size(?:=.*)?$/;
-
-/** Tokens of a NODE_OPTIONS value as node splits them (spaces separate, double quotes group), with offsets. */
-function nodeOptionTokens(s: string): { start: number; end: number }[] {
-  const tokens: { start: number; end: number }[] = [];
-  let start = -1;
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === ' ' && !quoted) {
-      if (start >= 0) tokens.push({ start, end: i });
-      start = -1;
-      continue;
-    }
-    if (start < 0) start = i;
-    if (ch === '"') quoted = !quoted;
-    else if (ch === '\\' && quoted) i++;
-  }
-  if (start >= 0) tokens.push({ start, end: s.length });
-  return tokens;
-}
+const HEAP_FLAG_ANYWHERE = /--max[-_]old[-_]space[-_]size/;
 
 /** The value without any --max-old-space-size (both `=N` and `N` as the next token); other flags kept as written. */
 function withoutHeapFlag(value: string): string {
@@ -127,8 +108,12 @@ export interface TextEdit {
   readonly content: string;
 }
 
-/** 'cross-env': NODE_OPTIONS as a cross-env argument; 'inline': an existing `NODE_OPTIONS=… cmd` prefix; 'prefix': a new POSIX prefix. */
-export type HeapEditForm = 'cross-env' | 'inline' | 'prefix';
+/**
+ * 'flag': node's own --max-old-space-size on the command line (it wins over NODE_OPTIONS, so it is edited where it
+ * is); 'cross-env': NODE_OPTIONS as a cross-env argument; 'inline': an existing `NODE_OPTIONS=… cmd` prefix;
+ * 'prefix': a new POSIX prefix.
+ */
+export type HeapEditForm = 'flag' | 'cross-env' | 'inline' | 'prefix';
 
 export interface HeapScriptEdit {
   /** Edits of the package.json text, for an undoable WorkspaceEdit. */
@@ -137,6 +122,25 @@ export interface HeapScriptEdit {
   readonly oldScript: string;
   readonly newScript: string;
   readonly form: HeapEditForm;
+  /** Scripts it runs (`npm run x`) whose node command line sets the flag: edited too, since theirs wins. */
+  readonly nested: readonly { readonly script: string; readonly oldScript: string; readonly newScript: string }[];
+}
+
+/** Scripts of the same package a script runs: `npm run x`, `npm start`, `yarn x`, `pnpm [run] x`, `bun run x`. */
+export function nestedScripts(script: string, scripts: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const cmd of parseCommands(script)) {
+    const shape = shapeOf(cmd);
+    if (shape.program < 0) continue;
+    const words = cmd.slice(shape.program).map(wordText);
+    const pm = words[0].split('/').pop() ?? '';
+    let name: string | undefined;
+    if ((pm === 'npm' || pm === 'bun') && (words[1] === 'run' || words[1] === 'run-script')) name = words[2];
+    else if (pm === 'npm' && ['start', 'test', 'stop', 'restart'].includes(words[1] ?? '')) name = words[1];
+    else if (pm === 'pnpm' || pm === 'yarn') name = words[1] === 'run' ? words[2] : words[1];
+    if (name && typeof scripts[name] === 'string' && !out.includes(name)) out.push(name);
+  }
+  return out;
 }
 
 /** Commands that are shell built-ins: an environment prefix means nothing to them (and cross-env cannot run them). */
@@ -207,11 +211,55 @@ function editedValue(value: readonly WordPart[], sizeMb: number, crossEnv: boole
   return `${before}${quote(last)}${q}${nonEmpty ? ' ' : ''}${flag}${q}`;
 }
 
-/** The script with its heap limit set: existing NODE_OPTIONS edited, else a prefix on every command that runs a program. */
+const NODE_EXE = /^(?:node|nodejs|node\.exe)$/;
+
+/**
+ * Node's own --max-old-space-size words on the command lines of a script (`node --max-old-space-size=128
+ * server.js`, also `--max_old_space_size 128`): node options stop at the script name.
+ */
+function commandLineHeapFlags(cmd: Command, shape: CommandShape): Replacement[] {
+  if (shape.program < 0 || !NODE_EXE.test(wordText(cmd[shape.program]).split('/').pop() ?? '')) return [];
+  const found: Replacement[] = [];
+  for (let i = shape.program + 1; i < cmd.length; i++) {
+    const text = wordText(cmd[i]);
+    if (text === '--' || !text.startsWith('-')) break;
+    if (!HEAP_FLAG.test(text)) continue;
+    const separate = !text.includes('=') && /^\d+$/.test(wordText(cmd[i + 1] ?? cmd[i]));
+    found.push({ start: cmd[i].start, end: separate ? cmd[i + 1].end : cmd[i].end, text: '' });
+    if (separate) i++;
+  }
+  return found;
+}
+
+/** Whether a script passes --max-old-space-size on node's own command line (then NODE_OPTIONS cannot change it). */
+export function scriptSetsHeapFlag(script: string): boolean {
+  return parseCommands(script).some((cmd) => commandLineHeapFlags(cmd, shapeOf(cmd)).length > 0);
+}
+
+/**
+ * The script with its heap limit set where it takes effect: node's own --max-old-space-size edited in place
+ * when the command line has one (it wins over NODE_OPTIONS); else existing NODE_OPTIONS edited; else a prefix
+ * on every command that runs a program.
+ */
 export function scriptWithHeapLimit(script: string, sizeMb: number, useCrossEnv: boolean): { script: string; form: HeapEditForm } {
   const shapes = parseCommands(script).map((cmd) => ({ cmd, shape: shapeOf(cmd) }));
   const replacements: Replacement[] = [];
   let form: HeapEditForm | null = null;
+  for (const { cmd, shape } of shapes) {
+    for (const r of commandLineHeapFlags(cmd, shape)) replacements.push({ ...r, text: heapFlag(sizeMb) });
+  }
+  if (replacements.length > 0) {
+    form = 'flag';
+    // NODE_OPTIONS of the same script would now disagree: set it to the same size (it stays overridden).
+    for (const { shape } of shapes) {
+      for (const a of [...shape.leading, ...(shape.crossEnv ?? [])]) {
+        if (a.name !== 'NODE_OPTIONS' || !a.value.some((p) => HEAP_FLAG_ANYWHERE.test(p.raw))) continue;
+        const start = a.value[0]?.start ?? a.word.end;
+        const first = a.value[0];
+        replacements.push({ start: first && first.quote !== '' ? start - 1 : start, end: a.word.end, text: editedValue(a.value, sizeMb, shape.crossEnv?.includes(a) ?? false) });
+      }
+    }
+  }
   const editExisting = (a: Assignment, crossEnv: boolean): void => {
     const start = a.value[0]?.start ?? a.word.end;
     const first = a.value[0];
@@ -219,11 +267,13 @@ export function scriptWithHeapLimit(script: string, sizeMb: number, useCrossEnv:
     replacements.push({ start: from, end: a.word.end, text: editedValue(a.value, sizeMb, crossEnv) });
     form ??= crossEnv ? 'cross-env' : 'inline';
   };
-  for (const { shape } of shapes) {
-    for (const a of shape.leading) if (a.name === 'NODE_OPTIONS') editExisting(a, false);
-    for (const a of shape.crossEnv ?? []) if (a.name === 'NODE_OPTIONS') editExisting(a, true);
+  if (form === null) {
+    for (const { shape } of shapes) {
+      for (const a of shape.leading) if (a.name === 'NODE_OPTIONS') editExisting(a, false);
+      for (const a of shape.crossEnv ?? []) if (a.name === 'NODE_OPTIONS') editExisting(a, true);
+    }
   }
-  if (replacements.length === 0) {
+  if (replacements.length === 0 && form === null) {
     for (const { cmd, shape } of shapes) {
       if (shape.program < 0 || BUILTINS.has(wordText(cmd[shape.program]))) continue;
       if (shape.crossEnv) {
@@ -279,12 +329,59 @@ export function applyHeapLimitToScript(
   if (!node || node.type !== 'string') return { error: `package.json has no script named "${scriptName}".` };
   const oldScript = getNodeValue(node) as string;
   const { script: newScript, form } = scriptWithHeapLimit(oldScript, sizeMb, opts.crossEnv ?? dependsOn(root, 'cross-env'));
-  const edits = newScript === oldScript ? [] : modify(packageJsonText, ['scripts', scriptName], newScript, { formattingOptions: formattingOf(packageJsonText) });
+  const fmt = { formattingOptions: formattingOf(packageJsonText) };
+  const outer = newScript === oldScript ? [] : modify(packageJsonText, ['scripts', scriptName], newScript, fmt);
+  const edits: ReturnType<typeof modify> = [];
+  // A nested script that sets the flag on node's command line overrides any NODE_OPTIONS from here: edit it
+  // there too (each edit replaces one script's string, so they never overlap).
+  const scriptsNode = findNodeAtLocation(root, ['scripts']);
+  const scripts = (scriptsNode ? getNodeValue(scriptsNode) : {}) as Record<string, unknown>;
+  const nested: { script: string; oldScript: string; newScript: string }[] = [];
+  const visit = (name: string, depth: number): void => {
+    for (const child of nestedScripts(scripts[name] as string, scripts)) {
+      if (child === scriptName || nested.some((n) => n.script === child) || depth > 4) continue;
+      const text = scripts[child] as string;
+      if (scriptSetsHeapFlag(text)) {
+        const changed = scriptWithHeapLimit(text, sizeMb, false).script;
+        if (changed !== text) {
+          nested.push({ script: child, oldScript: text, newScript: changed });
+          edits.push(...modify(packageJsonText, ['scripts', child], changed, fmt));
+        }
+      }
+      visit(child, depth + 1);
+    }
+  };
+  visit(scriptName, 0);
+  // A new NODE_OPTIONS prefix here would only be overridden by the nested flag: leave this script alone then.
+  const keepOuter = !(form === 'prefix' && nested.length > 0);
+  if (keepOuter) edits.push(...outer);
+  edits.sort((a, b) => a.offset - b.offset);
   return {
     edits: edits.map(({ offset, length, content }) => ({ offset, length, content })),
     newText: applyEdits(packageJsonText, edits),
     oldScript,
-    newScript,
-    form,
+    newScript: keepOuter ? newScript : oldScript,
+    form: keepOuter ? form : 'flag',
+    nested,
   };
+}
+
+/**
+ * The heap limit a script would start node with (for a server that is down): node's own flag on a command line
+ * that runs node, else NODE_OPTIONS set in the script, else `inherited` NODE_OPTIONS, else V8's default.
+ */
+export function heapLimitOfScript(script: string, totalMemBytes: number, inherited?: string | null): HeapLimit {
+  let fallback: HeapLimit | null = null;
+  for (const cmd of parseCommands(script)) {
+    const shape = shapeOf(cmd);
+    if (shape.program < 0) continue;
+    const options = [...shape.leading, ...(shape.crossEnv ?? [])].find((a) => a.name === 'NODE_OPTIONS');
+    const env = { NODE_OPTIONS: options ? options.value.map((p) => p.raw).join('').replace(/\$NODE_OPTIONS|\$\{NODE_OPTIONS\}/g, inherited ?? '') : inherited ?? '' };
+    const words = cmd.slice(shape.program).map(wordText);
+    const isNode = NODE_EXE.test(words[0].split('/').pop() ?? '');
+    const limit = heapLimitFromArgs(isNode ? words : ['node'], env, totalMemBytes);
+    if (limit.source !== 'default') return limit;
+    fallback ??= limit;
+  }
+  return fallback ?? heapLimitFromArgs(['node'], { NODE_OPTIONS: inherited ?? '' }, totalMemBytes);
 }

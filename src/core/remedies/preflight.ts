@@ -9,6 +9,7 @@ import { isInside } from '../paths';
 import type { Server, Snapshot } from '../types';
 import { defaultLookup, type ProcessLookup } from './processes';
 import { isListening } from './wait';
+import { MAX_PACKAGE_JSON_BYTES, readWorkspaceFile } from '../workspace/readWorkspaceFile';
 
 export type PreflightCheckId = 'port' | 'node_modules' | 'disk';
 /** The remedies a failed check can name (ids of the remedy catalogue). */
@@ -71,7 +72,9 @@ async function portCheck(server: Server, snapshot: Snapshot, lookup: ProcessLook
 
 function readJson(file: string): Record<string, unknown> | null {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const read = readWorkspaceFile(file, MAX_PACKAGE_JSON_BYTES);
+    if (!('text' in read)) return null;
+    const v: unknown = JSON.parse(read.text);
     return v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
   } catch {
     return null;

@@ -12,53 +12,61 @@ export interface ProcessLookup {
 
 const VM_RSS = /^VmRSS:\s+(\d+) kB$/m;
 
+/**
+ * Reads {stat,status,cmdline,cwd} of one process from `dir`: `/proc/PID`, or `/proc/self/fd/N` for a process held
+ * open (see signal.ts), which then always reads that very process, never a later one with its pid.
+ */
+export function readProcessAt(dir: string, pid: number, btimeSec: number | null): ProcessInfo | null {
+  let stat;
+  let status: string;
+  try {
+    stat = parseStat(fs.readFileSync(`${dir}/stat`, 'utf8'));
+    status = fs.readFileSync(`${dir}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  if (!stat) return null;
+  let cmdline: string[] = [];
+  let cwd: string | null = null;
+  try {
+    cmdline = parseCmdline(fs.readFileSync(`${dir}/cmdline`));
+    cwd = fs.readlinkSync(`${dir}/cwd`);
+  } catch {
+    // Another user's process or a zombie: argv or cwd stay unknown.
+  }
+  const rss = VM_RSS.exec(status);
+  return {
+    pid,
+    ppid: stat.ppid,
+    state: stat.state,
+    comm: stat.comm,
+    cmdline,
+    cwd,
+    rssBytes: rss ? Number(rss[1]) * 1024 : 0,
+    // The same formula as ProcfsProbe, so start times compare equal for the same process.
+    startTimeMs: btimeSec === null ? 0 : Math.round((btimeSec + stat.startTicks / USER_HZ) * 1000),
+    uid: parseStatusUid(status),
+  };
+}
+
+let btimeCache: number | null | undefined;
+
+/** Boot time in epoch seconds, read once. */
+export function bootTimeSec(): number | null {
+  if (btimeCache === undefined) {
+    try {
+      btimeCache = parseBtime(fs.readFileSync('/proc/stat', 'utf8'));
+    } catch {
+      btimeCache = null;
+    }
+  }
+  return btimeCache;
+}
+
 /** Reads /proc/PID/{stat,status,cmdline,cwd} for one pid: a few small files, no spawn. */
 export class ProcfsLookup implements ProcessLookup {
-  private btimeSec: number | null | undefined;
-
   get(pid: number): ProcessInfo | null {
-    let stat;
-    let status: string;
-    try {
-      stat = parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    } catch {
-      return null;
-    }
-    if (!stat) return null;
-    let cmdline: string[] = [];
-    let cwd: string | null = null;
-    try {
-      cmdline = parseCmdline(fs.readFileSync(`/proc/${pid}/cmdline`));
-      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      // Another user's process or a zombie: argv or cwd stay unknown.
-    }
-    const btime = this.bootTime();
-    const rss = VM_RSS.exec(status);
-    return {
-      pid,
-      ppid: stat.ppid,
-      state: stat.state,
-      comm: stat.comm,
-      cmdline,
-      cwd,
-      rssBytes: rss ? Number(rss[1]) * 1024 : 0,
-      // The same formula as ProcfsProbe, so start times compare equal for the same process.
-      startTimeMs: btime === null ? 0 : Math.round((btime + stat.startTicks / USER_HZ) * 1000),
-      uid: parseStatusUid(status),
-    };
-  }
-
-  private bootTime(): number | null {
-    if (this.btimeSec === undefined) {
-      try {
-        this.btimeSec = parseBtime(fs.readFileSync('/proc/stat', 'utf8'));
-      } catch {
-        this.btimeSec = null;
-      }
-    }
-    return this.btimeSec;
+    return readProcessAt(`/proc/${pid}`, pid, bootTimeSec());
   }
 }
 
@@ -97,6 +105,11 @@ export interface ProtectionOptions {
   readonly ownUid?: number;
   /** When running as root, uid-0 processes outside these folders are system processes and never touched. */
   readonly workspaceFolders?: readonly string[];
+  /**
+   * Protection built once (the editor's chain does not change while it runs) and handed to every remedy; selfPid,
+   * protectedPids and ownUid are then ignored. Its workspace folders give way to `workspaceFolders` when given.
+   */
+  readonly guard?: Protection;
 }
 
 export interface Protection {
@@ -108,6 +121,7 @@ export interface Protection {
 
 /** This process and its ancestors by walking ppid upwards; where pids cannot be read, at least the direct parent. */
 export function buildProtection(opts: ProtectionOptions, lookup: ProcessLookup): Protection {
+  if (opts.guard) return { ...opts.guard, workspaceFolders: opts.workspaceFolders ?? opts.guard.workspaceFolders };
   const selfPid = opts.selfPid ?? process.pid;
   const ancestors = new Set<number>([selfPid]);
   if (selfPid === process.pid && process.ppid > 0) ancestors.add(process.ppid);
@@ -133,7 +147,9 @@ export function whyProtected(p: ProcessInfo, prot: Protection, descendant = fals
   if (prot.ancestors.has(p.pid)) return 'is Dev Server Doctor itself or one of its parents (the editor, the extension host)';
   if (prot.protectedPids.has(p.pid)) return 'is protected';
   if (isTooling(p)) return 'is editor tooling (a language server or a VS Code helper)';
-  if (prot.ownUid > 0 && p.uid >= 0 && p.uid !== prot.ownUid) return `belongs to another user (uid ${p.uid})`;
+  // Root too: a process of another user is that user's to stop, inside the workspace or not.
+  if (prot.ownUid >= 0 && p.uid >= 0 && p.uid !== prot.ownUid) return `belongs to another user (uid ${p.uid})`;
+  if (prot.ownUid === 0 && p.uid < 0) return 'has an owner that cannot be read';
   if (!descendant && prot.ownUid === 0 && p.uid <= 0 && prot.workspaceFolders !== null
     && (p.cwd === null || !prot.workspaceFolders.some((f) => isInside(p.cwd!, f)))) {
     return 'is a system process (run by root, outside the workspace)';

@@ -1,9 +1,11 @@
 // Waiting for something on the machine to become true: a port to free up or listen, a URL to answer.
 import * as net from 'node:net';
 import { checkHealth, type HealthResult } from '../health/check';
+import { POLL_INTERVAL_MS, pollUntil } from '../pollUntil';
 
-/** How often the wait helpers look again. */
-export const POLL_INTERVAL_MS = 200;
+// The one poll-until helper lives in core/pollUntil.ts; re-exported for the remedies that wait with it.
+export { POLL_INTERVAL_MS, pollUntil };
+
 /** A connect or request to localhost that takes longer than this counts as "not answering" for one attempt. */
 const ATTEMPT_TIMEOUT_MS = 1000;
 const LOOPBACKS = ['127.0.0.1', '::1'] as const;
@@ -11,30 +13,6 @@ const LOOPBACKS = ['127.0.0.1', '::1'] as const;
 export interface WaitResult {
   readonly ok: boolean;
   readonly elapsedMs: number;
-}
-
-/**
- * Calls `check` every `intervalMs` until it returns a truthy value, the time is up or `signal` aborts.
- * `check` runs at least once; a throw counts as "not yet".
- */
-export async function pollUntil<T>(
-  check: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  timeoutMs: number,
-  intervalMs = POLL_INTERVAL_MS,
-  signal?: AbortSignal,
-): Promise<{ value: T | null; elapsedMs: number }> {
-  const start = Date.now();
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return { value, elapsedMs: Date.now() - start };
-    } catch {
-      // Not ready yet.
-    }
-    const left = timeoutMs - (Date.now() - start);
-    if (left <= 0 || signal?.aborted) return { value: null, elapsedMs: Date.now() - start };
-    await new Promise((r) => setTimeout(r, Math.min(intervalMs, left)));
-  }
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -20,6 +20,9 @@ export interface ProcStat {
   readonly startTicks: number;
   /** Resident set size in pages; 0 for zombies and kernel threads. */
   readonly rssPages: number;
+  /** CPU time spent in user and kernel mode, in clock ticks (USER_HZ), for CPU-use deltas between polls. */
+  readonly utimeTicks: number;
+  readonly stimeTicks: number;
   readonly kernelThread: boolean;
   /** CPU time in user and kernel mode (clock ticks, USER_HZ): utime + stime. */
   readonly cpuTicks: number;
@@ -47,6 +50,8 @@ export function parseStat(text: string): ProcStat | null {
     pgrp: Number(rest[2]),
     startTicks,
     rssPages,
+    utimeTicks: Number(rest[11]),
+    stimeTicks: Number(rest[12]),
     kernelThread: (flags & PF_KTHREAD) !== 0,
     // Fields 14 (utime) and 15 (stime).
     cpuTicks: (Number(rest[11]) || 0) + (Number(rest[12]) || 0),

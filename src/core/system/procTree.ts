@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { parseStat, type ProcStat } from './procParsers';
 
 /** The ids of a process a tree walk needs. */
-export type ProcEntry = Pick<ProcStat, 'pid' | 'ppid' | 'pgrp' | 'comm' | 'state' | 'cpuTicks'>;
+export type ProcEntry = Pick<ProcStat, 'pid' | 'ppid' | 'pgrp' | 'comm' | 'state' | 'cpuTicks' | 'startTicks'>;
 
 /** Every process's ids; empty when /proc cannot be read. */
 export function readProcTable(procRoot = '/proc'): Map<number, ProcEntry> {

@@ -2,6 +2,7 @@
 // CPU through fs.promises (docs: poll-cost.md), and a poll takes a few milliseconds.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { learnSecretValues } from '../redact';
 import type {
   CgroupInfo, DiskInfo, InotifyInfo, ListeningSocket, MemoryInfo, PressureInfo, ProcessInfo, SampleOptions,
   SystemProbe, SystemSample,
@@ -11,6 +12,7 @@ import {
   parseKernelPageSize, parseKeyedCount, parseMeminfo, parseMountinfo, parseNetTcp, parsePressure, parseProcCgroup,
   parseStat, parseStatusUid, percent,
 } from './procParsers';
+import { NetTableGate, type NetTableDecision, type WatchedSockets } from './netTableGate';
 
 /** Mount table re-read at least this often (in polls); also whenever a watched path changes file system type. */
 const MOUNTINFO_REFRESH_POLLS = 30;
@@ -18,28 +20,54 @@ const MOUNTINFO_REFRESH_POLLS = 30;
 const IDENTITY_CACHE_MIN_AGE_MS = 2000;
 /** cgroup v1 reports "no limit" as a huge page-aligned number near 2^63. */
 const V1_UNLIMITED = 2 ** 62;
+/**
+ * Processes that cannot be part of a workspace server (not working in a watched folder, not a watched pid, not a
+ * descendant of one, not younger than the identity cache) have their stat read only every this many polls, staggered
+ * by pid. Only a new fork can join a server's tree (a new pid, always read), and a pid is reused only after the
+ * kernel's cyclic allocator wraps around pid_max, so what is skipped is their memory and state, which nothing shows.
+ */
+const UNRELATED_STAT_POLLS = 5;
 /** Approximate length of one /proc/net/tcp{,6} row, to size reads (see readListeningTable). */
 const TCP_ROW_BYTES = 160;
 /** A complete row whose state is not LISTEN. */
 const NON_LISTEN_ROW = /^\s*\d+: \S+ \S+ (?!0A )/m;
 
-interface ProcRecord {
-  readonly info: ProcessInfo;
+/** CPU and start times of one process as its stat said at the last poll (clock ticks, USER_HZ). */
+export interface ProcTimes {
   readonly startTicks: number;
+  readonly utimeTicks: number;
+  readonly stimeTicks: number;
+}
+
+interface ProcRecord extends ProcTimes {
+  readonly info: ProcessInfo;
   readonly kernelThread: boolean;
 }
 
-/** What rarely changes during a process's life: argv and real uid. */
+/** What rarely changes during a process's life: argv, working directory and real uid. */
 interface Identity {
   readonly startTicks: number;
   readonly comm: string;
   readonly cmdline: readonly string[];
+  readonly cwd: string | null;
   readonly uid: number;
+}
+
+/** What the last poll did about the TCP tables, for tests and benches. */
+export interface NetTableStats {
+  readonly decision: NetTableDecision | 'always';
+  /** Processes whose socket inodes were compared. */
+  readonly watched: number;
 }
 
 interface SocketOwner {
   readonly pid: number;
   readonly startTicks: number;
+}
+
+/** Whether a working directory is one of the folders or inside one. */
+function inFolders(cwd: string | null, folders: readonly string[]): boolean {
+  return cwd !== null && folders.some((f) => cwd === f || cwd.startsWith(f.endsWith('/') ? f : `${f}/`));
 }
 
 function errorCode(err: unknown): string {
@@ -64,13 +92,57 @@ export class ProcfsProbe implements SystemProbe {
   private readonly unresolvedSockets = new Map<number, number>();
   private readonly lastListenCount = { 4: 0, 6: 0 };
   private readonly ownUid = process.getuid?.() ?? -1;
+  private readonly gate = new NetTableGate();
+  private lastRaw: RawSocket[] = [];
+  private netStats: NetTableStats = { decision: 'always', watched: 0 };
+  /** Last poll's record of every process, reused for unrelated ones between their stat reads. */
+  private records = new Map<number, ProcRecord>();
+  /** Pids whose stat is read every poll (see UNRELATED_STAT_POLLS); null: every process. */
+  private related: Set<number> | null = null;
+  private statReads = 0;
+
+  /**
+   * Start and CPU times of every process of the last sample, by pid (for CPU-use deltas between polls). With a watch
+   * scope, those of processes unrelated to it are refreshed only every UNRELATED_STAT_POLLS polls.
+   */
+  get processTimes(): ReadonlyMap<number, ProcTimes> {
+    return this.records;
+  }
+
+  /** How many /proc/PID/stat files the last sample read. */
+  get lastStatReads(): number {
+    return this.statReads;
+  }
+
+  /** What the last sample did about the TCP tables. */
+  get lastNetTables(): NetTableStats {
+    return this.netStats;
+  }
 
   async sample(opts: SampleOptions): Promise<SystemSample> {
     const warnings: string[] = [];
     this.polls++;
-    // Sockets before processes: every socket's owner then already exists when /proc is listed.
-    const raw = [...this.readListeningTable(4, warnings), ...this.readListeningTable(6, warnings)];
-    const procs = this.readProcesses(warnings);
+    let raw: RawSocket[];
+    let procs: ProcRecord[];
+    if (opts.watchFolders === undefined && opts.watchPids === undefined) {
+      // Sockets before processes: every socket's owner then already exists when /proc is listed.
+      raw = this.readTables(warnings);
+      this.related = null;
+      procs = this.readProcesses(warnings);
+      this.netStats = { decision: 'always', watched: 0 };
+    } else {
+      // Processes first: their socket inodes decide whether the tables are read at all. A socket whose owner
+      // started after the listing gets its owner at the next poll (searchOwners looks at newer processes again).
+      procs = this.readProcesses(warnings);
+      const folders = opts.watchFolders ?? [];
+      const pids = new Set(opts.watchPids ?? []);
+      const watched = this.watchedSockets(procs, folders, pids);
+      const decision = this.gate.decide(watched, this.ownerGone(procs));
+      raw = decision === 'unchanged' ? this.lastRaw : this.readTables(warnings);
+      this.netStats = { decision, watched: watched.length };
+      this.related = this.relatedPids(procs, folders, pids);
+    }
+    this.lastRaw = raw;
     return {
       takenAt: Date.now(),
       platform: process.platform,
@@ -86,7 +158,10 @@ export class ProcfsProbe implements SystemProbe {
 
   readEnviron(pid: number): Record<string, string> | null {
     try {
-      return parseEnviron(this.read(`/proc/${pid}/environ`, false));
+      const env = parseEnviron(this.read(`/proc/${pid}/environ`, false));
+      // Its secret values are then redacted wherever they show up (a log line printing its own API key).
+      learnSecretValues(env);
+      return env;
     } catch {
       return null;
     }
@@ -104,6 +179,90 @@ export class ProcfsProbe implements SystemProbe {
       // The process vanished or the cgroup files are unreadable: no cgroup applies as far as we can tell.
     }
     return null;
+  }
+
+  private readTables(warnings: string[]): RawSocket[] {
+    return [...this.readListeningTable(4, warnings), ...this.readListeningTable(6, warnings)];
+  }
+
+  /**
+   * Socket inodes of the processes that can open the ports the user cares about: those given by pid (the last
+   * snapshot's servers) and those working inside a watched folder. This process itself is left out: the
+   * extension host opens and closes sockets all the time and is never a server.
+   */
+  private watchedSockets(procs: readonly ProcRecord[], folders: readonly string[], wanted: ReadonlySet<number>): WatchedSockets[] {
+    const watched: WatchedSockets[] = [];
+    for (const p of procs) {
+      if (p.kernelThread || p.info.state === 'Z' || p.info.pid === process.pid) continue;
+      if (!wanted.has(p.info.pid) && !inFolders(p.info.cwd, folders)) continue;
+      if (this.ownUid !== 0 && p.info.uid !== this.ownUid) continue;
+      watched.push({ pid: p.info.pid, startTicks: p.startTicks, inodes: this.socketInodes(p.info.pid) });
+    }
+    return watched;
+  }
+
+  /**
+   * Processes whose stat is read every poll: those working in a watched folder or watched by pid, their
+   * descendants (a server's children may work elsewhere), and those whose identity is not cached yet.
+   */
+  private relatedPids(procs: readonly ProcRecord[], folders: readonly string[], wanted: ReadonlySet<number>): Set<number> {
+    const children = new Map<number, number[]>();
+    for (const p of procs) {
+      const list = children.get(p.info.ppid);
+      if (list) list.push(p.info.pid);
+      else children.set(p.info.ppid, [p.info.pid]);
+    }
+    const related = new Set<number>();
+    const stack: number[] = [];
+    for (const p of procs) {
+      // This process is never a server (nor are its children for being its children: its cwd may be a workspace folder).
+      if (p.kernelThread || p.info.pid === process.pid) continue;
+      const pid = p.info.pid;
+      const uncached = this.identities.get(pid)?.startTicks !== p.startTicks;
+      if (uncached || wanted.has(pid) || inFolders(p.info.cwd, folders)) stack.push(pid);
+    }
+    while (stack.length > 0) {
+      const pid = stack.pop()!;
+      // Not through this process: the shell that started the editor may work in the workspace folder.
+      if (related.has(pid) || pid === process.pid) continue;
+      related.add(pid);
+      for (const c of children.get(pid) ?? []) if (c !== 0) stack.push(c);
+    }
+    return related;
+  }
+
+  /** Inodes of the sockets among a process's open files; null when its fd folder is unreadable or gone. */
+  private socketInodes(pid: number): number[] | null {
+    const dir = `/proc/${pid}/fd`;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(dir);
+    } catch {
+      return null;
+    }
+    const inodes: number[] = [];
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`${dir}/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target.startsWith('socket:[')) inodes.push(Number(target.slice(8, -1)));
+    }
+    return inodes;
+  }
+
+  /** True when a listening socket of the last read had a known owner that is no longer alive. */
+  private ownerGone(procs: readonly ProcRecord[]): boolean {
+    if (this.lastRaw.length === 0) return false;
+    const alive = new Map<number, number>();
+    for (const p of procs) alive.set(p.info.pid, p.startTicks);
+    for (const s of this.lastRaw) {
+      const owner = this.socketOwners.get(s.inode);
+      if (owner && alive.get(owner.pid) !== owner.startTicks) return true;
+    }
+    return false;
   }
 
   private warn(out: string[], kind: string, message: string): void {
@@ -205,15 +364,29 @@ export class ProcfsProbe implements SystemProbe {
     const now = Date.now();
     const records: ProcRecord[] = [];
     const alive = new Set<number>();
+    const next = new Map<number, ProcRecord>();
+    const related = this.related;
+    let reads = 0;
     for (const name of names) {
       const c = name.charCodeAt(0);
       if (c < 48 || c > 57) continue;
-      const record = this.readProcess(Number(name), btime, now);
+      const pid = Number(name);
+      const prev = this.records.get(pid);
+      let record: ProcRecord | null;
+      if (related !== null && prev !== undefined && !related.has(pid) && (pid + this.polls) % UNRELATED_STAT_POLLS !== 0) {
+        record = prev;
+      } else {
+        record = this.readProcess(pid, btime, now);
+        reads++;
+      }
       if (!record) continue;
       records.push(record);
+      next.set(pid, record);
       alive.add(record.info.pid);
     }
     for (const pid of this.identities.keys()) if (!alive.has(pid)) this.identities.delete(pid);
+    this.records = next;
+    this.statReads = reads;
     return records;
   }
 
@@ -228,38 +401,40 @@ export class ProcfsProbe implements SystemProbe {
     if (!stat) return null;
     const startTimeMs = btime === null ? 0 : Math.round((btime + stat.startTicks / USER_HZ) * 1000);
     const base = { pid, ppid: stat.ppid, state: stat.state, comm: stat.comm, startTimeMs, cpuTicks: stat.cpuTicks };
+    const times = { startTicks: stat.startTicks, utimeTicks: stat.utimeTicks, stimeTicks: stat.stimeTicks };
     if (stat.kernelThread) {
       const info: ProcessInfo = { ...base, cmdline: [], cwd: null, rssBytes: 0, uid: 0 };
-      return { info, startTicks: stat.startTicks, kernelThread: true };
-    }
-    let cwd: string | null = null;
-    try {
-      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      // Another user's process, a zombie, or gone.
+      return { info, ...times, kernelThread: true };
     }
     const cacheable = btime !== null && stat.state !== 'Z' && now - startTimeMs >= IDENTITY_CACHE_MIN_AGE_MS;
-    const { cmdline, uid } = this.identity(pid, stat.startTicks, stat.comm, cacheable);
+    const { cmdline, cwd, uid } = this.identity(pid, stat.startTicks, stat.comm, cacheable);
     const info: ProcessInfo = { ...base, cmdline, cwd, rssBytes: stat.rssPages * this.kernelPageSize(), uid };
-    return { info, startTicks: stat.startTicks, kernelThread: false };
+    return { info, ...times, kernelThread: false };
   }
 
   /**
-   * argv and uid, cached per pid + start time + comm (exec changes comm, pid reuse changes start time): this saves
-   * reading cmdline and status for every process on every poll.
+   * argv, working directory and uid, read once per pid + start time + comm (exec changes comm, pid reuse changes
+   * start time): this saves reading cmdline, status and the cwd link of every process on every poll. A dev server
+   * does not change folder once started; processes younger than IDENTITY_CACHE_MIN_AGE_MS are read every poll.
    */
   private identity(pid: number, startTicks: number, comm: string, cacheable: boolean): Identity {
     const cached = this.identities.get(pid);
     if (cached && cached.startTicks === startTicks && cached.comm === comm) return cached;
     let uid = -1;
     let cmdline: string[] = [];
+    let cwd: string | null = null;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      // Another user's process, a zombie, or gone.
+    }
     try {
       uid = parseStatusUid(this.read(`/proc/${pid}/status`, false));
       cmdline = parseCmdline(this.read(`/proc/${pid}/cmdline`, false));
     } catch {
       // Vanished between two reads: the next poll drops it.
     }
-    const identity = { startTicks, comm, cmdline, uid };
+    const identity = { startTicks, comm, cmdline, cwd, uid };
     if (cacheable && cmdline.length > 0 && uid >= 0) this.identities.set(pid, identity);
     return identity;
   }

@@ -1,10 +1,13 @@
 // Finds the dev servers a workspace declares: package.json scripts under each folder, plus settings.
+import { ParseErrorCode, visit } from 'jsonc-parser';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExpectedServer, ScanProblem, WorkspaceScan } from '../types';
 import { globToRegExp } from '../paths';
 import { parseDotenv } from './dotenv';
-import { analyzeScript, isDevScript, isRecord, type PackageJson, type ScriptAnalysis } from './scripts';
+import { isRecord, type PackageJson } from './packageJson';
+import { MAX_DOTENV_BYTES, MAX_PACKAGE_JSON_BYTES, readWorkspaceFile } from './readWorkspaceFile';
+import { analyzeScript, isDevScript, type ScriptAnalysis } from './scripts';
 
 /** A server declared in the servers setting (VS Code) or given to the CLI. */
 export interface ConfiguredServer {
@@ -119,14 +122,12 @@ function findPackages(folders: readonly string[], opts: ScanOptions, problems: S
 
 function readPackage(dir: string, problems: ScanProblem[]): PackageJson | null {
   const file = path.join(dir, 'package.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push({ path: file, message: `Could not read package.json: ${describeFsError(err)}.` });
+  const read = readWorkspaceFile(file, MAX_PACKAGE_JSON_BYTES);
+  if (!('text' in read)) {
+    problems.push({ path: file, message: `Could not read package.json: ${'problem' in read ? read.problem : 'it is gone'}.` });
     return null;
   }
-  const parsed = parsePackageJson(text);
+  const parsed = parsePackageJson(read.text);
   if ('message' in parsed) {
     problems.push({ path: file, message: parsed.message });
     return null;
@@ -138,13 +139,9 @@ function readEnvFiles(dir: string, problems: ScanProblem[] | null): Record<strin
   const env: Record<string, string> = {};
   for (const name of ENV_FILES) {
     const file = path.join(dir, name);
-    try {
-      Object.assign(env, parseDotenv(fs.readFileSync(file, 'utf8')));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        problems?.push({ path: file, message: `Could not read ${name}: ${describeFsError(err)}.` });
-      }
-    }
+    const read = readWorkspaceFile(file, MAX_DOTENV_BYTES);
+    if ('text' in read) Object.assign(env, parseDotenv(read.text));
+    else if ('problem' in read) problems?.push({ path: file, message: `Could not read ${name}: ${read.problem}.` });
   }
   return env;
 }
@@ -277,85 +274,27 @@ export function parsePackageJson(text: string): { pkg: PackageJson } | { message
   return { pkg: value };
 }
 
-class JsonSyntaxError {
-  constructor(readonly offset: number) {}
-}
-
 /**
- * Offset of the first strict-JSON syntax error (the text's length when it ends too early). JSON.parse
- * gives a position for most errors but not for "Unexpected token" ones, so the line is found here.
+ * Offset of the first strict-JSON syntax error (jsonc-parser with comments and trailing commas refused,
+ * as npm does), -1 when there is none. JSON.parse gives a position for most errors but not for
+ * "Unexpected token" ones, so the line is found here. Inside a string, the offending character itself.
  */
 export function jsonErrorOffset(s: string): number {
-  let i = 0;
-  const fail = (): never => {
-    throw new JsonSyntaxError(i);
-  };
-  const space = (): void => {
-    while (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r') i++;
-  };
-  const expect = (ch: string): void => {
-    space();
-    if (s[i] !== ch) fail();
-    i++;
-  };
-  const string = (): void => {
-    expect('"');
-    for (;;) {
-      const ch = s[i];
-      if (ch === undefined || ch < ' ') fail();
-      i++;
-      if (ch === '"') return;
-      if (ch === '\\') {
-        if (s[i] === 'u' && /^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) i += 5;
-        else if ('"\\/bfnrt'.includes(s[i] ?? 'x')) i++;
-        else fail();
-      }
+  const errors: { error: ParseErrorCode; offset: number; length: number }[] = [];
+  visit(s, { onError: (error, offset, length) => errors.push({ error, offset, length }) }, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const found = errors[0];
+  if (!found) return -1;
+  if (found.error === ParseErrorCode.InvalidCharacter || found.error === ParseErrorCode.InvalidEscapeCharacter || found.error === ParseErrorCode.InvalidUnicode) {
+    const token = s.slice(found.offset, found.offset + found.length);
+    for (let k = 1; k < token.length; k++) {
+      if (token[k]! < ' ') return found.offset + k;
+      if (token[k] !== '\\') continue;
+      const escape = token[k + 1] ?? '';
+      if (escape === 'u' ? !/^[0-9a-fA-F]{4}$/.test(token.slice(k + 2, k + 6)) : !'"\\/bfnrt'.includes(escape)) return found.offset + k + 1;
+      k += escape === 'u' ? 5 : 1;
     }
-  };
-  const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  const list = (close: string, item: () => void): void => {
-    i++;
-    space();
-    if (s[i] === close) {
-      i++;
-      return;
-    }
-    for (;;) {
-      item();
-      space();
-      if (s[i] === ',') i++;
-      else return expect(close);
-    }
-  };
-  const value = (): void => {
-    space();
-    const ch = s[i];
-    if (ch === '{') {
-      return list('}', () => {
-        string();
-        expect(':');
-        value();
-      });
-    }
-    if (ch === '[') return list(']', value);
-    if (ch === '"') return string();
-    const literal = ['true', 'false', 'null'].find((l) => s.startsWith(l, i));
-    if (literal) {
-      i += literal.length;
-      return;
-    }
-    number.lastIndex = i;
-    if (!number.test(s)) fail();
-    i = number.lastIndex;
-  };
-  try {
-    value();
-    space();
-    return i < s.length ? i : -1;
-  } catch (err) {
-    if (err instanceof JsonSyntaxError) return err.offset;
-    throw err;
   }
+  return found.offset;
 }
 
 /** A test of (path relative to the workspace folder, folder name) against the exclude patterns. */

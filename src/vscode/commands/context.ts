@@ -4,6 +4,7 @@ import type { CrashHistory } from '../../core/history/crashHistory';
 import type { LoadTestReport } from '../../core/load/types';
 import type { Snapshot } from '../../core/types';
 import type { CrashService } from '../crashes';
+import type { ContainerService } from '../containers';
 import type { EarlyWarnings } from '../earlyWarnings';
 import type { SupervisedServers } from '../supervised';
 import type { CrashesTreeProvider } from '../tree/crashesTreeProvider';
@@ -13,18 +14,12 @@ import type { ReportPanel } from '../reportPanel';
 import type { DashboardPanel } from '../dashboardPanel';
 import type { SeriesStore } from '../../core/dashboard/series';
 
-/** The last report shown (for the integration tests and a later "open last report"). */
-export interface ShownReport {
-  readonly markdown: string;
-  readonly files: readonly string[];
-  readonly problems: readonly string[];
-  readonly verdicts: number;
-}
-
 /** What commands may use; handed to each command's factory. */
 export interface CommandContext {
   readonly refresh: RefreshManager;
   readonly crashes: CrashService;
+  /** The workspace's containers (absent engine: an empty list and a status saying why). */
+  readonly containers: ContainerService;
   readonly reports: ReportPanel;
   /** The dashboard panel and the series it draws (created after the context, hence functions). */
   readonly dashboard: () => DashboardPanel;
@@ -42,13 +37,10 @@ export interface CommandContext {
   /** This workspace's terminal environment (the opt-in crash capture). */
   readonly environment: vscode.EnvironmentVariableCollection;
   snapshot(): Snapshot | undefined;
-  lastReport?: ShownReport;
   /** The last Find Where It's Stuck verdict (for the integration tests). */
   lastStuck?: Verdict;
   /** The last load test's report (for the integration tests). */
   lastLoadTest?: LoadTestReport;
   /** The load process running now (for the integration tests' cancel check). */
   loadTestPid?: number | null;
-  /** The last restart's outcome (for the integration tests). */
-  lastRestart?: { server: string; ok: boolean; ms: number };
 }

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { renderMarkdown, saveReport } from '../../core/crash/report';
+import { renderMarkdown, reportLinks, saveReport } from '../../core/crash/report';
 import { findWhereStuck, hangVerdict, stuckTarget } from '../../core/health/stuck';
 import { defaultLookup } from '../../core/remedies/processes';
 import { toStatusJson } from '../../core/statusJson';
 import { readCrashSettings, workspaceFolderPaths } from '../config';
-import { remedyLink } from '../remedyCommands';
+import { remedyHref, remedyLink } from '../remedyCommands';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
@@ -43,8 +43,7 @@ export function findWhereStuckCommand(ctx: CommandContext) {
     const settings = readCrashSettings();
     const saved = saveReport(inv, [path.join(ctx.storageDir, 'reports'), ...(settings.reportFolder ? [settings.reportFolder] : [])], remedyLink);
     const markdown = renderMarkdown(inv, remedyLink) + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '');
-    ctx.reports.show(markdown, `Where ${server.name} is stuck`);
-    ctx.lastReport = { markdown, files: saved.files, problems: saved.problems, verdicts: 1 };
+    ctx.reports.show(markdown, `Where ${server.name} is stuck`, reportLinks(inv, remedyHref));
     ctx.lastStuck = verdict;
     if (!result.ok) void vscode.window.showWarningMessage(`Dev Server Doctor: ${result.message}`);
   };

@@ -1,11 +1,19 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { investigate } from '../../core/crash/investigate';
-import { renderMarkdown, saveReport } from '../../core/crash/report';
+import { renderMarkdown, reportLinks, saveReport } from '../../core/crash/report';
 import { crashCharts } from '../../core/dashboard/crashCharts';
 import { readCrashSettings, workspaceFolderPaths } from '../config';
-import { remedyLink } from '../remedyCommands';
+import { remedyHref, remedyLink } from '../remedyCommands';
 import type { CommandContext } from './context';
+
+/** The report shown (what the command returns). */
+export interface ShownReport {
+  readonly markdown: string;
+  readonly files: readonly string[];
+  readonly problems: readonly string[];
+  readonly verdicts: number;
+}
 
 /**
  * devServerDoctor.investigateCrash: recent crashes (kernel log, cgroup counters, terminal output, log
@@ -13,13 +21,16 @@ import type { CommandContext } from './context';
  * Read-only, so it works in untrusted workspaces too.
  */
 export function investigateCrashCommand(ctx: CommandContext) {
-  return async (): Promise<void> => {
+  return async (): Promise<ShownReport> => {
     const settings = readCrashSettings();
     const inv = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: investigating crashes…' },
       async () => {
         // Exits already seen must be judged before the report lists them.
         await ctx.crashes.idle();
+        // The workspace's containers and their crashes, from docker inspect (refreshes the list first).
+        const containerVerdicts = await ctx.containers.investigate(Date.now() - settings.sinceMs);
+        const containers = { engine: ctx.containers.status(), containers: [...ctx.containers.containers()], verdicts: containerVerdicts };
         return investigate({
           workspaceFolders: workspaceFolderPaths(),
           sinceMs: Date.now() - settings.sinceMs,
@@ -27,6 +38,7 @@ export function investigateCrashCommand(ctx: CommandContext) {
           history: ctx.crashes.history(),
           ...(settings.logGlobs.length ? { logGlobs: settings.logGlobs } : {}),
           reportDirs: settings.nodeReportDirectories,
+          containers,
         });
       },
     );
@@ -38,9 +50,9 @@ export function investigateCrashCommand(ctx: CommandContext) {
       + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '')
       + (saved.problems.length ? `\n\n---\n${saved.problems.map((p) => `- ${p}`).join('\n')}\n` : '');
     const when = new Date(inv.generatedAt).toLocaleTimeString();
-    ctx.reports.show(markdown, `Crash report ${when}`, charts);
-    ctx.lastReport = { markdown, files: saved.files, problems: saved.problems, verdicts: inv.verdicts.length };
+    ctx.reports.show(markdown, `Crash report ${when}`, reportLinks(inv, remedyHref), charts);
     ctx.log.info(`investigation: ${inv.verdicts.length} verdicts, saved ${saved.files.join(', ') || 'nowhere'}`);
     if (saved.problems.length) void vscode.window.showWarningMessage(`Dev Server Doctor: the report is shown but ${saved.problems.join(' ')}`);
+    return { markdown, files: saved.files, problems: saved.problems, verdicts: inv.verdicts.length };
   };
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { killGuard } from '../killGuard';
 import { candidateForPort } from '../../core/remedies/kill';
 import { withPortHolder } from '../../core/remedies/portHolder';
 import type { CommandContext } from './context';
@@ -17,7 +18,7 @@ export function killPortHolderCommand(ctx: CommandContext) {
     if (!polled) return;
     // Where the poll could not tell who owns the socket, ask lsof / netstat now.
     const snap = await withPortHolder(polled, port);
-    const c = candidateForPort(port, snap, { selfPid: process.pid });
+    const c = candidateForPort(port, snap, { guard: killGuard() });
     if ('refused' in c) {
       void vscode.window.showWarningMessage(`Dev Server Doctor: ${c.refused}`);
       return;

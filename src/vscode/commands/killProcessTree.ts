@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { killGuard } from '../killGuard';
 import { candidateForServer } from '../../core/remedies/kill';
 import type { CommandContext } from './context';
 import { stopTrees } from './killProcesses';
@@ -10,7 +11,7 @@ export function killProcessTreeCommand(ctx: CommandContext) {
     const server = await serverFromArg(ctx, arg, (s) => s.pid !== null, 'Stop which server?');
     const snap = ctx.snapshot();
     if (!server || !snap) return;
-    const c = candidateForServer(server, snap, { selfPid: process.pid });
+    const c = candidateForServer(server, snap, { guard: killGuard() });
     if ('refused' in c) {
       void vscode.window.showWarningMessage(`Dev Server Doctor: ${c.refused}`);
       return;

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
-import { findKillCandidates } from '../../core/remedies/kill';
+import { killGuard } from '../killGuard';
+import { findKillCandidates, isPreselected } from '../../core/remedies/kill';
+import { NOTHING_TO_STOP } from '../../core/remedies/results';
 import type { CommandContext } from './context';
 import { describeCandidate, stopTrees } from './killProcesses';
 
@@ -11,10 +13,10 @@ export function killZombiesCommand(ctx: CommandContext) {
   return async (): Promise<void> => {
     const snap = await ctx.refresh.refresh('manual');
     if (!snap) return;
-    const plan = findKillCandidates(snap, { selfPid: process.pid });
+    const plan = findKillCandidates(snap, { guard: killGuard() });
     for (const w of plan.warnings) ctx.log.info(w);
     if (plan.candidates.length === 0) {
-      void vscode.window.showInformationMessage(`Dev Server Doctor: no orphaned or stuck dev processes found.${plan.warnings.length ? ` ${plan.warnings.join(' ')}` : ''}`);
+      void vscode.window.showInformationMessage(`Dev Server Doctor: ${NOTHING_TO_STOP}${plan.warnings.length ? ` ${plan.warnings.join(' ')}` : ''}`);
       return;
     }
     const picked = await vscode.window.showQuickPick(
@@ -22,7 +24,7 @@ export function killZombiesCommand(ctx: CommandContext) {
         label: `$(debug-stop) ${c.serverName ?? c.command}`,
         description: describeCandidate(c),
         detail: c.reasons.map((r) => r.message).join(' '),
-        picked: c.reasons.some((r) => r.kind === 'orphan' || r.kind === 'zombie-parent'),
+        picked: isPreselected(c, snap),
         candidate: c,
       })),
       { canPickMany: true, title: 'Kill Zombies and Orphans', placeHolder: 'Pick the process trees to stop' },

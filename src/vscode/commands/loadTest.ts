@@ -120,8 +120,7 @@ export function loadTestCommand(ctx: CommandContext) {
     ctx.lastLoadTest = r;
     const chart = files.find((f) => f.endsWith('.svg'));
     const markdown = renderLoadMarkdown(r) + (files.length ? `\n---\nSaved as ${files.map((f) => `\`${f}\``).join(', ')}.\n` : '');
-    ctx.reports.show(markdown, `Load test ${target.server.name}`);
-    ctx.lastReport = { markdown, files: [...files], problems: [...r.problems], verdicts: r.crashVerdicts.length };
+    ctx.reports.show(markdown, `Load test ${target.server.name}`, []);
     const best = r.stages.reduce((a, s) => Math.max(a, s.requestsPerSecond), 0);
     const summary = r.crashed ? `${target.server.name} died during the load test.`
       : `${target.server.name}: up to ${best} req/s over ${r.stages.length} stage(s)${r.leak ? `; ${r.leak.verdict.likelyLeak ? 'likely memory leak' : 'no leak found'}` : ''}${r.cancelled ? ' (cancelled)' : ''}.`;

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { packageManagerOf, projectFolders } from '../../core/remedies/preflight';
@@ -6,6 +5,7 @@ import { folderOf } from '../../core/paths';
 import { workspaceFolderPaths } from '../config';
 import { confirm, requireTrust } from '../ui';
 import type { CommandContext } from './context';
+import { MAX_PACKAGE_JSON_BYTES, readWorkspaceFile } from '../../core/workspace/readWorkspaceFile';
 
 /**
  * devServerDoctor.npmInstall ({ cwd, package? } from a missing-module verdict or a failed pre-flight):
@@ -28,7 +28,8 @@ export function npmInstallCommand(ctx: CommandContext) {
     if (pkg) {
       let declared = false;
       try {
-        const json = JSON.parse(fs.readFileSync(path.join(cwd, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+        const read = readWorkspaceFile(path.join(cwd, 'package.json'), MAX_PACKAGE_JSON_BYTES);
+        const json = JSON.parse('text' in read ? read.text : '{}') as Record<string, Record<string, string> | undefined>;
         declared = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'].some((f) => json[f]?.[pkg] !== undefined);
       } catch { /* no readable package.json: treat as undeclared */ }
       if (!declared) {

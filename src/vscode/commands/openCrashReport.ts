@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { crashCharts } from '../../core/dashboard/crashCharts';
 import type { Investigation } from '../../core/crash/investigate';
-import { renderMarkdown } from '../../core/crash/report';
-import { remedyLink } from '../remedyCommands';
+import { renderMarkdown, reportLinks } from '../../core/crash/report';
+import { remedyHref, remedyLink } from '../remedyCommands';
 import type { CommandContext } from './context';
 
 /**
@@ -23,6 +23,6 @@ export function openCrashReportCommand(ctx: CommandContext) {
       { availableBytes: ctx.snapshot()?.system.memory.availableBytes ?? null });
     const md = renderMarkdown(inv, remedyLink)
       + (entry.resolvedAt !== null ? `\n\n_Marked resolved ${new Date(entry.resolvedAt).toLocaleString()}._\n` : '');
-    ctx.reports.show(md, `Crash: ${v.server ?? 'unknown'} ${new Date(v.time).toLocaleTimeString()}`, charts);
+    ctx.reports.show(md, `Crash: ${v.server ?? 'unknown'} ${new Date(v.time).toLocaleTimeString()}`, reportLinks(inv, remedyHref), charts);
   };
 }

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format';
-import { applyHeapLimitToScript, mergeNodeOptions, proposeHeapLimit } from '../../core/remedies/heap';
+import * as fs from 'node:fs';
+import { applyHeapLimitToScript, heapLimitOfScript, mergeNodeOptions, proposeHeapLimit, scriptSetsHeapFlag } from '../../core/remedies/heap';
+import { pollUntil } from '../../core/pollUntil';
+import { editTerminalEnvironment } from '../config';
 import { requireTrust } from '../ui';
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
@@ -21,8 +24,16 @@ function requestedMb(arg: unknown): number | undefined {
  * for a kernel OOM kill); writes it into the package.json script (undoable edit, formatting kept) or the
  * workspace terminals' NODE_OPTIONS; then offers a restart.
  */
+/** The heap limit read back from the restarted server (what the command returns after a restart). */
+export interface HeapCheck {
+  readonly server: string;
+  readonly requestedMb: number;
+  readonly actualMb: number;
+  readonly source: string | null;
+}
+
 export function raiseHeapLimitCommand(ctx: CommandContext) {
-  return async (arg?: unknown): Promise<void> => {
+  return async (arg?: unknown): Promise<HeapCheck | undefined> => {
     if (!requireTrust('Raising the heap limit')) return;
     const server = await serverFromArg(ctx, arg, (s) => s.heapLimitSource !== null || s.framework !== 'unknown', 'Raise the heap limit of which server?');
     const snap = ctx.snapshot();
@@ -30,12 +41,17 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
     const mem = snap.system.memory;
     const peak = Math.max(ctx.peaks.peakOf(server.id), server.rssBytes);
     const cgroupLimit = server.cgroup?.limitBytes ?? snap.system.cgroup?.limitBytes ?? null;
+    const scriptText = server.script ? scriptOf(server.cwd, server.script) : null;
+    // A running server's limit is read from its process; a down one's from the script that would start it.
+    const current = server.heapLimitBytes !== null
+      ? { bytes: server.heapLimitBytes, source: server.heapLimitSource ?? 'default' as const }
+      : scriptText !== null ? heapLimitOfScript(scriptText, Math.min(mem.totalBytes, cgroupLimit ?? Infinity), process.env.NODE_OPTIONS ?? null) : null;
     const proposal = proposeHeapLimit({
-      currentBytes: server.heapLimitBytes, source: server.heapLimitSource, peakRssBytes: peak,
+      currentBytes: current?.bytes ?? null, source: current?.source ?? null, peakRssBytes: peak,
       totalMemBytes: mem.totalBytes, availableBytes: mem.availableBytes, cgroupLimitBytes: cgroupLimit,
     });
-    const now = server.heapLimitBytes !== null
-      ? `${formatBytes(server.heapLimitBytes)} (${SOURCE_WORDS[server.heapLimitSource ?? 'default']})` : 'unknown';
+    const now = current ? `${formatBytes(current.bytes)} (${SOURCE_WORDS[current.source]}${server.heapLimitBytes === null ? ', read from its script' : ''})` : 'unknown';
+    const flagOnCommandLine = scriptText !== null && scriptSetsHeapFlag(scriptText);
     const headroom = `peak seen ${formatBytes(peak)}; ${formatBytes(mem.availableBytes)} of ${formatBytes(mem.totalBytes)} RAM free${cgroupLimit ? `; cgroup limit ${formatBytes(cgroupLimit)}` : ''}`;
     if ('refused' in proposal) {
       void vscode.window.showWarningMessage(`Dev Server Doctor: ${server.name}'s heap limit is ${now}; ${headroom}. ${proposal.refused}`);
@@ -54,9 +70,10 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
     });
     if (!typed) return;
     const sizeMb = Number(typed);
+    // NODE_OPTIONS cannot change a limit node's own command line sets: then only the script is offered.
     const targets = [
       ...(server.script ? [{ label: `package.json script "${server.script}"`, description: path.join(server.cwd, 'package.json'), target: 'script' as const }] : []),
-      { label: 'Workspace terminals (NODE_OPTIONS)', description: 'terminal.integrated.env setting of this workspace', target: 'terminal' as const },
+      ...(flagOnCommandLine ? [] : [{ label: 'Workspace terminals (NODE_OPTIONS)', description: 'terminal.integrated.env setting of this workspace', target: 'terminal' as const }]),
     ];
     const where = await vscode.window.showQuickPick(targets, { title: `Set --max-old-space-size=${sizeMb} in…` });
     if (!where) return;
@@ -72,18 +89,39 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
       for (const e of planned.edits) edit.replace(uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
       if (!(await vscode.workspace.applyEdit(edit))) throw new Error('package.json could not be edited.');
       await doc.save();
-      ctx.log.info(`heap limit: "${planned.oldScript}" → "${planned.newScript}"`);
+      ctx.log.info(`heap limit: "${planned.oldScript}" → "${planned.newScript}"${planned.nested.map((n) => `; "${n.script}": "${n.oldScript}" → "${n.newScript}"`).join('')}`);
     } else {
-      const key = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'osx' : 'linux';
-      const cfg = vscode.workspace.getConfiguration('terminal.integrated.env');
-      const env = { ...(cfg.get<Record<string, string | null>>(key) ?? {}) };
-      env.NODE_OPTIONS = mergeNodeOptions(env.NODE_OPTIONS ?? null, sizeMb);
-      await cfg.update(key, env, vscode.ConfigurationTarget.Workspace);
+      await editTerminalEnvironment((env) => ({ ...env, NODE_OPTIONS: mergeNodeOptions(env.NODE_OPTIONS ?? null, sizeMb) }));
     }
     const choice = await vscode.window.showInformationMessage(
       `Dev Server Doctor: ${server.name} gets --max-old-space-size=${sizeMb} from its next start (Undo with Ctrl+Z in package.json, or edit the setting).`,
       ...(server.state === 'down' ? [] : ['Restart Server']),
     );
-    if (choice) await vscode.commands.executeCommand('devServerDoctor.restartServer', { serverId: server.id });
+    if (!choice) return;
+    const oldPid = server.pid;
+    await vscode.commands.executeCommand('devServerDoctor.restartServer', { serverId: server.id });
+    // Read the real limit back from the new process (its command line and environment), not from what we wrote.
+    const { value: fresh } = await pollUntil(async () => (await ctx.refresh.refresh('manual'))?.servers
+      .find((s) => s.id === server.id && s.pid !== null && s.pid !== oldPid && s.heapLimitBytes !== null), 20_000, 500);
+    if (!fresh) {
+      void vscode.window.showWarningMessage(`Dev Server Doctor: ${server.name} did not come back within 20 s, so its new heap limit could not be read.`);
+      return;
+    }
+    const got = Math.round(fresh.heapLimitBytes! / 1024 / 1024);
+    const words = `${server.name} now runs with a ${got} MB heap limit (${SOURCE_WORDS[fresh.heapLimitSource ?? 'default']}, pid ${fresh.heapPid ?? fresh.pid}).`;
+    if (got === sizeMb) void vscode.window.showInformationMessage(`Dev Server Doctor: ${words}`);
+    else void vscode.window.showWarningMessage(`Dev Server Doctor: ${words} Not the ${sizeMb} MB that was set: something else sets it (another NODE_OPTIONS, a wrapper script).`);
+    return { server: server.name, requestedMb: sizeMb, actualMb: got, source: fresh.heapLimitSource };
   };
+}
+
+/** The text of a package.json script, or null. */
+function scriptOf(cwd: string, script: string): string | null {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(cwd, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
+    const s = pkg.scripts?.[script];
+    return typeof s === 'string' ? s : null;
+  } catch {
+    return null;
+  }
 }

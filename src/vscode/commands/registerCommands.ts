@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CommandContext } from './context';
+import { LastResults } from './results';
 import { copyPidCommand } from './copyPid';
 import { focusCommand } from './focus';
 import { disableCrashCaptureCommand, enableCrashCaptureCommand } from './crashCapture';
@@ -17,6 +18,17 @@ import { raiseInotifyLimitCommand } from './raiseInotifyLimit';
 import { restartServerCommand } from './restartServer';
 import { openInBrowserCommand } from './openInBrowser';
 import { refreshCommand } from './refresh';
+import { captureHeapSnapshotCommand } from './captureHeapSnapshot';
+import { clearBuildCacheCommand } from './clearBuildCache';
+import { rebuildNativeModuleCommand } from './rebuildNativeModule';
+import { showRemedyCommand } from './showRemedy';
+import { switchNodeVersionCommand } from './switchNodeVersion';
+import { raiseContainerMemoryCommand } from './raiseContainerMemory';
+import { restartContainerCommand } from './restartContainer';
+import { startContainerCommand } from './startContainer';
+import { startDependencyCommand } from './startDependency';
+import { stopContainerCommand } from './stopContainer';
+import { waitThenRestartCommand } from './waitThenRestart';
 import { openFileCommand } from './openFile';
 import { raiseFdLimitCommand } from './raiseFdLimit';
 import { findWhereStuckCommand } from './findWhereStuck';
@@ -24,9 +36,12 @@ import { loadTestCommand } from './loadTest';
 import { openDashboardCommand } from './openDashboard';
 import { openCrashReportCommand } from './openCrashReport';
 
-/** Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the user. */
-export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  const commands: Record<string, (...args: unknown[]) => Promise<void>> = {
+/**
+ * Every command of the extension, wired in one place. Failures are logged and shown, never thrown at the
+ * user. What a command returns is its result for executeCommand, and is kept in `results`.
+ */
+export function registerCommands(ctx: CommandContext, results = new LastResults()): vscode.Disposable[] {
+  const commands: Record<string, (...args: unknown[]) => Promise<unknown>> = {
     'devServerDoctor.refresh': refreshCommand(ctx),
     'devServerDoctor.openInBrowser': openInBrowserCommand(ctx),
     'devServerDoctor.copyPid': copyPidCommand(ctx),
@@ -40,6 +55,11 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.restartServer': restartServerCommand(ctx),
     'devServerDoctor.npmInstall': npmInstallCommand(ctx),
     'devServerDoctor.raiseInotifyLimit': raiseInotifyLimitCommand(ctx),
+    'devServerDoctor.rebuildNativeModule': rebuildNativeModuleCommand(ctx),
+    'devServerDoctor.switchNodeVersion': switchNodeVersionCommand(ctx),
+    'devServerDoctor.captureHeapSnapshot': captureHeapSnapshotCommand(ctx),
+    'devServerDoctor.clearBuildCache': clearBuildCacheCommand(ctx),
+    'devServerDoctor.showRemedy': showRemedyCommand(ctx),
     'devServerDoctor.startSupervised': startSupervisedCommand(ctx),
     'devServerDoctor.stopSupervised': stopSupervisedCommand(ctx),
     'devServerDoctor.markResolved': markResolvedCommand(ctx),
@@ -49,19 +69,28 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'devServerDoctor.raiseFdLimit': raiseFdLimitCommand(),
     'devServerDoctor.findWhereStuck': findWhereStuckCommand(ctx),
     'devServerDoctor.loadTest': loadTestCommand(ctx),
+    'devServerDoctor.startContainer': startContainerCommand(ctx),
+    'devServerDoctor.stopContainer': stopContainerCommand(ctx),
+    'devServerDoctor.restartContainer': restartContainerCommand(ctx),
+    'devServerDoctor.raiseContainerMemory': raiseContainerMemoryCommand(ctx),
+    'devServerDoctor.startDependency': startDependencyCommand(ctx),
+    'devServerDoctor.waitThenRestart': waitThenRestartCommand(ctx),
     'devServerDoctor.openDashboard': openDashboardCommand(ctx),
     'devServerDoctor.openCrashReport': openCrashReportCommand(ctx),
   };
   return Object.entries(commands).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await run(...args);
+        const result = await run(...args);
+        results.record(id, result);
+        return result;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         ctx.log.error(`${id} failed: ${message}`);
         void vscode.window.showErrorMessage(`Dev Server Doctor: ${message}`, 'Open Log').then((choice) => {
           if (choice) ctx.log.show();
         });
+        return undefined;
       }
     }));
 }

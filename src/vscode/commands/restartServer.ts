@@ -1,12 +1,14 @@
 import * as vscode from 'vscode';
-import { formatDuration } from '../../core/format';
+import { killGuard } from '../killGuard';
+import { count, formatDuration } from '../../core/format';
+import { pollUntil } from '../../core/pollUntil';
+import { shellQuote } from '../../core/shell';
 import { preflight, packageManagerOf, projectFolders } from '../../core/remedies/preflight';
 import { defaultLookup } from '../../core/remedies/processes';
-import { killTrees } from '../../core/remedies/kill';
+import { killTrees, serverIdentities } from '../../core/remedies/kill';
 import { waitForHealthy, waitForListening, waitForPortFree } from '../../core/remedies/wait';
 import type { Server } from '../../core/types';
-import { workspaceFolderPaths } from '../config';
-import { supervisionSettings } from '../supervised';
+import { supervisionSettings, workspaceFolderPaths } from '../config';
 import { confirm, requireTrust, runRemedy } from '../ui';
 import { REMEDIES, remedy } from '../../core/remedies/catalogue';
 
@@ -18,10 +20,6 @@ const HEALTHY_TIMEOUT_MS = 90_000;
 const SHELL_INTEGRATION_WAIT_MS = 3000;
 
 
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /** How to start the server again: its script, its configured command, or its running command line. */
 function startCommand(server: Server): string | null {
   if (server.script) {
@@ -31,7 +29,7 @@ function startCommand(server: Server): string | null {
   if (server.source === 'settings') return server.command;
   // Read the real argv now: the snapshot only keeps the redacted one.
   const proc = server.pid !== null ? defaultLookup().get(server.pid) : null;
-  return proc && proc.cmdline.length ? proc.cmdline.map(quote).join(' ') : null;
+  return proc && proc.cmdline.length ? proc.cmdline.map(shellQuote).join(' ') : null;
 }
 
 
@@ -49,8 +47,8 @@ async function runInTerminal(name: string, cwd: string, command: string): Promis
       resolve(e.shellIntegration);
     });
   });
-  if (integration) integration.executeCommand(`cd ${quote(cwd)} && ${command}`);
-  else terminal.sendText(`cd ${quote(cwd)} && ${command}`);
+  if (integration) integration.executeCommand(`cd ${shellQuote(cwd)} && ${command}`);
+  else terminal.sendText(`cd ${shellQuote(cwd)} && ${command}`);
   return terminal;
 }
 
@@ -59,9 +57,17 @@ async function runInTerminal(name: string, cwd: string, command: string): Promis
  * can start (port, node_modules, disk) with a fix offered for each failure, starts it in a terminal named
  * after it, and reports the time until it listens again.
  */
+/** How a restart went (what the command returns). */
+export interface RestartOutcome {
+  readonly server: string;
+  /** It listened (or answered its health URL) again in time. */
+  readonly ok: boolean;
+  readonly ms: number;
+}
+
 export function restartServerCommand(ctx: CommandContext) {
-  return async (arg?: unknown): Promise<void> => {
-    if (!requireTrust('Restarting a server')) return;
+  return async (arg?: unknown): Promise<RestartOutcome | undefined> => {
+    if (!requireTrust('Restarting a server')) return undefined;
     const server = await serverFromArg(ctx, arg, (s) => s.script !== null || s.pid !== null, 'Restart which server?');
     if (!server) return;
     const command = startCommand(server);
@@ -71,7 +77,7 @@ export function restartServerCommand(ctx: CommandContext) {
     }
     const port = server.expectedPort ?? server.ports[0] ?? null;
     if (server.pid !== null) {
-      const detail = `Stops PID ${server.pid} and its ${server.pids.length - 1} child process(es) (SIGTERM, then SIGKILL after 3 s), then runs\n  ${command}\nin ${server.cwd}, in a terminal named "${server.name}".`;
+      const detail = `Stops PID ${server.pid} and its ${count(server.pids.length - 1, 'child process', 'child processes')} (SIGTERM, then SIGKILL after 3 s), then runs\n  ${command}\nin ${server.cwd}, in a terminal named "${server.name}".`;
       if (!(await confirm(`Restart ${server.name}?`, detail, 'Restart'))) return;
     }
     const started = Date.now();
@@ -79,7 +85,7 @@ export function restartServerCommand(ctx: CommandContext) {
       if (server.pid !== null) {
         progress.report({ message: 'stopping…' });
         for (const pid of server.pids) ctx.early.expectExit(pid);
-        const result = await killTrees(server.pids, { selfPid: process.pid, workspaceFolders: workspaceFolderPaths() });
+        const result = await killTrees(serverIdentities(server), { guard: killGuard(), workspaceFolders: workspaceFolderPaths() });
         if (result.survivors.length || result.errors.length) {
           void vscode.window.showWarningMessage(`Dev Server Doctor: ${server.name} could not be stopped: ${[...result.errors.map((e) => e.message), ...result.survivors.map((p) => `PID ${p} survived SIGKILL.`)].join(' ')}`);
           return false;
@@ -113,18 +119,13 @@ export function restartServerCommand(ctx: CommandContext) {
       progress.report({ message: healthUrl ? `waiting for ${healthUrl}…` : port !== null ? `waiting for port ${port}…` : 'waiting for it to listen…' });
       if (healthUrl) return (await waitForHealthy(healthUrl, HEALTHY_TIMEOUT_MS)).ok;
       if (port !== null) return (await waitForListening(port, HEALTHY_TIMEOUT_MS)).ok;
-      const end = Date.now() + HEALTHY_TIMEOUT_MS;
-      while (Date.now() < end) {
-        const s = (await ctx.refresh.refresh('manual'))?.servers.find((v) => v.id === server.id);
-        if (s?.state === 'up') return true;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      return false;
+      const up = await pollUntil(async () => (await ctx.refresh.refresh('manual'))?.servers.find((v) => v.id === server.id)?.state === 'up', HEALTHY_TIMEOUT_MS, 500);
+      return up.value === true;
     });
     const took = Date.now() - started;
     if (ok) void vscode.window.showInformationMessage(`Dev Server Doctor: ${server.name} is up again${port !== null ? ` on port ${port}` : ''} after ${took < 60_000 ? `${(took / 1000).toFixed(1)} s` : formatDuration(took)}.`);
     else ctx.log.info(`restart of ${server.name} did not reach healthy`);
-    ctx.lastRestart = { server: server.name, ok, ms: took };
     await ctx.refresh.refresh('manual');
+    return { server: server.name, ok, ms: took };
   };
 }

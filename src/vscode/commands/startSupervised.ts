@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { killTrees } from '../../core/remedies/kill';
+import { killGuard } from '../killGuard';
+import { killTrees, serverIdentities } from '../../core/remedies/kill';
 import { requireTrust } from '../ui';
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
@@ -27,7 +28,7 @@ export function startSupervisedCommand(ctx: CommandContext) {
       );
       if (ok !== 'Stop and Supervise') return;
       for (const pid of server.pids) ctx.early.expectExit(pid);
-      await killTrees(server.pids, { selfPid: process.pid });
+      await killTrees(serverIdentities(server), { guard: killGuard() });
     }
     ctx.supervised.start(server.id, declared);
     await ctx.refresh.refresh('manual');

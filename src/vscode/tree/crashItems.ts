@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { mdText } from '../../core/crash/report';
+import { terminalText } from '../../core/terminalText';
 import { causeWords } from '../../core/crash/verdict';
 import type { Counts, CrashEntry } from '../../core/history/crashHistory';
 
@@ -13,10 +15,13 @@ export class CrashTreeItem extends vscode.TreeItem {
   constructor(readonly entry: CrashEntry, now: number) {
     super(`${entry.server ?? 'unknown server'} — ${causeWords(entry.cause)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `crash:${entry.id}`;
-    this.description = `${when(entry.time, now)}${entry.pid !== null ? ` · pid ${entry.pid}` : ''}${entry.resolvedAt ? ' · resolved' : ''}`;
-    const md = new vscode.MarkdownString(`**${entry.verdict.summary}**\n\n`);
+    const again = entry.count > 1 ? ` · ${entry.count}× (last ${when(entry.lastTime, now)})` : '';
+    this.description = `${when(entry.time, now)}${entry.pid !== null ? ` · pid ${entry.pid}` : ''}${again}${entry.resolvedAt ? ' · resolved' : ''}`;
+    const md = new vscode.MarkdownString(`**${mdText(terminalText(entry.verdict.summary))}**
+
+`);
     md.appendMarkdown(`Cause: \`${entry.cause}\` (${entry.verdict.confidence} confidence), ${entry.severity}  \n`);
-    if (entry.verdict.topFrame) md.appendMarkdown(`Top frame: \`${entry.verdict.topFrame}\`  \n`);
+    if (entry.verdict.topFrame) md.appendMarkdown(`Top frame: \`${terminalText(entry.verdict.topFrame).replace(/`/g, "'")}\`  \n`);
     if (entry.verdict.remedies[0]) md.appendMarkdown(`Suggested: ${entry.verdict.remedies[0].title}`);
     this.tooltip = md;
     this.iconPath = entry.resolvedAt

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { mdText } from '../../core/crash/report';
+import { terminalText } from '../../core/terminalText';
 import { formatBytes, formatDuration } from '../../core/format';
 import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, ServerProcess, ServerState } from '../../core/types';
@@ -9,6 +11,7 @@ const STATE_ICON: Record<ServerState, [string, string]> = {
   orphaned: ['warning', 'charts.orange'],
   down: ['circle-outline', 'disabledForeground'],
   unresponsive: ['watch', 'charts.red'],
+  crashed: ['error', 'errorForeground'],
 };
 
 const STATE_WORDS: Record<ServerState, string> = {
@@ -17,20 +20,32 @@ const STATE_WORDS: Record<ServerState, string> = {
   orphaned: 'orphaned',
   down: 'not running',
   unresponsive: 'unresponsive (listening, but not answering)',
+  crashed: 'crashed (its watcher waits for a file change)',
 };
 
-/** `:5173 · 312 MB · pid 4242` */
+/**
+ * Memory as a row shows it: to two significant figures (312 MB → 310 MB), so that the few kilobytes a live
+ * process gains or frees each poll do not redraw the row under the pointer; the tooltip keeps the exact figure.
+ */
+export function rowBytes(bytes: number): string {
+  if (bytes <= 0) return formatBytes(bytes);
+  const step = 10 ** Math.max(0, Math.floor(Math.log10(bytes)) - 1);
+  return formatBytes(Math.round(bytes / step) * step);
+}
+
+/** `:5173 · 310 MB · pid 4242` */
 export function serverDescription(s: Server): string {
   const port = s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `:${s.expectedPort}` : '';
   if (s.state === 'down') return [port, 'down'].filter(Boolean).join(' · ');
   // CPU, health and score live in the tooltip: this line's shape is what users (and tests) read at a glance.
-  return [port, formatBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.state]
+  if (s.state === 'crashed') return [port, 'crashed', s.crashReason ?? ''].filter(Boolean).join(' · ');
+  return [port, rowBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.stuckStarting ? 'starting for too long' : s.state]
     .filter(Boolean).join(' · ');
 }
 
 function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${s.name}** — ${STATE_WORDS[s.state]}\n\n`);
+  md.appendMarkdown(`**${mdText(terminalText(s.name))}** — ${STATE_WORDS[s.state]}\n\n`);
   const rows: [string, string][] = [
     ['Command', s.command],
     ['Folder', s.cwd],
@@ -52,8 +67,10 @@ function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   }
   if (typeof s.healthScore === 'number') rows.push(['Health score', `${s.healthScore}/100`]);
   if (s.orphanReason) rows.push(['Orphaned', s.orphanReason]);
+  if (s.crashReason) rows.push(['Crashed', s.crashReason]);
+  if (s.stuckStarting) rows.push(['Starting', s.stuckStarting]);
   if (s.zombiePids.length) rows.push(['Zombies', s.zombiePids.join(', ')]);
-  for (const [k, v] of rows) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  for (const [k, v] of rows) md.appendMarkdown(`${k}: \`${terminalText(v).replace(/`/g, "'")}\`  \n`);
   if (s.unresponsive) md.appendMarkdown(`\n**Unresponsive:** ${s.unresponsive.message.replace(/[\\`*_[\]<>]/g, '\\$&')}\n`);
   return md;
 }
@@ -67,12 +84,16 @@ function supervisionWords(sup: SupervisorState, now: number): string {
 }
 
 export class ServerTreeItem extends vscode.TreeItem {
+  /** The tooltip is made when the pointer rests on the row (resolveTreeItem): always current, never a redraw. */
+  resolveTooltip(now = Date.now()): vscode.MarkdownString {
+    return serverTooltip(this.server, now);
+  }
+
   constructor(readonly server: Server, now: number, readonly supervision?: SupervisorState) {
     super(server.name, server.state === 'down' ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `server:${server.id}`;
     this.description = serverDescription(server) + (supervision ? ` · ${supervisionWords(supervision, now)}` : '');
-    this.tooltip = serverTooltip(server, now);
-    const [icon, color] = STATE_ICON[server.state];
+    const [icon, color] = server.stuckStarting ? ['watch', 'charts.orange'] : STATE_ICON[server.state];
     this.iconPath = new vscode.ThemeIcon(supervision ? 'shield' : icon, new vscode.ThemeColor(color));
     // e.g. "server.up.port.supervised": menus match /^server\.(up|orphaned)/, /\.port/ and /\.supervised/.
     this.contextValue = `server.${server.state}${server.ports.length ? '.port' : ''}${supervision ? '.supervised' : ''}`;
@@ -87,7 +108,7 @@ export class ProcessTreeItem extends vscode.TreeItem {
     this.id = `process:${server.id}/${process.pid}`;
     this.description = process.zombie
       ? `pid ${process.pid} · zombie`
-      : [`pid ${process.pid}`, formatBytes(process.rssBytes), ...process.ports.map((p) => `:${p}`)].join(' · ');
+      : [`pid ${process.pid}`, rowBytes(process.rssBytes), ...process.ports.map((p) => `:${p}`)].join(' · ');
     this.tooltip = process.zombie
       ? `PID ${process.pid} is a zombie: it exited but its parent (PID ${process.ppid}) never collected its exit status.`
       : `${process.command}\nPID ${process.pid}, parent ${process.ppid}, state ${process.state}\n${process.cwd ?? ''}`;

@@ -3,10 +3,12 @@ import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, Snapshot } from '../../core/types';
 import { MessageTreeItem } from './messageItem';
 import { PortTreeItem, ProcessTreeItem, ServerTreeItem } from './serverItems';
+import { ContainerTreeItem } from './containerItems';
+import type { ContainerInfo } from '../../core/containers/model';
 
-export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | MessageTreeItem;
+export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | ContainerTreeItem | MessageTreeItem;
 
-const ORDER: Record<Server['state'], number> = { unresponsive: 0, orphaned: 1, up: 2, starting: 3, down: 4 };
+const ORDER: Record<Server['state'], number> = { unresponsive: 0, crashed: 0, orphaned: 0, up: 1, starting: 2, down: 3 };
 
 /** Renders the last snapshot; never does I/O itself. */
 export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>, vscode.Disposable {
@@ -14,6 +16,12 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
   private problems: readonly string[] = [];
+  private containers: readonly ContainerInfo[] = [];
+  /** The rows handed to the tree, by server id, with what they showed: only rows that changed are redrawn. */
+  private readonly rows = new Map<string, { item: ServerTreeItem; key: string }>();
+  private topKey: string | null = null;
+  /** Change events fired (the tests count them). */
+  fired = 0;
 
   /** `supervision`: the supervisor's state of a server started supervised. */
   constructor(private readonly supervision: (serverId: string) => SupervisorState | undefined = () => undefined) {}
@@ -22,11 +30,53 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   update(snapshot: Snapshot, problems: readonly string[]): void {
     this.snapshot = snapshot;
     this.problems = problems;
-    this.changed.fire(undefined);
+    const servers = this.sorted(snapshot);
+    const topKey = JSON.stringify([problems, servers.map((s) => s.id)]);
+    const fresh = servers.map((s) => new ServerTreeItem(s, snapshot.takenAt, this.supervision(s.id)));
+    if (topKey !== this.topKey) {
+      // Rows came, went or moved: the list is rebuilt once.
+      this.topKey = topKey;
+      this.rows.clear();
+      for (const item of fresh) this.rows.set(item.server.id, { item, key: rowKey(item) });
+      this.fire(undefined);
+      return;
+    }
+    for (const item of fresh) {
+      const row = this.rows.get(item.server.id);
+      const key = rowKey(item);
+      if (!row || row.key === key) {
+        if (row) Object.assign(row.item, { server: item.server, supervision: item.supervision });
+        continue;
+      }
+      // Same object, new content: the tree redraws this row (and its children) only.
+      Object.assign(row.item, item);
+      row.key = key;
+      this.fire(row.item);
+    }
+  }
+
+  private fire(node: ServersNode | undefined): void {
+    this.fired++;
+    this.changed.fire(node);
+  }
+
+  private sorted(snap: Snapshot): Server[] {
+    return [...snap.servers].sort((a, b) => ORDER[a.state] - ORDER[b.state]);
+  }
+
+  /** The workspace's containers, shown after the servers (from the container engine's events, not the poll). */
+  updateContainers(containers: readonly ContainerInfo[]): void {
+    this.containers = containers;
+    this.fire(undefined);
   }
 
   getTreeItem(node: ServersNode): vscode.TreeItem {
     return node;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: ServersNode): vscode.TreeItem {
+    if (node instanceof ServerTreeItem) item.tooltip = node.resolveTooltip();
+    return item;
   }
 
   getChildren(node?: ServersNode): ServersNode[] {
@@ -34,9 +84,10 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
     if (!node) {
       if (!snap) return [new MessageTreeItem('Reading processes and ports…', 'loading')];
       const items: ServersNode[] = this.problems.map((p, i) => new MessageTreeItem(p, 'warning', p, `problem:${i}`));
-      const servers = [...snap.servers].sort((a, b) => ORDER[a.state] - ORDER[b.state]);
       // With no servers and no problems the view's welcome content explains what we look for.
-      return [...items, ...servers.map((s) => new ServerTreeItem(s, snap.takenAt, this.supervision(s.id)))];
+      const now = Date.now();
+      return [...items, ...this.sorted(snap).map((s) => this.rows.get(s.id)?.item ?? new ServerTreeItem(s, snap.takenAt, this.supervision(s.id))),
+        ...this.containers.map((c) => new ContainerTreeItem(c, now))];
     }
     if (node instanceof ServerTreeItem) {
       const s = node.server;
@@ -58,4 +109,12 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** What a server row and its children show: when it is unchanged, nothing is redrawn. */
+function rowKey(item: ServerTreeItem): string {
+  const s = item.server;
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? `${item.iconPath.id}/${(item.iconPath.color as unknown as { id?: string } | undefined)?.id ?? ''}` : '';
+  const children = [...s.ports, ...s.processes.map((p) => `${p.pid}|${p.ppid}|${p.depth}|${p.command}|${p.zombie}|${p.ports.join(',')}|${new ProcessTreeItem(s, p, false).description}`)];
+  return JSON.stringify([item.label, item.description, icon, item.contextValue, item.collapsibleState, children]);
 }

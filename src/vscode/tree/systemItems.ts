@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format';
 import type { Threshold } from '../../core/settings';
 import type { CgroupInfo, DiskInfo, InotifyInfo, MemoryInfo, PressureInfo } from '../../core/types';
+import type { MemoryCeiling } from '../../core/system/memoryCeiling';
 
 function severityColor(pct: number, t: Threshold): vscode.ThemeColor | undefined {
   if (pct >= t.error) return new vscode.ThemeColor('charts.red');
@@ -62,13 +63,38 @@ export class CgroupTreeItem extends vscode.TreeItem {
 }
 
 export class InotifyTreeItem extends vscode.TreeItem {
-  constructor(i: InotifyInfo, low: number) {
+  /** Raising the limit is offered only when it is low for dev work or nearly used up (`tight`). */
+  constructor(i: InotifyInfo, low: number, tight = false) {
     super('File watchers', vscode.TreeItemCollapsibleState.None);
     this.id = 'system:inotify';
     this.description = i.maxUserWatches === null ? 'unknown' : `max ${i.maxUserWatches.toLocaleString('en-US')} watches`;
     this.tooltip = `fs.inotify.max_user_watches = ${i.maxUserWatches ?? 'unknown'}, max_user_instances = ${i.maxUserInstances ?? 'unknown'}.`
       + '\nWatchers (vite, webpack, nodemon, tsc --watch) fail with ENOSPC when the limit is reached.';
-    this.iconPath = new vscode.ThemeIcon('eye', i.maxUserWatches !== null && i.maxUserWatches < low ? new vscode.ThemeColor('charts.yellow') : undefined);
-    this.contextValue = 'system.inotify';
+    const short = (i.maxUserWatches !== null && i.maxUserWatches < low) || tight;
+    this.iconPath = new vscode.ThemeIcon('eye', short ? new vscode.ThemeColor('charts.yellow') : undefined);
+    this.contextValue = short ? 'system.inotify.low' : 'system.inotify';
+  }
+}
+
+const ENVIRONMENT_ICONS: Record<MemoryCeiling['where'], string> = {
+  wsl2: 'vm', devcontainer: 'remote', codespaces: 'github', 'docker-desktop': 'vm', gitpod: 'cloud', container: 'package', machine: 'device-desktop',
+};
+
+/** Where the servers run, and the memory ceiling that applies there (a WSL 2 VM, a dev container…), with its remedy. */
+export class EnvironmentTreeItem extends vscode.TreeItem {
+  constructor(c: MemoryCeiling) {
+    super('Environment', vscode.TreeItemCollapsibleState.None);
+    this.id = 'system:environment';
+    this.description = `${c.label}${c.limitBytes !== null ? ` · memory ceiling ${formatBytes(c.limitBytes)}` : ''}`;
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendText(`Memory ceiling: ${c.what}.`);
+    if (c.remedy) {
+      tip.appendMarkdown(`\n\n**${c.remedy.title}**${c.remedy.file ? ` (${c.remedy.file})` : ''}:\n`);
+      tip.appendCodeblock(c.remedy.text, c.remedy.text.startsWith('---') ? 'diff' : 'ini');
+      if (c.remedy.then.length) tip.appendText(`Then: ${c.remedy.then.join('; ')}.`);
+    }
+    this.tooltip = tip;
+    this.iconPath = new vscode.ThemeIcon(ENVIRONMENT_ICONS[c.where]);
+    this.contextValue = `system.environment.${c.where}`;
   }
 }

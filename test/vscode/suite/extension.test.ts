@@ -86,6 +86,13 @@ describe('Dev Server Doctor in a real VS Code', function () {
     assert.ok(labels.some((l) => l.startsWith('Disk ')));
   });
 
+  it('the System tree says where the servers run and the memory ceiling there (Environment)', () => {
+    const env = api.systemProvider.getChildren().find((n) => String(n.label) === 'Environment');
+    assert.ok(env, 'an Environment row');
+    assert.match(String(env.description), /^(?:This machine|Container|WSL 2|Dev container|GitHub Codespaces|Docker Desktop VM|Gitpod) · memory ceiling \d/);
+    assert.match(env.contextValue ?? '', /^system\.environment\./);
+  });
+
   it('the status bar shows servers up of declared, memory and disk', async () => {
     const text = await until('status bar text', () => (/up ·/.test(api.statusBarText()) ? api.statusBarText() : undefined));
     assert.match(text, /1\/2 up · mem \d+% · disk \d+%/);

@@ -64,13 +64,19 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
   it('Kill Zombies and Orphans: picks the orphan, confirms, stops it and frees its port', async () => {
     const port = await freePort();
     const pid = await orphan('zombies', port);
+    let ticked: boolean | undefined;
     await answering({
-      showQuickPick: pick((i) => i.candidate?.pid === pid),
+      showQuickPick: async (items: any, opts?: vscode.QuickPickOptions) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        // An orphan holding no declared server's port is offered, but not ticked in advance.
+        ticked = (await items).find((i: any) => i.candidate?.pid === pid)?.picked; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return pick((i) => i.candidate?.pid === pid)(items, opts);
+      },
       showWarningMessage: (m: string) => (m.startsWith('Stop process tree') ? 'Stop' : undefined),
     }, async (said) => {
       await vscode.commands.executeCommand('devServerDoctor.killZombies');
       assert.ok(said.some((m) => new RegExp(`freed port ${port}`).test(m)), said.join('\n'));
     });
+    assert.equal(ticked, false, 'the orphan was not pre-selected');
     assert.ok(!isAlive(pid) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 'the orphan is gone');
   });
 
@@ -147,6 +153,43 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
     await vscode.commands.executeCommand('undo');
     assert.equal(doc.getText(), original);
     await doc.save();
+  });
+
+  it('Raise Heap Limit on a script that passes the flag itself: edits the flag, restarts, and the new process really has the new limit', async () => {
+    const dir = path.join(root, 'heapflag');
+    const port = await freePort();
+    // The commonest case for a heap crash: the limit on node's own command line, where NODE_OPTIONS cannot change it.
+    writeFiles(dir, {
+      'package.json': JSON.stringify({ name: 'heapflag-test', scripts: { dev: `PORT=${port} node --max-old-space-size=128 server.js` } }, null, 2),
+      'server.js': `require('fs').writeFileSync(__dirname + '/limit.txt', String(require('v8').getHeapStatistics().heap_size_limit));\n${HTTP_SERVER_JS}`,
+    });
+    jar.start('sh', ['-c', 'npm run dev'], { cwd: dir });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    const before = await waitFor('heapflag-test up', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'up' && s.ports.includes(port)));
+    assert.equal(before.heapLimitBytes, 128 * 1024 * 1024);
+    const mb = (f: string) => Math.round(Number(fs.readFileSync(f, 'utf8')) / 1024 / 1024);
+    const startLimit = mb(path.join(dir, 'limit.txt'));
+    let targets: string[] = [];
+    await answering({
+      showInputBox: () => '256',
+      showQuickPick: async (items: any, opts: any) => { targets = (await items).map((i: any) => i.target); return pick((i) => i.target === 'script')(items, opts); }, // eslint-disable-line @typescript-eslint/no-explicit-any
+      showInformationMessage: (m: string) => (/from its next start/.test(m) ? 'Restart Server' : undefined),
+      showWarningMessage: (m: string) => (m.startsWith('Restart ') ? 'Restart' : undefined),
+    }, async (said) => {
+      await vscode.commands.executeCommand('devServerDoctor.raiseHeapLimit', { serverId: before.id });
+      assert.ok(said.some((m) => /heapflag-test( · dev)? now runs with a 256 MB heap limit \(--max-old-space-size on its command line/.test(m)), said.join('\n'));
+    });
+    assert.deepEqual(targets, ['script'], 'NODE_OPTIONS in the terminals would not win against the flag, so it is not offered');
+    assert.match(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), /node --max-old-space-size=256 server\.js/);
+    assert.equal(api.lastHeapCheck()?.actualMb, 256);
+    // What V8 itself reports in the new process (old space 256 MB plus the young generation).
+    const after = await waitFor('the new process\'s own heap statistics', () => { const v = mb(path.join(dir, 'limit.txt')); return v !== startLimit ? v : undefined; });
+    // Old space 256 MB plus the young generation (at 128 it was 176).
+    assert.ok(after >= 256 && after < 400 && after - 256 === startLimit - 128, `v8.getHeapStatistics().heap_size_limit = ${after} MB (was ${startLimit})`);
+    console.log(`      heap_size_limit ${startLimit} MB → ${after} MB`);
+    // The restarted server runs in a terminal the jar does not know: stop its tree by pid.
+    const restarted = (await api.refresh())?.servers.find((s) => s.cwd === dir);
+    for (const pid of restarted?.pids ?? []) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   });
 
   it('Restart Server: stops it, starts it in a terminal and reports the time to healthy', async () => {

@@ -1,0 +1,135 @@
+// Follows the log files of the servers' folders and the workspace folders as they are written (like
+// `tail -f`), feeding what is appended to an output feed, where crash lines trigger verdicts. Files are
+// found again every few seconds (a bounded walk); between, only the known files are stat'ed. Bytes
+// already there when a file is first seen are not read: they belong to earlier runs.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isInside } from '../paths';
+import { DEFAULT_LOG_GLOBS, findLogFiles } from './sources';
+import type { MemoryOutputFeed } from './watcher';
+
+/** Stat the known files this often (ms). */
+export const FOLLOW_INTERVAL_MS = 500;
+/** Look for new log files this often (ms) by default. A walk of a large workspace costs tens of ms. */
+const DISCOVER_EVERY_MS = 5000;
+/** At most this much is read per file per tick (a log that grows faster is read from its end). */
+const READ_MAX = 256 * 1024;
+const MAX_FILES = 50;
+
+interface Followed {
+  offset: number;
+  readonly cwd: string;
+  readonly id: string;
+}
+
+export interface LogFollowerOptions {
+  readonly globs?: () => readonly string[] | undefined;
+  readonly intervalMs?: number;
+  /** Walk the folders for new log files this often (default 5 s); rediscover() asks for one sooner. */
+  readonly discoverEveryMs?: number;
+  /** Said once per problem (an unreadable folder…). */
+  readonly onProblem?: (message: string) => void;
+}
+
+export class LogFollower {
+  private readonly files = new Map<string, Followed>();
+  private dirs: readonly string[] = [];
+  private lastDiscover = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly said = new Set<string>();
+  /** When each folder was first searched. */
+  private readonly dirSeen = new Map<string, number>();
+
+  constructor(private readonly feed: MemoryOutputFeed, private readonly opts: LogFollowerOptions = {}) {}
+
+  /** The folders to follow: each server's folder and the workspace folders (monorepos keep logs/ at the root). */
+  setFolders(dirs: readonly string[]): void {
+    // A folder inside another listed one is searched with it (globs also apply relative to each package inside).
+    const unique = [...new Set(dirs)];
+    const next = unique.filter((d) => !unique.some((o) => o !== d && isInside(d, o)));
+    if (next.join('\0') !== this.dirs.join('\0')) {
+      this.dirs = next;
+      this.lastDiscover = 0;
+    }
+  }
+
+  /** A log file may have been created (the editor's file watcher said so): walk at the next tick. */
+  rediscover(): void {
+    this.lastDiscover = 0;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.opts.intervalMs ?? FOLLOW_INTERVAL_MS);
+    this.timer.unref?.();
+  }
+
+  /** One round: find files (now and then), then read what each one gained. */
+  tick(now = Date.now()): void {
+    if (now - this.lastDiscover >= (this.opts.discoverEveryMs ?? DISCOVER_EVERY_MS)) {
+      this.lastDiscover = now;
+      this.discover();
+    }
+    for (const [file, f] of this.files) this.readNew(file, f);
+  }
+
+  private discover(): void {
+    const globs = this.opts.globs?.() ?? DEFAULT_LOG_GLOBS;
+    const seen = new Set<string>();
+    const now = Date.now();
+    for (const dir of this.dirs) {
+      const firstLook = this.dirSeen.get(dir);
+      if (firstLook === undefined) this.dirSeen.set(dir, now);
+      const found = findLogFiles(dir, globs);
+      for (const p of found.problems) this.say(p);
+      for (const lf of found.files) {
+        seen.add(lf.file);
+        if (this.files.has(lf.file) || this.files.size >= MAX_FILES) continue;
+        const id = `log:${lf.file}`;
+        // A file that appeared since the folder was first looked at was created by this run: read it whole.
+        // One already there: only what comes next.
+        const fresh = firstLook !== undefined && lf.mtimeMs >= firstLook;
+        const offset = fresh ? 0 : lf.sizeBytes;
+        this.files.set(lf.file, { offset, cwd: lf.packageDir, id });
+        this.feed.start(id, { label: `log: ${path.relative(dir, lf.file) || lf.file}`, cwd: lf.packageDir, kind: 'log', command: null });
+      }
+    }
+    for (const file of this.files.keys()) if (!seen.has(file)) this.files.delete(file);
+  }
+
+  private readNew(file: string, f: Followed): void {
+    let fd: number | null = null;
+    try {
+      const st = fs.statSync(file);
+      if (st.size < f.offset) f.offset = 0; // truncated or rotated in place
+      if (st.size === f.offset) return;
+      const from = Math.max(f.offset, st.size - READ_MAX);
+      const buf = Buffer.alloc(st.size - from);
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const n = fs.readSync(fd, buf, 0, buf.length, from);
+      f.offset = from + n;
+      const text = buf.subarray(0, n).toString('utf8');
+      if (!text.includes('\0')) this.feed.append(f.id, text);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') this.say(`${file} could not be followed (${code ?? 'error'}).`);
+      this.files.delete(file);
+    } finally {
+      if (fd !== null) fs.closeSync(fd);
+    }
+  }
+
+  private say(message: string): void {
+    if (this.said.has(message)) return;
+    this.said.add(message);
+    this.opts.onProblem?.(message);
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.files.clear();
+  }
+}

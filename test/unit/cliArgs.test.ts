@@ -1,0 +1,88 @@
+// The CLI's one parser and its generated help.
+import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
+import { COMMON_FLAGS, Flags, UsageError } from '../../src/cli/args';
+import { main, parseArgs, USAGE, VERBS } from '../../src/cli/main';
+import { remedyLine } from '../../src/cli/remedyLines';
+import { REMEDY_IDS, remedy } from '../../src/core/remedies/catalogue';
+import { splitCommands } from '../../src/core/shell';
+
+function collect() {
+  let out = '';
+  let err = '';
+  return { io: { stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } } }, out: () => out, err: () => err };
+}
+
+describe('CLI arguments', () => {
+  const specs = [...COMMON_FLAGS, { name: '--since', value: 'D', help: '' }, { name: '--save', value: 'DIR', repeatable: true, help: '' }, { name: '--kill', help: '' }, { name: '--yes', help: '' }];
+
+  it('reads --flag VALUE, --flag=VALUE, aliases and repeated values; the last single value wins', () => {
+    const f = Flags.parse(['--since', '1h', '--since=2h', '-w', 'a', '--workspace=b', '--save', 'x', '--save=y', '--json'], specs);
+    assert.equal(f.value('--since'), '2h');
+    assert.deepEqual(f.values('--workspace'), ['a', 'b']);
+    assert.deepEqual(f.values('--save'), ['x', 'y']);
+    assert.ok(f.has('--json') && !f.has('--kill'));
+  });
+
+  it('refuses unknown options, missing values, values on switches, and a lone --yes', () => {
+    assert.throws(() => Flags.parse(['--nope'], specs), /Unknown option "--nope"/);
+    assert.throws(() => Flags.parse(['--since'], specs), /--since needs a value/);
+    assert.throws(() => Flags.parse(['--since='], specs), /--since needs a value/);
+    assert.throws(() => Flags.parse(['--json=yes'], specs), /--json takes no value/);
+    assert.throws(() => Flags.parse(['--yes'], specs).confirmed('--kill'), /--yes confirms --kill/);
+    assert.equal(Flags.parse(['--kill'], specs).confirmed('--kill'), false);
+    assert.equal(Flags.parse(['--kill', '--yes'], specs).confirmed('--kill'), true);
+  });
+
+  it('numbers are checked against their range', () => {
+    const f = Flags.parse(['--since', '7'], specs);
+    assert.equal(f.number('--since', 0, 10), 7);
+    assert.throws(() => f.number('--since', 0, 5), UsageError);
+    assert.throws(() => Flags.parse(['--since', 'x'], specs).number('--since', 0, 5), /--since takes a number from 0 to 5/);
+    assert.equal(f.number('--save', 0, 5), undefined);
+  });
+
+  it('every verb has its own parse: a flag of one verb is unknown to another; --help asks for help', () => {
+    assert.equal(parseArgs(['watch', '--interval', '0.5', '-w', os.tmpdir()], '/').intervalMs, 500);
+    assert.throws(() => parseArgs(['status', '--interval', '1'], '/'), /Unknown option "--interval"/);
+    assert.throws(() => parseArgs(['zombies', '--clean'], '/'), /Unknown option "--clean"/);
+    assert.equal(parseArgs(['disk', '--help'], '/').command, 'help');
+    assert.equal(parseArgs([], '/').command, 'help');
+    assert.throws(() => parseArgs(['frobnicate'], '/'), /Unknown command "frobnicate"/);
+    assert.throws(() => parseArgs(['status', '-w', '/no/such/folder'], '/'), /Workspace folder not found: \/no\/such\/folder/);
+  });
+
+  it('the help names every verb and every flag', () => {
+    for (const v of VERBS) {
+      assert.match(USAGE, new RegExp(`^  ${v.name} `, 'm'), v.name);
+      for (const f of [...v.flags, ...COMMON_FLAGS]) assert.ok(USAGE.includes(f.name), `${v.name} ${f.name}`);
+    }
+  });
+
+  it('main: help exits 0 on stdout; an unknown verb or flag exits 2 with the usage on stderr', async () => {
+    const help = collect();
+    assert.equal(await main(['help', 'zombies'], help.io), 0);
+    assert.match(help.out(), /dev-server-doctor zombies \[--kill\] \[--yes\] \[--grace SECONDS\]/);
+    const bad = collect();
+    assert.equal(await main(['zombies', '--clean'], bad.io), 2);
+    assert.match(bad.err(), /^Unknown option "--clean"\.\n\n {2}dev-server-doctor zombies /);
+    const unknown = collect();
+    assert.equal(await main(['nope'], unknown.io), 2);
+    assert.match(unknown.err(), /Unknown command "nope"[\s\S]*Verbs:/);
+  });
+
+  it('every remedy line that calls dev-server-doctor is a valid command line of this CLI', () => {
+    const args = { server: 'api · dev', cwd: os.tmpdir(), pid: 4242, pids: [4242, 4243], port: 5173, megabytes: 512, maxUserWatches: 524288, package: 'left-pad', file: '/w/x.js', line: 3 };
+    let ours = 0;
+    for (const id of REMEDY_IDS) {
+      for (const r of [remedy(id), remedy(id, args)]) {
+        for (const words of splitCommands(remedyLine(r))) {
+          if (words[0] !== 'dev-server-doctor') continue;
+          ours++;
+          assert.doesNotThrow(() => parseArgs(words.slice(1), os.tmpdir()), `${id}: ${remedyLine(r)}`);
+        }
+      }
+    }
+    assert.ok(ours >= 8, `${ours} lines call the CLI`);
+  });
+});

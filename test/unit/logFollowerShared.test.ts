@@ -1,0 +1,85 @@
+// Followed log files and the runs file `run` shares with `watch`: only what is new is read; torn or
+// foreign lines are skipped; a rotated file is read from its start.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LogFollower } from '../../src/core/crash/logFollower';
+import { appendRunRecord, SharedRunsReader } from '../../src/core/crash/sharedRuns';
+import type { Verdict } from '../../src/core/crash/types';
+import { MemoryOutputFeed } from '../../src/core/crash/watcher';
+
+describe('LogFollower', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-follow-'))); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('feeds only what is appended after a file was first seen, and new files whole', () => {
+    fs.mkdirSync(path.join(dir, 'logs'));
+    fs.writeFileSync(path.join(dir, 'logs', 'api.log'), 'old crash\nNode.js v20.0.0\n');
+    const feed = new MemoryOutputFeed();
+    const got: string[] = [];
+    feed.onData((e) => got.push(`${e.id.replace(dir, '')}: ${e.text}`));
+    const f = new LogFollower(feed);
+    f.setFolders([dir]);
+    f.tick(1_000_000);
+    assert.deepEqual(got, []);
+    fs.appendFileSync(path.join(dir, 'logs', 'api.log'), 'Error: boom\n');
+    f.tick(1_000_500);
+    assert.deepEqual(got, ['log:/logs/api.log: Error: boom\n']);
+    fs.writeFileSync(path.join(dir, 'server.log'), 'fresh file\n');
+    f.tick(1_010_000);
+    assert.deepEqual(got.slice(1), ['log:/server.log: fresh file\n']);
+    assert.equal(feed.run(`log:${path.join(dir, 'server.log')}`)?.kind, 'log');
+    // Truncated in place: read again from the start.
+    fs.writeFileSync(path.join(dir, 'logs', 'api.log'), 'again\n');
+    f.tick(1_010_500);
+    assert.equal(got[got.length - 1], 'log:/logs/api.log: again\n');
+    f.dispose();
+  });
+
+  it('a folder that cannot be read is said once, never thrown', () => {
+    const feed = new MemoryOutputFeed();
+    const problems: string[] = [];
+    const f = new LogFollower(feed, { onProblem: (p) => problems.push(p) });
+    f.setFolders([path.join(dir, 'nope')]);
+    f.tick(1);
+    f.tick(10_000);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /could not be searched/);
+  });
+});
+
+describe('shared runs file', () => {
+  let file: string;
+  beforeEach(() => { file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-runs-')), 'runs.jsonl'); });
+  afterEach(() => fs.rmSync(path.dirname(file), { recursive: true, force: true }));
+
+  it('a reader sees what was appended after it started, redacted; torn and foreign lines are skipped', () => {
+    appendRunRecord({ v: 1, type: 'run-start', id: 'a', at: 1, pid: 1, cwd: '/w', name: 'old', command: 'x' }, file);
+    const r = new SharedRunsReader(file);
+    appendRunRecord({ v: 1, type: 'run-end', id: 'b', at: 2, pid: 9, cwd: '/w', name: 'api', command: 'node s.js --password=hunter2', exitCode: 1, signal: null, ending: 'crashed', uptimeMs: 5, outputTail: 'DATABASE_URL=postgres://u:sekrit@db/x\nboom' }, file);
+    fs.appendFileSync(file, 'not json\n{"v":2}\n{"v":1,"type":"verdict","id":"c","at":3,"cwd":"/w","verdict":{"cause":"killed"');
+    const got = r.read();
+    assert.deepEqual(got.map((x) => x.type), ['run-end']);
+    const end = got[0] as Extract<typeof got[0], { type: 'run-end' }>;
+    assert.equal(end.exitCode, 1);
+    assert.ok(!JSON.stringify(end).includes('hunter2') && !JSON.stringify(end).includes('sekrit'), JSON.stringify(end));
+    fs.appendFileSync(file, ',"summary":"s"}}\n');
+    assert.deepEqual(r.read().map((x) => x.type), ['verdict'], 'the torn line completed later is read');
+    assert.deepEqual(r.read(), []);
+  });
+
+  it('a file that started over is read from its start; a missing or unwritable place is a message', () => {
+    const r = new SharedRunsReader(file);
+    assert.deepEqual(r.read(), []);
+    appendRunRecord({ v: 1, type: 'verdict', id: 'x', at: 1, cwd: '/w', verdict: { cause: 'killed' } as unknown as Verdict }, file);
+    assert.equal(r.read().length, 1);
+    fs.renameSync(file, `${file}.1`); // what a writer does past 1 MB
+    appendRunRecord({ v: 1, type: 'verdict', id: 'y', at: 2, cwd: '/w', verdict: { cause: 'killed' } as unknown as Verdict }, file);
+    assert.deepEqual(r.read().map((x) => x.id), ['y']);
+    fs.writeFileSync(path.join(path.dirname(file), 'blocker'), '');
+    const problem = appendRunRecord({ v: 1, type: 'verdict', id: 'z', at: 3, cwd: '/w', verdict: {} as Verdict }, path.join(path.dirname(file), 'blocker', 'runs.jsonl'));
+    assert.match(problem ?? '', /Could not share this run/);
+  });
+});
