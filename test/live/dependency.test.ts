@@ -99,7 +99,8 @@ describe('dependency-refused (live: real pg driver, real postgres)', function ()
     // pg fails within milliseconds; the shell waits first so the monitor has seen the process before it dies.
     // The first poll reads the whole process table: on a loaded machine it may take a while; start after it.
     await waitFor('the first poll', () => monitor!.snapshot, 30_000);
-    jar.start('sh', ['-c', 'sleep 3; exec node server.js >> logs/dev.log 2>&1'], { cwd: ws });
+    // A node that waits first (a shell running only `sleep` is not a dev server): the tree is seen, then it becomes the app.
+    jar.start('sh', ['-c', 'node -e "setTimeout(() => {}, 3000)"; exec node server.js >> logs/dev.log 2>&1'], { cwd: ws });
     await waitFor('the shell to be seen', () => monitor!.snapshot?.servers.some((s) => s.state !== 'down'), 20_000)
       .catch((e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(monitor!.snapshot?.servers.map((s) => [s.name, s.state, s.command]))} ${JSON.stringify(monitor!.snapshot?.warnings)}`); });
     const v = await waitFor('the dependency verdict', () => verdicts.find((x) => x.cause === 'dependency-refused'), 30_000)
