@@ -144,8 +144,9 @@ describe('live: real frameworks crash; verdicts from output within a second', fu
     const w = run(dir, ['--', 'npm', 'run', 'dev']);
     const v = await verdictOf(w, 'nodemon ECONNREFUSED', /\[nodemon\] app crashed|^Node\.js v/);
     assert.equal(v.cause, 'watcher-waiting');
-    assert.equal(v.detail?.underlying, 'uncaught-exception');
-    assert.match(v.summary, new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${dbPort}`));
+    // The refused connection is named as a dependency (issue 11), and its remedies are offered.
+    assert.equal(v.detail?.underlying, 'dependency-refused');
+    assert.match(v.summary, new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${dbPort}|127\\.0\\.0\\.1:${dbPort}`));
     assert.match(v.server ?? '', /^api-db\b/);
     assert.equal(v.detail?.via, 'output');
     assert.ok(v.detail?.watcherPid && isAlive(v.detail.watcherPid), 'names the live nodemon');

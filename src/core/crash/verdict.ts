@@ -124,7 +124,9 @@ const OUTPUT_CAUSES: readonly CauseId[] = [
   'dependency-refused', 'dependency-unresolved', 'unhandled-rejection', 'uncaught-exception',
 ];
 /** Causes a watcher turns into watcher-waiting: the code failed, and the watcher waits for an edit. */
-const WRAPPED_BY_WATCHER = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection', 'exit-nonzero', 'killed']);
+// A watcher (nodemon, tsx watch) outlives these: the verdict says it waits, with the cause as `underlying` (whose
+// remedies it offers: a refused database gets "start postgres").
+const WRAPPED_BY_WATCHER = new Set<CauseId>(['uncaught-exception', 'unhandled-rejection', 'exit-nonzero', 'killed', 'dependency-refused', 'dependency-unresolved']);
 const RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
 const STOP_SIGNALS = new Set(['SIGTERM', 'SIGHUP', 'SIGQUIT']);
 const NATIVE_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
@@ -375,11 +377,14 @@ function finish(c: CrashCandidate, ev: CrashEvidence, d: Decision, ctx: Context)
   const memoryKind = memoryKindOf({ cause: d.cause, found: ctx.found.map((f) => f.finding), samples: c.samples, uptimeMs: c.uptimeMs, startedAt: c.startedAt, detail, facts: ev.facts,
     heapLimitBytes: c.heapLimitBytes ?? null,
     ceilingBytes: detail.cgroupLimitBytes ?? c.cgroup?.limitBytes ?? ev.memoryTotalBytes ?? null });
-  if (d.cause === 'dependency-refused' || d.cause === 'dependency-unresolved') {
+  const depCause = d.cause === 'watcher-waiting' ? detail.underlying : d.cause;
+  if (depCause === 'dependency-refused' || depCause === 'dependency-unresolved') {
     if (od.port !== undefined) detail.port = od.port;
     if (od.host) detail.host = od.host;
     const service = ev.dependency?.service ?? od.service;
     if (service) detail.service = service;
+    // What the app printed, for the state line ("waiting for file changes — Error: connect ECONNREFUSED …").
+    if (!detail.message) detail.message = `Error: ${depCause === 'dependency-refused' ? 'connect' : 'getaddrinfo'} ${od.errorCode ?? (depCause === 'dependency-refused' ? 'ECONNREFUSED' : 'ENOTFOUND')} ${od.host ?? ''}${od.port !== undefined ? `:${od.port}` : ''}`.trim();
     evid.push(...dependencyEvidence(ev.dependency));
   }
   // The other outputs and reports back the verdict up: the exit the log told, a report of the same run.
@@ -484,7 +489,9 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
         : `${who} was killed by ${detail.signal ?? 'a signal'} from another process (not the OOM killer)`;
     case 'watcher-waiting': {
       const watcher = c.watcher ? watcherName(c.watcher.command) : /nodemon/.test(JSON.stringify(d.evidence)) ? 'nodemon' : 'the watcher';
-      const why = detail.underlying ? ` (${causeWords(detail.underlying)}${msg}${at})` : '';
+      const dep = detail.underlying === 'dependency-refused' || detail.underlying === 'dependency-unresolved'
+        ? `: ${od.errorCode ?? 'ECONNREFUSED'} ${od.host ?? ''}${od.port !== undefined ? `:${od.port}` : ''}${detail.service ?? od.service ? ` (${detail.service ?? od.service})` : ''}` : '';
+      const why = detail.underlying ? ` (${causeWords(detail.underlying)}${dep || msg}${at})` : '';
       return `${who}'s app crashed${why}; ${watcher} is waiting for file changes before it restarts it`;
     }
     case 'exit-nonzero':
