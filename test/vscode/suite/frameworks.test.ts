@@ -112,9 +112,10 @@ describe('Dev Server Doctor: real frameworks crashing in the integrated terminal
     const r = await inTerminal(dir, 'npm run dev');
     const v = await verdictFor(dir, r, 'nodemon ECONNREFUSED', /\[nodemon\] app crashed|Node\.js v\d/);
     assert.equal(v.cause, 'watcher-waiting');
-    assert.equal(v.detail?.underlying, 'uncaught-exception');
+    // The refused connection is named as a dependency (issue 11), under the waiting watcher.
+    assert.equal(v.detail?.underlying, 'dependency-refused');
     assert.match(v.server ?? '', /^fw-db\b/);
-    assert.match(v.summary, new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${dbPort}.*nodemon is waiting for file changes`));
+    assert.match(v.summary, new RegExp(`127\\.0\\.0\\.1:${dbPort}.*nodemon is waiting for file changes`));
     const item = await waitFor('the server shown as crashed', () => {
       void vscode.commands.executeCommand('devServerDoctor.refresh');
       // The tree's items come from the extension's bundle: read them by shape, not by class.
