@@ -252,7 +252,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     warningsShown: () => early.shown,
     history,
     supervisedState: (id) => supervised.state(id),
-    lastReport: () => results.get('devServerDoctor.investigateCrash'),
+    lastReport: () => results.report(),
     lastRestart: () => results.get('devServerDoctor.restartServer'),
     lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     lastStuck: () => commandContext.lastStuck,

@@ -8,6 +8,7 @@ import { readCrashSettings, workspaceFolderPaths } from '../config';
 import { remedyHref, remedyLink } from '../remedyCommands';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
+import type { ShownReport } from './investigateCrash';
 import { serverFromArg } from './pickServer';
 
 /**
@@ -16,7 +17,7 @@ import { serverFromArg } from './pickServer';
  * them as a `hang` verdict (own frame first), saved like crash reports. Only the workspace's own Node processes.
  */
 export function findWhereStuckCommand(ctx: CommandContext) {
-  return async (arg?: unknown): Promise<void> => {
+  return async (arg?: unknown): Promise<ShownReport | undefined> => {
     const server = await serverFromArg(ctx, arg, (s) => s.state === 'unresponsive' || s.state === 'up' || s.state === 'orphaned', 'Find where which server is stuck?');
     if (!server) return;
     const folders = workspaceFolderPaths();
@@ -44,7 +45,9 @@ export function findWhereStuckCommand(ctx: CommandContext) {
     const saved = saveReport(inv, [path.join(ctx.storageDir, 'reports'), ...(settings.reportFolder ? [settings.reportFolder] : [])], remedyLink);
     const markdown = renderMarkdown(inv, remedyLink) + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '');
     ctx.reports.show(markdown, `Where ${server.name} is stuck`, reportLinks(inv, remedyHref));
+    const shown = { markdown, files: saved.files, problems: saved.problems, verdicts: 1 };
     ctx.lastStuck = verdict;
     if (!result.ok) void vscode.window.showWarningMessage(`Dev Server Doctor: ${result.message}`);
+    return shown;
   };
 }

@@ -8,6 +8,7 @@ import { renderLoadMarkdown } from '../../core/load/report';
 import { readCrashSettings, workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
+import type { ShownReport } from './investigateCrash';
 import { serverFromArg } from './pickServer';
 
 interface Plan { label: string; detail: string; stages: number[]; durationMs: number; leakRounds: number }
@@ -58,7 +59,7 @@ function runChild(args: string[], cwd: string, onMessage: (m: LoadIpcMessage) =>
  * it listens on, with progress and cancel; the report (Markdown, JSON, SVG chart) is shown and saved with the crash reports.
  */
 export function loadTestCommand(ctx: CommandContext) {
-  return async (arg?: unknown): Promise<void> => {
+  return async (arg?: unknown): Promise<ShownReport | undefined> => {
     const server = await serverFromArg(ctx, arg, (s) => (s.state === 'up' || s.state === 'orphaned') && s.ports.length > 0, 'Load test which server?');
     if (!server) return;
     const snap = ctx.snapshot() ?? await ctx.refresh.refresh('manual');
@@ -121,10 +122,12 @@ export function loadTestCommand(ctx: CommandContext) {
     const chart = files.find((f) => f.endsWith('.svg'));
     const markdown = renderLoadMarkdown(r) + (files.length ? `\n---\nSaved as ${files.map((f) => `\`${f}\``).join(', ')}.\n` : '');
     ctx.reports.show(markdown, `Load test ${target.server.name}`, []);
+    const shown = { markdown, files: [...files], problems: [...r.problems], verdicts: r.crashVerdicts.length };
     const best = r.stages.reduce((a, s) => Math.max(a, s.requestsPerSecond), 0);
     const summary = r.crashed ? `${target.server.name} died during the load test.`
       : `${target.server.name}: up to ${best} req/s over ${r.stages.length} stage(s)${r.leak ? `; ${r.leak.verdict.likelyLeak ? 'likely memory leak' : 'no leak found'}` : ''}${r.cancelled ? ' (cancelled)' : ''}.`;
     const choice = await vscode.window.showInformationMessage(`Dev Server Doctor: ${summary}`, ...(chart ? ['Open Chart'] : []));
     if (choice === 'Open Chart' && chart) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(chart));
+    return shown;
   };
 }

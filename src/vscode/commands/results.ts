@@ -13,12 +13,24 @@ export interface CommandOutcomes {
 
 export class LastResults {
   private readonly byCommand = new Map<string, unknown>();
+  private lastReport: ShownReport | undefined;
 
   record(command: string, result: unknown): void {
-    if (result !== undefined) this.byCommand.set(command, result);
+    if (result === undefined) return;
+    this.byCommand.set(command, result);
+    if (isShownReport(result)) this.lastReport = result;
+  }
+
+  /** The report shown last, whichever command showed it (Investigate Crash, Find Where It's Stuck, a load test). */
+  report(): ShownReport | undefined {
+    return this.lastReport;
   }
 
   get<K extends keyof CommandOutcomes>(command: K): CommandOutcomes[K] | undefined {
     return this.byCommand.get(command) as CommandOutcomes[K] | undefined;
   }
+}
+
+function isShownReport(x: unknown): x is ShownReport {
+  return !!x && typeof x === 'object' && typeof (x as ShownReport).markdown === 'string' && Array.isArray((x as ShownReport).files);
 }

@@ -94,7 +94,9 @@ describe('Dev Server Doctor: early warnings and supervision in a real VS Code', 
       const si = await waitFor('shell integration', () => term.shellIntegration, 30_000);
       si.executeCommand('npm run dev');
       const pid = Number(await waitFor('the app', () => fs.existsSync(path.join(dir, '.pid')) && fs.readFileSync(path.join(dir, '.pid'), 'utf8')));
-      const v = await waitFor(`a verdict for pid ${pid}`, () => api.verdicts().find((x) => x.pid === pid), 40_000);
+      // The crash line gives a verdict at once; the report written just after joins the same crash's verdict.
+      const v = await waitFor(`a verdict for pid ${pid} quoting its report`, () => api.verdicts().find((x) => x.pid === pid && x.evidence.some((e) => e.source === 'node-report')) ?? undefined, 40_000)
+        .catch((e: Error) => { throw new Error(`${e.message}; verdicts: ${JSON.stringify(api.verdicts().filter((x) => x.pid === pid).map((x) => x.evidence.map((ev) => ev.source)))}`); });
       assert.equal(v.cause, 'heap-oom');
       assert.ok(v.evidence.some((e) => e.source === 'node-report'), `evidence: ${JSON.stringify(v.evidence)}`);
     } finally {
