@@ -712,7 +712,15 @@ export class CrashWatcher {
     const suspectKill = !findings.some((f) => f.cause !== 'killed' && f.cause !== 'exit-nonzero' && f.cause !== 'watcher-waiting');
     const kernel = suspectKill ? await this.readKernel(lineAt - KERNEL_LOOKBACK_MS) : null;
     for (const p of kernel?.problems ?? []) this.say(p);
-    const reports = cwd ? readReports(reportDirsOf(run.command ?? '', cwd), run.startedAt - START_SLACK_MS) : { items: [], problems: [] };
+    const reportDirs = cwd ? [...reportDirsOf(run.command ?? '', cwd), ...(this.opts.reportDirs ?? [])] : [...(this.opts.reportDirs ?? [])];
+    let reports = readReports(reportDirs, run.startedAt - START_SLACK_MS);
+    // Node prints "Writing Node.js report to file: …" as it starts writing: give the file a moment to appear.
+    if (reports.items.length === 0 && reportDirs.length > 0 && /Writing Node\.js report to file/.test(findings.flatMap((f) => f.lines).join('\n'))) {
+      for (let i = 0; i < 15 && reports.items.length === 0 && !this.disposed; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        reports = readReports(reportDirs, run.startedAt - START_SLACK_MS);
+      }
+    }
     const outputs: OutputEvidence[] = [{ source: run.kind === 'log' ? 'log-file' : 'output', location: run.label, time: lineAt, findings }];
     const ports = [...findings.map((f) => f.detail?.port), server?.expectedPort].filter((p): p is number => typeof p === 'number');
     const commands = new Map((snap?.servers ?? []).flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
