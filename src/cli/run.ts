@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { scriptPath } from '../core/paths';
 import { verdictJson } from '../core/crash/report';
 import { appendRunRecord, TAIL_CHARS } from '../core/crash/sharedRuns';
 import type { Verdict } from '../core/crash/types';
@@ -102,17 +103,6 @@ function commandLineOf(words: readonly string[]): string {
   return words.length === 1 ? words[0] : words.map(shellWord).join(' ');
 }
 
-/** PATH with node_modules/.bin from cwd up to the workspace folder first, as npm scripts get it. */
-function withBins(cwd: string, top: string): string {
-  const bins: string[] = [];
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const bin = path.join(dir, 'node_modules', '.bin');
-    if (fs.existsSync(bin)) bins.push(bin);
-    if (dir === top || path.dirname(dir) === dir) break;
-  }
-  return [...bins, process.env.PATH ?? ''].join(path.delimiter);
-}
-
 function exitCodeOf(code: number | null, signal: string | null): number {
   if (code !== null) return code;
   const n = signal ? (os.constants.signals as Record<string, number>)[signal] : undefined;
@@ -148,7 +138,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 /** Runs the command until it ends (or, with --restart, until it is stopped or given up on); returns its exit code. */
 export async function runCommand(o: RunOptions, io: RunIo): Promise<number> {
   const command = commandLineOf(o.command);
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: withBins(o.cwd, o.workspace) };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: scriptPath(o.cwd, o.workspace) };
   // Its output goes through a pipe: tell it a terminal reads it, so colours stay as they would be.
   if (io.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   const sup = new Supervisor({

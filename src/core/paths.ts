@@ -75,3 +75,14 @@ export function workspaceStateDir(workspaceFolder: string): string {
   const uid = process.getuid?.() ?? 'user';
   return path.join(os.tmpdir(), `dev-server-doctor-${uid}`, id);
 }
+
+/** PATH with the node_modules/.bin folders from `cwd` up to `top` (the workspace folder) first, as npm run sets it. */
+export function scriptPath(cwd: string, top: string, pathEnv: string = process.env.PATH ?? ''): string {
+  const bins: string[] = [];
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    const bin = path.join(dir, 'node_modules', '.bin');
+    if (fs.existsSync(bin)) bins.push(bin);
+    if (dir === top || path.dirname(dir) === dir) break;
+  }
+  return [...bins, pathEnv].join(path.delimiter);
+}

@@ -1,25 +1,14 @@
 // Supervised start: the core's Supervisor runs a server's script in a pseudoterminal the user sees,
 // restarts it on a crash with growing delays, and reports each run's exact exit to the crash watcher.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { scriptPath } from '../core/paths';
 import * as vscode from 'vscode';
 import { terminalText } from '../core/terminalText';
 import type { MemoryOutputFeed } from '../core/crash/watcher';
 import { Supervisor, type SupervisorState } from '../core/supervisor/supervisor';
 import type { ExpectedServer } from '../core/types';
 import { supervisionSettings } from './config';
-
-/** PATH with the node_modules/.bin folders from `cwd` up to the workspace folder first, as npm run sets it. */
-function scriptPath(cwd: string, top: string): string {
-  const bins: string[] = [];
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const bin = path.join(dir, 'node_modules', '.bin');
-    if (fs.existsSync(bin)) bins.push(bin);
-    if (dir === top || path.dirname(dir) === dir) break;
-  }
-  return [...bins, process.env.PATH ?? ''].join(path.delimiter);
-}
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | undefined {
   if (code !== null) return code;
