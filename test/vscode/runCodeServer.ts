@@ -376,7 +376,17 @@ function extensionHostErrors(userDataDir: string): string[] {
   return errors;
 }
 
+/** The extension's own log channel (warnings, verdicts, problems), from every window of the run. */
+function extensionLog(userDataDir: string): string[] {
+  const logsDir = path.join(userDataDir, 'logs');
+  if (!fs.existsSync(logsDir)) return [];
+  return fs.readdirSync(logsDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(`${DISPLAY_NAME}.log`))
+    .flatMap((f) => fs.readFileSync(path.join(logsDir, f), 'utf8').split('\n').filter(Boolean));
+}
+
 function printReport(result: SuiteResult, elapsed: string): void {
+  // What the tests printed (measured delays, verdicts), which the extension host's console does not show here.
+  if (result.output?.length) console.log(`\n--- test output ---\n${result.output.join('\n')}\n--- end of test output ---`);
   console.log('');
   for (const t of result.tests) {
     const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✗' : '-';
@@ -486,6 +496,12 @@ async function main(): Promise<number> {
     }
 
     phase = Date.now();
+    // DSD_SKIP_UI=1 (with DSD_TEST_GREP, while developing): only the mocha suite, not the user's-view checks.
+    if (process.env.DSD_SKIP_UI === '1') {
+      console.log('ui checks skipped (DSD_SKIP_UI=1)');
+      printReport(result, seconds(started));
+      return result.failed > 0 ? 1 : 0;
+    }
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
     await checkDashboard(page, result);
     await checkHungUi(page, result, fixture.dir, teardown);
@@ -514,6 +530,8 @@ async function main(): Promise<number> {
     if (result.failed > 0 && dataDir) {
       const errors = extensionHostErrors(path.join(dataDir, 'user'));
       if (errors.length) console.log(`--- extension host errors ---\n${errors.slice(-60).join('\n')}\n--- end of extension host errors ---`);
+      const ours = extensionLog(path.join(dataDir, 'user'));
+      if (ours.length) console.log(`--- Dev Server Doctor log (last 80 lines) ---\n${ours.slice(-80).join('\n')}\n--- end of Dev Server Doctor log ---`);
     }
     await teardown.run();
   }

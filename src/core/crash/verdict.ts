@@ -310,7 +310,7 @@ export function decideVerdict(c: CrashCandidate, ev: CrashEvidence): Verdict | n
     d = base('native-crash', 'high', []);
   } else if (code !== null && code !== 0) {
     const f = found.find((x) => x.finding.cause === 'exit-nonzero');
-    d = base('exit-nonzero', 'low', f ? [findingEvidence(f)] : []);
+    d = base('exit-nonzero', 'low', f ? [findingEvidence(f)] : [], f?.finding.detail?.message ? { message: f.finding.detail.message } : {});
   } else if (c.watcher || watcherFinding) {
     d = base('watcher-waiting', 'medium', []);
   }
@@ -495,7 +495,7 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
       return `${who}'s app crashed${why}; ${watcher} is waiting for file changes before it restarts it`;
     }
     case 'exit-nonzero':
-      return `${who} exited with code ${detail.exitCode ?? '?'}`;
+      return `${who} exited with code ${detail.exitCode ?? '?'}${msg}`;
     case 'hang':
       // Hang verdicts come from Find Where It's Stuck (core/health/stuck.ts), never from a crash.
       return `${who} is stuck${at}`;
