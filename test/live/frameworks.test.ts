@@ -62,7 +62,7 @@ describe('live: real frameworks crash; verdicts from output within a second', fu
 
   after(async () => {
     if (delays.length) {
-      console.log('      crash line → verdict (ms): internal = measured by the watcher, seen = crash line arriving here → verdict line arriving here');
+      console.log('      crash line → verdict (ms): internal = measured by the watcher (relay: after run\'s own verdict line), seen = crash line arriving here → verdict line arriving here');
       for (const d of delays) console.log(`        ${d.name.padEnd(34)} internal ${String(d.internalMs).padStart(5)}   seen ${d.seenMs === null ? '    ?' : String(d.seenMs).padStart(5)}`);
     }
     await jar.cleanup();
@@ -348,6 +348,10 @@ describe('live: real frameworks crash; verdicts from output within a second', fu
       assert.equal(await w.exited, 1);
       const seen = await waitFor('watch to relay the verdict', () => watcher.verdicts.find((x) => x.via === 'run'), 10_000);
       assert.equal(seen.cause, 'port-in-use');
+      // The crash line as run passed it through → the verdict line from the separate watch (it reads the shared runs file).
+      const line = w.lineAt(/EADDRINUSE|^Node\.js v/);
+      delays.push({ name: 'watch relaying run\'s verdict', internalMs: seen.seenAt - v.seenAt, seenMs: line === null ? null : seen.seenAt - line });
+      if (line !== null) assert.ok(seen.seenAt - line < 2000, `watch relayed it ${seen.seenAt - line} ms after the crash line`);
       const exit = await waitFor('watch to report the exit', () => watcher.events.find((e) => e.type === 'run-exit'), 10_000);
       assert.equal(exit.exitCode, 1);
       assert.match(String(exit.outputTail), /EADDRINUSE/);

@@ -385,8 +385,6 @@ function extensionLog(userDataDir: string): string[] {
 }
 
 function printReport(result: SuiteResult, elapsed: string): void {
-  // What the tests printed (measured delays, verdicts), which the extension host's console does not show here.
-  if (result.output?.length) console.log(`\n--- test output ---\n${result.output.join('\n')}\n--- end of test output ---`);
   console.log('');
   for (const t of result.tests) {
     const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✗' : '-';
@@ -489,6 +487,8 @@ async function main(): Promise<number> {
         }
       }, csExit);
       console.log(`suite result after ${seconds(phase)}`);
+      // What the tests noted for a person (suite/notes.ts: measured delays, verdicts).
+      try { console.log(`--- test notes ---\n${fs.readFileSync(`${resultFile}.notes`, 'utf8').trimEnd()}\n--- end of test notes ---`); } catch { /* none */ }
       Object.assign(result, suite);
       // When run() settles the workbench stops the extension host (the test run is over), so the
       // user's view is checked in a fresh window of the same page, with the extension but no tests.

@@ -9,6 +9,7 @@ import { inotifyUsage } from '../../../src/core/system/inotify';
 import type { CauseId, Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { crashingAppSource, freePort, isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { note } from './notes';
 
 const isRoot = process.getuid?.() === 0;
 const SECRETS = ['sk-live-4242secret', 'hunter2pw', 'cmdline-pass-77'];
@@ -36,7 +37,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
 
   function skipUnlessRoot(ctx: Mocha.Context, what: string): void {
     if (!isRoot) {
-      console.log(`      skipped: ${what} needs root`);
+      note(`      skipped: ${what} needs root`);
       ctx.skip();
     }
   }
@@ -71,7 +72,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
       assert.equal(v.cause, cause, `${v.cause}: ${v.summary}\nevidence: ${JSON.stringify(v.evidence, null, 1)}`);
       assert.match(v.server ?? '', /^crash-/);
       assert.ok(api.notifications().includes(v.summary), 'a notification named the crash');
-      console.log(`      ${v.cause} (${v.confidence}) pid ${v.pid}: ${v.summary}`);
+      note(`      ${v.cause} (${v.confidence}) pid ${v.pid}: ${v.summary}`);
       return v;
     } finally {
       undo?.();
@@ -129,7 +130,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
     skipUnlessRoot(this, 'a memory cgroup');
     const cg = `/sys/fs/cgroup/memory/dsd-vscode-${process.pid}`;
     if (!fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')) {
-      console.log('      skipped: no cgroup v1 memory controller');
+      note('      skipped: no cgroup v1 memory controller');
       this.skip();
     }
     fs.mkdirSync(cg);
@@ -219,7 +220,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
       const v = await waitFor(`a verdict for pid ${appPid}`, () => api.verdicts().find((x) => x.pid === appPid), 20_000);
       const lineAt = await waitFor('the crash line in the log', () => watch.at(), 5000);
       const delay = v.detail!.detectedAt! - lineAt;
-      console.log(`      log (server's folder): ${v.cause} via ${v.detail?.via}, ${delay} ms after the line was written (internal ${v.detail!.detectedAt! - v.detail!.lineAt!} ms): ${v.summary}`);
+      note(`      log (server's folder): ${v.cause} via ${v.detail?.via}, ${delay} ms after the line was written (internal ${v.detail!.detectedAt! - v.detail!.lineAt!} ms): ${v.summary}`);
       assert.equal(v.detail?.via, 'log');
       assert.equal(v.cause, 'uncaught-exception');
       assert.match(v.server ?? '', /^crash-logged/);
@@ -258,7 +259,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
         throw new Error(`${err.message}; log:\n${fs.readFileSync(log, 'utf8')}\nverdicts: ${JSON.stringify(api.verdicts().slice(-3).map((x) => [x.detail?.via, x.summary]))}`);
       });
       const delay = v.detail!.detectedAt! - lineAt;
-      console.log(`      log (workspace root): ${v.cause} via ${v.detail?.via}, ${delay} ms after the line was written: ${v.summary}`);
+      note(`      log (workspace root): ${v.cause} via ${v.detail?.via}, ${delay} ms after the line was written: ${v.summary}`);
       assert.equal(v.detail?.via, 'log');
       assert.equal(v.cause, 'uncaught-exception');
       assert.match(v.server ?? '', /^crash-rootlog/, 'the server whose code is in the stack, not the root server');

@@ -3,7 +3,6 @@
 // also writes it as JSON to the file named by DSD_TEST_RESULT, which the harness waits for.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { format } from 'node:util';
 import Mocha from 'mocha';
 
 export interface SuiteResult {
@@ -12,8 +11,6 @@ export interface SuiteResult {
   pending: number;
   failures: { title: string; message: string; stack: string }[];
   tests: { title: string; state: 'passed' | 'failed' | 'pending'; duration: number }[];
-  /** What the tests printed with console.log. */
-  output?: string[];
 }
 
 export function run(): Promise<void> {
@@ -24,14 +21,7 @@ export function run(): Promise<void> {
     .sort();
   for (const f of files) mocha.addFile(path.join(__dirname, f));
 
-  const result: SuiteResult = { passed: 0, failed: 0, pending: 0, failures: [], tests: [], output: [] };
-  // Kept for the harness to print: the extension host's console is not shown by code-server.
-  const log = console.log;
-  console.log = (...args: unknown[]) => {
-    result.output!.push(format(...args));
-    if (result.output!.length > 2000) result.output!.shift();
-    log(...args);
-  };
+  const result: SuiteResult = { passed: 0, failed: 0, pending: 0, failures: [], tests: [] };
   const save = () => {
     const file = process.env.DSD_TEST_RESULT;
     if (!file) return;
@@ -42,7 +32,6 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
       const runner = mocha.run((failures) => {
-        console.log = log;
         save();
         if (failures > 0) reject(new Error(`${failures} tests failed.`));
         else resolve();

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { freePort, pidsInside, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { note } from './notes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +68,7 @@ describe('Dev Server Doctor: task output in a real VS Code', function () {
 
   it('a devServerDoctor task (listed for the package\'s script) dying of EADDRINUSE at start: one verdict naming the cause from the task\'s output', async () => {
     const port = await freePort();
-    const dir = await pkg('task-port', { start: 'node server.js' }, { 'server.js': `require('http').createServer().listen(${port}, '127.0.0.1', () => console.log('listening'));\n` });
+    const dir = await pkg('task-port', { start: 'node server.js' }, { 'server.js': `require('http').createServer().listen(${port}, '127.0.0.1', () => note('listening'));\n` });
     const rel = path.relative(fs.realpathSync(folder.uri.fsPath), dir);
     const srv = net.createServer().listen(port, '127.0.0.1');
     try {
@@ -77,15 +78,16 @@ describe('Dev Server Doctor: task output in a real VS Code', function () {
       const since = Date.now();
       const { ended } = await execute(task);
       const v = await waitFor('a verdict for the task', () => mine(dir, since)[0], 20_000);
-      const internal = v.detail!.detectedAt! - v.detail!.lineAt!;
-      console.log(`      devServerDoctor task: ${v.cause} via ${v.detail?.via}, ${internal} ms after the crash line, ${v.detail!.detectedAt! - since} ms after the task started: ${v.summary}`);
+      // A poll landing while the crash line settles may judge it first, with the task's output: also one verdict.
+      const internal = v.detail?.lineAt !== undefined ? v.detail.detectedAt! - v.detail.lineAt : null;
+      note(`      devServerDoctor task: ${v.cause} via ${v.detail?.via}, ${internal ?? '-'} ms after the crash line, ${v.detail!.detectedAt! - since} ms after the task started: ${v.summary}`);
       assert.equal(v.cause, 'port-in-use');
       assert.equal(v.detail?.port, port);
       assert.equal(v.detail?.holder?.pid, process.pid, 'the holder is the extension host, which took the port for this test');
-      assert.equal(v.detail?.via, 'output');
+      assert.ok(v.detail?.via === 'output' || v.detail?.via === 'poll', String(v.detail?.via));
       assert.ok(v.evidence.some((e) => e.source === 'output' && /^task: /.test(e.location ?? '') && /EADDRINUSE/.test(e.text)), JSON.stringify(v.evidence));
       assert.match(v.server ?? '', /^task-port\b/);
-      assert.ok(internal < 1000, `verdict ${internal} ms after the crash line`);
+      if (internal !== null) assert.ok(internal < 1000, `verdict ${internal} ms after the crash line`);
       await waitFor('the notification', () => api.notifications().includes(v.summary), 5000);
       assert.equal(await ended, 1, 'the task ends with the exit code');
       await sleep(3000);
@@ -121,7 +123,7 @@ describe('Dev Server Doctor: task output in a real VS Code', function () {
       assert.equal(await ended, 1);
       const v = await waitFor('a verdict for the shell task', () => mine(dir, since)[0], 20_000);
       const fromOutput = v.evidence.some((e) => e.source === 'output' && /EADDRINUSE/.test(e.text));
-      console.log(`      shell task: ${v.cause} via ${v.detail?.via}; its output ${fromOutput ? 'was' : 'was not'} readable: ${v.summary}`);
+      note(`      shell task: ${v.cause} via ${v.detail?.via}; its output ${fromOutput ? 'was' : 'was not'} readable: ${v.summary}`);
       assert.ok(v.cause === 'port-in-use' || v.cause === 'exit-nonzero', v.cause);
       await sleep(3000);
       assert.equal(mine(dir, since).length, 1, mine(dir, since).map((x) => x.summary).join('\n'));
