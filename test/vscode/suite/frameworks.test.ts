@@ -109,7 +109,7 @@ describe('Dev Server Doctor: real frameworks crashing in the integrated terminal
 
   it('nodemon + a refused database connection at start: one verdict and toast, the server shown as crashed in the tree and status bar', async () => {
     const dbPort = await freePort();
-    const dir = await pkg('fw-db', { dev: 'nodemon server.js' }, { 'server.js': `require('net').connect(${dbPort}, '127.0.0.1').on('connect', () => note('db ok'));\n` });
+    const dir = await pkg('fw-db', { dev: 'nodemon server.js' }, { 'server.js': `require('net').connect(${dbPort}, '127.0.0.1').on('connect', () => console.log('db ok'));\n` });
     const r = await inTerminal(dir, 'npm run dev');
     const v = await verdictFor(dir, r, 'nodemon ECONNREFUSED', /\[nodemon\] app crashed|Node\.js v\d/);
     assert.equal(v.cause, 'watcher-waiting');
@@ -221,7 +221,7 @@ setTimeout(() => { throw new Error('lost connection to redis'); }, 5000);\n`,
   });
 
   it('a normal nodemon restart after a file change, and Ctrl-C, give no verdict', async () => {
-    const dir = await pkg('fw-calm', { dev: 'nodemon server.js' }, { 'server.js': `require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => note('listening'));\n` });
+    const dir = await pkg('fw-calm', { dev: 'nodemon server.js' }, { 'server.js': `require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => console.log('listening'));\n` });
     const r = await inTerminal(dir, 'npm run dev');
     await waitFor('it to listen', () => /listening/.test(r.text()), 20_000);
     await sleep(2500);

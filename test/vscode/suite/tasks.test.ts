@@ -55,11 +55,11 @@ describe('Dev Server Doctor: task output in a real VS Code', function () {
   async function execute(task: vscode.Task): Promise<{ exec: vscode.TaskExecution; ended: Promise<number | undefined> }> {
     let resolveEnd!: (code: number | undefined) => void;
     const ended = new Promise<number | undefined>((r) => { resolveEnd = r; });
-    let exec: vscode.TaskExecution | undefined;
+    const started: { exec?: vscode.TaskExecution } = {};
     const sub = vscode.tasks.onDidEndTaskProcess((e) => {
-      if (exec && e.execution === exec) { sub.dispose(); resolveEnd(e.exitCode); }
+      if (started.exec && e.execution === started.exec) { sub.dispose(); resolveEnd(e.exitCode); }
     });
-    exec = await vscode.tasks.executeTask(task);
+    const exec = started.exec = await vscode.tasks.executeTask(task);
     executions.push(exec);
     return { exec, ended };
   }
@@ -68,7 +68,7 @@ describe('Dev Server Doctor: task output in a real VS Code', function () {
 
   it('a devServerDoctor task (listed for the package\'s script) dying of EADDRINUSE at start: one verdict naming the cause from the task\'s output', async () => {
     const port = await freePort();
-    const dir = await pkg('task-port', { start: 'node server.js' }, { 'server.js': `require('http').createServer().listen(${port}, '127.0.0.1', () => note('listening'));\n` });
+    const dir = await pkg('task-port', { start: 'node server.js' }, { 'server.js': `require('http').createServer().listen(${port}, '127.0.0.1', () => console.log('listening'));\n` });
     const rel = path.relative(fs.realpathSync(folder.uri.fsPath), dir);
     const srv = net.createServer().listen(port, '127.0.0.1');
     try {
