@@ -72,6 +72,8 @@ describe('Dev Server Doctor: task output in a real VS Code', function () {
     const rel = path.relative(fs.realpathSync(folder.uri.fsPath), dir);
     const srv = net.createServer().listen(port, '127.0.0.1');
     try {
+      // The holder is outside the workspace: its socket shows in the monitor's table within a few polls.
+      await waitFor('the holder in the socket table', () => api.snapshot()?.sockets.some((x) => x.port === port && x.pid === process.pid) || (void api.refresh(), false), 20_000);
       const tasks = await vscode.tasks.fetchTasks({ type: 'devServerDoctor' });
       const task = tasks.find((t) => t.definition.script === 'start' && t.definition.path === rel);
       assert.ok(task, `the provider lists start - ${rel}: ${tasks.map((t) => t.name).join(', ')}`);
