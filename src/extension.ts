@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Verdict } from './core/crash/types';
 import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
+import { sharedExpectedStops } from './core/crash/expectedStops';
 import { ServerStates } from './core/serverStates';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import type { Snapshot } from './core/types';
@@ -92,14 +93,17 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashesLastHour: (s) => history.entries().filter((e) => e.serverId === s.id && e.time > Date.now() - HOUR_MS).length,
   });
   const refresh = new RefreshManager(log, { workerScript: context.asAbsolutePath(path.join('dist', 'pollWorker.js')), health });
-  const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir], async () => {
+  // Every stop the extension (or the CLI) makes on purpose, recorded before the signal: the crash judgement and
+  // the outage warnings read the same registry.
+  const stops = sharedExpectedStops();
+  const crashes = new CrashService(refresh.events, log, stops, () => [crashCaptureDir], async () => {
     const snap = await refresh.refresh('manual');
     if (!snap) throw new Error('no snapshot');
     return snap;
   });
   const states = new ServerStates();
-  const early = new EarlyWarnings(storageDir, log);
-  const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, (pid) => early.expectExit(pid));
+  const early = new EarlyWarnings(storageDir, log, stops);
+  const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, stops);
   const journal = new SampleJournal({ dir: storageDir });
   const serversProvider = new ServersTreeProvider((id) => supervised.state(id));
   const systemProvider = new SystemTreeProvider(() => readSettings().thresholds);
@@ -211,7 +215,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
       systemProvider.updateContainers(containers.status(), containers.containers().length);
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.containerCount', containers.containers().length);
     }),
-    crashes.onDidUserStop((pid) => early.expectExit(pid)),
+    // Ctrl-C in a terminal: its command's processes (the shell's children) ended on purpose.
+    crashes.onDidUserStop((pid) => stops.expect([{ pid }], 'user-interrupt', 'vscode', { children: true })),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     ...registerCommands(commandContext, results),

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { terminalText } from '../core/terminalText';
 import type { Verdict } from '../core/crash/types';
 import { DownDetector } from '../core/early/downDetector';
+import type { ExpectedStops } from '../core/crash/expectedStops';
 import { inotifyWarning } from '../core/early/inotify';
 import { InotifyWatchCounter } from '../core/system/inotify';
 import { diskWarnings, downWarning, healthWarnings, isServerWarning, oomRiskWarning, WARNING_REMEDIES, WarningPolicy, type EarlyWarning } from '../core/early/policy';
@@ -18,7 +19,7 @@ const MUTE = "Don't Show Again for This Workspace";
 
 export class EarlyWarnings implements vscode.Disposable {
   private readonly trend = new RssTrend();
-  private readonly down = new DownDetector();
+  private readonly down: DownDetector;
   private readonly inotify = new InotifyWatchCounter();
   private policy: WarningPolicy;
   private current: EarlyWarning[] = [];
@@ -31,7 +32,9 @@ export class EarlyWarnings implements vscode.Disposable {
   /** Fires when the set of active warnings changes. */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly storageDir: string, private readonly log: vscode.LogOutputChannel) {
+  constructor(private readonly storageDir: string, private readonly log: vscode.LogOutputChannel, stops: ExpectedStops) {
+    // Stops made on purpose (recorded by the kill remedies, Restart, the supervisor, a Ctrl-C seen) are no outage.
+    this.down = new DownDetector({ expectedStops: stops });
     this.policy = this.newPolicy();
     this.disposables.push(
       this.changed,
@@ -46,11 +49,6 @@ export class EarlyWarnings implements vscode.Disposable {
   /** What holds now (for the tree and the status bar). */
   active(): readonly EarlyWarning[] {
     return this.current;
-  }
-
-  /** A stop the user asked for (Ctrl-C, Stop, Restart) is never an outage. */
-  expectExit(pid: number, at = Date.now()): void {
-    this.down.expectExit(pid, at);
   }
 
   /** One toast per crash, within the global rate limit. */
