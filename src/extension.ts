@@ -4,6 +4,7 @@ import type { Verdict } from './core/crash/types';
 import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
 import { sharedExpectedStops } from './core/crash/expectedStops';
+import type { ExpectedEnd } from './core/crash/watcher';
 import { ServerStates } from './core/serverStates';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import type { Snapshot } from './core/types';
@@ -17,6 +18,7 @@ import { onSettingsChange, readSettings, supervisionSettings } from './vscode/co
 import { HealthChecker } from './core/health/checker';
 import { DEFAULT_HEALTH } from './core/settings';
 import { CrashNotifier } from './vscode/crashNotifier';
+import { Notifications, type ShownNotification } from './vscode/notifications';
 import { CrashService } from './vscode/crashes';
 import { ContainerService } from './vscode/containers';
 import type { ContainerInfo } from './core/containers/model';
@@ -49,8 +51,12 @@ export interface DevServerDoctorApi {
   /** Crashes judged live since activation, oldest first. */
   verdicts(): readonly Verdict[];
   onDidVerdict: vscode.Event<Verdict>;
+  /** Server ends explained by a stop made on purpose (Restart, supervised stop, a confirmed kill): no verdict. */
+  expectedEnds(): readonly ExpectedEnd[];
   /** Crash notifications shown (their messages). */
   notifications(): readonly string[];
+  /** Every incident notification shown (crashes, warnings), with its buttons and how it ended. */
+  notificationsShown(): readonly ShownNotification[];
   /** Early warnings active now, and those notified. */
   warnings(): readonly EarlyWarning[];
   warningsShown(): readonly EarlyWarning[];
@@ -102,14 +108,15 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     return snap;
   });
   const states = new ServerStates();
-  const early = new EarlyWarnings(storageDir, log, stops);
+  const notifications = new Notifications(log);
+  const early = new EarlyWarnings(storageDir, log, stops, notifications);
   const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, stops);
   const journal = new SampleJournal({ dir: storageDir });
   const serversProvider = new ServersTreeProvider((id) => supervised.state(id));
   const systemProvider = new SystemTreeProvider(() => readSettings().thresholds);
   const crashesProvider = new CrashesTreeProvider(history);
   const statusBar = new StatusBar();
-  const notifier = new CrashNotifier(log);
+  const notifier = new CrashNotifier(notifications);
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
@@ -179,6 +186,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
       series.crash(v, entry.id);
       crashesProvider.refresh();
     }
+    // One incident, one toast: what warned about this server is withdrawn, its "is down" is not toasted after.
+    early.supersede(v);
     if (early.offerCrash(v)) void notifier.notify(v);
   };
 
@@ -192,7 +201,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, health, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp, dashboard,
+    log, health, refresh, crashes, early, notifications, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp, dashboard,
     early.onDidChange((ws) => {
       // A marker when a server's warning appears or gets worse, not on every change of the set.
       for (const w of ws) {
@@ -252,7 +261,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     statusBarText: () => statusBar.text,
     verdicts: () => crashes.history().verdicts,
     onDidVerdict: crashes.onDidVerdict,
+    expectedEnds: () => crashes.history().expectedEnds ?? [],
     notifications: () => notifier.shown,
+    notificationsShown: () => notifications.shown,
     warnings: () => early.active(),
     warningsShown: () => early.shown,
     history,
