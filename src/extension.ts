@@ -37,6 +37,7 @@ import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
+import { treeAlerts } from './core/early/treeAlerts';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
 
 /** What activate() returns: used by the integration tests, and by other extensions if they wish. */
@@ -153,8 +154,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const render = (raw: Snapshot) => {
     // Crashed apps under a live watcher, and servers starting for too long, as the tree and status bar show them.
     const snap = states.apply(raw);
-    const warnings = early.active();
-    serversProvider.update(snap, [...snap.alerts.filter((a) => a.kind === 'scan').map((a) => a.message), ...warnings.map((w) => w.message)]);
+    // Marked resolved: neither a row nor the status bar's colour until it happens again.
+    const warnings = early.visible();
+    // A down server says so on its own row (crashed, or stopped unexpectedly), not in a second row above the list.
+    const { alerts, notes } = treeAlerts(snap, warnings, (w) => early.coveredByCrash(w), (m) => early.isDismissed('scan', m));
+    serversProvider.update(snap, alerts, notes);
     statusBar.update(snap, readSettings().thresholds, warnings);
   };
   const onUpdate = (snap: Snapshot) => {

@@ -37,6 +37,8 @@ export class EarlyWarnings implements vscode.Disposable {
 
   /** Withdrawable notifications of server warnings, by kind and subject, with when their warning was last active. */
   private readonly toasts = new Map<string, { close(why: string): void; lastActive: number }>();
+  /** Warnings marked resolved, with the severity they had then (worse brings them back). */
+  private readonly dismissed = new Map<string, string>();
 
   constructor(private readonly storageDir: string, private readonly log: vscode.LogOutputChannel, stops: ExpectedStops, private readonly notifications: Notifications) {
     // Stops made on purpose (recorded by the kill remedies, Restart, the supervisor, a Ctrl-C seen) are no outage.
@@ -52,9 +54,39 @@ export class EarlyWarnings implements vscode.Disposable {
     return new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: readMaxNotificationsPerMinute() });
   }
 
-  /** What holds now (for the tree and the status bar). */
+  /** What holds now. */
   active(): readonly EarlyWarning[] {
     return this.current;
+  }
+
+  /** What holds now and was not marked resolved (the tree's rows, the status bar's colour). */
+  visible(): readonly EarlyWarning[] {
+    return this.current.filter((w) => !this.dismissed.has(`${w.kind}\u0000${w.subject}`));
+  }
+
+  /**
+   * Mark Resolved on a warning (or a scan problem): hidden from the tree and the status bar until it stops holding
+   * and comes back, or gets worse. Its notification, if showing, is withdrawn.
+   */
+  dismiss(kind: string, subject: string): void {
+    const key = `${kind}\u0000${subject}`;
+    this.dismissed.set(key, this.current.find((w) => `${w.kind}\u0000${w.subject}` === key)?.severity ?? 'info');
+    this.toasts.get(key)?.close('marked resolved');
+    this.toasts.delete(key);
+    this.changed.fire(this.visible());
+  }
+
+  /** Whether Mark Resolved hides this (a scan problem's subject is its text). */
+  isDismissed(kind: string, subject: string): boolean {
+    return this.dismissed.has(`${kind}\u0000${subject}`);
+  }
+
+  /** Mark Resolved on a crash or on a down server's row: its server's "down" warning is dealt with too. */
+  dismissServer(serverId: string | undefined, name: string | null | undefined): void {
+    for (const w of this.current) {
+      if (w.kind !== 'down') continue;
+      if ((serverId && (w.subject === serverId || w.subject === lineageKey(serverId))) || (name && w.server === name)) this.dismiss(w.kind, w.subject);
+    }
   }
 
   /** One toast per crash, within the global rate limit. */
@@ -104,6 +136,13 @@ export class EarlyWarnings implements vscode.Disposable {
     if (watches) warnings.push(watches);
     const before = this.current.map((w) => `${w.kind}:${w.subject}:${w.severity}`).join('|');
     this.current = warnings;
+    // A resolved warning that stopped holding may come back as new; one that got worse comes back now.
+    const rank = { info: 0, warning: 1, critical: 2 } as Record<string, number>;
+    for (const [key, severity] of [...this.dismissed]) {
+      const w = warnings.find((x) => `${x.kind}\u0000${x.subject}` === key);
+      if (key.startsWith('scan\u0000')) continue;
+      if (!w || (rank[w.severity] ?? 0) > (rank[severity] ?? 0)) this.dismissed.delete(key);
+    }
     if (warnings.map((w) => `${w.kind}:${w.subject}:${w.severity}`).join('|') !== before) this.changed.fire(warnings);
     for (const w of this.policy.evaluate(warnings)) void this.notify(w);
     // A warning that no longer holds (the server answers again, is back up, the risk passed) is withdrawn.
