@@ -28,6 +28,7 @@ describe('ExpectedStops: the one registry of stops made on purpose', () => {
     s.expect([{ pid: 77 }], 'user-interrupt', 'vscode', { children: true, at: 5000 });
     assert.equal(s.explains({ pid: 78, startTimeMs: 10, ppid: 77 }, 6000)?.reason, 'user-interrupt');
     assert.equal(s.explains({ pid: 77, startTimeMs: 10, ppid: 1 }, 6000), null);
+    assert.equal(s.explains({ pid: 90, startTimeMs: 6500, ppid: 77 }, 7000), null, 'the next command typed in that shell is not covered');
   });
 
   it('is shared through its file: a stop the CLI records is known to the editor, torn and foreign lines are skipped', () => {

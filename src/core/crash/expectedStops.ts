@@ -129,7 +129,9 @@ export class ExpectedStops implements ExpectedStopsLike {
       const r = this.records[i]!;
       if (!fits(r)) continue;
       if (r.children) {
-        if (proc.ppid !== undefined && proc.ppid !== null && proc.ppid === r.pid) return r;
+        // Only the command that was interrupted: a later command in the same shell is not covered.
+        const start = proc.startTimeMs ?? 0;
+        if (proc.ppid !== undefined && proc.ppid !== null && proc.ppid === r.pid && start > 0 && start <= r.at + START_TOLERANCE_MS) return r;
         continue;
       }
       if (r.pid !== proc.pid) continue;

@@ -107,7 +107,8 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     const r = spawnSync('kill', ['-TERM', String(node.pid)]);
     assert.equal(r.status, 0, String(r.stderr));
     await waitFor('the app to die', () => !isAlive(node.pid), 10_000);
-    const v = await waitFor('a verdict for the external kill', () => api.verdicts().find((x) => x.pid === node.pid || (x.detail?.cwd === dir && (x.time ?? 0) > Date.now() - 60_000)), 30_000);
+    const v = await waitFor('a verdict for the external kill', () => api.verdicts().find((x) => x.pid === node.pid || (x.detail?.cwd === dir && (x.time ?? 0) > Date.now() - 60_000)), 30_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; verdicts: ${JSON.stringify(api.verdicts().slice(-3).map((x) => x.summary))}; ends on purpose: ${JSON.stringify(api.expectedEnds().slice(-5))}`); });
     console.log(`      external kill: ${v.cause}: ${v.summary}`);
     assert.equal(v.cause, 'killed');
     await waitFor('its Crashes entry', () => crashesOf(dir).entries.length === 1, 10_000);
@@ -121,9 +122,9 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     await cfg.update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
     const dir = path.join(root, 'leak');
     writeFiles(dir, {
-      'package.json': JSON.stringify({ name: 'leak-test', scripts: { dev: 'node --max-old-space-size=384 server.js' } }),
-      // ~15 MB/s of live JS objects: the heap limit is about 25 s away.
-      'server.js': `${HTTP_SERVER_JS}; const keep = []; setInterval(() => { for (let i = 0; i < 1500; i++) keep.push('x'.repeat(10000) + i); }, 1000);`,
+      'package.json': JSON.stringify({ name: 'leak-test', scripts: { dev: 'node --max-old-space-size=256 server.js' } }),
+      // ~8 MB/s of live arrays (not repeated strings, which V8 shares): the heap limit is about 30 s away.
+      'server.js': `${HTTP_SERVER_JS}; const keep = []; setInterval(() => keep.push(new Array(100000).fill(keep.length)), 100);`,
       'logs/.keep': '',
     });
     await vscode.commands.executeCommand('devServerDoctor.refresh');
@@ -134,7 +135,8 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     const warning = await waitFor('the OOM-risk notification', () => mine().find((n) => n.kind === 'oom-risk'), 60_000);
     console.log(`      warning: ${warning.message} [${warning.buttons.join(' | ')}]`);
     assert.equal(warning.closedAt, null, 'still up before the crash');
-    const v = await waitFor('the heap crash', () => api.verdicts().find((x) => x.detail?.serverId === server.id || x.detail?.cwd === dir), 90_000);
+    const v = await waitFor('the heap crash', () => api.verdicts().find((x) => x.detail?.serverId === server.id || x.detail?.cwd === dir), 90_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; verdicts: ${JSON.stringify(api.verdicts().slice(-3).map((x) => x.summary))}; ends on purpose: ${JSON.stringify(api.expectedEnds().slice(-5))}`); });
     console.log(`      crash: ${v.cause}: ${v.summary}`);
     await waitFor('the warning withdrawn', () => warning.closedAt !== null, 10_000);
     assert.match(warning.closedWhy ?? '', /^superseded by the crash/);
