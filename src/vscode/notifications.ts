@@ -114,10 +114,10 @@ export class Notifications implements vscode.Disposable {
       };
     });
     this.open.set(record.id, { record, actions: [...buttons, ...(more.length ? [{ title: MORE, run: async () => { const a = await this.pickMore(more, message); if (a) { record.chosen = a.title; await this.run(a); } } }] : [])], close });
+    // The links follow the text (a progress notification's title and message are shown as one line anyway).
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: terminalText(`Dev Server Doctor: ${message}`), cancellable: true },
-      (progress, token) => {
-        progress.report({ message: links.join(' · ') });
+      { location: vscode.ProgressLocation.Notification, title: `${terminalText(`Dev Server Doctor: ${message}`)} ${links.join(' · ')}`, cancellable: true },
+      (_progress, token) => {
         token.onCancellationRequested(() => close('dismissed'));
         return ended;
       },
