@@ -14,8 +14,8 @@ const QUIET_AFTER_CRASH_MS = 30_000;
 
 const LEAK_JS = `const http = require('http');
 http.createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1');
-// ~8 MB/s of live arrays: a 256 MB heap is full in about half a minute.
-const keep = []; setInterval(() => keep.push(new Array(100000).fill(keep.length)), 100);
+// ~3 MB/s of live arrays: a 256 MB heap is full in over a minute (the trend warns after 30 s of growth).
+const keep = []; setInterval(() => keep.push(new Array(100000).fill(keep.length)), 250);
 `;
 
 async function palette(page: Page, command: string, row: string | RegExp): Promise<void> {
@@ -63,14 +63,14 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     child = spawn('sh', ['-c', 'npm run dev > logs/dev.log 2>&1'], { cwd: dir, detached: true, stdio: 'ignore' });
 
     const warning = toasts.filter({ hasText: 'leak-ui' }).filter({ hasText: 'reaches its' }).first();
-    await warning.waitFor({ state: 'visible', timeout: 60_000 });
+    await warning.waitFor({ state: 'visible', timeout: 90_000 });
     const warningLinks = await warning.getByRole('link').allInnerTexts();
     log(`  warning toast actions: ${JSON.stringify(warningLinks)}`);
     if (warningLinks.length > 3 || !warningLinks.includes('More…')) throw new Error(`the OOM-risk warning offers ${JSON.stringify(warningLinks)}: at most two and More…`);
     await page.screenshot({ path: path.join(shots, 'warning-toast.png') });
 
     const crash = toasts.filter({ hasText: 'leak-ui' }).filter({ hasText: 'ran out of' }).first();
-    await crash.waitFor({ state: 'visible', timeout: 90_000 });
+    await crash.waitFor({ state: 'visible', timeout: 120_000 });
     const crashedAt = Date.now();
     // Superseded: the warning is gone (toast and notification centre alike: the notification ended).
     await warning.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => { throw new Error('the OOM-risk warning is still shown beside the crash it predicted'); });
