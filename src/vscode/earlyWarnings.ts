@@ -16,8 +16,12 @@ import type { Notifications } from './notifications';
 import { lineageKey } from '../core/early/downDetector';
 
 const MUTE = "Don't Show Again for This Workspace";
-/** A server warning's notification is withdrawn once the warning has not held for this long. */
+/**
+ * A server warning's notification is withdrawn once the warning has not held for this long. An OOM risk waits
+ * longer: near its limit a leaking heap stalls in GC and stops growing for a while before it dies.
+ */
 const CLEARED_AFTER_MS = 15_000;
+const OOM_RISK_CLEARED_AFTER_MS = 120_000;
 
 
 export class EarlyWarnings implements vscode.Disposable {
@@ -150,7 +154,7 @@ export class EarlyWarnings implements vscode.Disposable {
     const holding = new Set(warnings.map((w) => `${w.kind}\u0000${w.subject}`));
     for (const [key, t] of [...this.toasts]) {
       if (holding.has(key)) { t.lastActive = now; continue; }
-      if (now - t.lastActive < CLEARED_AFTER_MS) continue;
+      if (now - t.lastActive < (key.startsWith('oom-risk\u0000') ? OOM_RISK_CLEARED_AFTER_MS : CLEARED_AFTER_MS)) continue;
       t.close('cleared');
       this.toasts.delete(key);
     }
@@ -173,7 +177,7 @@ export class EarlyWarnings implements vscode.Disposable {
     // About a server: a crash of it (or its recovery) withdraws this notification.
     const key = `${w.kind}\u0000${w.subject}`;
     this.toasts.get(key)?.close('updated');
-    const handle = this.notifications.withdrawable(w.kind, w.subject, `${w.severity === 'critical' ? '⛔' : '⚠'} ${w.message}`, actions);
+    const handle = this.notifications.withdrawable(w.kind, w.subject, w.message, actions);
     this.toasts.set(key, { close: (why) => handle.close(why), lastActive: Date.now() });
   }
 

@@ -519,9 +519,9 @@ describe('early: persisted set', () => {
 
 describe('early: where warnings show in the Servers view', () => {
   it('a down server says so on its own row (crashed or stopped unexpectedly), no duplicate row; other warnings and scan problems are rows', () => {
-    const s = snap(1000, [server('/ws/api#dev', 'down'), server('/ws/web#dev', 'down'), server('/ws/nm#dev', 'crashed'), server('/ws/up#dev', 'up', [proc(10, 1, 'node a.js', [3000])])]);
+    const s = snap(1000, [server('/ws/api#dev', 'down'), server('/ws/web#dev', 'down'), server('/ws/nm#dev', 'crashed'), server('/ws/up#dev', 'up', [proc(10, 1, 'node a.js', [3000])]), server('/ws/hung#dev', 'unresponsive', [proc(11, 1, 'node b.js', [3001])])]);
     const withScan: Snapshot = { ...s, alerts: [{ kind: 'scan', severity: 'warning', message: 'package.json in /ws/bad is not valid JSON', server: null } as Snapshot['alerts'][number]] };
-    const ws = [warning('down', '/ws/api#dev'), warning('down', '/ws/web#dev'), warning('down', '/ws/nm#dev'), warning('oom-risk', '/ws/up#dev', 'critical', 0.5), warning('disk', '/')];
+    const ws = [warning('down', '/ws/api#dev'), warning('down', '/ws/web#dev'), warning('down', '/ws/nm#dev'), warning('oom-risk', '/ws/up#dev', 'critical', 0.5), warning('disk', '/'), warning('unresponsive', '/ws/hung#dev', 'critical')];
     const { alerts, notes } = treeAlerts(withScan, ws, (w) => w.subject === '/ws/api#dev');
     assert.deepEqual([...notes].map(([id, n]) => [id, n.words]), [['/ws/api#dev', 'crashed'], ['/ws/web#dev', 'stopped unexpectedly']]);
     assert.deepEqual(alerts.map((a) => `${a.kind}:${a.subject}`), ['scan:package.json in /ws/bad is not valid JSON', 'oom-risk:/ws/up#dev', 'disk:/']);

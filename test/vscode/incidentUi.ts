@@ -59,8 +59,8 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
   const stop = () => { try { if (child?.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } };
   onCleanup('leaking server', stop);
   try {
-    await pane.locator('.monaco-list-row', { hasText: 'leak-ui' }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
     child = spawn('sh', ['-c', 'npm run dev > logs/dev.log 2>&1'], { cwd: dir, detached: true, stdio: 'ignore' });
+    await pane.locator('.monaco-list-row', { hasText: 'leak-ui' }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
 
     const warning = toasts.filter({ hasText: 'leak-ui' }).filter({ hasText: 'reaches its' }).first();
     await warning.waitFor({ state: 'visible', timeout: 90_000 });

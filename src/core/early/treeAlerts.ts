@@ -1,5 +1,5 @@
-// Where each warning shows in the Servers view: a down server says so on its own row; everything else is an
-// alert row above the list. Pure, for tests.
+// Where each warning shows in the Servers view: a down or unresponsive server says so on its own row;
+// everything else is an alert row above the list. Pure, for tests.
 import type { Snapshot } from '../types';
 import { lineageKey } from './downDetector';
 import type { EarlyWarning } from './policy';
@@ -26,6 +26,8 @@ export function treeAlerts(snap: Snapshot, warnings: readonly EarlyWarning[], cr
     .map((a) => ({ kind: 'scan', subject: a.message, message: a.message, severity: a.severity }));
   const notes = new Map<string, RowNote>();
   for (const w of warnings) {
+    // An unresponsive server's row already says so (its icon and description): no second row.
+    if (w.kind === 'unresponsive' && snap.servers.some((s) => s.id === w.subject && s.state === 'unresponsive')) continue;
     const row = w.kind === 'down' ? snap.servers.find((s) => lineageKey(s.id) === w.subject && (s.state === 'down' || s.state === 'crashed')) : undefined;
     if (row?.state === 'down') notes.set(row.id, { words: crashCovers(w) ? 'crashed' : 'stopped unexpectedly', detail: w.message });
     else if (!row) alerts.push({ kind: w.kind, subject: w.subject, message: w.message, severity: w.severity });
