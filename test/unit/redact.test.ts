@@ -109,6 +109,10 @@ describe('redaction by value and by shape (issue 9)', () => {
     ['curl --user "bob:hunter 2x" x', `curl --user "bob:${R}" x`],
     // Shell-quoted by a tool (found by the VS Code suite: a package.json script written with every word quoted).
     ["node server.js '--password' 'hunter2' '-p' 'hunter3' '--port' '3000'", `node server.js '--password' ${R} '-p' '${R}' '--port' '3000'`],
+    // Found by the VS Code suite in a report's quoted source line: the match of `leak1: ' + (` must not hide `password`.
+    ["  throw new Error('leak1: ' + ('password: hunter7'));", `  throw new Error('leak1: ' + ('password: ${R}'));`],
+    [`  throw new Error('leak2: ' + ('API_KEY = "hunter8"'));`, `  throw new Error('leak2: ' + ('API_KEY = "${R}"'));`],
+    ['a: b=c token=t0k', `a: b=c token=${R}`],
     ['npm run dev -- "--api-key" "abc 123" -c "x y" --secret=1', `npm run dev -- "--api-key" ${R} -c "x y" --secret=${R}`],
   ];
   for (const [input, want] of cases) {
