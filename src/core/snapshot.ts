@@ -4,7 +4,7 @@ import { treeCpuPercent } from './health/cpu';
 import type { HealthAnnotator } from './health/checker';
 import { workspaceScore } from './health/score';
 import { heapLimitFromArgs, isNodeProcess } from './heapLimit';
-import { buildServers, launcherOf, launchEvidenceInEnv } from './servers';
+import { buildServers, isInteractiveShell, isShell, launcherOf, launchEvidenceInEnv } from './servers';
 import type { Thresholds } from './settings';
 import type { CgroupInfo, HeapLimit, ProcessInfo, Snapshot, SystemProbe, SystemSample, WorkspaceScan } from './types';
 
@@ -41,9 +41,10 @@ export class ProcessFactsCache {
       if (launcher) this.launchers.set(`${p.pid}:${p.startTimeMs}`, launcher);
       // Leaders of a session or process group (a terminal's shell, `npm run dev` as a job): what their members came from.
       if (p.sid === p.pid || p.pgid === p.pid) {
-        const leader = launcherOf(p);
+        const leader = leadingLauncher(p);
         if (leader) this.leaders.set(p.pid, { startTimeMs: p.startTimeMs, launcher: leader, seenAt: now });
-        else this.leaders.delete(p.pid);
+        // Another process on that pid now; the same one turned zombie (it is dying) keeps what it was.
+        else if (this.leaders.get(p.pid)?.startTimeMs !== p.startTimeMs) this.leaders.delete(p.pid);
       }
     }
   }
@@ -86,6 +87,15 @@ export class ProcessFactsCache {
     const groups = new Set(alive.flatMap((p) => [p.sid, p.pgid]));
     for (const id of this.leaders.keys()) if (!groups.has(id)) this.leaders.delete(id);
   }
+}
+
+/**
+ * A leader whose session or group members came from a dev session: npm/pnpm/yarn, a watcher, or an interactive shell
+ * (a terminal's). A `sh -c` wrapper leads services too (systemd's ExecStart, init scripts), and a zombie tells nothing.
+ */
+function leadingLauncher(p: ProcessInfo): string | null {
+  if (p.state === 'Z' || (isShell(p) && !isInteractiveShell(p))) return null;
+  return launcherOf(p);
 }
 
 export interface SnapshotContext {

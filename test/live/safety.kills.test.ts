@@ -152,38 +152,46 @@ describe('live: kill safety (issue 9)', function () {
     }
   });
 
-  it('1c. a server whose session was led by a shell is an orphan (the shell alive, then gone); a daemon with a session of its own is not', async () => {
+  it('1c. a server in the session of a terminal\'s shell is an orphan (the shell alive, then gone); in a session of its own, or a `sh -c` wrapper\'s, it is not', async () => {
     const dir = folder('session', {
       // Starts the server and exits at once, before any poll: the server's parent was never seen, and it was node.
-      'launch.js': `require('child_process').spawn(process.execPath, ['server.js'], { stdio: 'ignore', env: { ...process.env, PORTFILE: process.env.PORTFILE } }).unref();`,
+      'launch.js': `require('child_process').spawn(process.execPath, ['server.js'], { stdio: 'ignore' }).unref();`,
       // The same, but the server gets a session of its own (setsid), as a daemon does.
-      'daemon.js': `require('child_process').spawn(process.execPath, ['server.js'], { stdio: 'ignore', detached: true, env: { ...process.env, PORTFILE: process.env.PORTFILE } }).unref();`,
+      'daemon.js': `require('child_process').spawn(process.execPath, ['server.js'], { stdio: 'ignore', detached: true }).unref();`,
     });
-    /** `setsid sh -c 'node X; sleep 600'` with a bare environment: the shell leads a session, as a terminal's does. */
-    const launch = async (script: string, name: string): Promise<Ready & { sh: number }> => {
+    const bare = (portFile: string) => Object.entries({ ...PATH_ONLY, PORTFILE: portFile }).map(([k, v]) => `${k}=${v}`).join(' ');
+    /** `cmd` typed into an interactive bash leading its own session, as in a terminal; the server gets a bare environment. */
+    const launch = async (shell: 'bash -i' | 'sh -c', script: string, name: string): Promise<Ready & { sh: number }> => {
       const portFile = path.join(dir, `.${name}`);
-      jar.start('env', ['-i', ...Object.entries({ ...PATH_ONLY, PORTFILE: portFile }).map(([k, v]) => `${k}=${v}`), 'setsid', 'sh', '-c', `node ${script}; sleep 600`], { cwd: dir });
+      const line = `env -i ${bare(portFile)} node ${script}`;
+      const child = shell === 'bash -i'
+        ? jar.start('env', ['-i', 'PATH=/usr/bin:/bin', 'bash', '--norc', '-i'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] })
+        : jar.start('env', ['-i', 'PATH=/usr/bin:/bin', 'sh', '-c', `${line}; sleep 600`], { cwd: dir });
+      if (shell === 'bash -i') child.stdin!.write(`${line}\n`);
       const ready = JSON.parse(await waitFor(`${name} listening`, () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8'))) as Ready;
       strays.add(ready.pid);
       await waitFor(`${name} re-parented`, () => commOf(ppidOf(ready.pid)) !== 'node');
-      const sh = await waitFor(`${name}'s shell`, () => fs.readdirSync('/proc').map(Number).find((pid) => pid > 0 && (() => { try { return commOf(pid) === 'sh' && sidOf(pid) === pid && fs.readlinkSync(`/proc/${pid}/cwd`) === dir && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(script); } catch { return false; } })()));
-      strays.add(sh);
-      return { ...ready, sh };
+      assert.equal(sidOf(child.pid!), child.pid, `${shell} leads its session`);
+      return { ...ready, sh: child.pid! };
     };
-    const server = await launch('launch.js', 'in-session');
-    const daemon = await launch('daemon.js', 'daemon');
+    const server = await launch('bash -i', 'launch.js', 'in-session');
+    const daemon = await launch('bash -i', 'daemon.js', 'daemon');
+    const wrapped = await launch('sh -c', 'launch.js', 'wrapped');
     assert.equal(sidOf(server.pid), server.sh, 'the server is in the shell\'s session');
     assert.equal(sidOf(daemon.pid), daemon.pid, 'the daemon leads a session of its own');
+    assert.equal(sidOf(wrapped.pid), wrapped.sh, 'the wrapped server is in the sh -c session');
     const monitor = new Monitor({ probe: createProbe(), workspaceFolders: [dir] });
     try {
       const stateOf = async (pid: number) => (await monitor.pollOnce()).servers.find((s) => s.pids.includes(pid));
       const orphaned = await waitFor('the server orphaned while its session\'s shell lives', async () => { const s = await stateOf(server.pid); return s?.state === 'orphaned' && s; });
-      assert.match(orphaned.orphanReason ?? '', new RegExp(`sh \\(PID ${server.sh}\\), leader of its session`));
+      assert.match(orphaned.orphanReason ?? '', new RegExp(`bash \\(PID ${server.sh}\\), leader of its session`));
       // The CLI's one look sees the living shell too.
       const cli = await zombiesJson(['--workspace', dir]);
       assert.ok(cli.json.candidates.some((c) => c.pid === server.pid && c.reasons[0]!.kind === 'orphan'), cli.text);
-      assert.ok(!cli.json.candidates.some((c) => c.pid === daemon.pid), `the daemon is not offered: ${cli.text}`);
-      assert.notEqual((await stateOf(daemon.pid))?.state, 'orphaned', 'the daemon is not an orphan');
+      for (const other of [daemon, wrapped]) {
+        assert.ok(!cli.json.candidates.some((c) => c.pid === other.pid), `${other.pid} is not offered: ${cli.text}`);
+        assert.notEqual((await stateOf(other.pid))?.state, 'orphaned', `${other.pid} is not an orphan`);
+      }
       // The terminal closes: its shell is gone, and the monitor remembers it led the server's session.
       process.kill(server.sh, 'SIGKILL');
       await waitFor('the shell gone', () => !running(server.sh));
@@ -192,7 +200,7 @@ describe('live: kill safety (issue 9)', function () {
       assert.match(after?.orphanReason ?? '', /leader of its session/);
     } finally {
       monitor.dispose();
-      for (const pid of [server.pid, server.sh, daemon.pid, daemon.sh]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      for (const pid of [server.pid, server.sh, daemon.pid, daemon.sh, wrapped.pid, wrapped.sh]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     }
   });
 

@@ -21,6 +21,19 @@ describe('orphan evidence: the session or process group leader', () => {
     assert.equal(facts.launchedFrom(daemon), null);
   });
 
+  it('a `sh -c` wrapper leading the session is no evidence (services use them too); a leader turned zombie keeps what it was', () => {
+    const wrapper = new ProcessFactsCache(probe);
+    const sh = proc(100, 1, 'sh -c node server.js & sleep 9', { startTimeMs: T - 60_000 });
+    const server = proc(200, 1, 'node server.js', { sid: 100, pgid: 100, startTimeMs: T });
+    wrapper.noteLaunchers([sh, server], T + 1000);
+    assert.equal(wrapper.launchedFrom(server), null);
+    const facts = new ProcessFactsCache(probe);
+    const bash = proc(100, 99, 'bash -i', { startTimeMs: T - 60_000 });
+    facts.noteLaunchers([bash, server], T + 1000);
+    facts.noteLaunchers([{ ...bash, state: 'Z', cmdline: [] }, server], T + 3000);
+    assert.equal(facts.launchedFrom(server), 'bash (PID 100), leader of its session');
+  });
+
   it('remembers the leader once it is gone, while the session has members', () => {
     const facts = new ProcessFactsCache(probe);
     const npm = proc(150, 100, 'npm run dev', { sid: 100, startTimeMs: T - 5000 });
