@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { ExpectedStops } from '../core/crash/expectedStops';
 import type { MemoryOutputFeed } from '../core/crash/watcher';
 import { resolveWorkspaceFolder, scriptPath } from '../core/paths';
 import { packageManagerOf, projectFolders } from '../core/remedies/preflight';
@@ -38,8 +39,8 @@ export class DevServerTaskProvider implements vscode.TaskProvider, vscode.Dispos
   constructor(
     private readonly feed: MemoryOutputFeed,
     private readonly snapshot: () => Snapshot | undefined,
-    /** Told about every stop the user asked for, so it is never an outage. */
-    private readonly expectExit: (pid: number) => void,
+    /** Where the supervisor records the stops the user asks for (never a crash, never an outage). */
+    private readonly stops: ExpectedStops,
   ) {}
 
   /** One task per declared script of the workspace's servers. */
@@ -106,6 +107,7 @@ export class DevServerTaskProvider implements vscode.TaskProvider, vscode.Dispos
           name, command, cwd,
           env: { ...process.env, PATH: scriptPath(cwd, wsPath), FORCE_COLOR: '1' },
           restartOnCrash: def.restart === true,
+          expectedStops: this.stops,
           restart: { maxRestarts: s.maxRestarts, windowMs: s.windowMs },
         });
         sup = supervisor;
@@ -129,7 +131,6 @@ export class DevServerTaskProvider implements vscode.TaskProvider, vscode.Dispos
             }
           }),
           supervisor.onRunEnd((r) => {
-            if (r.ending === 'stopped' && r.pid !== null) this.expectExit(r.pid);
             // A stop the user asked for ends without an exit code: never a crash.
             if (feedId) this.feed.end(feedId, r.ending === 'stopped' ? undefined : exitCodeOf(r.exitCode, r.signal), r.endedAt, r.ending === 'stopped' ? null : r.signal);
           }),

@@ -14,6 +14,7 @@ import { REMEDIES, remedy } from '../../core/remedies/catalogue';
 
 import type { CommandContext } from './context';
 import { serverFromArg } from './pickServer';
+import { chooseAmong } from '../notifications';
 
 const PORT_FREE_TIMEOUT_MS = 10_000;
 const HEALTHY_TIMEOUT_MS = 90_000;
@@ -84,8 +85,7 @@ export function restartServerCommand(ctx: CommandContext) {
     const ok = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restarting ${server.name}`, cancellable: false }, async (progress) => {
       if (server.pid !== null) {
         progress.report({ message: 'stopping…' });
-        for (const pid of server.pids) ctx.early.expectExit(pid);
-        const result = await killTrees(serverIdentities(server), { guard: killGuard(), workspaceFolders: workspaceFolderPaths() });
+        const result = await killTrees(serverIdentities(server), { guard: killGuard(), workspaceFolders: workspaceFolderPaths(), stopReason: 'restart', stoppedBy: 'vscode' });
         if (result.survivors.length || result.errors.length) {
           void vscode.window.showWarningMessage(`Dev Server Doctor: ${server.name} could not be stopped: ${[...result.errors.map((e) => e.message), ...result.survivors.map((p) => `PID ${p} survived SIGKILL.`)].join(' ')}`);
           return false;
@@ -102,9 +102,10 @@ export function restartServerCommand(ctx: CommandContext) {
       const failed = checks.checks.filter((c) => !c.ok);
       if (failed.length) {
         const buttons = [...new Set(failed.map((c) => c.fix).filter((f): f is NonNullable<typeof f> => f !== null))];
-        const choice = await vscode.window.showWarningMessage(
+        // At most two buttons; the other fixes behind More….
+        const choice = await chooseAmong(vscode.window.showWarningMessage,
           `Dev Server Doctor: ${server.name} may not start: ${failed.map((c) => c.message).join(' ')}`,
-          ...buttons.map((f) => REMEDIES[f].button), 'Start Anyway',
+          [...buttons.map((f) => REMEDIES[f].button), 'Start Anyway'],
         );
         const fix = buttons.find((f) => REMEDIES[f].button === choice);
         if (fix) {
