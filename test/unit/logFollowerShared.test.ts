@@ -92,11 +92,13 @@ describe('LogFollower', () => {
     const feed = new MemoryOutputFeed();
     const problems: string[] = [];
     const f = new LogFollower(feed, { onProblem: (p) => problems.push(p) });
-    f.setFolders([path.join(dir, 'nope')]);
+    // A "folder" that is a file (ENOTDIR) is said once; one that vanished (a removed package) says nothing.
+    fs.writeFileSync(path.join(dir, 'not-a-folder'), '');
+    f.setFolders([path.join(dir, 'not-a-folder'), path.join(dir, 'nope')]);
     f.tick(1);
     f.tick(10_000);
-    assert.equal(problems.length, 1);
-    assert.match(problems[0], /could not be searched/);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0], /not-a-folder could not be searched/);
   });
 });
 

@@ -99,7 +99,8 @@ export class LogFollower {
       const firstLook = [...this.dirSeen].filter(([d]) => isInside(dir, d)).reduce<number | undefined>((m, [, t]) => (m === undefined || t < m ? t : m), undefined);
       if (!this.dirSeen.has(dir)) this.dirSeen.set(dir, firstLook ?? now);
       const found = findLogFiles(dir, globs, { shallow });
-      for (const p of found.problems) this.say(p);
+      // A server's folder removed since (a deleted package, a test's temp folder) is no problem worth saying.
+      for (const p of found.problems) if (!p.includes('(ENOENT)')) this.say(p);
       for (const lf of found.files) {
         seen.add(lf.file);
         if (this.files.has(lf.file) || this.files.size >= MAX_FILES) continue;
