@@ -20,12 +20,15 @@ describe('Free Disk Space choices', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** A report as saveReport writes it, changed `ageMs` ago. */
+  /** A report as saveReport writes it (its .md and .json), changed `ageMs` ago; returns the .md. */
   function report(name: string, ageMs: number, now: number): string {
     const file = path.join(reports, name);
     fs.writeFileSync(file, `# Dev Server Doctor: crash investigation\n\n${'evidence line\n'.repeat(400)}`);
+    const json = file.replace(/\.md$/, '.json');
+    fs.writeFileSync(json, '{\n  "generatedAt": "2026-11-30T10:15:00.000Z"\n}\n');
     const t = new Date(now - ageMs);
     fs.utimesSync(file, t, t);
+    fs.utimesSync(json, t, t);
     return file;
   }
 
@@ -34,15 +37,15 @@ describe('Free Disk Space choices', () => {
     const newest = report('dev-server-doctor-20261130-101500.md', 60_000, now);
     const older = [report('dev-server-doctor-20261130-101000.md', 10 * 60_000, now), report('dev-server-doctor-20261130-100000.md', 3600_000, now)];
     const scan = await scanDiskCandidates([dir], { reportDirs: [reports] });
-    assert.equal(scan.items.filter((i) => i.kind === 'report').length, 3, 'the scan lists each report');
+    assert.equal(scan.items.filter((i) => i.kind === 'report').length, 6, 'the scan lists each file of each report');
     const choices = diskChoices(scan.items, now);
     const group = choices.find((c) => c.kept !== null)!;
     assert.match(group.label, /^\s*\d+(\.\d)? KB {2}3 crash reports, keep the newest$/);
-    assert.deepEqual(group.items.map((i) => i.path).sort(), [...older].sort());
+    assert.deepEqual(group.items.map((i) => i.path).sort(), older.flatMap((f) => [f, f.replace(/\.md$/, '.json')]).sort());
     assert.equal(group.kept!.path, newest);
     assert.equal(group.picked, false, 'fresh reports are not ticked in advance');
     assert.equal(group.bytes, group.items.reduce((n, i) => n + i.bytes, 0));
-    assert.match(group.detail, /deletes 2 older reports, keeps the newest \(1m 0s old\)/);
+    assert.match(group.detail, /deletes 2 older reports \(4 files\), keeps the newest \(1m 0s old\)/);
     assert.equal(choices.filter((c) => c.items.some((i) => i.kind === 'report')).length, 1, 'no report listed on its own');
     const cache = choices.find((c) => c.items[0]!.kind === 'cache')!;
     assert.equal(cache.picked, true);
@@ -57,6 +60,7 @@ describe('Free Disk Space choices', () => {
     assert.equal(both.find((c) => c.kept)!.picked, true);
     assert.match(both.find((c) => c.kept)!.label, /2 crash reports, keep the newest$/);
     fs.rmSync(path.join(reports, 'dev-server-doctor-20261001-101000.md'));
+    fs.rmSync(path.join(reports, 'dev-server-doctor-20261001-101000.json'));
     const one = diskChoices((await scanDiskCandidates([dir], { reportDirs: [reports] })).items, now);
     assert.deepEqual(one.map((c) => c.items[0]!.kind), ['cache']);
   });

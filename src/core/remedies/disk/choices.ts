@@ -1,5 +1,6 @@
 // What "Free Disk Space…" offers to pick: each log, cache and node_modules on its own, and our own saved reports as
 // one entry that keeps the newest (a fresh crash report is what the user may still want to read).
+import * as path from 'node:path';
 import { count, formatBytes, formatDuration } from '../../format';
 import type { DiskItem } from './types';
 
@@ -15,7 +16,7 @@ export interface DiskChoice {
   readonly bytes: number;
   /** Ticked in advance. */
   readonly picked: boolean;
-  /** What it keeps on purpose (the newest report). */
+  /** What it keeps on purpose (the newest report; its .md when it has one). */
   readonly kept: DiskItem | null;
 }
 
@@ -30,19 +31,28 @@ export function diskChoices(items: readonly DiskItem[], now: number): DiskChoice
     picked: item.kind === 'cache' || item.kind === 'log',
     kept: null,
   }));
-  const reports = items.filter((i) => i.kind === 'report').sort((a, b) => b.lastUsed - a.lastUsed);
+  // A report is its .md and .json together (same stem): kept or deleted as one.
+  const byStem = new Map<string, DiskItem[]>();
+  for (const i of items.filter((x) => x.kind === 'report')) {
+    const stem = i.path.replace(/\.(md|json)$/, '');
+    byStem.set(stem, [...(byStem.get(stem) ?? []), i]);
+  }
+  const changed = (files: readonly DiskItem[]): number => Math.max(...files.map((f) => f.lastUsed));
+  const reports = [...byStem.values()].sort((a, b) => changed(b) - changed(a));
   if (reports.length > 1) {
     const [newest, ...older] = reports;
-    const bytes = older.reduce((n, i) => n + i.bytes, 0);
-    const youngest = older[0]!;
+    const files = older.flat();
+    const bytes = files.reduce((n, i) => n + i.bytes, 0);
+    const youngest = changed(older[0]!);
+    const kept = newest!.find((f) => f.path.endsWith('.md')) ?? newest![0]!;
     choices.push({
       label: `${formatBytes(bytes).padStart(8)}  ${count(reports.length, 'crash report')}, keep the newest`,
-      description: older.length === 1 ? older[0]!.path : `in ${[...new Set(older.map((i) => i.root))].join(', ')}`,
-      detail: `Dev Server Doctor's own saved reports: deletes ${count(older.length, 'older report')}, keeps the newest (${formatDuration(now - newest!.lastUsed)} old)`,
-      items: older,
+      description: `in ${[...new Set(files.map((i) => path.dirname(i.path)))].join(', ')}`,
+      detail: `Dev Server Doctor's own saved reports: deletes ${count(older.length, 'older report')} (${count(files.length, 'file')}), keeps the newest (${formatDuration(now - changed(newest!))} old)`,
+      items: files,
       bytes,
-      picked: now - youngest.lastUsed >= FRESH_REPORT_MS,
-      kept: newest!,
+      picked: now - youngest >= FRESH_REPORT_MS,
+      kept,
     });
   }
   return choices.sort((a, b) => b.bytes - a.bytes);
