@@ -359,6 +359,55 @@ async function checkHungUi(page: Page, result: SuiteResult, workspace: string, t
   });
 }
 
+/**
+ * The rows a user reads on a heap-limited server (`npm run dev` → `node --max-old-space-size=128 server.js`) and on a
+ * down one: labelled memory numbers, the tooltip telling the tree from the node process, Start on the down row; a
+ * `next start` script is not listed while it is down. Screenshots servers-heap.png and servers-down.png.
+ */
+async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: string, teardown: Teardown): Promise<void> {
+  const dir = path.join(workspace, 'rows-ui');
+  fs.mkdirSync(path.join(dir, 'web'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'catalog', scripts: { dev: 'node --max-old-space-size=128 server.js' } }));
+  fs.writeFileSync(path.join(dir, 'server.js'), "const s = require('http').createServer((q, r) => r.end('ok')); s.listen(0, '127.0.0.1', () => require('fs').writeFileSync(__dirname + '/.port', String(s.address().port)));\n");
+  fs.writeFileSync(path.join(dir, 'web', 'package.json'), JSON.stringify({ name: 'storefront', scripts: { dev: 'node web.js --port 4998', start: 'next start' } }));
+  const child = spawn('sh', ['-c', 'npm run dev'], { cwd: dir, detached: true, stdio: 'ignore' });
+  teardown.add('heap-limited server', () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+  try {
+    await uiTest(result, 'ui: a heap-limited server\'s row reads "heap limit 128 MB · RSS …" and its tooltip labels each number (screenshot servers-heap.png)', async () => {
+      const row = pane.locator('.monaco-list-row', { hasText: /^catalog/ }).filter({ hasText: 'heap limit 128 MB' }).first();
+      await row.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (e: Error) => {
+        throw new Error(`${e.message}; rows: ${JSON.stringify(await pane.locator('.monaco-list-row').allInnerTexts())}`);
+      });
+      const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+      console.log(`  heap-limited row: ${JSON.stringify(text)}`);
+      if (!/:\d+ · heap limit 128 MB · RSS \d+(\.\d)? MB · pid \d+/.test(text)) throw new Error(`the row reads ${JSON.stringify(text)}`);
+      await row.locator('.label-name').first().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'Heap limit' }).first();
+      await hover.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      const tip = (await hover.innerText()).replace(/\s+/g, ' ');
+      for (const want of [/Heap limit: 128 MB \(--max-old-space-size\)/, /RSS \(whole tree\): \d+(\.\d)? MB in \d processes/, /RSS \(node process\): \d+(\.\d)? MB \(PID \d+/, /Heap used: not measured/]) {
+        if (!want.test(tip)) throw new Error(`the tooltip lacks ${want}: ${tip}`);
+      }
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'servers-heap.png') });
+      await page.mouse.move(5, 5);
+    });
+    await uiTest(result, 'ui: a down server\'s row offers Start; a `next start` script is not listed while down (screenshot servers-down.png)', async () => {
+      const row = pane.locator('.monaco-list-row', { hasText: /^storefront · dev/ }).first();
+      await row.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      if (await pane.locator('.monaco-list-row', { hasText: /^storefront · start/ }).count()) throw new Error('next start is listed while down');
+      await row.hover();
+      await row.locator('.action-label[aria-label="Start Server"]').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      if (await row.locator('.action-label[aria-label="Restart Server"]').count()) throw new Error('a down row offers Restart inline');
+      console.log(`  down row: ${JSON.stringify((await row.innerText()).replace(/\s+/g, ' ').trim())}`);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'servers-down.png') });
+    });
+  } finally {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Errors the extension hosts logged (activation failures, uncaught exceptions), with their stack lines. */
 function extensionHostErrors(userDataDir: string): string[] {
   const logsDir = path.join(userDataDir, 'logs');
@@ -489,6 +538,7 @@ async function main(): Promise<number> {
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
     await checkDashboard(page, result);
     await checkHungUi(page, result, fixture.dir, teardown);
+    await checkServerRowsUi(page, result, fixture.dir, teardown);
     await uiTest(result, 'ui: a workspace container in the Servers view, the engine in the System view', () =>
       checkContainerUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s)));
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.

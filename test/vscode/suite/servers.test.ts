@@ -90,7 +90,7 @@ describe('Dev Server Doctor: the Servers view\'s rows in a real VS Code', functi
     assert.match(description, new RegExp(`^:${port} · heap limit 128 MB · RSS \\d+(\\.\\d)? MB · pid ${s.pid}$`));
     const tooltip = (api.serversProvider.resolveTreeItem(new vscode.TreeItem(''), row).tooltip as vscode.MarkdownString).value;
     assert.match(tooltip, /Heap limit: `128 MB \(--max-old-space-size\)`/);
-    assert.match(tooltip, /RSS \(whole tree\): `\d+(\.\d)? MB in \d+ processes \(npm/);
+    assert.match(tooltip, /RSS \(whole tree\): `\d+(\.\d)? MB in \d+ processes \(.*npm run dev.* \+ node\)`/);
     assert.match(tooltip, new RegExp(`RSS \\(node process\\): \`\\d+(\\.\\d)? MB \\(PID ${s.heapPid}, the one the heap limit belongs to\\)\``));
     assert.match(tooltip, /Heap used: `not measured while it runs/);
     assert.ok(!/Memory: /.test(tooltip), 'no unlabelled memory figure');
