@@ -31,6 +31,8 @@ describe('launchSpecOf: one way to say how a server starts', () => {
     fs.rmSync(path.join(ws, 'pnpm-lock.yaml'));
     fs.writeFileSync(path.join(app, 'yarn.lock'), '');
     assert.equal(startCommandOf(target({ cwd: app }) as Server), 'yarn run dev');
+    assert.equal(launchSpecOf(target({ cwd: app, script: 'dev:web' }))!.command, 'yarn run dev:web');
+    assert.equal(launchSpecOf(target({ cwd: app, script: 'dev; rm -rf ~' }))!.command, "yarn run 'dev; rm -rf ~'", 'a script name is one shell word');
   });
 
   it('a configured command runs as written; an undeclared tree by its running argv, quoted; nothing known: null', () => {

@@ -75,7 +75,7 @@ export function launchSpecOf(server: LaunchTarget, opts: { runningCommandLine?: 
   const base = { cwd: server.cwd, workspaceFolder: server.workspaceFolder, env: launchEnv(server.cwd, server.workspaceFolder, opts.env) };
   if (server.script) {
     const pm = packageManagerOf(projectFolders(server.cwd, server.workspaceFolder));
-    return { ...base, command: `${pm} run ${server.script}`, body: server.command, packageManager: pm, script: server.script };
+    return { ...base, command: `${pm} run ${shellQuote(server.script)}`, body: server.command, packageManager: pm, script: server.script };
   }
   if (server.source === 'settings' && server.command) return { ...base, command: server.command, body: server.command, packageManager: null, script: null };
   const argv = opts.runningCommandLine;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { ServerTreeItem } from '../../../src/vscode/tree/serverItems';
-import { freePort, HTTP_SERVER_JS, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
+import { crashingAppSource, freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
 
 type WindowFn = 'showQuickPick' | 'showWarningMessage' | 'showInformationMessage' | 'showInputBox';
 type Answer = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -137,6 +137,34 @@ describe('Dev Server Doctor: the Servers view\'s rows in a real VS Code', functi
     assert.ok((await api.refresh())?.servers.find((v) => v.id === up.id && v.state === 'up'), 'dismissed: still up');
     for (const pid of up.pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     for (const t of vscode.window.terminals) if (t.name === 'shop · dev') t.dispose();
+  });
+
+  it('Kill Port Holder from a crashed server\'s row offers the port its last port-in-use crash named', async () => {
+    const port = await freePort();
+    const holder = jar.start(process.execPath, ['-e', `require('http').createServer().listen(${port}, '127.0.0.1')`], { cwd: ws });
+    const dir = path.join(root, 'pfill');
+    writeFiles(dir, {
+      'package.json': JSON.stringify({ name: 'pfill', scripts: { dev: 'node server.js' } }),
+      'server.js': crashingAppSource(`require('http').createServer().listen(${port}, '127.0.0.1');`),
+      'logs/.keep': '',
+    });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    jar.start('sh', ['-c', 'npm run dev > logs/dev.log 2>&1'], { cwd: dir });
+    const pid = await waitFor('the app to write its pid', () => fs.existsSync(path.join(dir, '.pid')) && Number(fs.readFileSync(path.join(dir, '.pid'), 'utf8')));
+    await waitFor(`the monitor to see pid ${pid}`, async () => (await api.refresh())?.servers.some((s) => s.pids.includes(pid)));
+    fs.writeFileSync(path.join(dir, 'go'), '');
+    const v = await waitFor('a verdict for the app', () => api.verdicts().find((x) => x.pid === pid), 30_000);
+    assert.deepEqual([v.cause, v.detail?.port], ['port-in-use', port], v.summary);
+    await waitFor('the crash in the history', () => api.history.entries().find((e) => e.cause === 'port-in-use' && e.verdict.detail?.port === port));
+    const s = await waitFor('pfill listed without its port', async () => (await api.refresh())?.servers.find((x) => x.cwd === dir && x.source === 'package.json' && x.ports.length === 0));
+    assert.equal(s.expectedPort, null, 'no port of its own to offer instead');
+    const row = await waitFor('its row', () => rowOf(s.id));
+    let offered: string | undefined;
+    await answering({ showInputBox: (opts: vscode.InputBoxOptions) => { offered = opts.value; return Promise.resolve(undefined); } }, async () => {
+      await vscode.commands.executeCommand('devServerDoctor.killPortHolder', row);
+    });
+    assert.equal(offered, String(port));
+    assert.ok(isAlive(holder.pid!), 'dismissed: the holder is untouched');
   });
 
   it('orphan rows offer only what applies to an orphan', () => {
