@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { launchEnv, launchSpecOf, startCommandOf, type LaunchTarget } from '../../src/core/remedies/launch';
 import { portToFree } from '../../src/core/remedies/portHolder';
+import { REMEDY_LINES } from '../../src/cli/remedyLines';
 import type { CrashEntry } from '../../src/core/history/crashHistory';
 import type { Server } from '../../src/core/types';
 
@@ -42,6 +43,13 @@ describe('launchSpecOf: one way to say how a server starts', () => {
     assert.equal(running.command, "node 'my server.js' '--title=a b'");
     assert.equal(launchSpecOf(target({ script: null, source: 'process' })), null);
     assert.equal(launchSpecOf(target({ script: null, source: 'process' }), { runningCommandLine: [] }), null);
+  });
+
+  it('the CLI\'s start and restart lines say the same command (the folder\'s package manager)', () => {
+    fs.writeFileSync(path.join(ws, 'pnpm-lock.yaml'), 'lockfileVersion: 9\n');
+    assert.equal(REMEDY_LINES['start-server']({ server: 'web · dev:web', cwd: ws }), `cd ${ws} && pnpm run dev:web`);
+    assert.equal(REMEDY_LINES['restart-server']({ server: 'web · dev', cwd: ws, pid: 42 }), `dev-server-doctor zombies --kill --pid 42; cd ${ws} && pnpm run dev`);
+    assert.equal(REMEDY_LINES['start-server']({ server: 'web · dev' }), 'npm run dev');
   });
 
   it('launchEnv keeps the rest of the environment and puts node_modules/.bin first', () => {
