@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { heapLimitFromArgs } from '../../src/core/heapLimit';
 import { memoryRows, rowBytes, rowHeap, serverDescription } from '../../src/core/serverRow';
+import { serverLine } from '../../src/cli/status';
 import type { Server, ServerProcess } from '../../src/core/types';
 
 const MB = 1024 * 1024;
@@ -45,6 +46,10 @@ describe('server rows: memory numbers labelled for what they are', () => {
     assert.equal(single['RSS (whole tree)'], '144 MB');
     assert.equal(single['RSS (node process)'], undefined, 'one process: its RSS is the tree\'s');
     assert.equal(single['Heap limit'], '256 MB (NODE_OPTIONS)');
+  });
+
+  it('the CLI\'s status line labels RSS and the heap limit too', () => {
+    assert.match(serverLine(server({}), 0), /catalog {2}:4000 {2}pid 200 {2}RSS 199 MB {2}heap limit 128 MB \(flag\)/);
   });
 
   it('rowBytes keeps two significant figures', () => {
