@@ -37,6 +37,11 @@ export function commandLine(p: ProcessInfo): string {
 }
 
 /** An interactive shell (`bash`, `-zsh`, `bash --login`), not a `sh -c "…"` script runner. */
+/** A shell (bash, sh, zsh, fish…), interactive or running a script. */
+export function isShell(p: ProcessInfo): boolean {
+  return SHELLS.has(baseName(p.cmdline[0] ?? p.comm).replace(/^-/, '')) || SHELLS.has(p.comm);
+}
+
 export function isInteractiveShell(p: ProcessInfo): boolean {
   if (p.state === 'Z') return false; // a zombie shell has no argv left to tell; it is listed as a zombie
   const argv0 = baseName(p.cmdline[0] ?? p.comm).replace(/^-/, '');

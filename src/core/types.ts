@@ -20,6 +20,9 @@ export interface ProcessInfo {
   readonly uid: number;
   /** CPU time used so far (user + system), in clock ticks of 1/100 s; absent when the probe cannot tell. */
   readonly cpuTicks?: number;
+  /** Process group and session ids (Linux); absent when the probe cannot tell. */
+  readonly pgid?: number;
+  readonly sid?: number;
 }
 
 /** A listening TCP socket. */

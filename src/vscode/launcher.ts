@@ -13,6 +13,7 @@ import { shellQuote } from '../core/shell';
 import type { Server } from '../core/types';
 import type { CommandContext } from './commands/context';
 import { supervisionSettings } from './config';
+import { chooseAmong } from './notifications';
 import { runRemedy } from './ui';
 
 const HEALTHY_TIMEOUT_MS = 90_000;
@@ -57,9 +58,10 @@ export async function startAndWait(ctx: CommandContext, server: Server, spec: La
   const failed = checks.checks.filter((c) => !c.ok);
   if (failed.length) {
     const buttons = [...new Set(failed.map((c) => c.fix).filter((f): f is NonNullable<typeof f> => f !== null))];
-    const choice = await vscode.window.showWarningMessage(
+    // At most two buttons; the other fixes behind More….
+    const choice = await chooseAmong(vscode.window.showWarningMessage,
       `Dev Server Doctor: ${server.name} may not start: ${failed.map((c) => c.message).join(' ')}`,
-      ...buttons.map((f) => REMEDIES[f].button), 'Start Anyway',
+      [...buttons.map((f) => REMEDIES[f].button), 'Start Anyway'],
     );
     const fix = buttons.find((f) => REMEDIES[f].button === choice);
     if (fix) {

@@ -10,6 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
 import { checkContainerUi } from './containerUi';
+import { checkIncidentUi } from './incidentUi';
 import type { SuiteResult } from './suite/index';
 
 const CODE_SERVER_VERSION = '4.100.3';
@@ -339,7 +340,7 @@ async function checkHungUi(page: Page, result: SuiteResult, workspace: string, t
   fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'devServerDoctor.healthIntervalSeconds': 1, 'devServerDoctor.healthTimeoutSeconds': 1.5 }));
   const child = spawn(process.execPath, ['app.js'], { cwd: dir, detached: true, stdio: 'ignore' });
   teardown.add('hung server', () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });
-  await uiTest(result, 'ui: a hung server turns unresponsive with a notification offering Find Where It\'s Stuck, Restart, Investigate (screenshot unresponsive.png)', async () => {
+  await uiTest(result, 'ui: a hung server turns unresponsive with a notification offering Find Where It\'s Stuck, Restart and More… (screenshot unresponsive.png)', async () => {
     const portFile = path.join(dir, '.port');
     const end = Date.now() + TREE_ROW_TIMEOUT_MS;
     while (!fs.existsSync(portFile) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
@@ -353,9 +354,12 @@ async function checkHungUi(page: Page, result: SuiteResult, workspace: string, t
       await pane.locator('.monaco-list-row', { hasText: /hung-ui.*unresponsive/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'did not answer' }).first();
       await toast.waitFor({ state: 'visible', timeout: 15_000 });
-      for (const button of ["Find Where It's Stuck", 'Restart', 'Investigate']) {
-        await toast.getByRole('button', { name: button }).first().waitFor({ state: 'visible', timeout: 5000 });
+      // A warning about a server can be withdrawn (a progress notification): its actions are links, two and More….
+      for (const action of ["Find Where It's Stuck", 'Restart', 'More…']) {
+        await toast.getByRole('link', { name: action }).first().waitFor({ state: 'visible', timeout: 5000 });
       }
+      const actions = await toast.getByRole('link').allInnerTexts();
+      if (actions.length > 3) throw new Error(`the unresponsive notification offers ${actions.length} actions: ${actions.join(', ')}`);
       console.log(`  hung server row: ${JSON.stringify(await pane.locator('.monaco-list-row', { hasText: 'hung-ui' }).first().getAttribute('aria-label'))}`);
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'unresponsive.png') });
     } finally {
@@ -563,6 +567,8 @@ async function main(): Promise<number> {
     await checkDashboard(page, result);
     await checkHungUi(page, result, fixture.dir, teardown);
     await checkServerRowsUi(page, result, fixture.dir, teardown);
+    await uiTest(result, 'ui: one incident, one toast: the OOM-risk warning is withdrawn by the crash it predicted, no "is down" toast follows, the row says it crashed and Mark Resolved clears it (screenshots incident-*, report-*)', () =>
+      checkIncidentUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s), (name, fn) => teardown.add(name, fn)));
     await uiTest(result, 'ui: a workspace container in the Servers view, the engine in the System view', () =>
       checkContainerUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s)));
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.

@@ -176,7 +176,7 @@ export class Doctor {
           if (id === 'start-server') return { id, applied: false, message: `${server.name} is already running (PID ${server.pid}).` };
           const c = candidateForServer(server, snapshot, { guard: this.guard });
           if ('refused' in c) throw new DoctorError(c.refused, 'refused');
-          stopped = await killTrees(c.members, { probe: this.probe, guard: this.guard });
+          stopped = await killTrees(c.members, { probe: this.probe, guard: this.guard, stoppedBy: 'agent' });
         }
         const started = await startServerDetached(server);
         const prefix = stopped ? `${killSentence(stopped)} ` : '';
@@ -201,7 +201,7 @@ export class Doctor {
 
   private async kill(id: RemedyId, candidates: readonly KillCandidate[]): Promise<RemedyOutcome> {
     // Exactly the processes listed, each re-checked to be the one listed (a recycled pid is never signalled).
-    const result = await killTrees(candidates.flatMap((c) => c.members), { probe: this.probe, guard: this.guard });
+    const result = await killTrees(candidates.flatMap((c) => c.members), { probe: this.probe, guard: this.guard, stoppedBy: 'agent' });
     return { id, applied: result.killed.length > 0, message: killSentence(result), kill: result };
   }
 }

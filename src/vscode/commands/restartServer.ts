@@ -44,8 +44,7 @@ export function restartServerCommand(ctx: CommandContext) {
     const ok = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restarting ${server.name}`, cancellable: false }, async (progress) => {
       if (server.pid !== null) {
         progress.report({ message: 'stopping…' });
-        for (const pid of server.pids) ctx.early.expectExit(pid);
-        const result = await killTrees(serverIdentities(server), { guard: killGuard(), workspaceFolders: workspaceFolderPaths() });
+        const result = await killTrees(serverIdentities(server), { guard: killGuard(), workspaceFolders: workspaceFolderPaths(), stopReason: 'restart', stoppedBy: 'vscode' });
         if (result.survivors.length || result.errors.length) {
           void vscode.window.showWarningMessage(`Dev Server Doctor: ${server.name} could not be stopped: ${[...result.errors.map((e) => e.message), ...result.survivors.map((p) => `PID ${p} survived SIGKILL.`)].join(' ')}`);
           return false;

@@ -4,6 +4,7 @@ import { terminalText } from '../../core/terminalText';
 import { formatBytes, formatDuration } from '../../core/format';
 import { memoryRows, rowBytes, serverDescription } from '../../core/serverRow';
 import type { SupervisorState } from '../../core/supervisor/supervisor';
+import type { RowNote } from '../../core/early/treeAlerts';
 import type { Server, ServerProcess, ServerState } from '../../core/types';
 
 
@@ -61,20 +62,30 @@ function supervisionWords(sup: SupervisorState, now: number): string {
   return `supervised${health}`;
 }
 
+/** Why a server is down, said on its own row: "crashed" (its crash has an entry), "stopped unexpectedly". */
+export type ServerNote = RowNote;
+
 export class ServerTreeItem extends vscode.TreeItem {
   /** The tooltip is made when the pointer rests on the row (resolveTreeItem): always current, never a redraw. */
   resolveTooltip(now = Date.now()): vscode.MarkdownString {
-    return serverTooltip(this.server, now);
+    const md = serverTooltip(this.server, now);
+    if (this.note) md.appendMarkdown(`\n**${mdText(this.note.words)}:** ${mdText(terminalText(this.note.detail))}\n`);
+    return md;
   }
 
-  constructor(readonly server: Server, now: number, readonly supervision?: SupervisorState) {
+  constructor(readonly server: Server, now: number, readonly supervision?: SupervisorState, readonly note?: ServerNote) {
     super(server.name, server.state === 'down' ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `server:${server.id}`;
     this.description = serverDescription(server) + (supervision ? ` · ${supervisionWords(supervision, now)}` : '');
     const [icon, color] = server.stuckStarting ? ['watch', 'charts.orange'] : STATE_ICON[server.state];
     this.iconPath = new vscode.ThemeIcon(supervision ? 'shield' : icon, new vscode.ThemeColor(color));
-    // e.g. "server.up.port.supervised": menus match /^server\.(up|orphaned)/, /\.port/ and /\.supervised/.
-    this.contextValue = `server.${server.state}${server.ports.length ? '.port' : ''}${supervision ? '.supervised' : ''}`;
+    if (note) {
+      // Down when it should not be: said on its own row, in the warning colour (Mark Resolved clears it).
+      this.description = `${this.description} · ${note.words}`;
+      this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    }
+    // e.g. "server.up.port.supervised": menus match /^server\.(up|orphaned)/, /\.port/, /\.alert/ and /\.supervised/.
+    this.contextValue = `server.${server.state}${server.ports.length ? '.port' : ''}${note ? '.alert' : ''}${supervision ? '.supervised' : ''}`;
     this.accessibilityInformation = { label: `${server.name}, ${STATE_WORDS[server.state]}, ${this.description}` };
   }
 }
