@@ -384,9 +384,12 @@ async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: str
   const child = spawn('sh', ['-c', 'npm run dev'], { cwd: dir, detached: true, stdio: 'ignore' });
   teardown.add('heap-limited server', () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });
   const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
-  // The new package.json files are read again as a user would make sure of: the view's Refresh button.
-  await pane.locator('.pane-header').first().hover();
-  await pane.locator('.pane-header .action-label[aria-label="Refresh"]').first().click({ timeout: TREE_ROW_TIMEOUT_MS }).catch(() => undefined);
+  // The package.json files are read again as a user would make sure of: the view's Refresh button.
+  const refresh = async (): Promise<void> => {
+    await pane.locator('.pane-header').first().hover();
+    await pane.locator('.pane-header .action-label[aria-label="Refresh"]').first().click({ timeout: TREE_ROW_TIMEOUT_MS }).catch(() => undefined);
+  };
+  await refresh();
   try {
     await uiTest(result, 'ui: a heap-limited server\'s row reads "heap limit 128 MB · RSS …" and its tooltip labels each number (screenshots servers-heap-light.png, servers-heap-dark.png)', async () => {
       const row = pane.locator('.monaco-list-row', { hasText: /^catalog/ }).filter({ hasText: 'heap limit 128 MB' }).first();
@@ -396,9 +399,18 @@ async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: str
       const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
       console.log(`  heap-limited row: ${JSON.stringify(text)}`);
       if (!/:\d+ · heap limit 128 MB · RSS \d+(\.\d)? MB · pid \d+/.test(text)) throw new Error(`the row reads ${JSON.stringify(text)}`);
-      await row.locator('.label-name').first().hover();
       const hover = page.locator('.monaco-hover', { hasText: 'Heap limit' }).first();
-      await hover.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      // The pointer rests on the row's label, as a user's would (moved there anew if the first rest shows nothing).
+      const showTooltip = async (): Promise<void> => {
+        for (let i = 0; i < 4; i++) {
+          await page.mouse.move(5, 5);
+          const box = await row.boundingBox();
+          if (box) await page.mouse.move(box.x + 40 + i * 8, box.y + box.height / 2, { steps: 4 });
+          if (await hover.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) return;
+        }
+        throw new Error('no tooltip on the row after 4 rests of the pointer');
+      };
+      await showTooltip();
       const tip = (await hover.innerText()).replace(/\s+/g, ' ');
       for (const want of [/Heap limit: 128 MB \(--max-old-space-size\)/, /RSS \(whole tree\): \d+(\.\d)? MB in \d processes/, /RSS \(node process\): \d+(\.\d)? MB \(PID \d+/, /Heap used: not measured/]) {
         if (!want.test(tip)) throw new Error(`the tooltip lacks ${want}: ${tip}`);
@@ -411,8 +423,7 @@ async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: str
       try {
         const until = Date.now() + TREE_ROW_TIMEOUT_MS;
         while ((await isDarkTheme(page)) === dark && Date.now() < until) await page.waitForTimeout(200);
-        await row.locator('.label-name').first().hover();
-        await hover.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+        await showTooltip();
         await page.waitForTimeout(500);
         await page.screenshot({ path: path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'light' : 'dark'}.png`) });
         await page.mouse.move(5, 5);
@@ -433,6 +444,9 @@ async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: str
   } finally {
     try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
     fs.rmSync(dir, { recursive: true, force: true });
+    // Its rows leave the view, so that the checks after this one find theirs in sight.
+    await page.mouse.move(5, 5);
+    await refresh();
   }
 }
 

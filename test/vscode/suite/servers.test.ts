@@ -36,7 +36,7 @@ interface MenuItem { command: string; when?: string; group?: string }
 function menuFor(contextValue: string): { inline: string[]; menu: string[] } {
   const pkg = vscode.extensions.getExtension('dev-server-doctor.dev-server-doctor')!.packageJSON;
   const items: MenuItem[] = pkg.contributes.menus['view/item/context'];
-  const applies = (when = ''): boolean => when.split('&&').map((c) => c.trim()).every((c) => {
+  const atom = (c: string): boolean => {
     if (c === 'view == devServerDoctor.servers') return true;
     if (c.startsWith('view ==')) return false;
     const re = /^viewItem =~ \/(.*)\/$/.exec(c);
@@ -44,7 +44,10 @@ function menuFor(contextValue: string): { inline: string[]; menu: string[] } {
     const eq = /^viewItem == (.*)$/.exec(c);
     if (eq) return eq[1] === contextValue;
     throw new Error(`a when clause this test cannot read: ${c}`);
-  });
+  };
+  // `a && (b || c)`: the clauses package.json uses.
+  const applies = (when = ''): boolean => when.split('&&').map((c) => c.trim().replace(/^\((.*)\)$/, '$1'))
+    .every((c) => c.split('||').map((a) => a.trim()).some(atom));
   const shown = items.filter((i) => applies(i.when));
   return {
     inline: shown.filter((i) => i.group?.startsWith('inline')).map((i) => i.command),
