@@ -580,9 +580,9 @@ async function main(): Promise<number> {
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
     await checkDashboard(page, result);
     await checkHungUi(page, result, fixture.dir, teardown);
-    await checkServerRowsUi(page, result, fixture.dir, teardown);
     await uiTest(result, 'ui: one incident, one toast: the OOM-risk warning is withdrawn by the crash it predicted, no "is down" toast follows, the row says it crashed and Mark Resolved clears it (screenshots incident-*, report-*)', () =>
       checkIncidentUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s), (name, fn) => teardown.add(name, fn)));
+    await checkServerRowsUi(page, result, fixture.dir, teardown);
     await uiTest(result, 'ui: a workspace container in the Servers view, the engine in the System view', () =>
       checkContainerUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s)));
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.
