@@ -152,6 +152,11 @@ export interface ExpectedServer {
   readonly expectedPort: number | null;
   readonly portSource: PortSource | null;
   readonly source: 'package.json' | 'settings';
+  /**
+   * A package.json script that serves build output (`next start`, `vite preview`, `serve dist`): a production
+   * server, listed (and counted) only while it runs.
+   */
+  readonly servesBuild?: boolean;
 }
 
 /** A problem found while scanning the workspace (malformed package.json, unreadable folder…). */
