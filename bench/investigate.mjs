@@ -16,7 +16,7 @@ const outDir = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('--'
 const root = path.resolve(outDir, '..');
 const { investigate } = require(path.join(outDir, 'src/core/crash/investigate.js'));
 const { renderMarkdown, saveReport } = require(path.join(outDir, 'src/core/crash/report.js'));
-const { scanDiskCandidates } = require(path.join(outDir, 'src/core/remedies/disk.js'));
+const { scanDiskCandidates } = require(path.join(outDir, 'src/core/remedies/disk/index.js'));
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-bench-'));
 onCleanup(() => fs.rmSync(tmp, { recursive: true, force: true }));

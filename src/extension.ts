@@ -12,7 +12,7 @@ import type { HeapCheck } from './vscode/commands/raiseHeapLimit';
 import type { RestartOutcome } from './vscode/commands/restartServer';
 import { LastResults } from './vscode/commands/results';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { onSettingsChange, readSettings, supervisionSettings } from './vscode/config';
+import { cacheSettings, onSettingsChange, readSettings, supervisionSettings } from './vscode/config';
 import { HealthChecker } from './core/health/checker';
 import { DEFAULT_HEALTH } from './core/settings';
 import { CrashNotifier } from './vscode/crashNotifier';
@@ -82,6 +82,8 @@ const HOUR_MS = 3_600_000;
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const activateStart = performance.now();
   let firstRenderMs: number | null = null;
+  // Settings are read on every snapshot (views, status bar, warnings): from memory until one changes.
+  context.subscriptions.push(cacheSettings());
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   // Redacted whoever writes to it (redactingLog).
   const log = redactingLog(vscode.window.createOutputChannel('Dev Server Doctor', { log: true }));
@@ -136,7 +138,6 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     }),
     (id) => { if (history.markResolved(id)) crashesProvider.refresh(); },
     (id) => void vscode.commands.executeCommand('devServerDoctor.openCrashReport', id));
-  journal.startSession(process.pid, editorProcessIds());
 
   let lastCount = -1;
   const render = (raw: Snapshot) => {
@@ -218,10 +219,19 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
-  // Event-driven from here on: the engine's stream says when to list again; no engine costs one failed stat.
-  void containers.start();
+  // What the first paint does not need runs after activate() returns: the journal's session (it names the editor's
+  // processes: a read of the whole process table), the container engine (its client is a bundle of its own, loaded
+  // when an engine's socket exists) and what ended the previous session (the kernel log). Event-driven from there on:
+  // the engine's stream says when to list again.
+  let settlePrevious: (explained: Promise<string | null> | null) => void = () => undefined;
+  const previousSession = new Promise<string | null>((resolve) => { settlePrevious = resolve; });
+  const afterActivation = setTimeout(() => {
+    journal.startSession(process.pid, editorProcessIds());
+    void containers.start();
+    settlePrevious(explainPreviousSession(previous, log).catch(() => null));
+  }, 0);
+  context.subscriptions.push({ dispose: () => { clearTimeout(afterActivation); settlePrevious(null); } });
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
-  const previousSession = explainPreviousSession(previous, log).catch(() => null);
 
   // Servers the settings say to supervise from the start (trusted workspaces only: it runs their scripts).
   if (vscode.workspace.isTrusted) {
