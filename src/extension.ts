@@ -219,14 +219,17 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
-  // What the first paint does not need runs after activate() returns: the journal's session (it names the editor's
-  // processes: a read of the whole process table), the container engine (its client is a bundle of its own, loaded
-  // when an engine's socket exists) and what ended the previous session (the kernel log). Event-driven from there on:
-  // the engine's stream says when to list again.
+  // The journal's session names the editor's processes: the poll worker reads the whole process table for it.
+  // What the first paint does not need runs after activate() returns: the container engine (its client is a bundle of
+  // its own, loaded when an engine's socket exists) and what ended the previous session (the kernel log).
+  // Event-driven from there on: the engine's stream says when to list again.
   let settlePrevious: (explained: Promise<string | null> | null) => void = () => undefined;
   const previousSession = new Promise<string | null>((resolve) => { settlePrevious = resolve; });
+  void refresh.editorProcessIds().then(
+    (pids) => journal.startSession(process.pid, [...pids]),
+    () => journal.startSession(process.pid, editorProcessIds()),
+  );
   const afterActivation = setTimeout(() => {
-    journal.startSession(process.pid, editorProcessIds());
     void containers.start();
     settlePrevious(explainPreviousSession(previous, log).catch(() => null));
   }, 0);
