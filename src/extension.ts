@@ -11,6 +11,8 @@ import type { ShownReport } from './vscode/commands/investigateCrash';
 import type { HeapCheck } from './vscode/commands/raiseHeapLimit';
 import type { RestartOutcome } from './vscode/commands/restartServer';
 import { LastResults } from './vscode/commands/results';
+import { RunningChildren } from './vscode/commands/running';
+import type { LoadTestReport } from './core/load/types';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { cacheSettings, onSettingsChange, readSettings, supervisionSettings } from './vscode/config';
 import { HealthChecker } from './core/health/checker';
@@ -64,8 +66,8 @@ export interface DevServerDoctorApi {
   containerEngine(): EngineStatus;
   containerVerdicts(): readonly Verdict[];
   /** The last Find Where It's Stuck verdict, the last load test report, the load process running now. */
-  lastStuck(): CommandContext['lastStuck'];
-  lastLoadTest(): CommandContext['lastLoadTest'];
+  lastStuck(): Verdict | undefined;
+  lastLoadTest(): LoadTestReport | undefined;
   loadTestPid(): number | null;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
@@ -113,9 +115,10 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const peaks = new PeakMemory();
   const containers = new ContainerService(log);
   const results = new LastResults();
+  const running = new RunningChildren();
   const otlp = new OtlpBridge(log, String(context.extension.packageJSON.version ?? '0'));
   const commandContext: CommandContext = {
-    refresh, crashes, containers, reports, log, storageDir, peaks, early, supervised, history,
+    refresh, crashes, containers, reports, log, storageDir, peaks, early, supervised, history, running,
     dashboard: () => dashboard,
     series: () => series,
     crashesView: crashesProvider,
@@ -215,6 +218,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashes.onDidUserStop((pid) => early.expectExit(pid)),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
+    running,
     ...registerCommands(commandContext, results),
     ...registerLanguageModelTools(commandContext),
   );
@@ -268,9 +272,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     lastReport: () => results.report(),
     lastRestart: () => results.get('devServerDoctor.restartServer'),
     lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
-    lastStuck: () => commandContext.lastStuck,
-    lastLoadTest: () => commandContext.lastLoadTest,
-    loadTestPid: () => commandContext.loadTestPid ?? null,
+    lastStuck: () => results.get('devServerDoctor.findWhereStuck')?.verdict,
+    lastLoadTest: () => results.get('devServerDoctor.loadTest')?.report,
+    loadTestPid: () => running.pid('devServerDoctor.loadTest'),
     previousSession: () => previousSession,
     containers: () => containers.containers(),
     containerEngine: () => containers.status(),

@@ -12,13 +12,17 @@ export class UsageError extends Error {
 }
 
 export interface CliIo {
-  readonly stdout: { write(s: string): unknown };
-  readonly stderr: { write(s: string): unknown };
+  readonly stdout: { write(s: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(s: string): unknown; readonly isTTY?: boolean };
 }
 
 /** What the verbs use from the machine; tests pass their own. */
 export interface CliDeps {
   readonly cwd?: string;
+  /** Input passed to a command the CLI runs (`run`); default: none. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean; unref?: () => void };
+  /** Where stop signals arrive for a verb that forwards them (`run`, `load`); default: process. */
+  readonly signals?: Pick<NodeJS.Process, 'on' | 'off' | 'once'>;
   readonly probe?: SystemProbe;
   /** Resolves when a long-running verb (watch) should stop; default: SIGINT or SIGTERM. */
   readonly untilStopped?: () => Promise<void>;
@@ -47,6 +51,8 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
 export class Flags {
   private readonly switches = new Set<string>();
   private readonly valueMap = new Map<string, string[]>();
+  /** The words after `--` (a command to run), for verbs that take one; empty otherwise. */
+  readonly rest: string[] = [];
 
   has(name: string): boolean {
     return this.switches.has(name);
@@ -100,7 +106,8 @@ export class Flags {
     return this.has(action) && this.has('--yes');
   }
 
-  static parse(argv: readonly string[], specs: readonly FlagSpec[]): Flags {
+  /** `takesCommand`: words after `--` are a command (kept in `rest`), not flags. */
+  static parse(argv: readonly string[], specs: readonly FlagSpec[], takesCommand = false): Flags {
     const flags = new Flags();
     const byName = new Map<string, FlagSpec>();
     for (const s of specs) {
@@ -110,10 +117,14 @@ export class Flags {
     const rest = [...argv];
     while (rest.length > 0) {
       const arg = rest.shift()!;
+      if (arg === '--' && takesCommand) {
+        flags.rest.push(...rest);
+        break;
+      }
       const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
       const given = eq > 0 ? arg.slice(0, eq) : arg;
       const spec = byName.get(given);
-      if (!spec) throw new UsageError(`Unknown option "${arg}".`);
+      if (!spec) throw new UsageError(`Unknown option "${arg}"${takesCommand ? ' (the command goes after --)' : ''}.`);
       if (spec.value === undefined) {
         if (eq > 0) throw new UsageError(`${spec.name} takes no value.`);
         flags.switches.add(spec.name);

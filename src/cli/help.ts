@@ -18,7 +18,7 @@ function flagLines(flags: readonly FlagSpec[]): string[] {
 export function verbUsage(verb: Verb, withCommon = true): string {
   const common = COMMON_FLAGS.filter((f) => f.name !== '--help');
   const lines = [
-    `  ${PROGRAM} ${verb.name} ${[...verb.flags, ...common].map(synopsis).join(' ')}`,
+    `  ${PROGRAM} ${verb.name} ${[...verb.flags, ...common].map(synopsis).join(' ')}${verb.takesCommand ? ` -- ${verb.takesCommand}` : ''}`,
     `    ${verb.summary}`,
     ...(verb.details ?? []).map((d) => `    ${d}`),
     ...flagLines(verb.flags),

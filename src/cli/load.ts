@@ -1,8 +1,6 @@
 // `dev-server-doctor load [--url URL] [--stages 50,100,200,500] [--duration 10s] [--json]`: a bounded load test and
 // leak check of one of the workspace's own servers (loopback only), judged by the verdict engine if it dies.
 // Forked by the VS Code extension (Load Test Server…) with an IPC channel: progress and the report go over it.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Verdict } from '../core/crash/types';
 import { CrashWatcher } from '../core/crash/watcher';
 import { parseDuration } from '../core/format';
@@ -14,11 +12,8 @@ import { Monitor } from '../core/monitor';
 import { redactText } from '../core/redact';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import { createProbe } from '../core/system/probe';
-
-export const LOAD_USAGE = `  node dist/cli.js load [--url URL] [--stages 50,100,200,500] [--duration 10s] [--leak-rounds 5]
-                        [--max-requests N] [--json] [--save DIR ...] [--workspace DIR ...]
-               a load test of one of the workspace's servers, then a leak check (the first stage repeated);
-               only loopback URLs on a port a workspace server listens on`;
+import { UsageError, type CliIo, type Flags } from './args';
+import { parseVerbArgs, type Verb } from './verb';
 
 export interface LoadCliOptions {
   readonly url: string | null;
@@ -31,46 +26,35 @@ export interface LoadCliOptions {
   readonly workspaces: readonly string[];
 }
 
-export class LoadUsageError extends Error {}
+type LoadFlags = Omit<LoadCliOptions, 'json' | 'workspaces'>;
 
-/** Parses the verb's arguments (the CLI's common parser may replace this). */
-export function parseLoadArgs(argv: readonly string[], cwd: string): LoadCliOptions {
-  const o = {
-    url: null as string | null, stages: [...DEFAULT_LOAD.stages], durationMs: DEFAULT_LOAD.durationMs, leakRounds: DEFAULT_LOAD.leakRounds,
-    maxRequestsPerStage: DEFAULT_LOAD.maxRequestsPerStage, json: false, saveDirs: [] as string[], workspaces: [] as string[],
-  };
-  const rest = [...argv];
-  while (rest.length) {
-    const a = rest.shift()!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? rest.shift();
-      if (v === undefined || v === '') throw new LoadUsageError(`${flag} needs a value.`);
-      return v;
-    };
-    const int = (v: string, lo: number, hi: number, what: string): number => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < lo || n > hi) throw new LoadUsageError(`${what} takes a whole number from ${lo} to ${hi}, not "${v}".`);
-      return n;
-    };
-    if (flag === '--url') o.url = value();
-    else if (flag === '--stages') o.stages = value().split(',').map((s) => int(s.trim(), 1, 2000, '--stages'));
-    else if (flag === '--duration') {
-      const v = value();
-      const ms = parseDuration(/^\d+(?:\.\d+)?$/.test(v) ? `${v}s` : v);
-      if (ms === null || ms < 200 || ms > 120_000) throw new LoadUsageError('--duration takes 0.2s to 120s per stage, e.g. 10s.');
-      o.durationMs = ms;
-    } else if (flag === '--leak-rounds') o.leakRounds = int(value(), 0, 20, '--leak-rounds');
-    else if (flag === '--max-requests') o.maxRequestsPerStage = int(value(), 1, 2_000_000, '--max-requests');
-    else if (flag === '--json') o.json = true;
-    else if (flag === '--save') o.saveDirs.push(path.resolve(cwd, value()));
-    else if (flag === '--workspace' || flag === '-w') o.workspaces.push(path.resolve(cwd, value()));
-    else throw new LoadUsageError(`Unknown option "${a}".`);
+function whole(v: string, lo: number, hi: number, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`${what} takes a whole number from ${lo} to ${hi}, not "${v}".`);
+  return n;
+}
+
+function loadOptions(flags: Flags, cwd: string): LoadFlags {
+  const stagesGiven = flags.value('--stages');
+  const stages = stagesGiven === undefined ? [...DEFAULT_LOAD.stages] : stagesGiven.split(',').map((s) => whole(s.trim(), 1, 2000, '--stages'));
+  if (stages.length === 0 || stages.length > 10) throw new UsageError('--stages takes 1 to 10 comma-separated connection counts.');
+  let durationMs = DEFAULT_LOAD.durationMs;
+  const d = flags.value('--duration');
+  if (d !== undefined) {
+    const ms = parseDuration(/^\d+(?:\.\d+)?$/.test(d) ? `${d}s` : d);
+    if (ms === null || ms < 200 || ms > 120_000) throw new UsageError('--duration takes 0.2s to 120s per stage, e.g. 10s.');
+    durationMs = ms;
   }
-  if (o.stages.length === 0 || o.stages.length > 10) throw new LoadUsageError('--stages takes 1 to 10 comma-separated connection counts.');
-  if (o.workspaces.length === 0) o.workspaces.push(path.resolve(cwd));
-  for (const w of o.workspaces) if (!fs.existsSync(w) || !fs.statSync(w).isDirectory()) throw new LoadUsageError(`Workspace folder not found: ${w}`);
-  return o;
+  const leak = flags.value('--leak-rounds');
+  const max = flags.value('--max-requests');
+  return {
+    url: flags.value('--url') ?? null,
+    stages,
+    durationMs,
+    leakRounds: leak === undefined ? DEFAULT_LOAD.leakRounds : whole(leak, 0, 20, '--leak-rounds'),
+    maxRequestsPerStage: max === undefined ? DEFAULT_LOAD.maxRequestsPerStage : whole(max, 1, 2_000_000, '--max-requests'),
+    saveDirs: flags.paths('--save', cwd),
+  };
 }
 
 /** Messages to a parent that forked us with IPC (the VS Code extension). */
@@ -79,9 +63,7 @@ export type LoadIpcMessage =
   | { readonly type: 'refused'; readonly message: string }
   | { readonly type: 'report'; readonly report: LoadTestReport; readonly files: readonly string[]; readonly problems: readonly string[] };
 
-export interface LoadIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
+export interface LoadIo extends CliIo {
   readonly send?: (m: LoadIpcMessage) => void;
   /** Aborts the test (Ctrl-C, SIGTERM, the parent's cancel). */
   readonly signal?: AbortSignal;
@@ -138,31 +120,49 @@ export async function runLoad(o: LoadCliOptions, io: LoadIo): Promise<number> {
   }
 }
 
-/** Entry from cli.ts: parses, wires Ctrl-C / SIGTERM / the parent's cancel to an abort. */
-export async function loadCommand(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
-  let o: LoadCliOptions;
-  try {
-    o = parseLoadArgs(argv, process.cwd());
-  } catch (err) {
-    if (err instanceof LoadUsageError) {
-      io.stderr.write(`${err.message}\n\nUsage:\n${LOAD_USAGE}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const onMessage = (m: unknown) => { if ((m as { type?: string } | null)?.type === 'cancel') abort.abort(); };
-  process.on('message', onMessage);
-  const send = process.send ? (m: LoadIpcMessage) => { process.send?.(m); } : undefined;
-  try {
-    return await runLoad(o, { ...io, signal: abort.signal, ...(send ? { send } : {}) });
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    process.off('message', onMessage);
-    if (process.connected) process.disconnect();
-  }
+/** Its options from a command line (the verb's own parser); throws UsageError. */
+export function parseLoadArgs(argv: readonly string[], cwd: string): LoadCliOptions {
+  const args = parseVerbArgs(load, argv, cwd);
+  if (args === null) throw new UsageError('load --help asks for the usage, not a test.');
+  return args;
 }
+
+/**
+ * `load`: parses, wires Ctrl-C / SIGTERM and a parent's cancel (the extension forks it with IPC) to an
+ * abort, and runs the test.
+ */
+export const load: Verb<LoadFlags> = {
+  name: 'load',
+  summary: "a load test of one of the workspace's servers, then a leak check (the first stage repeated)",
+  details: [
+    'only loopback URLs on a port a workspace server listens on; without --url, the one server that listens',
+    'exit 0; 1 when the test met problems (the server crashed, errors); 2 when refused or on bad usage',
+  ],
+  flags: [
+    { name: '--url', value: 'URL', help: "the server's loopback URL (default: the workspace's one listening server)" },
+    { name: '--stages', value: 'N,N,…', help: `connections per stage (default ${DEFAULT_LOAD.stages.join(',')}; 1 to 10 stages)` },
+    { name: '--duration', value: 'DURATION', help: `each stage's length, 0.2s to 120s (default ${DEFAULT_LOAD.durationMs / 1000}s)` },
+    { name: '--leak-rounds', value: 'N', help: `repeat the first stage N times to check for a leak (default ${DEFAULT_LOAD.leakRounds})` },
+    { name: '--max-requests', value: 'N', help: 'stop a stage after N requests' },
+    { name: '--save', value: 'DIR', repeatable: true, help: 'save the report (Markdown, JSON, SVG) in DIR' },
+  ],
+  options: loadOptions,
+  async run(args, io, deps) {
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    const signals = deps.signals ?? process;
+    signals.once('SIGINT', stop);
+    signals.once('SIGTERM', stop);
+    const onMessage = (m: unknown) => { if ((m as { type?: string } | null)?.type === 'cancel') abort.abort(); };
+    process.on('message', onMessage);
+    const send = process.send ? (m: LoadIpcMessage) => { process.send?.(m); } : undefined;
+    try {
+      return await runLoad(args, { ...io, signal: abort.signal, ...(send ? { send } : {}) });
+    } finally {
+      signals.off('SIGINT', stop);
+      signals.off('SIGTERM', stop);
+      process.off('message', onMessage);
+      if (process.connected) process.disconnect();
+    }
+  },
+};

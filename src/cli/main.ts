@@ -12,13 +12,13 @@ import { UsageError, type CliDeps, type CliIo } from './args';
 import { disk } from './disk';
 import { fullUsage, verbUsage } from './help';
 import { investigate } from './investigate';
-import { LOAD_USAGE, loadCommand } from './load';
+import { load } from './load';
 import { mcp } from './mcp';
 import { status } from './status';
+import { run } from './run';
 import { parseVerbArgs, runVerb, type CommonArgs, type Verb } from './verb';
 import { watch } from './watch';
 import { zombies } from './zombies';
-import { RUN_USAGE, runCli } from './run';
 
 export const VERBS: readonly Verb[] = [
   status,
@@ -26,10 +26,12 @@ export const VERBS: readonly Verb[] = [
   investigate,
   zombies,
   disk,
+  run,
+  load,
   mcp,
 ];
 
-export const USAGE = `${fullUsage(VERBS)}\n${RUN_USAGE}\n${LOAD_USAGE}`;
+export const USAGE = fullUsage(VERBS);
 
 function verbNamed(name: string): Verb | undefined {
   return VERBS.find((v) => v.name === name);
@@ -44,7 +46,6 @@ export type CliArgs = CommonArgs & Record<string, unknown>;
 export function parseArgs(argv: readonly string[], cwd: string): CliArgs {
   const [name, ...rest] = argv;
   if (isHelp(name)) return { command: 'help', json: false, workspaces: [] };
-  if (name === 'load') return { command: 'load', json: rest.includes('--json'), workspaces: [] };
   const verb = verbNamed(name!);
   if (!verb) throw new UsageError(`Unknown command "${name}".`);
   // Each verb's options are its own fields; callers that know the verb read them.
@@ -63,8 +64,6 @@ export async function main(argv: readonly string[], io: CliIo, deps: CliDeps = {
     else io.stderr.write(`Unknown command "${rest[0]}".\n\n${USAGE}`);
     return one ? 0 : 2;
   }
-  // The load test keeps its own flags (stages, duration, url): see src/cli/load.ts.
-  if (name === 'load') return loadCommand(rest, io as Parameters<typeof loadCommand>[1]);
   const verb = verbNamed(name!);
   if (!verb) {
     io.stderr.write(`Unknown command "${name}".\n\n${USAGE}`);
@@ -75,12 +74,11 @@ export async function main(argv: readonly string[], io: CliIo, deps: CliDeps = {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  // Everything printed passes redaction and loses control characters, whatever the verb builds; the MCP
-  // server speaks JSON-RPC on stdio itself (its tools redact what they return).
-  const io = argv[0] === 'mcp' ? { stdout: process.stdout, stderr: process.stderr } : { stdout: safeSink(process.stdout), stderr: safeSink(process.stderr) };
-  // `run` passes the command's output through untouched (colours, progress bars): its own lines are redacted where it builds them.
-  const ran = argv[0] === 'run' ? runCli(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }) : main(argv, io);
-  ran.then(
+  // Everything printed passes redaction and loses control characters, whatever the verb builds; a verb
+  // with rawOutput (mcp's JSON-RPC, run's pass-through of the command's output) redacts what it builds itself.
+  const raw = verbNamed(argv[0] ?? '')?.rawOutput === true;
+  const io = raw ? { stdout: process.stdout, stderr: process.stderr } : { stdout: safeSink(process.stdout), stderr: safeSink(process.stderr) };
+  main(argv, io, { stdin: process.stdin, signals: process }).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
       process.stderr.write(`dev-server-doctor: ${terminalText(err instanceof Error ? err.message : String(err))}\n`);

@@ -137,6 +137,7 @@ export function parseAllowRemedies(values: readonly string[]): DoctorOptions['al
 /** `mcp`: the MCP server on stdio until the client closes the pipe (stdout carries JSON-RPC only). */
 export const mcp: Verb<{ allowRemedies: DoctorOptions['allowRemedies'] }> = {
   name: 'mcp',
+  rawOutput: true,
   summary: 'a Model Context Protocol server on stdio for coding agents (status, investigate, watch_for_crash, list_remedies, apply_remedy)',
   flags: [{ name: '--allow-remedies', value: 'ID,ID', repeatable: true, help: 'let agents apply these destructive remedies too (e.g. free-disk,kill-process-tree)' }],
   options(flags) {

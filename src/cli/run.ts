@@ -17,22 +17,17 @@ import { redactText } from '../core/redact';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import { Supervisor, type RunReport } from '../core/supervisor/supervisor';
 import { createProbe } from '../core/system/probe';
+import { UsageError, type CliIo, type Flags } from './args';
 import { cliRemedy } from './remedyLines';
+import type { Verb } from './verb';
 
-export const RUN_USAGE = `  node dist/cli.js run [--name NAME] [--json] [--json-file FILE] [--restart] [--max-restarts N]
-                       [--rss-limit MB] [--health-url URL] [--log DIR] [--workspace DIR] -- COMMAND [ARGS…]
-
-  run          runs COMMAND as a transparent wrapper (output, input, colours, signals and exit code pass
-               through; Ctrl-C stops it and is never a crash) and prints the crash verdict the moment it
-               crashes; a \`watch\` running elsewhere sees its crashes and exits
-  --name       the server's name in verdicts (default: the server the workspace declares, else the command)
-  --json       verdicts as JSON lines on stderr; --json-file FILE appends them to FILE instead
-  --restart    restart it after a crash (1 s, ×1.5 up to 15 s); --max-restarts N within 3 min (default 5)
-  --rss-limit  restart it when its process tree uses more than MB megabytes (implies --restart)
-  --health-url poll this URL while it runs (its failures are reported)
-  --log DIR    also keep its output in rotating log files in DIR`;
-
-export class RunUsageError extends Error {}
+const RUN_DETAILS = [
+  'runs COMMAND as a transparent wrapper (output, input, colours, signals and exit code pass through;',
+  'Ctrl-C stops it and is never a crash) and prints the crash verdict the moment it crashes;',
+  'a `watch` running elsewhere sees its crashes and exits',
+  '--json: verdicts as JSON lines on stderr (--json-file FILE appends them to FILE instead)',
+  "exit: the command's own exit code (128 + signal number when a signal ended it; 127 when it could not start); 2 on bad usage",
+];
 
 export interface RunOptions {
   readonly command: readonly string[];
@@ -51,46 +46,43 @@ export interface RunOptions {
   readonly intervalMs: number;
 }
 
-export function parseRunArgs(argv: readonly string[], cwd: string): RunOptions {
-  const dash = argv.indexOf('--');
-  const flags = dash >= 0 ? argv.slice(0, dash) : [...argv];
-  const command = dash >= 0 ? argv.slice(dash + 1) : [];
-  const o = {
-    command, name: null as string | null, json: false, jsonFile: null as string | null, restart: false, maxRestarts: null as number | null,
-    rssLimitMb: null as number | null, healthUrl: null as string | null, logDir: null as string | null, cwd, workspace: cwd,
+type RunFlags = Omit<RunOptions, 'json' | 'workspace'>;
+
+function realOrSame(dir: string): string {
+  try {
+    return fs.realpathSync.native(dir);
+  } catch {
+    return dir;
+  }
+}
+
+function runOptions(flags: Flags, cwd: string): RunFlags {
+  if (flags.rest.length === 0) throw new UsageError('run needs a command after --, e.g. `run -- npm run dev`.');
+  const healthUrl = flags.value('--health-url') ?? null;
+  if (healthUrl !== null && !/^https?:\/\//.test(healthUrl)) throw new UsageError('--health-url takes an http:// or https:// URL.');
+  const count = (name: string) => {
+    const n = flags.number(name, 1, Number.MAX_SAFE_INTEGER, 'a whole number of at least 1');
+    if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${name} takes a whole number of at least 1.`);
+    return n ?? null;
+  };
+  const maxRestarts = count('--max-restarts');
+  const rssLimitMb = count('--rss-limit');
+  const jsonFile = flags.value('--json-file');
+  const logDir = flags.value('--log');
+  return {
+    command: [...flags.rest],
+    name: flags.value('--name') ?? null,
+    jsonFile: jsonFile === undefined ? null : path.resolve(cwd, jsonFile),
+    // --max-restarts and --rss-limit only mean something when it restarts.
+    restart: flags.has('--restart') || maxRestarts !== null || rssLimitMb !== null,
+    maxRestarts,
+    rssLimitMb,
+    healthUrl,
+    logDir: logDir === undefined ? null : path.resolve(cwd, logDir),
+    // Resolved like the --workspace folders, so the walk up to the workspace for node_modules/.bin meets it.
+    cwd: realOrSame(cwd),
     intervalMs: DEFAULT_SETTINGS.pollIntervalMs,
   };
-  const rest = [...flags];
-  while (rest.length) {
-    const a = rest.shift()!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? rest.shift();
-      if (v === undefined || v === '') throw new RunUsageError(`${flag} needs a value.`);
-      return v;
-    };
-    const count = (min: number): number => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < min) throw new RunUsageError(`${flag} takes a whole number of at least ${min}.`);
-      return n;
-    };
-    if (flag === '--name') o.name = value();
-    else if (flag === '--json') o.json = true;
-    else if (flag === '--json-file') { o.json = true; o.jsonFile = path.resolve(cwd, value()); }
-    else if (flag === '--restart') o.restart = true;
-    else if (flag === '--max-restarts') { o.maxRestarts = count(1); o.restart = true; }
-    else if (flag === '--rss-limit') { o.rssLimitMb = count(1); o.restart = true; }
-    else if (flag === '--health-url') {
-      const u = value();
-      if (!/^https?:\/\//.test(u)) throw new RunUsageError('--health-url takes an http:// or https:// URL.');
-      o.healthUrl = u;
-    } else if (flag === '--log') o.logDir = path.resolve(cwd, value());
-    else if (flag === '--workspace' || flag === '-w') o.workspace = path.resolve(cwd, value());
-    else throw new RunUsageError(`Unknown option "${a}" (the command goes after --).`);
-  }
-  if (command.length === 0) throw new RunUsageError('run needs a command after --, e.g. `run -- npm run dev`.');
-  if (!fs.existsSync(o.workspace) || !fs.statSync(o.workspace).isDirectory()) throw new RunUsageError(`Workspace folder not found: ${o.workspace}`);
-  return o;
 }
 
 /** Single-quotes a word for the shell when it needs it. */
@@ -109,9 +101,7 @@ function exitCodeOf(code: number | null, signal: string | null): number {
   return n ? 128 + n : 1;
 }
 
-export interface RunIo {
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+export interface RunIo extends CliIo {
   readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean; unref?: () => void };
   /** Where signals arrive (process); tests may pass their own emitter. */
   readonly signals?: Pick<NodeJS.Process, 'on' | 'off'>;
@@ -240,17 +230,27 @@ export async function runCommand(o: RunOptions, io: RunIo): Promise<number> {
   return end.ending === 'spawn-error' ? 127 : exitCodeOf(end.exitCode, end.signal);
 }
 
-/** `run` from the command line: parse, run, report usage errors with exit 2. */
-export async function runCli(argv: readonly string[], io: RunIo): Promise<number> {
-  let o: RunOptions;
-  try {
-    o = parseRunArgs(argv, process.cwd());
-  } catch (err) {
-    if (err instanceof RunUsageError) {
-      io.stderr.write(`${err.message}\n\nUsage:\n${RUN_USAGE}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  return runCommand(o, io);
-}
+/** `run -- COMMAND`: the command's output passes through untouched, so the verb writes to the real streams. */
+export const run: Verb<RunFlags> = {
+  name: 'run',
+  summary: 'runs a dev command as before and says why the moment it crashes (optionally supervised)',
+  details: RUN_DETAILS,
+  takesCommand: 'COMMAND [ARGS…]',
+  rawOutput: true,
+  flags: [
+    { name: '--name', value: 'NAME', help: "the server's name in verdicts (default: the server the workspace declares, else the command)" },
+    { name: '--json-file', value: 'FILE', help: 'append verdicts as JSON lines to FILE (implies --json)' },
+    { name: '--restart', help: 'restart it after a crash (1 s, ×1.5 up to 15 s)' },
+    { name: '--max-restarts', value: 'N', help: 'give up after N restarts within 3 min (default 5; implies --restart)' },
+    { name: '--rss-limit', value: 'MB', help: 'restart it when its process tree uses more than MB megabytes (implies --restart)' },
+    { name: '--health-url', value: 'URL', help: 'poll this URL while it runs (its failures are reported)' },
+    { name: '--log', value: 'DIR', help: 'also keep its output in rotating log files in DIR' },
+  ],
+  options: runOptions,
+  run(args, io, deps) {
+    return runCommand(
+      { ...args, json: args.json || args.jsonFile !== null, workspace: args.workspaces[0] ?? args.cwd },
+      { stdout: io.stdout, stderr: io.stderr, ...(deps.stdin ? { stdin: deps.stdin } : {}), ...(deps.signals ? { signals: deps.signals } : {}) },
+    );
+  },
+};

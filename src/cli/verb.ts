@@ -19,6 +19,14 @@ export interface Verb<O extends object = object> {
   readonly details?: readonly string[];
   /** Its own flags, besides --workspace, --json and --help. */
   readonly flags: readonly FlagSpec[];
+  /** It runs a command given after `--`; this names it in the help (`COMMAND [ARGS…]`). */
+  readonly takesCommand?: string;
+  /**
+   * It writes to the real stdout/stderr itself: `mcp` speaks JSON-RPC, `run` passes the command's output
+   * through untouched (colours, progress bars) and redacts the lines it builds. Every other verb's
+   * output passes the CLI's redacting, control-character-stripping sink.
+   */
+  readonly rawOutput?: boolean;
   /** Its options from the parsed flags; throws UsageError for bad values. */
   options(flags: Flags, cwd: string): O;
   /** Runs it; resolves to the exit code. */
@@ -31,7 +39,7 @@ export function allFlags(verb: Verb): FlagSpec[] {
 
 /** Parses a verb's arguments; null when --help was asked for. */
 export function parseVerbArgs<O extends object>(verb: Verb<O>, argv: readonly string[], cwd: string): (CommonArgs & O) | null {
-  const flags = Flags.parse(argv, allFlags(verb));
+  const flags = Flags.parse(argv, allFlags(verb), verb.takesCommand !== undefined);
   if (flags.has('--help')) return null;
   const options = verb.options(flags, cwd);
   return { command: verb.name, json: flags.has('--json'), workspaces: workspaceFolders(flags, cwd), ...options };

@@ -1,6 +1,8 @@
 // Turns raw processes and sockets into the workspace's servers: groups processes into trees under
 // their top-most workspace ancestor, matches trees to the servers package.json/settings declare,
 // and decides each server's state.
+// Why this file is long (~460 lines): grouping processes into trees, matching them to declared servers and deciding
+// each state are one pass over the same snapshot whose steps feed each other; scripts and ports live in workspace/.
 import * as path from 'node:path';
 import { redactText } from './redact';
 import { folderOf, isInside } from './paths';

@@ -4,13 +4,12 @@
 // confirmation dialogs, as the user's click. `vscode.lm.registerTool` exists from VS Code 1.95: on older
 // builds (the engine allows 1.93) nothing is registered and the extension activates as before.
 import * as vscode from 'vscode';
-import { investigate } from '../core/crash/investigate';
 import { plainRemedy, renderMarkdown, verdictJson } from '../core/crash/report';
 import { isRemedyId, REMEDIES, remedy, type RemedyArgs } from '../core/remedies/catalogue';
 import { redactDeep, redactText } from '../core/redact';
 import { toStatusJson } from '../core/statusJson';
 import type { CommandContext } from './commands/context';
-import { readCrashSettings, workspaceFolderPaths } from './config';
+import { investigateWorkspace } from './commands/investigateCrash';
 import { runRemedy } from './ui';
 
 /** The parts of the 1.95+ API used here, declared locally: @types/vscode follows the 1.93 engine. */
@@ -51,16 +50,7 @@ export function registerLanguageModelTools(ctx: CommandContext): vscode.Disposab
     registerTool('devServerDoctor_investigate', {
       prepareInvocation: () => ({ invocationMessage: 'Investigating why the dev server stopped…' }),
       invoke: async () => {
-        const settings = readCrashSettings();
-        await ctx.crashes.idle();
-        const inv = await investigate({
-          workspaceFolders: workspaceFolderPaths(),
-          sinceMs: Date.now() - settings.sinceMs,
-          snapshot: ctx.snapshot() ?? (await ctx.refresh.refresh('manual')),
-          history: ctx.crashes.history(),
-          ...(settings.logGlobs.length ? { logGlobs: settings.logGlobs } : {}),
-          reportDirs: settings.nodeReportDirectories,
-        });
+        const inv = await investigateWorkspace(ctx);
         const head = inv.verdicts.length
           ? inv.verdicts.map((v) => `- ${v.summary}${v.remedies[0] ? ` Top remedy: ${v.remedies[0].title} (id ${v.remedies[0].id}).` : ''}`).join('\n')
           : '- No crash recorded in that time.';

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { count, joinAnd } from '../../src/core/format';
 import type { DeleteResult } from '../../src/core/remedies/disk';
 import type { KillResult } from '../../src/core/remedies/kill';
-import { deleteReport, freedNotice, killNotes, killProblems, killReport, scanHeadline, stoppedNotice, stoppedSentence } from '../../src/core/remedies/results';
+import { deleteReport, freedNotice, killNotes, killProblems, killReport, scanHeadline, stoppedSentence } from '../../src/core/remedies/results';
 
 const MB = 1024 * 1024;
 const kill = (over: Partial<KillResult>): KillResult => ({
@@ -20,12 +20,10 @@ describe('remedy result sentences', () => {
 
   it('stopping: one process and one port, or several of each', () => {
     const one = kill({ killed: [42], freedPorts: [5173], freedBytes: 30 * MB });
-    assert.equal(stoppedSentence(one), 'Stopped 1 process, freeing 30 MB and port 5173.');
-    assert.equal(stoppedNotice(one), 'Stopped 1 process: freed port 5173 and 30 MB of memory.');
+    assert.equal(stoppedSentence(one), 'Stopped 1 process, freeing 30 MB of memory and port 5173.');
     const many = kill({ killed: [1, 2, 3], freedPorts: [3000, 3001], freedBytes: 0 });
-    assert.equal(stoppedSentence(many), 'Stopped 3 processes, freeing 0 B and ports 3000 and 3001.');
-    assert.equal(stoppedNotice(many), 'Stopped 3 processes: freed ports 3000 and 3001.');
-    assert.equal(stoppedNotice(kill({})), 'Stopped 0 processes.');
+    assert.equal(stoppedSentence(many), 'Stopped 3 processes, freeing ports 3000 and 3001.');
+    assert.equal(stoppedSentence(kill({})), 'Stopped 0 processes.');
   });
 
   it('stopping: SIGKILL escalations are notes; survivors, held ports and errors are problems', () => {

@@ -49,7 +49,7 @@ export interface RemedyPlan {
 export interface RemedyOutcome {
   readonly id: RemedyId;
   readonly applied: boolean;
-  /** One sentence of what happened, e.g. "Stopped 3 processes, freeing 120 MB and port 5173." */
+  /** One sentence of what happened, e.g. "Stopped 3 processes, freeing 120 MB of memory and port 5173." */
   readonly message: string;
   readonly kill?: KillResult;
   readonly started?: StartedServer;
@@ -218,7 +218,7 @@ function findServer(snapshot: Snapshot, args: RemedyArgs): Server {
   return found[0];
 }
 
-/** "Stopped 3 processes, freeing 120 MB and port 5173." (and what did not go). */
+/** "Stopped 3 processes, freeing 120 MB of memory and port 5173." (and what did not go). */
 function killSentence(r: KillResult): string {
   const n = r.killed.length;
   const ports = r.freedPorts.length ? ` and port${r.freedPorts.length === 1 ? '' : 's'} ${r.freedPorts.join(', ')}` : '';

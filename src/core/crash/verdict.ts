@@ -1,5 +1,7 @@
 // Joins what the machine recorded about one dead server (how it exited, the kernel log, its memory
 // cgroup, its output, a Node report, the socket table) into one verdict, by pid and time. Pure.
+// Why this file is long (~550 lines): decideVerdict is one ordered judgement (exit, kernel record, cgroup, output,
+// report, sockets) whose rule order is the meaning; each cause's own wording and facts live in causes/.
 
 import { formatBytes, formatDuration } from '../format';
 import type { FaultRecord, OomRecord } from './kernelLog';

@@ -1,6 +1,9 @@
 // Live crash detection: fed by the Monitor's events, it gathers evidence the moment a server's
 // process exits and emits one verdict per crash. The poll itself costs nothing more: evidence is
 // read only when something exited (log sizes are noted once when a server starts).
+// Why this file is long (~800 lines): exits seen by a poll, crash lines streamed from terminals, tasks, `run` and
+// followed logs, and the merge windows that make one crash one verdict share one state per server; the signatures,
+// the evidence readers and the judgement itself live in output.ts, evidence.ts and verdict.ts.
 
 import * as fs from 'node:fs';
 import { Emitter } from '../emitter';

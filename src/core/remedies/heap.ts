@@ -1,5 +1,7 @@
 // "Raise Heap Limit…": how big a heap to propose (never more than the memory or cgroup can give), and the edits
 // that put it into a package.json script or a NODE_OPTIONS value while keeping everything else as written.
+// Why this file is long (~390 lines): proposing a size and editing it where the flag really is (command line,
+// NODE_OPTIONS, cross-env, a nested npm script) must agree on the same reading of a script, so they sit together.
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { formatBytes } from '../format';
 import { heapLimitFromArgs, nodeOptionTokens, v8DefaultOldSpaceBytes } from '../heapLimit';

@@ -1,7 +1,6 @@
 // What a remedy did, in words: the sentences the CLI prints and VS Code shows come from here, so both
 // say the same thing the same way ("Stopped 3 processes", "1 file", never "1 files").
-// A terminal prints a full report (one fact per line); a notification gets one short sentence, then
-// the same problem sentences.
+// A terminal prints a full report (one fact per line); a notification joins the same sentences on one line.
 import { count, formatBytes, joinAnd } from '../format';
 import type { DeleteResult, DiskScan, DiskUse } from './disk';
 import type { KillResult } from './kill';
@@ -28,15 +27,13 @@ export function candidatesHeadline(n: number): string {
   return n === 0 ? NOTHING_TO_STOP : `${count(n, 'process tree')} could be stopped:`;
 }
 
-/** The terminal's headline: "Stopped 3 processes, freeing 120 MB and port 5173." */
+/**
+ * The headline, in the terminal and in a notification alike: "Stopped 1 process, freeing 30 MB of memory
+ * and port 5173.", "Stopped 3 processes, freeing ports 3000 and 3001.", "Stopped 1 process."
+ */
 export function stoppedSentence(r: KillResult): string {
-  return `Stopped ${processes(r.killed.length)}, freeing ${formatBytes(r.freedBytes)}${r.freedPorts.length ? ` and ${portsPhrase(r.freedPorts)}` : ''}.`;
-}
-
-/** A notification's headline: "Stopped 3 processes: freed port 5173 and 120 MB of memory." */
-export function stoppedNotice(r: KillResult): string {
-  const freed = [r.freedPorts.length ? portsPhrase(r.freedPorts) : '', r.freedBytes > 0 ? `${formatBytes(r.freedBytes)} of memory` : ''].filter(Boolean);
-  return `Stopped ${processes(r.killed.length)}${freed.length ? `: freed ${joinAnd(freed)}` : ''}.`;
+  const freed = [r.freedBytes > 0 ? `${formatBytes(r.freedBytes)} of memory` : '', r.freedPorts.length ? portsPhrase(r.freedPorts) : ''].filter(Boolean);
+  return `Stopped ${processes(r.killed.length)}${freed.length ? `, freeing ${joinAnd(freed)}` : ''}.`;
 }
 
 /** Worth knowing, not a failure: who needed SIGKILL. */

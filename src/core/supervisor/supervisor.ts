@@ -1,6 +1,8 @@
 // Runs one server command as a child process group, keeps it alive through crashes with growing
 // delays, and reports exactly how each run ended (exit code or signal), which is the evidence the
 // crash verdicts need. Stopping is never a crash.
+// Why this file is long (~480 lines): one run's state machine (spawn, output, health, RSS limit, backoff, stop, tree
+// clean-up) shares its timers and state; the tree tracking is in treeTracker.ts, the log rotation in rotatingLog.ts, the delays in backoff.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { systemClock, type Clock } from '../clock';

@@ -1,5 +1,8 @@
 // Linux probe reading /proc directly. Reads are synchronous on purpose: thousands of tiny /proc files cost 2–6× the
 // CPU through fs.promises (docs: poll-cost.md), and a poll takes a few milliseconds.
+// Why this file is long (~650 lines): it is the one hand-written per-poll reader, and its caches (a process's cwd,
+// command line and owner per pid + start time) and the socket-table gate are state shared by every read of a poll;
+// the pure parsing of /proc formats lives in procParsers.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { learnSecretValues } from '../redact';

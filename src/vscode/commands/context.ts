@@ -1,7 +1,5 @@
 import type * as vscode from 'vscode';
-import type { Verdict } from '../../core/crash/types';
 import type { CrashHistory } from '../../core/history/crashHistory';
-import type { LoadTestReport } from '../../core/load/types';
 import type { Snapshot } from '../../core/types';
 import type { CrashService } from '../crashes';
 import type { ContainerService } from '../containers';
@@ -12,6 +10,7 @@ import type { PeakMemory } from '../peakMemory';
 import type { RefreshManager } from '../refreshManager';
 import type { ReportPanel } from '../reportPanel';
 import type { DashboardPanel } from '../dashboardPanel';
+import type { RunningChildren } from './running';
 import type { SeriesStore } from '../../core/dashboard/series';
 
 /** What commands may use; handed to each command's factory. */
@@ -36,11 +35,7 @@ export interface CommandContext {
   readonly crashCaptureDir: string;
   /** This workspace's terminal environment (the opt-in crash capture). */
   readonly environment: vscode.EnvironmentVariableCollection;
+  /** Child processes commands run now (the load test's). */
+  readonly running: RunningChildren;
   snapshot(): Snapshot | undefined;
-  /** The last Find Where It's Stuck verdict (for the integration tests). */
-  lastStuck?: Verdict;
-  /** The last load test's report (for the integration tests). */
-  lastLoadTest?: LoadTestReport;
-  /** The load process running now (for the integration tests' cancel check). */
-  loadTestPid?: number | null;
 }

@@ -10,6 +10,12 @@ import { confirm } from '../ui';
 import type { CommandContext } from './context';
 import type { ShownReport } from './investigateCrash';
 import { serverFromArg } from './pickServer';
+import type { Verdict } from '../../core/crash/types';
+
+/** The report shown, and the verdict it holds (where the server was stuck). */
+export interface StuckOutcome extends ShownReport {
+  readonly verdict: Verdict;
+}
 
 /**
  * devServerDoctor.findWhereStuck: after a confirmation that says what it does, opens the inspector of the server's
@@ -17,7 +23,7 @@ import { serverFromArg } from './pickServer';
  * them as a `hang` verdict (own frame first), saved like crash reports. Only the workspace's own Node processes.
  */
 export function findWhereStuckCommand(ctx: CommandContext) {
-  return async (arg?: unknown): Promise<ShownReport | undefined> => {
+  return async (arg?: unknown): Promise<StuckOutcome | undefined> => {
     const server = await serverFromArg(ctx, arg, (s) => s.state === 'unresponsive' || s.state === 'up' || s.state === 'orphaned', 'Find where which server is stuck?');
     if (!server) return;
     const folders = workspaceFolderPaths();
@@ -45,8 +51,7 @@ export function findWhereStuckCommand(ctx: CommandContext) {
     const saved = saveReport(inv, [path.join(ctx.storageDir, 'reports'), ...(settings.reportFolder ? [settings.reportFolder] : [])], remedyLink);
     const markdown = renderMarkdown(inv, remedyLink) + (saved.files.length ? `\n\n---\nSaved as ${saved.files.map((f) => `\`${f}\``).join(', ')}.\n` : '');
     ctx.reports.show(markdown, `Where ${server.name} is stuck`, reportLinks(inv, remedyHref));
-    const shown = { markdown, files: saved.files, problems: saved.problems, verdicts: 1 };
-    ctx.lastStuck = verdict;
+    const shown: StuckOutcome = { markdown, files: saved.files, problems: saved.problems, verdicts: 1, verdict };
     if (!result.ok) void vscode.window.showWarningMessage(`Dev Server Doctor: ${result.message}`);
     return shown;
   };

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { killGuard } from '../killGuard';
 import { count, formatBytes, formatDuration } from '../../core/format';
 import { killTrees, type KillCandidate } from '../../core/remedies/kill';
-import { killNotes, killProblems, processes as processesOf, stoppedNotice } from '../../core/remedies/results';
+import { killNotes, killProblems, processes as processesOf, stoppedSentence } from '../../core/remedies/results';
 import { workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
 import type { CommandContext } from './context';
@@ -31,7 +31,7 @@ export async function stopTrees(ctx: CommandContext, candidates: readonly KillCa
     () => killTrees(candidates.flatMap((c) => c.members), { guard: killGuard(), workspaceFolders: workspaceFolderPaths() }),
   );
   const problems = killProblems(result);
-  const message = [stoppedNotice(result), ...killNotes(result), ...problems].join(' ');
+  const message = [stoppedSentence(result), ...killNotes(result), ...problems].join(' ');
   ctx.log.info(`${message}${result.warnings.length ? ` ${result.warnings.join(' ')}` : ''}`);
   if (problems.length) void vscode.window.showWarningMessage(`Dev Server Doctor: ${message}`);
   else void vscode.window.showInformationMessage(`Dev Server Doctor: ${message}`);

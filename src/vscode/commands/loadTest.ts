@@ -11,6 +11,11 @@ import type { CommandContext } from './context';
 import type { ShownReport } from './investigateCrash';
 import { serverFromArg } from './pickServer';
 
+/** The report shown, and the load test's own report. */
+export interface LoadTestOutcome extends ShownReport {
+  readonly report: LoadTestReport;
+}
+
 interface Plan { label: string; detail: string; stages: number[]; durationMs: number; leakRounds: number }
 
 const PLANS: Plan[] = [
@@ -99,7 +104,7 @@ export function loadTestCommand(ctx: CommandContext) {
         else if (m.type === 'report') { report = m.report; files = m.files; }
         else if (m.type === 'refused') refused = m.message;
       });
-      ctx.loadTestPid = child.pid ?? null;
+      ctx.running.set('devServerDoctor.loadTest', child.pid);
       const cancel = token.onCancellationRequested(() => {
         if (child.connected) child.send({ type: 'cancel' });
         setTimeout(() => { if (child.exitCode === null) child.kill('SIGTERM'); }, CANCEL_GRACE_MS).unref();
@@ -109,7 +114,7 @@ export function loadTestCommand(ctx: CommandContext) {
         return await done;
       } finally {
         cancel.dispose();
-        ctx.loadTestPid = null;
+        ctx.running.set('devServerDoctor.loadTest', null);
       }
     });
     const r = report as LoadTestReport | null;
@@ -118,11 +123,10 @@ export function loadTestCommand(ctx: CommandContext) {
       void vscode.window.showWarningMessage(`Dev Server Doctor: the load test did not finish: ${why}`);
       return;
     }
-    ctx.lastLoadTest = r;
     const chart = files.find((f) => f.endsWith('.svg'));
     const markdown = renderLoadMarkdown(r) + (files.length ? `\n---\nSaved as ${files.map((f) => `\`${f}\``).join(', ')}.\n` : '');
     ctx.reports.show(markdown, `Load test ${target.server.name}`, []);
-    const shown = { markdown, files: [...files], problems: [...r.problems], verdicts: r.crashVerdicts.length };
+    const shown: LoadTestOutcome = { markdown, files: [...files], problems: [...r.problems], verdicts: r.crashVerdicts.length, report: r };
     const best = r.stages.reduce((a, s) => Math.max(a, s.requestsPerSecond), 0);
     const summary = r.crashed ? `${target.server.name} died during the load test.`
       : `${target.server.name}: up to ${best} req/s over ${r.stages.length} stage(s)${r.leak ? `; ${r.leak.verdict.likelyLeak ? 'likely memory leak' : 'no leak found'}` : ''}${r.cancelled ? ' (cancelled)' : ''}.`;

@@ -1,6 +1,8 @@
 // What each command last returned (a report shown, a restart's outcome), kept for the extension's API
 // so callers and the integration tests can read it; commands just return their outcome.
+import type { StuckOutcome } from './findWhereStuck';
 import type { ShownReport } from './investigateCrash';
+import type { LoadTestOutcome } from './loadTest';
 import type { HeapCheck } from './raiseHeapLimit';
 import type { RestartOutcome } from './restartServer';
 
@@ -9,6 +11,8 @@ export interface CommandOutcomes {
   'devServerDoctor.investigateCrash': ShownReport;
   'devServerDoctor.restartServer': RestartOutcome;
   'devServerDoctor.raiseHeapLimit': HeapCheck;
+  'devServerDoctor.findWhereStuck': StuckOutcome;
+  'devServerDoctor.loadTest': LoadTestOutcome;
 }
 
 export class LastResults {
