@@ -243,15 +243,17 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   // Event-driven from there on: the engine's stream says when to list again.
   let settlePrevious: (explained: Promise<string | null> | null) => void = () => undefined;
   const previousSession = new Promise<string | null>((resolve) => { settlePrevious = resolve; });
+  let deactivated = false;
+  // After deactivation (the journal ended) a late answer must not start a session that never ends.
   void refresh.editorProcessIds().then(
-    (pids) => journal.startSession(process.pid, [...pids]),
-    () => journal.startSession(process.pid, editorProcessIds()),
+    (pids) => { if (!deactivated) journal.startSession(process.pid, [...pids]); },
+    () => { if (!deactivated) journal.startSession(process.pid, editorProcessIds()); },
   );
   const afterActivation = setTimeout(() => {
     void containers.start();
     settlePrevious(explainPreviousSession(previous, log).catch(() => null));
   }, 0);
-  context.subscriptions.push({ dispose: () => { clearTimeout(afterActivation); settlePrevious(null); } });
+  context.subscriptions.push({ dispose: () => { deactivated = true; clearTimeout(afterActivation); settlePrevious(null); } });
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
 
   // Servers the settings say to supervise from the start (trusted workspaces only: it runs their scripts).
