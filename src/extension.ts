@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import type { Verdict } from './core/crash/types';
 import type { EarlyWarning } from './core/early/policy';
 import { CrashHistory } from './core/history/crashHistory';
+import { sharedExpectedStops } from './core/crash/expectedStops';
+import type { ExpectedEnd } from './core/crash/watcher';
 import { ServerStates } from './core/serverStates';
 import { editorProcessIds, SampleJournal } from './core/history/sampleJournal';
 import type { Snapshot } from './core/types';
@@ -19,6 +21,7 @@ import { cacheSettings, onSettingsChange, readSettings, supervisionSettings } fr
 import { HealthChecker } from './core/health/checker';
 import { DEFAULT_HEALTH } from './core/settings';
 import { CrashNotifier } from './vscode/crashNotifier';
+import { Notifications, type ShownNotification } from './vscode/notifications';
 import { CrashService } from './vscode/crashes';
 import { ContainerService } from './vscode/containers';
 import type { ContainerInfo } from './core/containers/model';
@@ -37,6 +40,7 @@ import { StatusBar } from './vscode/statusBar';
 import { SupervisedServers } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
+import { treeAlerts } from './core/early/treeAlerts';
 import { SystemTreeProvider } from './vscode/tree/systemTreeProvider';
 
 /** What activate() returns: used by the integration tests, and by other extensions if they wish. */
@@ -51,8 +55,12 @@ export interface DevServerDoctorApi {
   /** Crashes judged live since activation, oldest first. */
   verdicts(): readonly Verdict[];
   onDidVerdict: vscode.Event<Verdict>;
+  /** Server ends explained by a stop made on purpose (Restart, supervised stop, a confirmed kill): no verdict. */
+  expectedEnds(): readonly ExpectedEnd[];
   /** Crash notifications shown (their messages). */
   notifications(): readonly string[];
+  /** Every incident notification shown (crashes, warnings), with its buttons and how it ended. */
+  notificationsShown(): readonly ShownNotification[];
   /** Early warnings active now, and those notified. */
   warnings(): readonly EarlyWarning[];
   warningsShown(): readonly EarlyWarning[];
@@ -81,6 +89,8 @@ export interface DevServerDoctorApi {
   pollStats(): PollStats;
   /** The dashboard panel (the tests read its model and render times). */
   dashboard(): DashboardPanel;
+  /** The folder VS Code writes this extension's log (the Output channel) into; the tests search it for secrets. */
+  logFolder(): string;
 }
 
 const HOUR_MS = 3_600_000;
@@ -110,20 +120,24 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     crashesLastHour: (s) => history.entries().filter((e) => e.serverId === s.id && e.time > Date.now() - HOUR_MS).length,
   });
   const refresh = new RefreshManager(log, { workerScript: context.asAbsolutePath(path.join('dist', 'pollWorker.js')), health });
-  const crashes = new CrashService(refresh.events, log, () => [crashCaptureDir], async () => {
+  // Every stop the extension (or the CLI) makes on purpose, recorded before the signal: the crash judgement and
+  // the outage warnings read the same registry.
+  const stops = sharedExpectedStops();
+  const crashes = new CrashService(refresh.events, log, stops, () => [crashCaptureDir], async () => {
     const snap = await refresh.refresh('manual');
     if (!snap) throw new Error('no snapshot');
     return snap;
   });
   const states = new ServerStates();
-  const early = new EarlyWarnings(storageDir, log);
-  const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, (pid) => early.expectExit(pid));
+  const notifications = new Notifications(log);
+  const early = new EarlyWarnings(storageDir, log, stops, notifications);
+  const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, stops);
   const journal = new SampleJournal({ dir: storageDir });
   const serversProvider = new ServersTreeProvider((id) => supervised.state(id));
   const systemProvider = new SystemTreeProvider(() => readSettings().thresholds);
   const crashesProvider = new CrashesTreeProvider(history);
   const statusBar = new StatusBar();
-  const notifier = new CrashNotifier(log);
+  const notifier = new CrashNotifier(notifications);
   const ourCommands: string[] = (context.extension.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
   const reports = new ReportPanel(ourCommands);
   const peaks = new PeakMemory();
@@ -160,8 +174,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const render = (raw: Snapshot) => {
     // Crashed apps under a live watcher, and servers starting for too long, as the tree and status bar show them.
     const snap = states.apply(raw);
-    const warnings = early.active();
-    serversProvider.update(snap, [...snap.alerts.filter((a) => a.kind === 'scan').map((a) => a.message), ...warnings.map((w) => w.message)]);
+    // Marked resolved: neither a row nor the status bar's colour until it happens again.
+    const warnings = early.visible();
+    // A down server says so on its own row (crashed, or stopped unexpectedly), not in a second row above the list.
+    const { alerts, notes } = treeAlerts(snap, warnings, (w) => early.coveredByCrash(w), (m) => early.isDismissed('scan', m));
+    serversProvider.update(snap, alerts, notes);
     statusBar.update(snap, readSettings().thresholds, warnings);
   };
   const onUpdate = (snap: Snapshot) => {
@@ -193,6 +210,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
       series.crash(v, entry.id);
       crashesProvider.refresh();
     }
+    // One incident, one toast: what warned about this server is withdrawn, its "is down" is not toasted after.
+    early.supersede(v);
     if (early.offerCrash(v)) void notifier.notify(v);
   };
 
@@ -206,7 +225,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, health, refresh, crashes, early, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp, dashboard,
+    log, health, refresh, crashes, early, notifications, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp, dashboard,
     early.onDidChange((ws) => {
       // A marker when a server's warning appears or gets worse, not on every change of the set.
       for (const w of ws) {
@@ -229,7 +248,8 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
       systemProvider.updateContainers(containers.status(), containers.containers().length);
       void vscode.commands.executeCommand('setContext', 'devServerDoctor.containerCount', containers.containers().length);
     }),
-    crashes.onDidUserStop((pid) => early.expectExit(pid)),
+    // Ctrl-C in a terminal: its command's processes (the shell's children) ended on purpose.
+    crashes.onDidUserStop((pid) => stops.expect([{ pid }], 'user-interrupt', 'vscode', { children: true })),
     supervised.onDidChange(() => { const s = refresh.snapshot; if (s) render(s); }),
     { dispose: () => journal.end() },
     running,
@@ -282,7 +302,9 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     statusBarText: () => statusBar.text,
     verdicts: () => crashes.history().verdicts,
     onDidVerdict: crashes.onDidVerdict,
+    expectedEnds: () => crashes.history().expectedEnds ?? [],
     notifications: () => notifier.shown,
+    notificationsShown: () => notifications.shown,
     warnings: () => early.active(),
     warningsShown: () => early.shown,
     history,
@@ -297,6 +319,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     containers: () => containers.containers(),
     containerEngine: () => containers.status(),
     containerVerdicts: () => containers.verdicts(),
+    logFolder: () => context.logUri.fsPath,
     dashboard: () => dashboard,
   };
 }

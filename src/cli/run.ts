@@ -7,9 +7,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scriptPath } from '../core/paths';
+import { launchEnv } from '../core/remedies/launch';
 import { verdictJson } from '../core/crash/report';
 import { appendRunRecord, TAIL_CHARS } from '../core/crash/sharedRuns';
+import { sharedExpectedStops } from '../core/crash/expectedStops';
+import { liveGroupMembers } from '../core/system/procTree';
 import type { Verdict } from '../core/crash/types';
 import { CrashWatcher, MemoryOutputFeed } from '../core/crash/watcher';
 import { Monitor } from '../core/monitor';
@@ -128,7 +130,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 /** Runs the command until it ends (or, with --restart, until it is stopped or given up on); returns its exit code. */
 export async function runCommand(o: RunOptions, io: RunIo): Promise<number> {
   const command = commandLineOf(o.command);
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: scriptPath(o.cwd, o.workspace) };
+  const env: NodeJS.ProcessEnv = launchEnv(o.cwd, o.workspace);
   // Its output goes through a pipe: tell it a terminal reads it, so colours stay as they would be.
   if (io.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   const sup = new Supervisor({
@@ -141,6 +143,7 @@ export async function runCommand(o: RunOptions, io: RunIo): Promise<number> {
     restart: o.maxRestarts ? { maxRestarts: o.maxRestarts } : {},
     rssLimitBytes: o.rssLimitMb ? o.rssLimitMb * 1024 * 1024 : null,
     healthUrl: o.healthUrl,
+    stoppedBy: 'cli',
   });
   const monitor = new Monitor({ probe: createProbe(), workspaceFolders: [o.workspace], settings: { ...DEFAULT_SETTINGS, pollIntervalMs: o.intervalMs } });
   const feed = new MemoryOutputFeed();
@@ -201,6 +204,8 @@ export async function runCommand(o: RunOptions, io: RunIo): Promise<number> {
       return;
     }
     stopSignal = sig;
+    // Known before the signal: another watcher (the editor's) takes this end for a stop, not a crash.
+    if (pid !== null) sharedExpectedStops().expect([pid, ...(liveGroupMembers(pid) ?? [])].map((p) => ({ pid: p })), 'run-stop', 'cli');
     // The command runs in its own process group (so its whole tree can be stopped): pass the signal on, then stop it.
     if (pid !== null) try { process.kill(-pid, sig); } catch { /* gone */ }
     void sup.stop();

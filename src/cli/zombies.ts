@@ -91,7 +91,7 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
     }
     const result = args.kill && found.candidates.length > 0
       // Exactly the processes listed, each re-checked to be the one listed (see killTrees), with their children.
-      ? await killTrees(found.candidates.flatMap((c) => c.members), { probe, graceMs: args.graceMs })
+      ? await killTrees(found.candidates.flatMap((c) => c.members), { probe, graceMs: args.graceMs, stoppedBy: 'cli' })
       : null;
     if (args.json) {
       io.stdout.write(`${JSON.stringify({ candidates: found.candidates, warnings: [...found.refused, ...found.warnings], result }, null, 2)}\n`);

@@ -1,8 +1,9 @@
-// A crash notification in plain words, with [Investigate] and the top remedy as buttons.
+// A crash notification in plain words: [Investigate] and the top remedy as buttons, the other remedies
+// behind "More…". Nothing supersedes a crash: it is an ordinary (sticky) error toast.
 import * as vscode from 'vscode';
-import { terminalText } from '../core/terminalText';
 import type { Verdict } from '../core/crash/types';
 import { REMEDY_COMMANDS } from './remedyCommands';
+import type { Notifications } from './notifications';
 import { runRemedy } from './ui';
 
 const INVESTIGATE = 'Investigate';
@@ -12,21 +13,17 @@ export class CrashNotifier {
   /** Messages shown, newest last (bounded; read by the integration tests). */
   readonly shown: string[] = [];
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly notifications: Notifications) {}
 
   async notify(v: Verdict): Promise<void> {
     this.shown.push(v.summary);
     if (this.shown.length > 50) this.shown.shift();
-    // The top remedy becomes a button (Investigate is already one); the report lists every one.
-    const remedy = v.remedies.find((r) => REMEDY_COMMANDS[r.id] !== REMEDY_COMMANDS.investigate);
-    const buttons = remedy ? [INVESTIGATE, remedy.title] : [INVESTIGATE];
-    const show = v.confidence === 'low' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
-    const choice = await show(terminalText(`Dev Server Doctor: ${v.summary}`), ...buttons);
-    try {
-      if (choice === INVESTIGATE) await vscode.commands.executeCommand('devServerDoctor.investigateCrash');
-      else if (remedy && choice === remedy.title) await runRemedy(remedy);
-    } catch (err) {
-      this.log.error(`${choice} failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    // Investigate and the top remedy are buttons; the report lists every remedy, "More…" the rest.
+    const remedies = v.remedies.filter((r) => REMEDY_COMMANDS[r.id] !== REMEDY_COMMANDS.investigate);
+    const actions = [
+      { title: INVESTIGATE, run: () => vscode.commands.executeCommand('devServerDoctor.investigateCrash') },
+      ...remedies.map((r) => ({ title: r.title, run: () => runRemedy(r) })),
+    ].filter((a, i, all) => all.findIndex((b) => b.title === a.title) === i);
+    await this.notifications.message('crash', v.confidence === 'low' ? 'warning' : 'error', v.detail?.serverId ?? v.server ?? null, v.summary, actions);
   }
 }

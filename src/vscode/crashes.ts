@@ -6,6 +6,7 @@ import type { Verdict } from '../core/crash/types';
 import type { Snapshot } from '../core/types';
 import { CrashWatcher, MemoryOutputFeed, type MonitorLike, type WatcherHistory } from '../core/crash/watcher';
 import { readCrashSettings } from './config';
+import type { ExpectedStopsLike } from '../core/crash/expectedStops';
 import { TerminalCapture } from './terminalCapture';
 
 export class CrashService implements vscode.Disposable {
@@ -26,13 +27,14 @@ export class CrashService implements vscode.Disposable {
 
   /** `extraReportDirs`: where the opt-in crash capture makes Node write its reports. */
   /** `poll`: a fresh poll, so a crash line is judged against the process tree right after it. */
-  constructor(events: MonitorLike, log: vscode.LogOutputChannel, extraReportDirs: () => readonly string[] = () => [], poll?: () => Promise<Snapshot>) {
+  constructor(events: MonitorLike, log: vscode.LogOutputChannel, expectedStops: ExpectedStopsLike, extraReportDirs: () => readonly string[] = () => [], poll?: () => Promise<Snapshot>) {
     let editorPids: number[] | undefined;
     this.capture = new TerminalCapture(this.feed);
     this.onDidUserStop = this.capture.onDidUserStop;
     // Getters: a settings change applies to the next crash without losing what was seen so far.
     this.watcher = new CrashWatcher(events, {
       feed: this.feed,
+      expectedStops,
       ...(poll ? { poll } : {}),
       get logGlobs() { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
       get reportDirs() { return [...readCrashSettings().nodeReportDirectories, ...extraReportDirs()]; },
@@ -46,6 +48,7 @@ export class CrashService implements vscode.Disposable {
       }),
       // Evidence that could not be read (no kernel log access…) goes to the log, once each; the report says it too.
       this.watcher.onProblem((p) => log.warn(p)),
+      this.watcher.onExpectedEnd((e) => log.info(`${e.server} ended on purpose (${e.reason}, by ${e.by}): no crash.`)),
     ];
   }
 

@@ -2,10 +2,11 @@
 // restarts it on a crash with growing delays, and reports each run's exact exit to the crash watcher.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scriptPath } from '../core/paths';
+import { launchSpecOf } from '../core/remedies/launch';
 import * as vscode from 'vscode';
 import { terminalText } from '../core/terminalText';
 import type { MemoryOutputFeed } from '../core/crash/watcher';
+import type { ExpectedStops } from '../core/crash/expectedStops';
 import { Supervisor, type SupervisorState } from '../core/supervisor/supervisor';
 import type { ExpectedServer } from '../core/types';
 import { supervisionSettings } from './config';
@@ -32,8 +33,8 @@ export class SupervisedServers implements vscode.Disposable {
     private readonly feed: MemoryOutputFeed,
     private readonly logDir: string,
     private readonly log: vscode.LogOutputChannel,
-    /** Told about every stop the user asked for, so it is never an outage. */
-    private readonly expectExit: (pid: number) => void,
+    /** Where the supervisor records its own stops and restarts before signalling (never a crash, never an outage). */
+    private readonly stops: ExpectedStops,
   ) {}
 
   state(serverId: string): SupervisorState | undefined {
@@ -48,15 +49,19 @@ export class SupervisedServers implements vscode.Disposable {
       return existing.terminal;
     }
     const s = supervisionSettings(server.name);
+    // The script's own body, not `npm run …`: the supervised child is then the server itself.
+    const spec = launchSpecOf(server);
     const sup = new Supervisor({
       name: server.name,
-      command: server.command,
+      command: spec?.body ?? server.command,
       cwd: server.cwd,
-      env: { ...process.env, PATH: scriptPath(server.cwd, server.workspaceFolder), FORCE_COLOR: '1' },
+      env: { ...(spec?.env ?? process.env), FORCE_COLOR: '1' },
       logDir: path.join(this.logDir, 'supervised'),
       restart: { maxRestarts: s.maxRestarts, windowMs: s.windowMs },
       rssLimitBytes: s.rssLimitBytes,
       healthUrl: s.healthUrl,
+      expectedStops: this.stops,
+      stoppedBy: 'vscode',
     });
     const write = new vscode.EventEmitter<string>();
     const pty: vscode.Pseudoterminal = {
@@ -82,7 +87,6 @@ export class SupervisedServers implements vscode.Disposable {
         this.changed.fire();
       }),
       sup.onRunEnd((r) => {
-        if (r.ending === 'stopped' && r.pid !== null) this.expectExit(r.pid);
         // A stop the user asked for ends without an exit code: never a crash.
         if (feedId) this.feed.end(feedId, r.ending === 'stopped' ? undefined : exitCodeOf(r.exitCode, r.signal), r.endedAt, r.ending === 'stopped' ? null : r.signal);
         this.log.info(`supervised ${server.name}: run ${r.run} ${r.ending} (exit ${r.exitCode ?? r.signal ?? '?'})`);
@@ -108,8 +112,6 @@ export class SupervisedServers implements vscode.Disposable {
     const run = this.runs.get(serverId);
     if (!run) return;
     this.runs.delete(serverId);
-    const pid = run.sup.state.pid;
-    if (pid !== null) this.expectExit(pid);
     await run.sup.dispose();
     run.unsubscribe.forEach((u) => u());
     run.terminal.dispose();

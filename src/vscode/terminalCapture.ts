@@ -12,7 +12,7 @@ export class TerminalCapture implements vscode.Disposable {
   private readonly userStopped = new vscode.EventEmitter<number>();
   private next = 1;
 
-  /** A terminal command ended by the user (Ctrl-C: no exit code, 130 or 143): the shell's pid. */
+  /** A terminal command ended by the user (Ctrl-C: no exit code, or 130): the shell's pid. */
   readonly onDidUserStop = this.userStopped.event;
 
   constructor(private readonly feed: MemoryOutputFeed) {
@@ -26,7 +26,8 @@ export class TerminalCapture implements vscode.Disposable {
         this.feed.end(id, e.exitCode);
         const pid = this.shellPids.get(id);
         this.shellPids.delete(id);
-        if (pid !== undefined && (e.exitCode === undefined || e.exitCode === 130 || e.exitCode === 143)) this.userStopped.fire(pid);
+        // 143 (SIGTERM) is not the user's key: it may be anyone's kill (the extension's own are recorded before signalling).
+        if (pid !== undefined && (e.exitCode === undefined || e.exitCode === 130)) this.userStopped.fire(pid);
       }),
       vscode.tasks.onDidStartTaskProcess((e) => {
         const id = `task:${this.next++}`;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Verdict } from '../../src/core/crash/types';
 import { ManualClock } from '../../src/core/clock';
 import { DownDetector, lineageKey, watcherOf } from '../../src/core/early/downDetector';
+import { treeAlerts } from '../../src/core/early/treeAlerts';
 import { inotifyWarning } from '../../src/core/early/inotify';
 import { countInotifyWatches, InotifyWatchCounter, type InotifyCount } from '../../src/core/system/inotify';
 import { PersistedSet } from '../../src/core/early/persistedSet';
@@ -353,6 +354,18 @@ describe('early: warning policy', () => {
     assert.equal(p.evaluate([warning('down', '/ws/api#dev')]).length, 1, 'a later outage with no crash verdict is told');
   });
 
+  it('a crash that was not toasted (muted, or a repeat) or whose verdict names the server only by name still covers its "down" warning', () => {
+    const clock = new ManualClock(0);
+    const p = new WarningPolicy({ clock });
+    p.mute('crash');
+    assert.equal(p.offerCrash({ ...verdict(9), detail: { serverId: '/ws/api#dev' } }), false, 'muted: no crash toast');
+    p.noteCrash({ ...verdict(10), server: 'web · dev' });
+    clock.advance(6000);
+    const web: EarlyWarning = { ...warning('down', '/ws/web#dev'), server: 'web · dev' };
+    assert.deepEqual(p.evaluate([warning('down', '/ws/api#dev'), web, warning('down', '/ws/other#dev')]).map((w) => w.subject), ['/ws/other#dev']);
+    assert.ok(p.crashCovers(web) && !p.crashCovers(warning('down', '/ws/other#dev')));
+  });
+
   it('notifies again only after the condition cleared for a while (no flapping)', () => {
     const clock = new ManualClock(0);
     const p = new WarningPolicy({ clock, clearAfterMs: 60_000 });
@@ -501,5 +514,17 @@ describe('early: persisted set', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('early: where warnings show in the Servers view', () => {
+  it('a down server says so on its own row (crashed or stopped unexpectedly), no duplicate row; other warnings and scan problems are rows', () => {
+    const s = snap(1000, [server('/ws/api#dev', 'down'), server('/ws/web#dev', 'down'), server('/ws/nm#dev', 'crashed'), server('/ws/up#dev', 'up', [proc(10, 1, 'node a.js', [3000])]), server('/ws/hung#dev', 'unresponsive', [proc(11, 1, 'node b.js', [3001])])]);
+    const withScan: Snapshot = { ...s, alerts: [{ kind: 'scan', severity: 'warning', message: 'package.json in /ws/bad is not valid JSON', server: null } as Snapshot['alerts'][number]] };
+    const ws = [warning('down', '/ws/api#dev'), warning('down', '/ws/web#dev'), warning('down', '/ws/nm#dev'), warning('oom-risk', '/ws/up#dev', 'critical', 0.5), warning('disk', '/'), warning('unresponsive', '/ws/hung#dev', 'critical')];
+    const { alerts, notes } = treeAlerts(withScan, ws, (w) => w.subject === '/ws/api#dev');
+    assert.deepEqual([...notes].map(([id, n]) => [id, n.words]), [['/ws/api#dev', 'crashed'], ['/ws/web#dev', 'stopped unexpectedly']]);
+    assert.deepEqual(alerts.map((a) => `${a.kind}:${a.subject}`), ['scan:package.json in /ws/bad is not valid JSON', 'oom-risk:/ws/up#dev', 'disk:/']);
+    assert.deepEqual(treeAlerts(withScan, [], () => false, () => true).alerts, [], 'a scan problem marked resolved');
   });
 });

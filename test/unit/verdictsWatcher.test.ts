@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { KernelOomRecords } from '../../src/core/crash/kernelSources';
 import type { Verdict } from '../../src/core/crash/types';
 import { investigate } from '../../src/core/crash/investigate';
+import { ExpectedStops } from '../../src/core/crash/expectedStops';
 import { CrashWatcher, MemoryOutputFeed, type WatcherHistory, type MonitorLike } from '../../src/core/crash/watcher';
 import { Emitter } from '../../src/core/emitter';
 import { diffSnapshots, type MonitorEvent } from '../../src/core/monitor';
@@ -214,6 +215,40 @@ describe('CrashWatcher (fed by monitor events)', () => {
     await w.idle();
     assert.equal(kernel.calls, 0);
   });
+
+  it('a stop made on purpose (Restart, a confirmed kill, the supervisor) gets no verdict; the same end unannounced does', async () => {
+    const stopped = async (stops: ExpectedStops | null, at: number): Promise<CrashWatcher> => {
+      const w = watch({ readKernel: kernelReader(), expectedStops: stops });
+      monitor.poll(snapshot(at, [server(dir, [npm(), sh(), node()])]));
+      log(fs.readFileSync(fixture('crash-output', 'uncaught-exception.txt'), 'utf8'));
+      stops?.expect([npm(), sh(), node()], 'restart', 'test', { at: at + 500 });
+      monitor.poll(snapshot(at + 2000, [server(dir, [])]));
+      await w.idle();
+      return w;
+    };
+    const w = await stopped(new ExpectedStops({ file: null }), T0);
+    assert.deepEqual(verdicts, []);
+    assert.deepEqual(w.history().expectedEnds?.map((e) => [e.server, e.reason, e.by]), [['app · dev', 'restart', 'test']]);
+    w.dispose();
+    monitor = new FakeMonitor();
+    await stopped(null, T0 + 120_000);
+    assert.equal(verdicts.length, 1, 'the same end without a record is judged');
+  });
+
+  it('a terminal command ended by a stop on purpose (exit 143 after Restart) gets no verdict from its exit code', async () => {
+    const feed = new MemoryOutputFeed();
+    const stops = new ExpectedStops({ file: null });
+    const w = watch({ readKernel: kernelReader(), feed, expectedStops: stops });
+    monitor.poll(snapshot(T0, [server(dir, [npm(), sh(), node()])]));
+    feed.start('t', { label: 'terminal: bash', pid: 1, cwd: dir, command: 'npm run dev', at: T0 });
+    stops.expect([npm(), sh(), node()], 'restart', 'test', { at: T0 + 500 });
+    feed.end('t', 143, T0 + 1000);
+    monitor.poll(snapshot(T0 + 2000, [server(dir, [])]));
+    await w.idle();
+    assert.deepEqual(verdicts, []);
+    assert.ok((w.history().expectedEnds?.length ?? 0) >= 1);
+  });
+
 });
 
 describe('MemoryOutputFeed', () => {

@@ -205,7 +205,8 @@ function reportEvidence(r: ReportEvidence): Evidence {
     report.trigger ? `trigger ${report.trigger}` : null,
     report.event ? `event "${report.event}"` : null,
     report.heap.usedBytes !== null ? `heap used ${formatBytes(report.heap.usedBytes)}` : null,
-    report.heap.limitBytes !== null ? `heap limit ${formatBytes(report.heap.limitBytes)}` : null,
+    // V8's heap_size_limit: old space (what --max-old-space-size sets, the limit said elsewhere) plus the young generation.
+    report.heap.limitBytes !== null ? `V8 heap size limit ${formatBytes(report.heap.limitBytes)} (old space + young generation)` : null,
     report.errorMessage ? `error "${report.errorMessage}"` : null,
   ].filter(Boolean);
   return evidence('node-report', `Node.js report of pid ${report.pid ?? '?'}: ${bits.join(', ')}`, report.time, r.file);
@@ -522,6 +523,7 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   if (cause === 'heap-oom' && detail.heapLimitBytes) od.heapLimitMB = Math.round(detail.heapLimitBytes / MB);
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };
   const known = !!(c.serverId || c.cwd);
+  const undeclared = /\s/.test(c.server?.split(' · ')[1] ?? '');
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
   const more = moreRemedies(cause, detail) ?? memoryRemedies(cause, memoryKind, detail);
   const ranked = more ? [...more.map((r) => asRemedyRef(r, server)), ...remediesFor(cause, od).filter((r) => r.id === 'restart-server')] : remediesFor(cause, od);
@@ -529,7 +531,8 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   const frame = CODE_CAUSES.has(cause) ? frameLocation(d.topFrame ?? null) : null;
   const open = frame ? [remedy('open-file', frame, `Open ${frame.file.split('/').pop()}:${frame.line}`)] : [];
   return [...open, ...ranked.filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
-    if (r.id === 'restart-server') return { ...r, args: { ...server, pid } };
+    // A tree no script declares is named by its command line ("shop · node server.js"): it starts by that command.
+    if (r.id === 'restart-server') return { ...r, args: { ...server, pid, ...(undeclared && c.command ? { command: redactText(c.command) } : {}) } };
     if (r.id === 'kill-port-holder' && detail.holder?.pid) {
       return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...r.args, pid: detail.holder.pid } };
     }

@@ -24,6 +24,7 @@ import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEviden
 import { CrashLineScanner, hasRunStart } from './crashLines';
 import { folderName } from './evidence';
 import { folderOf } from '../paths';
+import { sharedExpectedStops, type ExpectedStopsLike, type StopRecord, type StoppedProcess } from './expectedStops';
 
 /** What a terminal or task printed, as the editor captured it. */
 export interface FedOutput {
@@ -181,6 +182,21 @@ export interface CrashWatcherOptions extends EvidenceOptions {
   readonly watcherRestartGraceMs?: number;
   /** The editor's own processes: an inspector port they hold is never offered for killing. */
   readonly editorPids?: readonly number[];
+  /**
+   * Stops Dev Server Doctor made on purpose (restart, supervised stop, a confirmed kill): their ends get no verdict
+   * (default: the registry shared with the editor and the CLI; null consults none).
+   */
+  readonly expectedStops?: ExpectedStopsLike | null;
+}
+
+/** A server's end that a recorded stop explains: no verdict, only this note. */
+export interface ExpectedEnd {
+  readonly server: string;
+  readonly serverId: string | null;
+  readonly pids: readonly number[];
+  readonly reason: StopRecord['reason'];
+  readonly by: string;
+  readonly at: number;
 }
 
 /** A process the watcher saw die, for naming pids in a later investigation. */
@@ -197,6 +213,8 @@ export interface ExitRecord {
 export interface WatcherHistory {
   readonly verdicts: readonly Verdict[];
   readonly exits: readonly ExitRecord[];
+  /** Ends explained by a stop made on purpose, newest last. */
+  readonly expectedEnds?: readonly ExpectedEnd[];
 }
 
 type Exited = Extract<MonitorEvent, { type: 'process-exited' }>;
@@ -265,6 +283,9 @@ export function looksLikeServerCommand(command: string, declared: readonly Pick<
 
 export class CrashWatcher {
   private readonly verdictEmitter = new Emitter<Verdict>();
+  private readonly expectedEmitter = new Emitter<ExpectedEnd>();
+  private readonly expectedList: ExpectedEnd[] = [];
+  private readonly stops: ExpectedStopsLike | null;
   private readonly problemEmitter = new Emitter<string>();
   private readonly unsubscribe: (() => void)[];
   private readonly readKernel: KernelReader;
@@ -299,6 +320,7 @@ export class CrashWatcher {
 
   constructor(monitor: MonitorLike, private readonly opts: CrashWatcherOptions = {}) {
     this.readKernel = opts.readKernel ?? defaultKernelReader;
+    this.stops = opts.expectedStops === undefined ? sharedExpectedStops() : opts.expectedStops;
     this.unsubscribe = [
       monitor.onEvent((e) => { if (e.type === 'process-exited') this.pending.push(e); }),
       monitor.onSnapshot((s) => this.onSnapshot(s)),
@@ -321,13 +343,18 @@ export class CrashWatcher {
     return this.verdictEmitter.on(listener);
   }
 
+  /** A server's end explained by a stop made on purpose (no verdict follows). */
+  onExpectedEnd(listener: (e: ExpectedEnd) => void): () => void {
+    return this.expectedEmitter.on(listener);
+  }
+
   /** Evidence that could not be read (no kernel log access…), each said once. */
   onProblem(listener: (message: string) => void): () => void {
     return this.problemEmitter.on(listener);
   }
 
   history(): WatcherHistory {
-    return { verdicts: [...this.verdictList], exits: [...this.exitList] };
+    return { verdicts: [...this.verdictList], exits: [...this.exitList], expectedEnds: [...this.expectedList] };
   }
 
   /** Resolves once every exit seen so far has been judged (watcher verdicts after their grace period). */
@@ -346,6 +373,7 @@ export class CrashWatcher {
     this.deferred.clear();
     for (const u of this.unsubscribe) u();
     this.verdictEmitter.clear();
+    this.expectedEmitter.clear();
     this.problemEmitter.clear();
   }
 
@@ -415,6 +443,12 @@ export class CrashWatcher {
     const explained = (d: Dead) => this.recentFor(id, before.cwd, d.proc.startTimeMs - START_SLACK_MS, EPISODE_MS, this.recentOutput) !== null;
     const dead = (this.dead.get(id) ?? []).filter((d) => !this.covered.has(d.proc.pid) && !explained(d));
     if (this.disposed || dead.length === 0) return;
+    const planned = this.planned(dead.map((d) => ({ proc: d.proc, at: d.at })));
+    if (planned) {
+      this.expectedEnd(before.name, id, [...before.pids, ...dead.map((d) => d.proc.pid)], planned, next.takenAt);
+      this.dead.delete(id);
+      return;
+    }
     const candidate = this.candidate(dead, before, after, next);
     const since = (candidate.startedAt ?? prev.takenAt) - START_SLACK_MS;
     const kernel = await this.readKernel(prev.takenAt - KERNEL_LOOKBACK_MS);
@@ -448,6 +482,25 @@ export class CrashWatcher {
     // New app processes would have started after the last poll that saw this one alive.
     if (onlyStructure) this.deferWatcherVerdict(id, judged, prev.takenAt - START_SLACK_MS);
     else this.emit(judged);
+  }
+
+  /** The stop record explaining any of these ends; null when none does. */
+  private planned(ends: readonly { proc: StoppedProcess; at: number }[]): StopRecord | null {
+    if (!this.stops) return null;
+    for (const { proc, at } of ends) {
+      const r = this.stops.explains(proc, at);
+      if (r) return r;
+    }
+    return null;
+  }
+
+  private expectedEnd(server: string, serverId: string | null, pids: readonly number[], r: StopRecord, at: number): void {
+    // The rest of the tree ending in the next polls is the same stop.
+    for (const pid of pids) this.covered.set(pid, at);
+    const e: ExpectedEnd = { server, serverId, pids: [...new Set(pids)], reason: r.reason, by: r.by, at };
+    this.expectedList.push(e);
+    if (this.expectedList.length > HISTORY_MAX) this.expectedList.shift();
+    this.expectedEmitter.fire(e);
   }
 
   private emit(verdict: Verdict): void {
@@ -689,6 +742,17 @@ export class CrashWatcher {
       .filter((d) => lineAt - d.at < EPISODE_MS && (run.kind === 'log' || d.proc.startTimeMs >= run.startedAt - START_SLACK_MS)).map((d) => d.proc) : [];
     const deadProcs = [...new Map([...seenDead, ...(earlier?.processes ?? [])].map((p) => [p.pid, p])).values()]
       .filter((p) => !alivePids.has(p.pid) && !p.zombie);
+    // Stopped on purpose (Restart Server, a supervised stop, a confirmed kill): the exit or "killed" is no crash.
+    // A crash the output tells (a fatal error, V8's abort) is still judged.
+    if (findings.every((f) => f.cause === 'killed' || f.cause === 'exit-nonzero' || f.cause === 'watcher-waiting')) {
+      const own = rootPidOf(run);
+      const planned = this.planned([...deadProcs, ...(own !== null ? [{ pid: own, startTimeMs: 0, ppid: -1 }] : [])].map((p) => ({ proc: p, at: lineAt })));
+      if (planned) {
+        this.expectedEnd(server?.name ?? run.name ?? run.label, server?.id ?? null, [...(earlier?.pids ?? []), ...deadProcs.map((p) => p.pid)], planned, snap?.takenAt ?? Date.now());
+        lr.lastVerdictAt = Date.now();
+        return;
+      }
+    }
     const culprits = [...deadProcs].sort((a, b) => rank(b) - rank(a));
     const main = (outputPid !== null ? [...seenDead, ...(earlier?.processes ?? []), ...(after?.processes ?? [])].find((p) => p.pid === outputPid) : undefined) ?? culprits[0];
     const rootPid = run.kind === 'supervised' || run.kind === 'run' ? run.pid : null;
@@ -758,6 +822,11 @@ export class CrashWatcher {
     this.problemsSaid.add(message);
     this.problemEmitter.fire(message);
   }
+}
+
+/** The process a supervised or wrapped run started (a terminal's pid is its shell, which nobody stopped). */
+function rootPidOf(run: FedRun): number | null {
+  return run.kind === 'supervised' || run.kind === 'run' ? run.pid : null;
 }
 
 /** A log file tells no pid: the server whose folder holds the code in the crash's stack printed it. */

@@ -2,6 +2,7 @@
 // A watcher restarts its app in a second or two; only an outage that lasts the grace period counts.
 import { Emitter } from '../emitter';
 import type { Server, Snapshot } from '../types';
+import { ExpectedStops, type StoppedProcess } from '../crash/expectedStops';
 
 export type DownReason = 'gone' | 'not-listening';
 
@@ -29,6 +30,11 @@ export interface DownDetectorOptions {
   readonly expectedStopMs?: number;
   /** An outage of a server no longer in the snapshots leaves active() after this long (default 10 min). */
   readonly forgetAfterMs?: number;
+  /**
+   * The stops made on purpose, shared with the crash watcher (default: a registry of this detector's own, fed
+   * through expectExit).
+   */
+  readonly expectedStops?: ExpectedStops;
 }
 
 interface Track {
@@ -36,6 +42,7 @@ interface Track {
   ports: readonly number[];
   pid: number | null;
   pids: readonly number[];
+  procs: readonly StoppedProcess[];
   ppid: number | null;
   /** First snapshot time of the current outage; null while up. */
   since: number | null;
@@ -79,7 +86,7 @@ function alarmMessage(t: Track, reason: DownReason, watcher: string | null): str
 /** Watches snapshots for outages; each outage is reported once, after the grace period. */
 export class DownDetector {
   private readonly tracks = new Map<string, Track>();
-  private readonly expected = new Map<number, number>();
+  private readonly stops: ExpectedStops;
   private readonly emitter = new Emitter<DownAlarm>();
   private readonly open = new Map<string, DownAlarm>();
   private readonly graceMs: number;
@@ -90,6 +97,7 @@ export class DownDetector {
     this.graceMs = opts.graceMs ?? 5000;
     this.expectedStopMs = opts.expectedStopMs ?? 30_000;
     this.forgetAfterMs = opts.forgetAfterMs ?? 600_000;
+    this.stops = opts.expectedStops ?? new ExpectedStops({ file: null, windowMs: this.expectedStopMs });
   }
 
   onDown(listener: (a: DownAlarm) => void): () => void {
@@ -101,7 +109,8 @@ export class DownDetector {
    * process of the server or the parent of its root (the terminal's shell). Its exit is not an outage.
    */
   expectExit(pid: number, at: number): void {
-    this.expected.set(pid, at);
+    this.stops.expect([{ pid, startTimeMs: null }], 'user-interrupt', 'editor', { at });
+    this.stops.expect([{ pid }], 'user-interrupt', 'editor', { at, children: true });
   }
 
   /** Outages confirmed and not over yet, for a tree or status bar. */
@@ -112,7 +121,6 @@ export class DownDetector {
   /** Feeds one snapshot; returns the alarms it confirmed (also emitted). */
   observe(snapshot: Snapshot): DownAlarm[] {
     const now = snapshot.takenAt;
-    for (const [pid, at] of this.expected) if (now - at > this.expectedStopMs) this.expected.delete(pid);
     const byKey = new Map<string, Server[]>();
     for (const s of snapshot.servers) {
       const key = lineageKey(s.id);
@@ -124,6 +132,7 @@ export class DownDetector {
       if (up) {
         this.tracks.set(key, {
           name: up.name, ports: up.ports, pid: up.pid, pids: up.pids,
+          procs: up.processes.map((p) => ({ pid: p.pid, startTimeMs: p.startTimeMs, ppid: p.ppid })),
           ppid: up.processes.find((p) => p.pid === up.pid)?.ppid ?? null, since: null, alarmed: false,
         });
         this.open.delete(key);
@@ -158,13 +167,13 @@ export class DownDetector {
     this.emitter.clear();
   }
 
-  private stopWasExpected(t: Track): boolean {
-    return t.pids.some((p) => this.expected.has(p)) || (t.ppid !== null && this.expected.has(t.ppid));
+  private stopWasExpected(t: Track, now: number): boolean {
+    return this.stops.explainsAny(t.procs, now) !== null;
   }
 
   private check(key: string, t: Track, reason: DownReason, watcher: string | null, now: number): DownAlarm | null {
     if (t.alarmed) return null;
-    if (this.stopWasExpected(t)) {
+    if (this.stopWasExpected(t, now)) {
       // Stopped on purpose (the news may come a poll late): forget it until it is up again.
       this.tracks.delete(key);
       return null;

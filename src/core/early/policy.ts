@@ -115,7 +115,7 @@ export class WarningPolicy {
   private readonly shown = new Map<string, Shown>();
   private readonly crashKeys = new Set<string>();
   private toastTimes: number[] = [];
-  /** Servers whose crash was notified: their "down" warning would say it a second time. */
+  /** Servers that crashed (by lineage id and by name): their "down" warning would say it a second time. */
   private readonly crashed = new Map<string, number>();
 
   constructor(opts: WarningPolicyOptions = {}) {
@@ -145,7 +145,7 @@ export class WarningPolicy {
       const before = this.shown.get(key);
       if (before) before.lastActive = now;
       // The crash's own toast already told this outage (the tree and status bar still show the warning).
-      const told = w.kind === 'down' && this.crashed.has(w.subject) && now - this.crashed.get(w.subject)! < CRASH_COVERS_DOWN_MS;
+      const told = w.kind === 'down' && this.crashCovers(w, now);
       if (told || this.isMuted(w.kind, w.subject) || (before && !worse(w, before)) || !this.takeToast(now)) continue;
       this.shown.set(key, { severity: w.severity, minutesToLimit: w.minutesToLimit, lastActive: now });
       out.push(w);
@@ -165,16 +165,29 @@ export class WarningPolicy {
     if (this.crashKeys.has(key)) return false;
     this.crashKeys.add(key);
     if (this.crashKeys.size > CRASH_KEYS_KEPT) this.crashKeys.delete(this.crashKeys.values().next().value!);
+    // Shown or not (muted, a repeat), the crash is what the user has to know about that server now.
+    this.noteCrash(verdict);
     if (this.isMuted('crash', verdict.detail?.serverId ?? verdict.server ?? '')) return false;
     const now = this.clock.now();
     this.toastTimes = this.toastTimes.filter((t) => now - t < 60_000);
     this.toastTimes.push(now);
-    const subject = verdict.detail?.serverId;
-    if (subject) {
-      this.crashed.set(lineageKey(subject), now);
+    return true;
+  }
+
+  /** A crash of this server: its "down" warning is no news for a while (the crash toast or entry said it). */
+  noteCrash(verdict: Verdict): void {
+    const now = this.clock.now();
+    for (const key of [verdict.detail?.serverId ? lineageKey(verdict.detail.serverId) : null, verdict.server ? `name:${verdict.server}` : null]) {
+      if (!key) continue;
+      this.crashed.set(key, now);
       if (this.crashed.size > CRASH_KEYS_KEPT) this.crashed.delete(this.crashed.keys().next().value!);
     }
-    return true;
+  }
+
+  /** Whether a crash of the warning's server, noted recently, already tells this outage. */
+  crashCovers(w: Pick<EarlyWarning, 'subject' | 'server'>, now = this.clock.now()): boolean {
+    const at = this.crashed.get(lineageKey(w.subject)) ?? (w.server ? this.crashed.get(`name:${w.server}`) : undefined);
+    return at !== undefined && now - at < CRASH_COVERS_DOWN_MS;
   }
 
   /** "Don't show again for this workspace": a kind altogether, or one subject of it. */

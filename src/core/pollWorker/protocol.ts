@@ -31,6 +31,11 @@ export type FromWorker =
       readonly scan?: WorkspaceScan;
       /** Wall time of reading the system and building the snapshot, in the worker. */
       readonly pollMs: number;
+      /**
+       * Secret values the worker learned since its last message (from the servers' environments): the main thread
+       * redacts them too, in crash output, notifications and the log, where it never read those environments.
+       */
+      readonly secrets?: readonly string[];
     }
   | { readonly type: 'polled'; readonly id: number; readonly error?: string }
   | { readonly type: 'editorPids'; readonly id: number; readonly pids: readonly number[] };

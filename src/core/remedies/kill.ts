@@ -11,6 +11,7 @@ import { identityMismatch, isIdentity, type ProcessIdentity } from './identity';
 import { buildProtection, defaultLookup, lookupFromList, whyProtected, type ProcessLookup, type ProtectionOptions } from './processes';
 import { ProcessHandle, signalHandles } from './signal';
 import { pollUntil } from './wait';
+import { sharedExpectedStops, type ExpectedStops, type StopReason } from '../crash/expectedStops';
 
 export {
   candidateForPort, candidateForServer, findKillCandidates, isPreselected,
@@ -29,6 +30,14 @@ export interface KillOptions extends ProtectionOptions {
   readonly listDescendants?: (pid: number) => Promise<number[]>;
   /** Sends a signal (default: through the process's descriptor, see signal.ts). */
   readonly kill?: (pid: number, signal: NodeJS.Signals) => void;
+  /**
+   * Where the stop is recorded before any signal, so the crash judgement and the outage warnings know it was on
+   * purpose (default: the registry shared with the editor and the CLI; null records nothing).
+   */
+  readonly expectedStops?: ExpectedStops | null;
+  /** Why these trees are stopped (default 'kill'), and who stops them (default 'dev-server-doctor'). */
+  readonly stopReason?: StopReason;
+  readonly stoppedBy?: string;
 }
 
 export interface KillError {
@@ -195,8 +204,11 @@ export async function killTrees(targets: readonly (number | ProcessIdentity)[], 
     const heldPorts = new Map<number, number>();
     for (const s of before.sockets) if (s.pid !== null && alive.has(s.pid)) heldPorts.set(s.port, s.pid);
 
+    const stops = opts.expectedStops === undefined ? sharedExpectedStops() : opts.expectedStops;
     const signalAll = (pids: readonly number[], sig: NodeJS.Signals): void => {
       const list = pids.map((pid) => alive.get(pid)!).filter(Boolean);
+      // Known before the signal: the end of these processes is no crash and no outage.
+      stops?.expect(list.map((t) => ({ pid: t.info.pid, startTimeMs: t.info.startTimeMs })), opts.stopReason ?? 'kill', opts.stoppedBy ?? 'dev-server-doctor');
       const codes = signalHandles(list.map((t) => t.handle), sig, opts.kill);
       list.forEach((t, i) => {
         const code = codes[i]!;

@@ -13,6 +13,7 @@ import { checkHealth, type HealthResult } from '../health/check';
 import { liveGroupMembers, treeRssBytes } from '../system/procTree';
 import { TreeTracker } from './treeTracker';
 import { logBaseName, RotatingLog, type RotatingLogOptions } from './rotatingLog';
+import { sharedExpectedStops, type ExpectedStops } from '../crash/expectedStops';
 
 export interface SupervisorOptions {
   /** Display name ("api · dev"); also names the log files. */
@@ -46,6 +47,13 @@ export interface SupervisorOptions {
   /** How often the run's descendants are noted when there is no cgroup (default 2 s). */
   readonly trackMs?: number;
   readonly clock?: Clock;
+  /**
+   * Where its own stops and restarts are recorded before it signals, so no crash watcher takes them for a crash
+   * (default: the registry shared with the editor and the CLI; null records nothing).
+   */
+  readonly expectedStops?: ExpectedStops | null;
+  /** Who runs it, for those records ('vscode', 'cli'; default 'supervisor'). */
+  readonly stoppedBy?: string;
 }
 
 export type SupervisorStatus = 'idle' | 'running' | 'waiting' | 'stopping' | 'stopped' | 'exited' | 'gave-up';
@@ -288,6 +296,7 @@ export class Supervisor {
   /** SIGTERM to the whole tree (group, cgroup, every descendant seen), SIGKILL after the stop timeout. */
   private terminate(pgid: number): void {
     const tracker = this.tracker;
+    this.expectStop(pgid, tracker);
     const all = (sig: NodeJS.Signals): void => {
       signalGroup(pgid, sig);
       tracker?.signal(sig);
@@ -296,6 +305,14 @@ export class Supervisor {
     all('SIGTERM');
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = setTimeout(() => all('SIGKILL'), this.opts.stopTimeoutMs ?? 5000);
+  }
+
+  /** Records the run's processes as stopped on purpose (a stop, a restart, the RSS limit) before they are signalled. */
+  private expectStop(pgid: number, tracker: TreeTracker | null): void {
+    const stops = this.opts.expectedStops === undefined ? sharedExpectedStops() : this.opts.expectedStops;
+    if (!stops) return;
+    const pids = new Set([pgid, ...(process.platform === 'win32' ? [] : liveGroupMembers(pgid) ?? []), ...(tracker?.members() ?? [])]);
+    stops.expect([...pids].map((pid) => ({ pid })), this.rssKill && !this.stopping ? 'rss-limit' : 'supervised-stop', this.opts.stoppedBy ?? 'supervisor');
   }
 
   private spawnRun(): void {
@@ -369,6 +386,8 @@ export class Supervisor {
     if (process.platform === 'win32') return;
     const alive = (): boolean => groupAlive(pgid) || (tracker?.alive() ?? false);
     if (!alive()) return;
+    // Leftovers of a run being stopped are part of that stop; after a crash they are part of the crash.
+    if (this.stopping || this.rssKill) this.expectStop(pgid, tracker);
     signalGroup(pgid, 'SIGTERM');
     tracker?.signal('SIGTERM');
     const deadline = Date.now() + (this.stopping ? this.opts.stopTimeoutMs ?? 5000 : LEFTOVER_GRACE_MS);

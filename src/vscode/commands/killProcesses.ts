@@ -24,11 +24,10 @@ export async function stopTrees(ctx: CommandContext, candidates: readonly KillCa
     + '\n\nEach gets SIGTERM, then SIGKILL if it is still running 3 seconds later.';
   const title = candidates.length === 1 ? `Stop process tree ${candidates[0]!.pid} (${processesOf(processes)})?` : `Stop ${candidates.length} process trees (${processesOf(processes)})?`;
   if (!(await confirm(title, detail, 'Stop'))) return false;
-  // Stopped on purpose: not an outage, not a crash.
-  for (const c of candidates) for (const pid of c.pids) ctx.early.expectExit(pid);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Dev Server Doctor: stopping processes…' },
-    () => killTrees(candidates.flatMap((c) => c.members), { guard: killGuard(), workspaceFolders: workspaceFolderPaths() }),
+    // killTrees records the stop before any signal: not an outage, not a crash.
+    () => killTrees(candidates.flatMap((c) => c.members), { guard: killGuard(), workspaceFolders: workspaceFolderPaths(), stoppedBy: 'vscode' }),
   );
   const problems = killProblems(result);
   const message = [stoppedSentence(result), ...killNotes(result), ...problems].join(' ');

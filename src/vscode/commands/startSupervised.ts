@@ -27,8 +27,8 @@ export function startSupervisedCommand(ctx: CommandContext) {
         'Stop and Supervise',
       );
       if (ok !== 'Stop and Supervise') return;
-      for (const pid of server.pids) ctx.early.expectExit(pid);
-      await killTrees(serverIdentities(server), { guard: killGuard() });
+      // killTrees records the stop before signalling: no crash, no outage.
+      await killTrees(serverIdentities(server), { guard: killGuard(), stopReason: 'supervised-restart', stoppedBy: 'vscode' });
     }
     ctx.supervised.start(server.id, declared);
     await ctx.refresh.refresh('manual');

@@ -2,11 +2,12 @@ import * as vscode from 'vscode';
 import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { Server, Snapshot } from '../../core/types';
 import { MessageTreeItem } from './messageItem';
-import { PortTreeItem, ProcessTreeItem, ServerTreeItem } from './serverItems';
+import { AlertTreeItem, type TreeAlert } from './alertItem';
+import { PortTreeItem, ProcessTreeItem, ServerTreeItem, type ServerNote } from './serverItems';
 import { ContainerTreeItem } from './containerItems';
 import type { ContainerInfo } from '../../core/containers/model';
 
-export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | ContainerTreeItem | MessageTreeItem;
+export type ServersNode = ServerTreeItem | ProcessTreeItem | PortTreeItem | ContainerTreeItem | MessageTreeItem | AlertTreeItem;
 
 const ORDER: Record<Server['state'], number> = { unresponsive: 0, crashed: 0, orphaned: 0, up: 1, starting: 2, down: 3 };
 
@@ -15,7 +16,9 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   private readonly changed = new vscode.EventEmitter<ServersNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: Snapshot | undefined;
-  private problems: readonly string[] = [];
+  private alerts: readonly TreeAlert[] = [];
+  /** What a server's own row says about its state beyond up/down (why it is down), by server id. */
+  private notes: ReadonlyMap<string, ServerNote> = new Map();
   private containers: readonly ContainerInfo[] = [];
   /** The rows handed to the tree, by server id, with what they showed: only rows that changed are redrawn. */
   private readonly rows = new Map<string, { item: ServerTreeItem; key: string }>();
@@ -26,13 +29,17 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
   /** `supervision`: the supervisor's state of a server started supervised. */
   constructor(private readonly supervision: (serverId: string) => SupervisorState | undefined = () => undefined) {}
 
-  /** `problems`: scan problems and read failures to show above the servers. */
-  update(snapshot: Snapshot, problems: readonly string[]): void {
+  /**
+   * `alerts`: scan problems and warnings to show above the servers; `notes`: what a server's own row says about
+   * why it is down (instead of a row of its own above the list).
+   */
+  update(snapshot: Snapshot, alerts: readonly TreeAlert[], notes: ReadonlyMap<string, ServerNote> = new Map()): void {
     this.snapshot = snapshot;
-    this.problems = problems;
+    this.alerts = alerts;
+    this.notes = notes;
     const servers = this.sorted(snapshot);
-    const topKey = JSON.stringify([problems, servers.map((s) => s.id)]);
-    const fresh = servers.map((s) => new ServerTreeItem(s, snapshot.takenAt, this.supervision(s.id)));
+    const topKey = JSON.stringify([alerts.map((a) => [a.kind, a.subject, a.message, a.severity]), servers.map((s) => s.id)]);
+    const fresh = servers.map((s) => new ServerTreeItem(s, snapshot.takenAt, this.supervision(s.id), notes.get(s.id)));
     if (topKey !== this.topKey) {
       // Rows came, went or moved: the list is rebuilt once.
       this.topKey = topKey;
@@ -45,7 +52,7 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
       const row = this.rows.get(item.server.id);
       const key = rowKey(item);
       if (!row || row.key === key) {
-        if (row) Object.assign(row.item, { server: item.server, supervision: item.supervision });
+        if (row) Object.assign(row.item, { server: item.server, supervision: item.supervision, note: item.note });
         continue;
       }
       // Same object, new content: the tree redraws this row (and its children) only.
@@ -83,10 +90,10 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
     const snap = this.snapshot;
     if (!node) {
       if (!snap) return [new MessageTreeItem('Reading processes and ports…', 'loading')];
-      const items: ServersNode[] = this.problems.map((p, i) => new MessageTreeItem(p, 'warning', p, `problem:${i}`));
+      const items: ServersNode[] = this.alerts.map((a) => new AlertTreeItem(a));
       // With no servers and no problems the view's welcome content explains what we look for.
       const now = Date.now();
-      return [...items, ...this.sorted(snap).map((s) => this.rows.get(s.id)?.item ?? new ServerTreeItem(s, snap.takenAt, this.supervision(s.id))),
+      return [...items, ...this.sorted(snap).map((s) => this.rows.get(s.id)?.item ?? new ServerTreeItem(s, snap.takenAt, this.supervision(s.id), this.notes.get(s.id))),
         ...this.containers.map((c) => new ContainerTreeItem(c, now))];
     }
     if (node instanceof ServerTreeItem) {

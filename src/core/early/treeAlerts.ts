@@ -1,0 +1,36 @@
+// Where each warning shows in the Servers view: a down or unresponsive server says so on its own row;
+// everything else is an alert row above the list. Pure, for tests.
+import type { Snapshot } from '../types';
+import { lineageKey } from './downDetector';
+import type { EarlyWarning } from './policy';
+
+export interface AlertRow {
+  readonly kind: string;
+  readonly subject: string;
+  readonly message: string;
+  readonly severity: 'info' | 'warning' | 'critical';
+}
+
+export interface RowNote {
+  /** "crashed" (its crash has an entry and a toast), "stopped unexpectedly". */
+  readonly words: string;
+  readonly detail: string;
+}
+
+/**
+ * `warnings`: those holding and not marked resolved; `crashCovers`: whether a recent crash of the warning's server
+ * tells it; `dismissedScan`: scan problems marked resolved. A 'crashed' row (its watcher waits) already says it.
+ */
+export function treeAlerts(snap: Snapshot, warnings: readonly EarlyWarning[], crashCovers: (w: EarlyWarning) => boolean, dismissedScan: (message: string) => boolean = () => false): { alerts: AlertRow[]; notes: Map<string, RowNote> } {
+  const alerts: AlertRow[] = snap.alerts.filter((a) => a.kind === 'scan' && !dismissedScan(a.message))
+    .map((a) => ({ kind: 'scan', subject: a.message, message: a.message, severity: a.severity }));
+  const notes = new Map<string, RowNote>();
+  for (const w of warnings) {
+    // An unresponsive server's row already says so (its icon and description): no second row.
+    if (w.kind === 'unresponsive' && snap.servers.some((s) => s.id === w.subject && s.state === 'unresponsive')) continue;
+    const row = w.kind === 'down' ? snap.servers.find((s) => lineageKey(s.id) === w.subject && (s.state === 'down' || s.state === 'crashed')) : undefined;
+    if (row?.state === 'down') notes.set(row.id, { words: crashCovers(w) ? 'crashed' : 'stopped unexpectedly', detail: w.message });
+    else if (!row) alerts.push({ kind: w.kind, subject: w.subject, message: w.message, severity: w.severity });
+  }
+  return { alerts, notes };
+}

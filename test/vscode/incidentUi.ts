@@ -1,0 +1,120 @@
+// One incident as a user sees it in the browser: a leaking server gets its OOM-risk warning, then crashes.
+// The warning's notification is withdrawn when the crash arrives; one crash toast (two buttons plus More…), no
+// "is down" toast after it; the server's own row says it crashed (no alert row above the list); Mark Resolved
+// on that row clears it. Screenshots of the tree with the crash toast and of the report, in a dark and a light
+// theme (test-output/screenshots/incident-{dark,light}.png, report-{dark,light}.png, warning-toast.png).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+
+const TIMEOUT_MS = 20_000;
+/** After the crash, this long for a redundant "is down" toast to show up (the down detector's grace is 5 s). */
+const QUIET_AFTER_CRASH_MS = 30_000;
+
+const LEAK_JS = `const http = require('http');
+http.createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1');
+// ~3 MB/s of live arrays: a 256 MB heap is full in over a minute (the trend warns after 30 s of growth).
+const keep = []; setInterval(() => keep.push(new Array(100000).fill(keep.length)), 250);
+`;
+
+async function palette(page: Page, command: string, row: string | RegExp): Promise<void> {
+  // Focus the workbench (not a webview, which keeps its own keys), then the palette.
+  await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+  await input.fill(`>${command}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+  await page.keyboard.press('Enter');
+}
+
+async function isDark(page: Page): Promise<boolean> {
+  return ((await page.locator('.monaco-workbench').first().getAttribute('class')) ?? '').split(/\s+/).includes('vs-dark');
+}
+
+/** Switches to the dark or light theme as a user does (Preferences: Toggle between Light/Dark Themes). */
+async function theme(page: Page, dark: boolean): Promise<void> {
+  if ((await isDark(page)) === dark) return;
+  await palette(page, 'Toggle between Light/Dark Themes', 'Light/Dark');
+  const until = Date.now() + TIMEOUT_MS;
+  while ((await isDark(page)) !== dark && Date.now() < until) await page.waitForTimeout(200);
+  if ((await isDark(page)) !== dark) throw new Error('the theme did not switch');
+  await page.waitForTimeout(1500);
+}
+
+export async function checkIncidentUi(page: Page, workspace: string, shots: string, log: (s: string) => void, onCleanup: (name: string, fn: () => void) => void): Promise<void> {
+  const dir = path.join(workspace, 'incident-ui');
+  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'leak-ui', scripts: { dev: 'node --max-old-space-size=256 server.js' } }));
+  fs.writeFileSync(path.join(dir, 'server.js'), LEAK_JS);
+  const settings = path.join(workspace, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(settings), { recursive: true });
+  fs.writeFileSync(settings, JSON.stringify({ 'devServerDoctor.pollIntervalSeconds': 0.5, 'devServerDoctor.notifications.maxPerMinute': 60 }));
+  fs.mkdirSync(shots, { recursive: true });
+  const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+  const toasts = page.locator('.notifications-toasts .notification-toast');
+  const wasDark = await isDark(page);
+  let child: ReturnType<typeof spawn> | null = null;
+  const stop = () => { try { if (child?.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } };
+  onCleanup('leaking server', stop);
+  try {
+    child = spawn('sh', ['-c', 'npm run dev > logs/dev.log 2>&1'], { cwd: dir, detached: true, stdio: 'ignore' });
+    await pane.locator('.monaco-list-row', { hasText: 'leak-ui' }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+
+    const warning = toasts.filter({ hasText: 'leak-ui' }).filter({ hasText: 'reaches its' }).first();
+    await warning.waitFor({ state: 'visible', timeout: 90_000 });
+    const warningLinks = await warning.getByRole('link').allInnerTexts();
+    log(`  warning toast actions: ${JSON.stringify(warningLinks)}`);
+    if (warningLinks.length > 3 || !warningLinks.includes('More…')) throw new Error(`the OOM-risk warning offers ${JSON.stringify(warningLinks)}: at most two and More…`);
+    await page.screenshot({ path: path.join(shots, 'warning-toast.png') });
+
+    const crash = toasts.filter({ hasText: 'leak-ui' }).filter({ hasText: 'ran out of' }).first();
+    await crash.waitFor({ state: 'visible', timeout: 120_000 });
+    const crashedAt = Date.now();
+    // Superseded: the warning is gone (toast and notification centre alike: the notification ended).
+    await warning.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => { throw new Error('the OOM-risk warning is still shown beside the crash it predicted'); });
+    const buttons = await crash.locator('.monaco-button').allInnerTexts();
+    log(`  crash toast: ${JSON.stringify((await crash.innerText()).split('\n')[0])} buttons ${JSON.stringify(buttons)}`);
+    if (buttons.length > 3 || buttons.length < 2) throw new Error(`the crash toast has ${buttons.length} buttons: ${buttons.join(', ')}`);
+
+    // The server's own row tells it; no alert row duplicates it above the list.
+    const row = pane.locator('.monaco-list-row', { hasText: 'leak-ui' }).first();
+    await pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+    const rows = await pane.locator('.monaco-list-row').allInnerTexts();
+    log(`  Servers view rows: ${JSON.stringify(rows)}`);
+    if (rows.some((r) => /leak-ui.* is down/.test(r))) throw new Error('an alert row repeats that leak-ui is down');
+
+    for (const dark of [!wasDark, wasDark]) {
+      await theme(page, dark);
+      await page.screenshot({ path: path.join(shots, `incident-${dark ? 'dark' : 'light'}.png`) });
+    }
+
+    // One incident, one toast: nothing more about leak-ui for a while (no "is down" 6–30 s later).
+    await page.waitForTimeout(Math.max(0, QUIET_AFTER_CRASH_MS - (Date.now() - crashedAt)));
+    const about = await toasts.filter({ hasText: 'leak-ui' }).allInnerTexts();
+    log(`  toasts about leak-ui ${QUIET_AFTER_CRASH_MS / 1000} s after the crash: ${JSON.stringify(about.map((t) => t.split('\n')[0]))}`);
+    if (about.length !== 1 || about.some((t) => /is down/.test(t))) throw new Error(`one crash, ${about.length} toasts: ${JSON.stringify(about)}`);
+
+    // The report, from the toast's Investigate, in both themes.
+    await palette(page, 'View: Close All Editors', 'Close All Editors');
+    await crash.getByRole('button', { name: 'Investigate' }).click();
+    const report = page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+    await report.locator('body', { hasText: 'leak-ui' }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+    for (const dark of [!wasDark, wasDark]) {
+      await theme(page, dark);
+      await page.screenshot({ path: path.join(shots, `report-${dark ? 'dark' : 'light'}.png`) });
+    }
+
+    // Mark Resolved on the row: it is no longer a warning.
+    await row.click({ button: 'right' });
+    await page.locator('.monaco-menu .action-label', { hasText: 'Mark Resolved' }).first().click({ timeout: TIMEOUT_MS });
+    await pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first().waitFor({ state: 'detached', timeout: TIMEOUT_MS })
+      .catch(async () => { throw new Error(`still marked after Mark Resolved: ${JSON.stringify(await row.innerText())}`); });
+    log(`  after Mark Resolved: ${JSON.stringify(await row.getAttribute('aria-label'))}`);
+  } finally {
+    stop();
+    await theme(page, wasDark).catch(() => undefined);
+    fs.rmSync(path.join(workspace, '.vscode'), { recursive: true, force: true });
+  }
+}
