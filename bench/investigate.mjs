@@ -9,14 +9,14 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fmt, machine, onCleanup } from './lib.mjs';
+import { fmt, load1, machine, onCleanup } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const outDir = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'out');
 const root = path.resolve(outDir, '..');
 const { investigate } = require(path.join(outDir, 'src/core/crash/investigate.js'));
 const { renderMarkdown, saveReport } = require(path.join(outDir, 'src/core/crash/report.js'));
-const { scanDiskCandidates } = require(path.join(outDir, 'src/core/remedies/disk.js'));
+const { scanDiskCandidates } = require(path.join(outDir, 'src/core/remedies/disk/index.js'));
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-bench-'));
 onCleanup(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -72,6 +72,7 @@ const scanTimes = [];
 const duTimes = [];
 let scanBytes = 0;
 let duBytes = 0;
+const diskLoad = load1();
 for (let i = 0; i < ROUNDS + 1; i++) {
   let t0 = performance.now();
   const scan = await scanDiskCandidates([path.join(tmp, 'big')], { staleNodeModulesDays: 0 });
@@ -91,7 +92,7 @@ console.log(`\nOn ${machine()}; median of ${ROUNDS} after a warm-up.`);
 console.log(`Investigate Crash (investigate + markdown + saved .md/.json), ${crashes.length} crash logs: ${logsOnly.verdicts} verdicts in ${fmt(logsOnly.ms, 0)} ms; ` +
   `with this machine's kernel log too: ${withKernel.verdicts} verdicts in ${fmt(withKernel.ms, 0)} ms`);
 console.log(`Disk scan of node_modules (${entries} entries): scanDiskCandidates ${fmt(median(scanTimes), 0)} ms, du -s ${fmt(median(duTimes), 0)} ms ` +
-  `→ ${(median(scanTimes) / median(duTimes)).toFixed(2)}× du; sizes ${(scanBytes / 2 ** 20).toFixed(0)} MB vs du ${(duBytes / 2 ** 20).toFixed(0)} MB`);
+  `→ ${(median(scanTimes) / median(duTimes)).toFixed(2)}× du (load ${diskLoad}); sizes ${(scanBytes / 2 ** 20).toFixed(0)} MB vs du ${(duBytes / 2 ** 20).toFixed(0)} MB`);
 if (process.env.BENCH_JSON) {
   fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ machine: machine(), investigate: { logsOnly, withKernel }, disk: { entries, scanMs: median(scanTimes), duMs: median(duTimes), scanBytes, duBytes } }, null, 2));
 }

@@ -106,3 +106,12 @@ export function machine() {
   const cpu = os.cpus();
   return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Linux ${os.release()}, Node ${process.version}`;
 }
+
+/** The 1-minute load average now (the machine is shared: every figure is printed with the load it was measured under). */
+export function load1() {
+  try {
+    return Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}

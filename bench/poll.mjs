@@ -8,7 +8,7 @@
 // Usage: node bench/poll.mjs [compiled-dir] [--quick]
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { fmt, machine, mainThreadCpuMs, processCount, processCpuMs, startFarm } from './lib.mjs';
+import { fmt, load1, machine, mainThreadCpuMs, processCount, processCpuMs, startFarm } from './lib.mjs';
 import { benchLog, installVscodeShim } from './vscodeShim.mjs';
 
 const require = createRequire(import.meta.url);
@@ -56,11 +56,12 @@ async function throughRefreshManager(workerScript) {
 }
 
 async function scenario(name) {
+  const load = load1();
   const worker = await throughRefreshManager(WORKER);
   const inline = await throughRefreshManager(path.join(root, 'dist', 'no-such-worker.js'));
   await si.processes();
   const siPoll = await measure(() => Promise.all([si.processes(), si.networkConnections()]), SI_POLLS, SI_GAP_MS);
-  return { name, processes: processCount(), worker, inline, si: siPoll };
+  return { name, load, processes: processCount(), worker, inline, si: siPoll };
 }
 
 const rows = [await scenario('at rest')];
@@ -80,10 +81,10 @@ try {
 
 console.log(`\nPoll cost on ${machine()}; ${POLLS} polls each (systeminformation: ${SI_POLLS}); ms per poll.`);
 console.log('main = CPU of the main thread (the extension host\'s, in VS Code); total = all threads + children; wall = one poll\'s latency.\n');
-console.log('scenario                          procs | worker: main  total   wall | inline: main  total | si: total   wall | si/worker total');
+console.log('scenario                          procs  load | worker: main  total   wall | inline: main  total | si: total   wall | si/worker total');
 for (const r of rows) {
   console.log(
-    `${r.name.padEnd(33)} ${String(r.processes).padStart(5)} |` +
+    `${r.name.padEnd(33)} ${String(r.processes).padStart(5)}${fmt(r.load, 6)} |` +
     `${fmt(r.worker.main, 13, 2)}${fmt(r.worker.total)}${fmt(r.worker.wall)} |` +
     `${fmt(r.inline.main, 13)}${fmt(r.inline.total)} |` +
     `${fmt(r.si.total, 10)}${fmt(r.si.wall)} | ${fmt(r.si.total / r.worker.total, 13)}×`,

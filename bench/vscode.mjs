@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fmt, machine, onCleanup, startFarm } from './lib.mjs';
+import { fmt, load1, machine, onCleanup, startFarm } from './lib.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const harness = path.join(root, 'out', 'test', 'vscode', 'runCodeServer.js');
@@ -31,6 +31,7 @@ function runHarness(outFile) {
 async function scenario(name) {
   const out = path.join(os.tmpdir(), `dsd-bench-vscode-${process.pid}.json`);
   fs.rmSync(out, { force: true });
+  const load = load1();
   const { code, log } = await runHarness(out);
   if (!fs.existsSync(out)) {
     console.log(`${name}: no figures (harness exit ${code}); last lines:\n${log.split('\n').slice(-15).join('\n')}`);
@@ -38,7 +39,7 @@ async function scenario(name) {
   }
   const r = JSON.parse(fs.readFileSync(out, 'utf8'));
   fs.rmSync(out, { force: true });
-  return { name, ...r };
+  return { name, load, ...r };
 }
 
 const missing = [harness, '/usr/bin/chromium', path.join(root, '.cache', 'code-server')].filter((p) => !fs.existsSync(p));
@@ -63,12 +64,13 @@ if (!quick) {
 }
 console.log(`\nInside VS Code ${rows[0]?.vscode ?? '?'} (code-server) on ${machine()}: the extension host measuring itself.`);
 console.log('main = CPU of the extension host\'s main thread (tid = pid) while polling, everything it did included; quiet = the same');
-console.log('with polling paused (interval 60 s); delivery = what handing each snapshot to the views, status bar and crash watcher took.\n');
-console.log('scenario                          procs | polls interval | main ms/poll | main ms per 2 s | quiet ms per 2 s | delivery ms | worker poll ms | all threads/poll | activate ms | first render ms');
+console.log('with polling paused (interval 60 s); delivery = what handing each snapshot to the views, status bar and crash watcher took;');
+console.log('ours = main-thread time per poll in a V8 CPU profile of a further window, in stacks through our bundle or a worker\'s message.\n');
+console.log('scenario                          procs  load | polls interval | main ms/poll | main ms per 2 s | quiet ms per 2 s | delivery ms | ours ms/poll | worker poll ms | all threads/poll | activate ms (CPU) | first render ms');
 for (const r of rows) {
-  console.log(`${r.name.padEnd(33)} ${String(r.processes).padStart(5)} | ${String(r.polls).padStart(5)} ${fmt(r.intervalMs / 1000, 6)} s |` +
+  console.log(`${r.name.padEnd(33)} ${String(r.processes).padStart(5)}${fmt(r.load, 6)} | ${String(r.polls).padStart(5)} ${fmt(r.intervalMs / 1000, 6)} s |` +
     `${fmt(r.mainMsPerPoll, 13, 2)} |${fmt(r.mainMsPer2s, 16)} |${fmt(r.quietMainMsPer2s, 17)} |` +
-    `${fmt(r.deliveryMs, 12, 2)} |${fmt(r.workerPollMs, 15)} |${fmt(r.allThreadsMsPerPoll, 17)} |${fmt(r.activateMs, 12)} |${fmt(r.firstRenderMs, 16, 0)}`);
+    `${fmt(r.deliveryMs, 12, 2)} |${fmt(r.profiledMsPerPoll, 13, 2)} |${fmt(r.workerPollMs, 15)} |${fmt(r.allThreadsMsPerPoll, 17)} |${fmt(r.activateMs, 12)} ${fmt(r.activateCpuMs, 5)} |${fmt(r.firstRenderMs, 16, 0)}`);
 }
 if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ machine: machine(), rows }, null, 2));
 process.exit(0);

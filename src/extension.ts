@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Verdict } from './core/crash/types';
@@ -16,7 +17,7 @@ import { LastResults } from './vscode/commands/results';
 import { RunningChildren } from './vscode/commands/running';
 import type { LoadTestReport } from './core/load/types';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { onSettingsChange, readSettings, supervisionSettings } from './vscode/config';
+import { cacheSettings, onSettingsChange, readSettings, supervisionSettings } from './vscode/config';
 import { HealthChecker } from './core/health/checker';
 import { DEFAULT_HEALTH } from './core/settings';
 import { CrashNotifier } from './vscode/crashNotifier';
@@ -80,8 +81,11 @@ export interface DevServerDoctorApi {
   loadTestPid(): number | null;
   /** What the start said about the previous session, if it ended badly. */
   previousSession(): Promise<string | null>;
-  /** Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then). */
-  activationTimes(): { readonly activateMs: number; readonly firstRenderMs: number | null };
+  /**
+   * Milliseconds from activate() entry to its return, and to the first snapshot rendered (null until then); and the
+   * CPU the extension host's thread spent in activate() (Linux; null elsewhere), which a loaded machine does not inflate.
+   */
+  activationTimes(): { readonly activateMs: number; readonly firstRenderMs: number | null; readonly activateCpuMs: number | null };
   /** Where the poll runs (a worker thread, normally), what it costs, and the current interval. */
   pollStats(): PollStats;
   /** The dashboard panel (the tests read its model and render times). */
@@ -92,9 +96,21 @@ export interface DevServerDoctorApi {
 
 const HOUR_MS = 3_600_000;
 
+/** CPU time of the calling thread in ms (Linux: the scheduler's nanosecond clock), null where unreadable. */
+function threadCpuMs(): number | null {
+  try {
+    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const activateStart = performance.now();
+  const activateCpuStart = threadCpuMs();
   let firstRenderMs: number | null = null;
+  // Settings are read on every snapshot (views, status bar, warnings): from memory until one changes.
+  context.subscriptions.push(cacheSettings());
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   // Redacted whoever writes to it (redactingLog).
   const log = redactingLog(vscode.window.createOutputChannel('Dev Server Doctor', { log: true }));
@@ -155,7 +171,6 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     }),
     (id) => { if (history.markResolved(id)) crashesProvider.refresh(); },
     (id) => void vscode.commands.executeCommand('devServerDoctor.openCrashReport', id));
-  journal.startSession(process.pid, editorProcessIds());
 
   let lastCount = -1;
   const render = (raw: Snapshot) => {
@@ -244,10 +259,24 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     ...registerLanguageModelTools(commandContext),
   );
   refresh.start();
-  // Event-driven from here on: the engine's stream says when to list again; no engine costs one failed stat.
-  void containers.start();
+  // The journal's session names the editor's processes: the poll worker reads the whole process table for it.
+  // What the first paint does not need runs after activate() returns: the container engine (its client is a bundle of
+  // its own, loaded when an engine's socket exists) and what ended the previous session (the kernel log).
+  // Event-driven from there on: the engine's stream says when to list again.
+  let settlePrevious: (explained: Promise<string | null> | null) => void = () => undefined;
+  const previousSession = new Promise<string | null>((resolve) => { settlePrevious = resolve; });
+  let deactivated = false;
+  // After deactivation (the journal ended) a late answer must not start a session that never ends.
+  void refresh.editorProcessIds().then(
+    (pids) => { if (!deactivated) journal.startSession(process.pid, [...pids]); },
+    () => { if (!deactivated) journal.startSession(process.pid, editorProcessIds()); },
+  );
+  const afterActivation = setTimeout(() => {
+    void containers.start();
+    settlePrevious(explainPreviousSession(previous, log).catch(() => null));
+  }, 0);
+  context.subscriptions.push({ dispose: () => { deactivated = true; clearTimeout(afterActivation); settlePrevious(null); } });
   log.info(`Dev Server Doctor started (pid ${process.pid}, ${process.platform}).`);
-  const previousSession = explainPreviousSession(previous, log).catch(() => null);
 
   // Servers the settings say to supervise from the start (trusted workspaces only: it runs their scripts).
   if (vscode.workspace.isTrusted) {
@@ -260,9 +289,11 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   }
 
   const activateMs = performance.now() - activateStart;
-  log.info(`Activated in ${activateMs.toFixed(1)} ms.`);
+  const cpuEnd = threadCpuMs();
+  const activateCpuMs = activateCpuStart === null || cpuEnd === null ? null : cpuEnd - activateCpuStart;
+  log.info(`Activated in ${activateMs.toFixed(1)} ms${activateCpuMs === null ? '' : ` (${activateCpuMs.toFixed(1)} ms of CPU)`}.`);
   return {
-    activationTimes: () => ({ activateMs, firstRenderMs }),
+    activationTimes: () => ({ activateMs, firstRenderMs, activateCpuMs }),
     pollStats: () => refresh.stats,
     snapshot: () => refresh.snapshot,
     refresh: () => refresh.refresh('manual'),

@@ -17,6 +17,8 @@ export const SECTION = 'devServerDoctor';
 export function onSettingsChange(effects: readonly SettingEffect[], listener: (effects: ReadonlySet<SettingEffect>) => void): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (!e.affectsConfiguration(SECTION)) return;
+    // Whichever listener runs first, none reads the settings as they were before this change.
+    cachedSettings = undefined;
     const touched = new Set(SETTING_KEYS.filter((k) => e.affectsConfiguration(`${SECTION}.${k}`)).map((k) => SETTING_EFFECTS[k]));
     if (effects.some((x) => touched.has(x))) listener(touched);
   });
@@ -32,7 +34,38 @@ function configuredServers(cfg: vscode.WorkspaceConfiguration): ConfiguredServer
   return raw.filter((s): s is ConfiguredServer => !!s && typeof s === 'object' && typeof (s as ConfiguredServer).name === 'string');
 }
 
+/** readSettings' last answer while cacheSettings() holds; cleared by any change that could alter it. */
+let cachedSettings: CoreSettings | undefined;
+let cacheHolders = 0;
+
+/**
+ * Lets readSettings answer from memory until a setting of ours, the workspace's trust or its folders change. Reading
+ * a dozen keys through getConfiguration costs about 0.1–1 ms of the extension host's thread, and the views, status bar
+ * and early warnings ask on every snapshot.
+ */
+export function cacheSettings(): vscode.Disposable {
+  cacheHolders++;
+  const clear = () => { cachedSettings = undefined; };
+  const subscriptions = [
+    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration(SECTION)) clear(); }),
+    vscode.workspace.onDidGrantWorkspaceTrust(clear),
+    vscode.workspace.onDidChangeWorkspaceFolders(clear),
+  ];
+  return new vscode.Disposable(() => {
+    cacheHolders--;
+    clear();
+    for (const d of subscriptions) d.dispose();
+  });
+}
+
 export function readSettings(): CoreSettings {
+  if (cachedSettings) return cachedSettings;
+  const settings = readSettingsNow();
+  if (cacheHolders > 0) cachedSettings = settings;
+  return settings;
+}
+
+function readSettingsNow(): CoreSettings {
   const cfg = section();
   const seconds = cfg.get<number>('pollIntervalSeconds', DEFAULT_SETTINGS.pollIntervalMs / 1000);
   return {

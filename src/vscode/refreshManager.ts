@@ -143,6 +143,11 @@ export class RefreshManager implements vscode.Disposable {
     return this.poller.workspaceScan?.servers.find((e) => expectedId(e) === serverId);
   }
 
+  /** The editor's processes, read where the poll runs (a read of the whole process table, off this thread). */
+  editorProcessIds(): Promise<readonly number[]> {
+    return this.poller.editorProcessIds();
+  }
+
   /** Subscriptions to every poll and event, for the crash watcher. */
   get events(): MonitorLike {
     return this.poller;

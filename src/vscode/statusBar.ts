@@ -6,6 +6,8 @@ import type { Snapshot } from '../core/types';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
+  /** What the item shows now (text, colour and tooltip), to skip updates that change nothing. */
+  private shown: string | null = null;
 
   constructor() {
     this.item = vscode.window.createStatusBarItem('devServerDoctor.status', vscode.StatusBarAlignment.Left, 50);
@@ -27,23 +29,28 @@ export class StatusBar implements vscode.Disposable {
     const rank = { ok: 0, warning: 1, error: 2 } as const;
     const sum = { ...base, severity: rank[warned] > rank[base.severity] ? warned : base.severity };
     const icon = sum.severity === 'error' ? '$(error)' : sum.severity === 'warning' ? '$(warning)' : '$(pulse)';
-    this.item.text = `${icon} ${sum.text}`;
-    this.item.accessibilityInformation = { label: sum.label };
-    this.item.backgroundColor = sum.severity === 'ok' ? undefined
-      : new vscode.ThemeColor(sum.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
-    const md = new vscode.MarkdownString(`**Dev Server Doctor**\n\n${sum.label.replace(/^Dev Server Doctor: /, '')}`);
-    if (typeof s.healthScore === 'number') md.appendMarkdown(`\n\nHealth score ${s.healthScore}/100`);
+    const lines = [`**Dev Server Doctor**\n\n${sum.label.replace(/^Dev Server Doctor: /, '')}`];
+    if (typeof s.healthScore === 'number') lines.push(`Health score ${s.healthScore}/100`);
     for (const v of s.servers.filter((x) => x.state !== 'down').slice(0, 8)) {
       const bits = [
         typeof v.cpuPercent === 'number' ? `CPU ${Math.round(v.cpuPercent)} %` : null,
         v.state === 'unresponsive' ? 'unresponsive' : v.health ? (v.health.ok ? `health ${v.health.latencyMs ?? '?'} ms` : 'health failing') : null,
         typeof v.healthScore === 'number' ? `score ${v.healthScore}` : null,
       ].filter(Boolean);
-      md.appendMarkdown(`\n\n${v.name.replace(/[\\`*_[\]<>$]/g, '\\$&')}: ${bits.join(', ') || v.state}`);
+      lines.push(`${v.name.replace(/[\\`*_[\]<>$]/g, '\\$&')}: ${bits.join(', ') || v.state}`);
     }
-    for (const w of warnings.slice(0, 5)) md.appendMarkdown(`\n\n$(${w.severity === 'critical' ? 'error' : 'warning'}) ${w.message}`);
-    for (const a of s.alerts.slice(0, 5)) md.appendMarkdown(`\n\n$(${a.severity === 'info' ? 'info' : 'warning'}) ${a.message}`);
-    md.appendMarkdown('\n\n[$(graph-line) Open Dashboard](command:devServerDoctor.openDashboard)');
+    for (const w of warnings.slice(0, 5)) lines.push(`$(${w.severity === 'critical' ? 'error' : 'warning'}) ${w.message}`);
+    for (const a of s.alerts.slice(0, 5)) lines.push(`$(${a.severity === 'info' ? 'info' : 'warning'}) ${a.message}`);
+    lines.push('[$(graph-line) Open Dashboard](command:devServerDoctor.openDashboard)');
+    // Each property set is a message to the window: an unchanged item (most polls) sends nothing.
+    const key = JSON.stringify([icon, sum.text, sum.label, sum.severity, lines]);
+    if (key === this.shown) return;
+    this.shown = key;
+    this.item.text = `${icon} ${sum.text}`;
+    this.item.accessibilityInformation = { label: sum.label };
+    this.item.backgroundColor = sum.severity === 'ok' ? undefined
+      : new vscode.ThemeColor(sum.severity === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+    const md = new vscode.MarkdownString(lines.join('\n\n'));
     md.supportThemeIcons = true;
     md.isTrusted = { enabledCommands: ['devServerDoctor.openDashboard'] };
     this.item.tooltip = md;

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { editorProcessIds } from '../../src/core/history/sampleJournal';
 import { Monitor, type MonitorEvent } from '../../src/core/monitor';
 import { PollWorkerClient } from '../../src/core/pollWorker/client';
 import { plainDataProblems } from '../../src/core/pollWorker/plainData';
@@ -79,6 +80,16 @@ describe('live: the poll worker thread', function () {
     assert.equal(byCwd(ws)?.ports.length, 1);
     assert.deepEqual(client.workspaceScan?.servers.map((e) => e.name).sort(), inline.workspaceScan?.servers.map((e) => e.name).sort());
     assert.ok(client.averagePollMs !== null && client.averagePollMs > 0);
+  });
+
+  it('names the editor\'s processes from the worker as the main thread would (this process and its ancestors up to the editor)', async () => {
+    const before = editorProcessIds();
+    const fromWorker = await client.editorProcessIds();
+    const after = editorProcessIds();
+    assert.ok(fromWorker.includes(process.pid), `${fromWorker.join(',')} lacks ${process.pid}`);
+    // The tree can change between reads (this suite's servers start children): what both reads here saw, the worker saw.
+    const stable = before.filter((p) => after.includes(p));
+    assert.deepEqual(stable.filter((p) => !fromWorker.includes(p)), [], `worker ${fromWorker.join(',')}; here ${stable.join(',')}`);
   });
 
   it('survives its worker dying: the last snapshot stays, a new worker takes over and reports what died meanwhile', async () => {

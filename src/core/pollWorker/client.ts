@@ -45,6 +45,7 @@ export class PollWorkerClient implements Poller {
   private readonly average = new PollTimeAverage();
   private readonly delivery = new PollTimeAverage();
   private readonly pending = new Map<number, Pending>();
+  private readonly pendingPids = new Map<number, { resolve: (pids: readonly number[]) => void; reject: (e: Error) => void }>();
   private worker: Worker | null = null;
   private nextId = 1;
   private folders: readonly string[];
@@ -129,6 +130,15 @@ export class PollWorkerClient implements Poller {
     return done;
   }
 
+  /** Asked of the worker (it reads the whole process table); rejected if the worker stops before answering. */
+  editorProcessIds(): Promise<readonly number[]> {
+    if (this.disposed || !this.worker) return Promise.reject(new Error('the poll worker is not running'));
+    const id = this.nextId++;
+    const done = new Promise<readonly number[]>((resolve, reject) => this.pendingPids.set(id, { resolve, reject }));
+    this.send({ type: 'editorPids', id });
+    return done;
+  }
+
   /** Ends the worker thread as a crash would (tests use it to check the restart). */
   async crashWorkerForTest(): Promise<void> {
     await this.worker?.terminate();
@@ -187,6 +197,11 @@ export class PollWorkerClient implements Poller {
       for (const e of m.events) this.eventEmitter.fire(e);
       this.snapshotEmitter.fire(m.snapshot);
       this.delivery.add(performance.now() - t0);
+      return;
+    }
+    if (m.type === 'editorPids') {
+      this.pendingPids.get(m.id)?.resolve(m.pids);
+      this.pendingPids.delete(m.id);
       return;
     }
     const p = this.pending.get(m.id);
@@ -248,5 +263,7 @@ export class PollWorkerClient implements Poller {
   private failPending(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const p of this.pendingPids.values()) p.reject(err);
+    this.pendingPids.clear();
   }
 }

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MonitorLike } from '../crash/watcher';
 import { Emitter } from '../emitter';
+import { editorProcessIds } from '../history/sampleJournal';
 import { Monitor } from '../monitor';
 import { PollTimeAverage } from '../pollPolicy';
 import type { CoreSettings } from '../settings';
@@ -24,6 +25,8 @@ export interface Poller extends MonitorLike {
   rescan(): void;
   /** Polls now (joining a poll under way) and resolves with the resulting snapshot. */
   poll(): Promise<Snapshot>;
+  /** The editor's processes (core/history/sampleJournal's editorProcessIds, for the journal's session). */
+  editorProcessIds(): Promise<readonly number[]>;
   dispose(): void;
 }
 
@@ -42,8 +45,10 @@ export class InlinePoller implements Poller {
   private readonly snapshots = new Emitter<Snapshot>();
   private readonly delivery = new PollTimeAverage();
   private polls = 0;
+  private readonly selfPid: number;
 
   constructor(opts: InlinePollerOptions) {
+    this.selfPid = opts.selfPid ?? process.pid;
     let sampleStart = 0;
     const { probe } = opts;
     this.monitor = new Monitor({
@@ -108,6 +113,10 @@ export class InlinePoller implements Poller {
       this.errors.fire(e);
       throw e;
     }
+  }
+
+  editorProcessIds(): Promise<readonly number[]> {
+    return Promise.resolve(editorProcessIds(this.selfPid));
   }
 
   dispose(): void {

@@ -17,7 +17,9 @@ export interface PollWorkerData {
 export type ToWorker =
   | { readonly type: 'update'; readonly workspaceFolders?: readonly string[]; readonly settings?: CoreSettings }
   | { readonly type: 'rescan' }
-  | { readonly type: 'poll'; readonly id: number };
+  | { readonly type: 'poll'; readonly id: number }
+  /** The editor's processes (editorProcessIds): a read of the whole process table, kept off the main thread. */
+  | { readonly type: 'editorPids'; readonly id: number };
 
 export type FromWorker =
   | {
@@ -35,4 +37,5 @@ export type FromWorker =
        */
       readonly secrets?: readonly string[];
     }
-  | { readonly type: 'polled'; readonly id: number; readonly error?: string };
+  | { readonly type: 'polled'; readonly id: number; readonly error?: string }
+  | { readonly type: 'editorPids'; readonly id: number; readonly pids: readonly number[] };

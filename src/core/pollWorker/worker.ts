@@ -1,6 +1,7 @@
 // The poll worker's body: a Monitor with the system probe, run off the extension host's main thread. Its
 // synchronous /proc reads block only this thread; the main thread gets each finished snapshot and its events.
 import { performance } from 'node:perf_hooks';
+import { editorProcessIds } from '../history/sampleJournal';
 import { Monitor, type MonitorEvent } from '../monitor';
 import { learnedSecretValues } from '../redact';
 import { createProbe } from '../system/probe';
@@ -55,6 +56,7 @@ export function runPollWorker(port: WorkerPort, data: PollWorkerData, probe: Sys
   port.on('message', (m) => {
     if (m.type === 'update') monitor.update({ workspaceFolders: m.workspaceFolders, settings: m.settings });
     else if (m.type === 'rescan') monitor.rescan();
+    else if (m.type === 'editorPids') port.postMessage({ type: 'editorPids', id: m.id, pids: editorProcessIds(data.selfPid) });
     else if (m.type === 'poll') {
       monitor.pollOnce().then(
         () => port.postMessage(sendError === null ? { type: 'polled', id: m.id } : { type: 'polled', id: m.id, error: sendError }),

@@ -35,7 +35,8 @@ export class Pacer {
 
 export function lstat(p: string): fs.Stats | null {
   try {
-    return fs.lstatSync(p);
+    // A vanished entry (the common failure during a walk) costs no exception.
+    return fs.lstatSync(p, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
   }
