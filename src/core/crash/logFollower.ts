@@ -19,6 +19,8 @@ const DISCOVER_EVERY_MS = 5000;
  * from its first line without waiting for a walk or an editor's file event.
  */
 const QUICK_DISCOVER_MS = 1000;
+/** How far a file's mtime (the kernel's coarse clock) may lag Date.now() for a file written just after it. */
+const MTIME_SLACK_MS = 50;
 /** At most this much is read per file per tick (a log that grows faster is read from its end). */
 const READ_MAX = 256 * 1024;
 const MAX_FILES = 50;
@@ -107,7 +109,8 @@ export class LogFollower {
         const id = `log:${lf.file}`;
         // A file that appeared since the folder was first looked at was created by this run: read it whole.
         // One already there: only what comes next.
-        const fresh = firstLook !== undefined && lf.mtimeMs >= firstLook;
+        // File times come from the kernel's coarse clock, a tick behind Date.now(): allow for it.
+        const fresh = firstLook !== undefined && lf.mtimeMs >= firstLook - MTIME_SLACK_MS;
         const offset = fresh ? 0 : lf.sizeBytes;
         const label = `log: ${path.relative(dir, lf.file) || lf.file}`;
         this.files.set(lf.file, { offset, cwd: lf.packageDir, id, label });
