@@ -33,6 +33,12 @@ async function isDark(page: Page): Promise<boolean> {
   return ((await page.locator('.monaco-workbench').first().getAttribute('class')) ?? '').split(/\s+/).includes('vs-dark');
 }
 
+/** Whether the sidebar is painted dark (its computed background), which lags the class on a loaded machine. */
+async function paintedDark(page: Page): Promise<boolean> {
+  const lum = await page.evaluate(`(() => { const c = (getComputedStyle(document.querySelector('.part.sidebar')).backgroundColor.match(/\\d+/g) || ['0', '0', '0']).map(Number); return (c[0] * 299 + c[1] * 587 + c[2] * 114) / 1000; })()`) as number;
+  return lum < 128;
+}
+
 /** Switches to the dark or light theme as a user does (Preferences: Toggle between Light/Dark Themes). */
 async function theme(page: Page, dark: boolean): Promise<void> {
   if ((await isDark(page)) === dark) return;
@@ -40,7 +46,9 @@ async function theme(page: Page, dark: boolean): Promise<void> {
   const until = Date.now() + TIMEOUT_MS;
   while ((await isDark(page)) !== dark && Date.now() < until) await page.waitForTimeout(200);
   if ((await isDark(page)) !== dark) throw new Error('the theme did not switch');
-  await page.waitForTimeout(1500);
+  while ((await paintedDark(page)) !== dark && Date.now() < until) await page.waitForTimeout(200);
+  if ((await paintedDark(page)) !== dark) throw new Error('the workbench was not repainted in the other theme');
+  await page.waitForTimeout(2500);
 }
 
 export async function checkIncidentUi(page: Page, workspace: string, shots: string, log: (s: string) => void, onCleanup: (name: string, fn: () => void) => void): Promise<void> {
@@ -77,6 +85,10 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     const buttons = await crash.locator('.monaco-button').allInnerTexts();
     log(`  crash toast: ${JSON.stringify((await crash.innerText()).split('\n')[0])} buttons ${JSON.stringify(buttons)}`);
     if (buttons.length > 3 || buttons.length < 2) throw new Error(`the crash toast has ${buttons.length} buttons: ${buttons.join(', ')}`);
+    // Each label fits its button ("Raise He… / Re… / Inves…" was the complaint).
+    /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- runs in the page; the harness has no DOM types */
+    const cut = await crash.locator('.monaco-button').evaluateAll((els: any[]) => els.filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent as string));
+    if (cut.length) throw new Error(`truncated crash toast buttons: ${cut.join(', ')}`);
 
     // The server's own row tells it; no alert row duplicates it above the list.
     const row = pane.locator('.monaco-list-row', { hasText: 'leak-ui' }).first();
