@@ -118,12 +118,28 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
       await page.screenshot({ path: path.join(shots, `report-${dark ? 'dark' : 'light'}.png`) });
     }
 
-    // Mark Resolved on the row: it is no longer a warning.
-    await row.click({ button: 'right' });
-    await page.locator('.monaco-menu .action-label', { hasText: 'Mark Resolved' }).first().click({ timeout: TIMEOUT_MS });
-    await pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first().waitFor({ state: 'detached', timeout: TIMEOUT_MS })
-      .catch(async () => { throw new Error(`still marked after Mark Resolved: ${JSON.stringify(await row.innerText())}`); });
+    // Mark Resolved on the row: it is no longer a warning. (A row redrawn under the opening menu can swallow the
+    // click: one more try, said in the log, before failing with a screenshot.)
+    const marked = pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first();
+    for (let attempt = 1; ; attempt++) {
+      await row.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-label', { hasText: 'Mark Resolved' }).first().click({ timeout: TIMEOUT_MS });
+      const gone = await marked.waitFor({ state: 'detached', timeout: attempt === 1 ? 8000 : TIMEOUT_MS }).then(() => true, () => false);
+      if (gone) break;
+      if (attempt === 2) {
+        await page.screenshot({ path: path.join(shots, 'mark-resolved-failure.png') });
+        throw new Error(`still marked after Mark Resolved: ${JSON.stringify(await row.innerText())}`);
+      }
+      log('  Mark Resolved: the first click did not take; trying once more');
+    }
     log(`  after Mark Resolved: ${JSON.stringify(await row.getAttribute('aria-label'))}`);
+    // An alert row (here: the hung server the previous check killed, gone from the list) has the same menu.
+    const alertRow = pane.locator('.monaco-list-row', { hasText: /hung-ui.* is down: / }).first();
+    await alertRow.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+    await alertRow.click({ button: 'right' });
+    await page.locator('.monaco-menu .action-label', { hasText: 'Mark Resolved' }).first().click({ timeout: TIMEOUT_MS });
+    await alertRow.waitFor({ state: 'detached', timeout: TIMEOUT_MS }).catch(() => { throw new Error('the alert row stayed after Mark Resolved'); });
+    log('  alert row: gone after Mark Resolved');
   } finally {
     stop();
     await theme(page, wasDark).catch(() => undefined);
