@@ -99,6 +99,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
 
     for (const dark of [!wasDark, wasDark]) {
       await theme(page, dark);
+      log(`  incident-${dark ? 'dark' : 'light'}.png: workbench ${(await isDark(page)) ? 'dark' : 'light'}, painted ${(await paintedDark(page)) ? 'dark' : 'light'}`);
       await page.screenshot({ path: path.join(shots, `incident-${dark ? 'dark' : 'light'}.png`) });
     }
 
