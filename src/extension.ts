@@ -85,6 +85,8 @@ export interface DevServerDoctorApi {
   pollStats(): PollStats;
   /** The dashboard panel (the tests read its model and render times). */
   dashboard(): DashboardPanel;
+  /** The folder VS Code writes this extension's log (the Output channel) into; the tests search it for secrets. */
+  logFolder(): string;
 }
 
 const HOUR_MS = 3_600_000;
@@ -286,6 +288,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     containers: () => containers.containers(),
     containerEngine: () => containers.status(),
     containerVerdicts: () => containers.verdicts(),
+    logFolder: () => context.logUri.fsPath,
     dashboard: () => dashboard,
   };
 }

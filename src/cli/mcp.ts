@@ -7,7 +7,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { Doctor, DoctorError, type DoctorOptions } from '../core/agent/doctor';
-import { parseDuration, DAY_MS } from '../core/format';
+import { count, parseDuration, DAY_MS } from '../core/format';
 import { REMEDY_IDS, type RemedyArgs } from '../core/remedies/catalogue';
 import { redactDeep, redactText } from '../core/redact';
 import { UsageError } from './args';
@@ -130,7 +130,7 @@ export async function serveMcp(opts: DoctorOptions): Promise<void> {
 export function parseAllowRemedies(values: readonly string[]): DoctorOptions['allowRemedies'] {
   const ids = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   const bad = ids.filter((i) => !(REMEDY_IDS as string[]).includes(i));
-  if (bad.length) throw new Error(`Unknown remedy id${bad.length > 1 ? 's' : ''} for --allow-remedies: ${bad.join(', ')} (known: ${REMEDY_IDS.join(', ')}).`);
+  if (bad.length) throw new Error(`Unknown ${count(bad.length, 'remedy id').replace(/^\d+ /, '')} for --allow-remedies: ${bad.join(', ')} (known: ${REMEDY_IDS.join(', ')}).`);
   return ids as DoctorOptions['allowRemedies'];
 }
 

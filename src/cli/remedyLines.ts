@@ -1,14 +1,22 @@
 // Each remedy of the catalogue as the exact line a terminal user types: a CLI verb of ours or the shell
 // command it stands for. The CLI's counterpart of src/vscode/remedyCommands.ts.
 import { shellQuote } from '../core/shell';
+import { launchSpecOf } from '../core/remedies/launch';
 import { inotifyRaiseLines, runningAsRoot, type RemedyArgs, type RemedyId, type RemedyRef } from '../core/remedies/catalogue';
 
 const BIN = 'dev-server-doctor';
 
 const inFolder = (a: RemedyArgs | undefined, line: string): string => (a?.cwd ? `cd ${shellQuote(a.cwd)} && ${line}` : line);
 
-/** `npm run <script>` for the server the remedy names ("api · dev" runs dev), else `npm run dev`. */
-const runScript = (a: RemedyArgs | undefined): string => `npm run ${shellQuote(a?.server?.split(' · ')[1]?.trim() || 'dev')}`;
+/**
+ * `<package manager> run <script>` for the server the remedy names ("api · dev" runs dev, else dev), as the core says a
+ * server starts (launchSpecOf: the lock file in its folder picks npm, pnpm, yarn or bun); npm without a folder.
+ */
+const runScript = (a: RemedyArgs | undefined): string => {
+  const script = a?.server?.split(' · ')[1]?.trim() || 'dev';
+  const spec = a?.cwd ? launchSpecOf({ script, command: '', cwd: a.cwd, workspaceFolder: a.cwd, source: 'package.json' }) : null;
+  return spec?.command ?? `npm run ${shellQuote(script)}`;
+};
 
 export const REMEDY_LINES: Readonly<Record<RemedyId, (a: RemedyArgs | undefined) => string>> = {
   'restart-server': (a) => `${a?.pid ? `${BIN} zombies --kill --pid ${a.pid}; ` : ''}${inFolder(a, runScript(a))}`,

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scriptPath } from '../core/paths';
+import { launchEnv } from '../core/remedies/launch';
 import { verdictJson } from '../core/crash/report';
 import { appendRunRecord, TAIL_CHARS } from '../core/crash/sharedRuns';
 import { sharedExpectedStops } from '../core/crash/expectedStops';
@@ -130,7 +130,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 /** Runs the command until it ends (or, with --restart, until it is stopped or given up on); returns its exit code. */
 export async function runCommand(o: RunOptions, io: RunIo): Promise<number> {
   const command = commandLineOf(o.command);
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: scriptPath(o.cwd, o.workspace) };
+  const env: NodeJS.ProcessEnv = launchEnv(o.cwd, o.workspace);
   // Its output goes through a pipe: tell it a terminal reads it, so colours stay as they would be.
   if (io.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   const sup = new Supervisor({

@@ -19,13 +19,14 @@ const STATE_MARK: Record<Server['state'], string> = { up: '●', starting: '◐'
 /** status waits this long between its two polls: CPU use is a difference of two readings. */
 const STATUS_CPU_SPAN_MS = 1000;
 
-function serverLine(s: Server, now: number): string {
+/** One server in `status`: state, name, ports, pid, RSS (whole tree), heap limit and its source, uptime, CPU, health. */
+export function serverLine(s: Server, now: number): string {
   const bits = [
     `${STATE_MARK[s.state]} ${s.state.padEnd(8)}`,
     s.name,
     s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `(expects :${s.expectedPort})` : '',
     s.pid !== null ? `pid ${s.pid}` : '',
-    s.state !== 'down' ? formatBytes(s.rssBytes) : '',
+    s.state !== 'down' ? `RSS ${formatBytes(s.rssBytes)}` : '',
     s.heapLimitBytes !== null ? `heap limit ${formatBytes(s.heapLimitBytes)} (${s.heapLimitSource})` : '',
     s.startTimeMs ? `up ${formatDuration(now - s.startTimeMs)}` : '',
     typeof s.cpuPercent === 'number' ? `cpu ${Math.round(s.cpuPercent)}%` : '',

@@ -1,4 +1,4 @@
-import { formatBytes } from './format';
+import { count, formatBytes } from './format';
 import { inotifyRaiseLines, runningAsRoot } from './remedies/catalogue';
 import type { Thresholds } from './settings';
 import type { Alert, AlertSeverity, ScanProblem, Server, SystemState } from './types';
@@ -53,7 +53,7 @@ export function computeAlerts(
       add('warning', 'orphan', `${s.name} (PID ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''}) is orphaned: ${s.orphanReason ?? 'its launcher is gone'}.`, s.name);
     }
     if (s.zombiePids.length > 0) {
-      add('info', 'zombie', `${s.name} has ${s.zombiePids.length} zombie process${s.zombiePids.length > 1 ? 'es' : ''} (PID ${s.zombiePids.join(', ')}) its parent never reaped.`, s.name);
+      add('info', 'zombie', `${s.name} has ${count(s.zombiePids.length, 'zombie process', 'zombie processes')} (PID ${s.zombiePids.join(', ')}) its parent never reaped.`, s.name);
     }
   }
   for (const p of problems) add('warning', 'scan', `${p.path}: ${p.message}`);

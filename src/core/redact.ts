@@ -15,8 +15,10 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#'"`]*:)[^\s/?#'"`]+@/
 const HEADER = /\b((?:proxy-)?authorization|(?:set-)?cookie|x-[\w-]*(?:key|token|secret|auth)[\w-]*)(["']?\s*[:=]\s*["']?)(?:(bearer|basic|digest|token|negotiate)\s+)?[^\r\n"']+/gi;
 const BEARER = /\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi;
 const VALUE = `("[^"]*"|'[^']*'|[^\\s"'\`;&|,)}\\]]+)`;
-const ASSIGNMENT = new RegExp(`(^|[^\\w.-])(-{0,2}[A-Za-z_][\\w.-]*)=${VALUE}`, 'g');
-const SPACED_FLAG = new RegExp(`(^|\\s)(--?[A-Za-z][\\w.-]*)(\\s+)(?!-)${VALUE}`, 'g');
+// The character before a name is looked at, not consumed: a match just before (`'leak: ' + ('password: x')`) cannot hide it.
+const ASSIGNMENT = new RegExp(`(?<=^|[^\\w.-])(-{0,2}[A-Za-z_][\\w.-]*)=${VALUE}`, 'g');
+// The flag may be quoted itself, as a shell-quoting tool writes it: `'--password' 'x'`.
+const SPACED_FLAG = new RegExp(`(?<=^|\\s)(["']?)(--?[A-Za-z][\\w.-]*)\\1(\\s+)(?!["']?-)${VALUE}`, 'g');
 const QUOTED_PROPERTY = /(["']?)([A-Za-z_][\w.-]*)\1(\s*:\s*)(["'`])((?:(?!\4)[^\r\n])*)\4/g;
 
 // Token shapes, whatever they are called: JWTs, GitHub, Stripe, Slack, AWS access key ids, npm tokens, PEM blocks.
@@ -32,11 +34,11 @@ const TOKEN_SHAPES: readonly RegExp[] = [
 // user:password@host without a scheme (git remotes, connection strings in prose); the scheme form is URL_CREDENTIALS.
 const BARE_CREDENTIALS = /(^|[\s'"=(<,])([A-Za-z0-9._%+-]+):(?!\/\/)([^\s:@/'"`]+)@(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?(?:[/\s'"`,)>:]|$))/g;
 // `password: x`, `API_KEY = "x"`, `token = x` (spaces around the sign; `a:b` without a space is a path or a port).
-const SPACED_PAIR = /(^|[^\w./-])([A-Za-z_][\w.-]*)(["']?)(\s*(?::\s|=)\s*|\s+=\s*)("[^"\r\n]*"|'[^'\r\n]*'|[^\s,;'"`]+)/g;
+const SPACED_PAIR = /(?<=^|[^\w./-])([A-Za-z_][\w.-]*)(["']?)(\s*(?::\s|=)\s*|\s+=\s*)("[^"\r\n]*"|'[^'\r\n]*'|[^\s,;'"`]+)/g;
 // `curl -u user:pass`, `--user user:pass`
 const USER_FLAG = /((?:^|\s)(?:-u|--user)(?:\s+|=))(?:(["'])([^"':]*):((?:(?!\2).)+)\2|()([^\s:'"]*):([^\s'"]+))/g;
 // `-p secret` / `-P secret` (a number is a port, a path or file name is a project file: both kept)
-const SHORT_PASS_FLAG = /((?:^|\s)-[pP]\s+)(?!-)(["']?)([^\s'"]+)\2/g;
+const SHORT_PASS_FLAG = /((?:^|\s)(["']?)-[pP]\2\s+)(?!["']?-)(["']?)([^\s'"]+)\3/g;
 // `mysql -psecret`, `mysqldump -uroot -psecret`
 const DB_ATTACHED_PASS = /(\b(?:mysql\w*|mariadb\w*)\b[^\n]*?\s-p)(?!\s)([^\s'"]+)/g;
 
@@ -65,6 +67,16 @@ export function learnSecretValues(env: Readonly<Record<string, string | undefine
   }
 }
 
+/** The secret values learned so far, from the `from`-th on: the poll worker hands the new ones to the main thread. */
+export function learnedSecretValues(from = 0): string[] {
+  return [...knownValues].slice(from);
+}
+
+/** Secret values learned elsewhere (the poll worker read them in a server's environment): redacted here too. */
+export function rememberSecretValues(values: readonly string[]): void {
+  learnSecretValues(Object.fromEntries(values.map((v, i) => [`SECRET_${i}`, v])));
+}
+
 function redactValues(s: string): string {
   if (!ownEnvLearned) {
     ownEnvLearned = true;
@@ -89,19 +101,19 @@ export function redactText(s: string): string {
       return pass === REDACTED ? m : `${pre}${q}${user}:${REDACTED}${q}`;
     })
     .replace(DB_ATTACHED_PASS, (m, pre: string, v: string) => (v.startsWith(REDACTED) ? m : `${pre}${REDACTED}`))
-    .replace(SHORT_PASS_FLAG, (m, pre: string, q: string, v: string) => (keepShortFlagValue(v) ? m : `${pre}${q}${REDACTED}${q}`))
+    .replace(SHORT_PASS_FLAG, (m, pre: string, _fq: string, q: string, v: string) => (keepShortFlagValue(v) ? m : `${pre}${q}${REDACTED}${q}`))
     .replace(HEADER, (_m, name: string, sep: string, scheme: string | undefined) =>
       `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`)
     .replace(BEARER, `$1${REDACTED}`)
-    .replace(ASSIGNMENT, (m, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : m))
-    .replace(SPACED_FLAG, (m, pre: string, flag: string, space: string) =>
-      (isSecretName(flag) ? `${pre}${flag}${space}${REDACTED}` : m))
+    .replace(ASSIGNMENT, (m, name: string) => (isSecretName(name) ? `${name}=${REDACTED}` : m))
+    .replace(SPACED_FLAG, (m, q: string, flag: string, space: string) =>
+      (isSecretName(flag) ? `${q}${flag}${q}${space}${REDACTED}` : m))
     .replace(QUOTED_PROPERTY, (m, q: string, name: string, sep: string, vq: string) =>
       (isSecretName(name) ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : m))
-    .replace(SPACED_PAIR, (m, pre: string, name: string, q: string, sep: string, value: string) => {
+    .replace(SPACED_PAIR, (m, name: string, q: string, sep: string, value: string) => {
       if (!isSecretName(name) || value.includes(REDACTED) || /^(?:bearer|basic|digest|token|negotiate)$/i.test(value)) return m;
       const vq = /^["']/.test(value) ? value[0] : '';
-      return `${pre}${name}${q}${sep}${vq}${REDACTED}${vq}`;
+      return `${name}${q}${sep}${vq}${REDACTED}${vq}`;
     });
 }
 

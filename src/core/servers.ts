@@ -37,6 +37,11 @@ export function commandLine(p: ProcessInfo): string {
 }
 
 /** An interactive shell (`bash`, `-zsh`, `bash --login`), not a `sh -c "…"` script runner. */
+/** A shell (bash, sh, zsh, fish…), interactive or running a script. */
+export function isShell(p: ProcessInfo): boolean {
+  return SHELLS.has(baseName(p.cmdline[0] ?? p.comm).replace(/^-/, '')) || SHELLS.has(p.comm);
+}
+
 export function isInteractiveShell(p: ProcessInfo): boolean {
   if (p.state === 'Z') return false; // a zombie shell has no argv left to tell; it is listed as a zombie
   const argv0 = baseName(p.cmdline[0] ?? p.comm).replace(/^-/, '');
@@ -436,7 +441,7 @@ export interface BuildServersInput {
   readonly selfPid: number;
 }
 
-/** Every expected server (running or down) plus every running tree no declaration accounts for. */
+/** Every expected server (running, or down unless it serves build output) plus every running tree no declaration accounts for. */
 export function buildServers(input: BuildServersInput, facts: ServerFacts): Server[] {
   const byPid = new Map(input.processes.map((p) => [p.pid, p]));
   const trees = groupTrees(input.processes, input.sockets, input.workspaceFolders, input.selfPid);
@@ -447,7 +452,9 @@ export function buildServers(input: BuildServersInput, facts: ServerFacts): Serv
   const servers: Server[] = [];
   for (const exp of input.expected) {
     const tree = byExpected.get(exp);
-    servers.push(tree ? runningServer(tree, exp, exp.name, expectedId(exp), byPid, facts) : downServer(exp));
+    if (tree) servers.push(runningServer(tree, exp, exp.name, expectedId(exp), byPid, facts));
+    // A script serving build output (`next start`, `vite preview`) is no dev server to miss while it is down.
+    else if (!exp.servesBuild) servers.push(downServer(exp));
   }
   for (const tree of trees) {
     if (matched.has(tree)) continue;

@@ -4,7 +4,7 @@ import { treeCpuPercent } from './health/cpu';
 import type { HealthAnnotator } from './health/checker';
 import { workspaceScore } from './health/score';
 import { heapLimitFromArgs, isNodeProcess } from './heapLimit';
-import { buildServers, launcherOf, launchEvidenceInEnv } from './servers';
+import { buildServers, isInteractiveShell, isShell, launcherOf, launchEvidenceInEnv } from './servers';
 import type { Thresholds } from './settings';
 import type { CgroupInfo, HeapLimit, ProcessInfo, Snapshot, SystemProbe, SystemSample, WorkspaceScan } from './types';
 
@@ -17,6 +17,8 @@ export class ProcessFactsCache {
   /** The dev-session launcher each process was last seen under (a shell, npm, a watcher), by pid and start time. */
   private launchers = new Map<string, string>();
   private envEvidence = new Map<string, string | null>();
+  /** Session and process-group leaders that are launchers, by pid; kept while their session or group has members. */
+  private leaders = new Map<number, { startTimeMs: number; launcher: string; seenAt: number }>();
 
   constructor(private readonly probe: SystemProbe) {}
 
@@ -31,13 +33,34 @@ export class ProcessFactsCache {
   }
 
   /** Remembers which processes run under a dev-session launcher now, so they are known orphans once it is gone. */
-  noteLaunchers(processes: readonly ProcessInfo[]): void {
+  noteLaunchers(processes: readonly ProcessInfo[], now = Date.now()): void {
     const byPid = new Map(processes.map((p) => [p.pid, p]));
     for (const p of processes) {
       const parent = byPid.get(p.ppid);
       const launcher = parent ? launcherOf(parent) : null;
       if (launcher) this.launchers.set(`${p.pid}:${p.startTimeMs}`, launcher);
+      // Leaders of a session or process group (a terminal's shell, `npm run dev` as a job): what their members came from.
+      if (p.sid === p.pid || p.pgid === p.pid) {
+        const leader = leadingLauncher(p);
+        if (leader) this.leaders.set(p.pid, { startTimeMs: p.startTimeMs, launcher: leader, seenAt: now });
+        // Another process on that pid now; the same one turned zombie (it is dying) keeps what it was.
+        else if (this.leaders.get(p.pid)?.startTimeMs !== p.startTimeMs) this.leaders.delete(p.pid);
+      }
     }
+  }
+
+  /**
+   * The launcher leading `p`'s session or process group, alive now or seen alive when `p` had already started. A
+   * process only inherits its session and group at fork, and a pid is not reused while a session or group has it as
+   * its id: so a leader seen alive after `p` started is the one `p` came from (never a later process on its pid).
+   */
+  private leaderOf(p: ProcessInfo): string | null {
+    for (const [id, what] of [[p.sid, 'session'], [p.pgid, 'process group']] as const) {
+      if (id === undefined || id <= 1 || id === p.pid) continue;
+      const leader = this.leaders.get(id);
+      if (leader && p.startTimeMs > 0 && leader.startTimeMs <= p.startTimeMs && p.startTimeMs <= leader.seenAt) return `${leader.launcher}, leader of its ${what}`;
+    }
+    return null;
   }
 
   /**
@@ -48,6 +71,8 @@ export class ProcessFactsCache {
     const key = `${p.pid}:${p.startTimeMs}`;
     const seen = this.launchers.get(key);
     if (seen) return `${seen}, seen earlier`;
+    const leader = this.leaderOf(p);
+    if (leader) return leader;
     if (!this.envEvidence.has(key)) {
       const env = this.probe.readEnviron(p.pid);
       this.envEvidence.set(key, env ? launchEvidenceInEnv(env) : null);
@@ -59,7 +84,18 @@ export class ProcessFactsCache {
   prune(alive: readonly ProcessInfo[]): void {
     const keep = new Set(alive.map((p) => `${p.pid}:${p.startTimeMs}`));
     for (const map of [this.heap, this.launchers, this.envEvidence]) for (const k of map.keys()) if (!keep.has(k)) map.delete(k);
+    const groups = new Set(alive.flatMap((p) => [p.sid, p.pgid]));
+    for (const id of this.leaders.keys()) if (!groups.has(id)) this.leaders.delete(id);
   }
+}
+
+/**
+ * A leader whose session or group members came from a dev session: npm/pnpm/yarn, a watcher, or an interactive shell
+ * (a terminal's). A `sh -c` wrapper leads services too (systemd's ExecStart, init scripts), and a zombie tells nothing.
+ */
+function leadingLauncher(p: ProcessInfo): string | null {
+  if (p.state === 'Z' || (isShell(p) && !isInteractiveShell(p))) return null;
+  return launcherOf(p);
 }
 
 export interface SnapshotContext {

@@ -1,3 +1,4 @@
+import { count } from './format';
 import type { Thresholds } from './settings';
 import type { Snapshot } from './types';
 
@@ -25,7 +26,7 @@ export function summarize(s: Snapshot, t: Thresholds): StatusSummary {
   const crashed = s.servers.filter((v) => v.state === 'crashed').length;
   return {
     text: `${servers}${crashed ? ` · ${crashed} crashed` : ''} · mem ${mem}% · disk ${disk}%`,
-    label: `Dev Server Doctor: ${declared.length > 0 ? `${declared.filter(running).length} of ${declared.length} servers up` : `${up} server${up === 1 ? '' : 's'} up`}${crashed ? `, ${crashed} crashed` : ''}, memory ${mem}% used, disk ${disk}% used`,
+    label: `Dev Server Doctor: ${declared.length > 0 ? `${declared.filter(running).length} of ${count(declared.length, 'server')} up` : `${count(up, 'server')} up`}${crashed ? `, ${crashed} crashed` : ''}, memory ${mem}% used, disk ${disk}% used`,
     severity: level === 2 ? 'error' : level === 1 ? 'warning' : 'ok',
   };
 }

@@ -20,6 +20,9 @@ export interface ProcessInfo {
   readonly uid: number;
   /** CPU time used so far (user + system), in clock ticks of 1/100 s; absent when the probe cannot tell. */
   readonly cpuTicks?: number;
+  /** Process group and session ids (Linux); absent when the probe cannot tell. */
+  readonly pgid?: number;
+  readonly sid?: number;
 }
 
 /** A listening TCP socket. */
@@ -149,6 +152,11 @@ export interface ExpectedServer {
   readonly expectedPort: number | null;
   readonly portSource: PortSource | null;
   readonly source: 'package.json' | 'settings';
+  /**
+   * A package.json script that serves build output (`next start`, `vite preview`, `serve dist`): a production
+   * server, listed (and counted) only while it runs.
+   */
+  readonly servesBuild?: boolean;
 }
 
 /** A problem found while scanning the workspace (malformed package.json, unreadable folder…). */

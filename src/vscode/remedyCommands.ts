@@ -5,7 +5,7 @@ import type { RemedyId, RemedyRef } from '../core/remedies/catalogue';
 
 export const REMEDY_COMMANDS: Readonly<Record<RemedyId, string>> = {
   'restart-server': 'devServerDoctor.restartServer',
-  'start-server': 'devServerDoctor.restartServer',
+  'start-server': 'devServerDoctor.startServer',
   'raise-heap-limit': 'devServerDoctor.raiseHeapLimit',
   'kill-port-holder': 'devServerDoctor.killPortHolder',
   'kill-zombies': 'devServerDoctor.killZombies',

@@ -2,7 +2,7 @@
 // restarts it on a crash with growing delays, and reports each run's exact exit to the crash watcher.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scriptPath } from '../core/paths';
+import { launchSpecOf } from '../core/remedies/launch';
 import * as vscode from 'vscode';
 import { terminalText } from '../core/terminalText';
 import type { MemoryOutputFeed } from '../core/crash/watcher';
@@ -49,11 +49,13 @@ export class SupervisedServers implements vscode.Disposable {
       return existing.terminal;
     }
     const s = supervisionSettings(server.name);
+    // The script's own body, not `npm run …`: the supervised child is then the server itself.
+    const spec = launchSpecOf(server);
     const sup = new Supervisor({
       name: server.name,
-      command: server.command,
+      command: spec?.body ?? server.command,
       cwd: server.cwd,
-      env: { ...process.env, PATH: scriptPath(server.cwd, server.workspaceFolder), FORCE_COLOR: '1' },
+      env: { ...(spec?.env ?? process.env), FORCE_COLOR: '1' },
       logDir: path.join(this.logDir, 'supervised'),
       restart: { maxRestarts: s.maxRestarts, windowMs: s.windowMs },
       rssLimitBytes: s.rssLimitBytes,

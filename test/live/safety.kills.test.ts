@@ -50,6 +50,7 @@ function statFields(pid: number): string[] {
 }
 const ppidOf = (pid: number): number => Number(statFields(pid)[2]);
 const commOf = (pid: number): string => statFields(pid)[0]!;
+const sidOf = (pid: number): number => Number(statFields(pid)[4]);
 
 function running(pid: number): boolean {
   try {
@@ -148,6 +149,58 @@ describe('live: kill safety (issue 9)', function () {
     } finally {
       monitor.dispose();
       process.kill(ready.pid, 'SIGKILL');
+    }
+  });
+
+  it('1c. a server in the session of a terminal\'s shell is an orphan (the shell alive, then gone); in a session of its own, or a `sh -c` wrapper\'s, it is not', async () => {
+    const dir = folder('session', {
+      // Starts the server and exits at once, before any poll: the server's parent was never seen, and it was node.
+      'launch.js': `require('child_process').spawn(process.execPath, ['server.js'], { stdio: 'ignore' }).unref();`,
+      // The same, but the server gets a session of its own (setsid), as a daemon does.
+      'daemon.js': `require('child_process').spawn(process.execPath, ['server.js'], { stdio: 'ignore', detached: true }).unref();`,
+    });
+    const bare = (portFile: string) => Object.entries({ ...PATH_ONLY, PORTFILE: portFile }).map(([k, v]) => `${k}=${v}`).join(' ');
+    /** `cmd` typed into an interactive bash leading its own session, as in a terminal; the server gets a bare environment. */
+    const launch = async (shell: 'bash -i' | 'sh -c', script: string, name: string): Promise<Ready & { sh: number }> => {
+      const portFile = path.join(dir, `.${name}`);
+      const line = `env -i ${bare(portFile)} node ${script}`;
+      const child = shell === 'bash -i'
+        ? jar.start('env', ['-i', 'PATH=/usr/bin:/bin', 'bash', '--norc', '-i'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] })
+        : jar.start('env', ['-i', 'PATH=/usr/bin:/bin', 'sh', '-c', `${line}; sleep 600`], { cwd: dir });
+      if (shell === 'bash -i') child.stdin!.write(`${line}\n`);
+      const ready = JSON.parse(await waitFor(`${name} listening`, () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8'))) as Ready;
+      strays.add(ready.pid);
+      await waitFor(`${name} re-parented`, () => commOf(ppidOf(ready.pid)) !== 'node');
+      assert.equal(sidOf(child.pid!), child.pid, `${shell} leads its session`);
+      return { ...ready, sh: child.pid! };
+    };
+    const server = await launch('bash -i', 'launch.js', 'in-session');
+    const daemon = await launch('bash -i', 'daemon.js', 'daemon');
+    const wrapped = await launch('sh -c', 'launch.js', 'wrapped');
+    assert.equal(sidOf(server.pid), server.sh, 'the server is in the shell\'s session');
+    assert.equal(sidOf(daemon.pid), daemon.pid, 'the daemon leads a session of its own');
+    assert.equal(sidOf(wrapped.pid), wrapped.sh, 'the wrapped server is in the sh -c session');
+    const monitor = new Monitor({ probe: createProbe(), workspaceFolders: [dir] });
+    try {
+      const stateOf = async (pid: number) => (await monitor.pollOnce()).servers.find((s) => s.pids.includes(pid));
+      const orphaned = await waitFor('the server orphaned while its session\'s shell lives', async () => { const s = await stateOf(server.pid); return s?.state === 'orphaned' && s; });
+      assert.match(orphaned.orphanReason ?? '', new RegExp(`bash \\(PID ${server.sh}\\), leader of its session`));
+      // The CLI's one look sees the living shell too.
+      const cli = await zombiesJson(['--workspace', dir]);
+      assert.ok(cli.json.candidates.some((c) => c.pid === server.pid && c.reasons[0]!.kind === 'orphan'), cli.text);
+      for (const other of [daemon, wrapped]) {
+        assert.ok(!cli.json.candidates.some((c) => c.pid === other.pid), `${other.pid} is not offered: ${cli.text}`);
+        assert.notEqual((await stateOf(other.pid))?.state, 'orphaned', `${other.pid} is not an orphan`);
+      }
+      // The terminal closes: its shell is gone, and the monitor remembers it led the server's session.
+      process.kill(server.sh, 'SIGKILL');
+      await waitFor('the shell gone', () => !running(server.sh));
+      const after = await stateOf(server.pid);
+      assert.equal(after?.state, 'orphaned', JSON.stringify(after));
+      assert.match(after?.orphanReason ?? '', /leader of its session/);
+    } finally {
+      monitor.dispose();
+      for (const pid of [server.pid, server.sh, daemon.pid, daemon.sh, wrapped.pid, wrapped.sh]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     }
   });
 

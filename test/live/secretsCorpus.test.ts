@@ -7,52 +7,15 @@ import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ProcessJar, REPO, waitFor, writeFiles } from './liveHelpers';
+import { LOG_FORMS, PLANTED_ARGV, SECRETS, workerJs } from './secretsCorpusData';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
-const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjb3JwdXMtand0In0.c2lnbmF0dXJlLWNvcnB1cy1qd3Q';
-/** Each value appears in a real process or file below; none may appear in any output. */
-const SECRETS = {
-  argvPassword: 'ArgvPw1hunter',
-  argvShortP: 'ArgvPw2hunter',
-  argvUrl: 'ArgvPw3hunter',
-  argvGithub: `ghp_${'ArgvGithubTokenValue0123456789abcdef'.slice(0, 36)}`,
-  argvCurl: 'ArgvPw11hunter',
-  envApiKey: 'EnvVal4hunter',
-  envDbPass: 'EnvVal5hunter',
-  excUrl: 'ExcPw6hunter',
-  excJwt: JWT,
-  logPassword: 'LogPw7hunter',
-  logApiKey: 'LogPw8hunter',
-  logCurl: 'LogPw9hunter',
-  logSlack: 'xoxb-123456789012-corpusSlackToken',
-  logAws: 'AKIACORPUSAWS0KEY12X',
-  logNpm: `npm_${'corpusNpmTokenValue0123456789abcdefgh'.slice(0, 36)}`,
-  logPem: 'MIIEcorpusPemBodyLine',
-  logStripe: 'sk_live_corpusStripeKey123',
-  logUrl: 'LogPw12hunter',
-  watchPassword: 'WatchPw10hunter',
-};
-
 const SERVER_JS = `
 const http = require('http');
 const srv = http.createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => {
   console.log('api listening on', srv.address().port, 'with key', process.env.API_KEY, 'and db password', process.env.DB_PASSWORD);
 });
 `;
-
-/** Each log form crashes a worker of its own, so each shows whole as the first line of a crash block. */
-const LOG_FORMS = [
-  "'config loaded: ' + process.env.API_KEY + ' and ' + process.env.DB_PASSWORD",
-  `'password: ${SECRETS.logPassword}'`,
-  `'API_KEY = "${SECRETS.logApiKey}"'`,
-  `'retrying with curl -u admin:${SECRETS.logCurl} http://127.0.0.1:9/health'`,
-  `'slack ${SECRETS.logSlack} aws ${SECRETS.logAws}'`,
-  `'npm ${SECRETS.logNpm} stripe ${SECRETS.logStripe}'`,
-  `'-----BEGIN RSA PRIVATE KEY-----${SECRETS.logPem}-----END RSA PRIVATE KEY-----'`,
-  `'queue at amqp://guest:${SECRETS.logUrl}@127.0.0.1:5672/'`,
-  `'cannot connect to postgres://app:${SECRETS.excUrl}@db.internal:5432/app with ${JWT}'`,
-];
-const workerJs = (i: number): string => `const line = ${LOG_FORMS[i]};\nconsole.log(line);\nthrow new Error('form${i}: ' + line);\n`;
 
 /** Starts server.js with the given argv and exits: the server is left an orphan, as after a closed terminal. */
 const LAUNCH_JS = `
@@ -111,9 +74,7 @@ describe('live: no planted secret reaches any CLI output', function () {
       'launch.js': LAUNCH_JS,
     });
     fs.mkdirSync(path.join(ws, 'logs'));
-    const argv = ['--password', SECRETS.argvPassword, '-p', SECRETS.argvShortP,
-      '--db', `postgres://app:${SECRETS.argvUrl}@127.0.0.1:5432/app`, '--token', SECRETS.argvGithub,
-      '--upstream-auth', `curl -u ops:${SECRETS.argvCurl}`, '--title', 'api\x1b]0;pwned\x07\x1b[2J\u202etxt'];
+    const argv = PLANTED_ARGV;
     // Same process group as the launcher, so the jar's cleanup ends it.
     jar.start(process.execPath, ['launch.js', JSON.stringify(argv)], { cwd: ws, env });
     await waitFor('the api to listen', () => fs.readFileSync(path.join(ws, 'logs/api.log'), 'utf8').includes('listening'));

@@ -38,7 +38,7 @@ describe('live: the workspace servers of real processes', function () {
       'packages/web/package.json': JSON.stringify({
         name: 'web',
         devDependencies: { vite: '*' },
-        scripts: { dev: `vite --host 127.0.0.1 --strictPort --port ${vitePort}`, preview: 'vite preview --port 4999' },
+        scripts: { dev: `vite --host 127.0.0.1 --strictPort --port ${vitePort}`, 'dev:mock': 'node mock.js --port 4999', preview: 'vite preview --port 4998' },
       }),
       'packages/web/index.html': '<!doctype html><title>web</title><h1>web</h1>',
     });
@@ -99,12 +99,14 @@ describe('live: the workspace servers of real processes', function () {
     assert.equal(s.framework, 'vite');
   });
 
-  it('a declared server that is not running is down', async () => {
-    const preview = (await poll()).servers.find((x) => x.script === 'preview');
-    assert.ok(preview, 'the preview script is a declared server');
-    assert.equal(preview.state, 'down');
-    assert.equal(preview.pid, null);
-    assert.equal(preview.expectedPort, 4999);
+  it('a declared server that is not running is down; a preview of the build output is not listed while down', async () => {
+    const servers = (await poll()).servers;
+    const mock = servers.find((x) => x.script === 'dev:mock');
+    assert.ok(mock, 'the dev:mock script is a declared server');
+    assert.equal(mock.state, 'down');
+    assert.equal(mock.pid, null);
+    assert.equal(mock.expectedPort, 4999);
+    assert.ok(!servers.some((x) => x.script === 'preview'), 'vite preview serves build output: not a dev server while down');
   });
 
   it('vite started through npm exec whose wrapper is killed is orphaned and still holds its port', async () => {
@@ -156,7 +158,7 @@ describe('live: the workspace servers of real processes', function () {
       assert.ok(key in root, `servers[].${key}`);
     }
     assert.ok(status.servers.some((s) => s.state === 'orphaned'));
-    assert.ok(status.servers.some((s) => s.script === 'preview' && s.state === 'down'));
+    assert.ok(status.servers.some((s) => s.script === 'dev:mock' && s.state === 'down'));
     assert.ok(status.servers.some((s) => s.ports.includes(ports.api!) && s.heapLimitSource === 'flag'));
     const m = status.system.memory;
     assert.ok(m.totalBytes > 0 && m.availableBytes > 0 && m.usedPercent > 0 && m.usedPercent < 100);

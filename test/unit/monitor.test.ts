@@ -169,6 +169,10 @@ describe('alerts and the status bar summary', () => {
     const sum = summarize(snap([server('web', 'up', [5173]), server('api', 'down', [])]), DEFAULT_THRESHOLDS);
     assert.equal(sum.text, '1/2 up · mem 50% · disk 50%');
     assert.equal(sum.severity, 'ok');
+    assert.match(sum.label, /^Dev Server Doctor: 1 of 2 servers up, memory/);
+    assert.match(summarize(snap([server('api', 'down', [])]), DEFAULT_THRESHOLDS).label, /^Dev Server Doctor: 0 of 1 server up, memory/);
+    const zombie = { ...server('web', 'up', [5173]), zombiePids: [7] };
+    assert.match(computeAlerts([zombie], snap([]).system, [], DEFAULT_THRESHOLDS).find((a) => a.kind === 'zombie')!.message, /has 1 zombie process \(PID 7\)/);
   });
 
   it('sanitises user thresholds', () => {

@@ -14,7 +14,7 @@ describe('procParsers', () => {
   describe('parseStat', () => {
     it('reads a plain line', () => {
       const s = parseStat('6938 (cat) R 6934 6934 2139 0 -1 4194304 104 0 0 0 0 0 0 0 20 0 1 0 34905 3133440 383 18446744073709551615 0 0');
-      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, pgrp: 6934, startTicks: 34905, rssPages: 383, utimeTicks: 0, stimeTicks: 0, kernelThread: false, cpuTicks: 0 });
+      assert.deepEqual(s, { pid: 6938, comm: 'cat', state: 'R', ppid: 6934, pgrp: 6934, session: 2139, startTicks: 34905, rssPages: 383, utimeTicks: 0, stimeTicks: 0, kernelThread: false, cpuTicks: 0 });
     });
 
     it('sums utime and stime (fields 14 and 15) into cpuTicks', () => {

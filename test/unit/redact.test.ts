@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { REDACTED, isSecretName, learnSecretValues, redactArgs, redactEnv, redactText } from '../../src/core/redact';
+import { REDACTED, isSecretName, learnedSecretValues, learnSecretValues, redactArgs, redactEnv, redactText, rememberSecretValues } from '../../src/core/redact';
 
 const R = REDACTED;
 
@@ -107,6 +107,13 @@ describe('redaction by value and by shape (issue 9)', () => {
     ["secret = 'x y'", `secret = '${R}'`],
     ['curl -u bob:hunter2 http://127.0.0.1/', `curl -u bob:${R} http://127.0.0.1/`],
     ['curl --user "bob:hunter 2x" x', `curl --user "bob:${R}" x`],
+    // Shell-quoted by a tool (found by the VS Code suite: a package.json script written with every word quoted).
+    ["node server.js '--password' 'hunter2' '-p' 'hunter3' '--port' '3000'", `node server.js '--password' ${R} '-p' '${R}' '--port' '3000'`],
+    // Found by the VS Code suite in a report's quoted source line: the match of `leak1: ' + (` must not hide `password`.
+    ["  throw new Error('leak1: ' + ('password: hunter7'));", `  throw new Error('leak1: ' + ('password: ${R}'));`],
+    [`  throw new Error('leak2: ' + ('API_KEY = "hunter8"'));`, `  throw new Error('leak2: ' + ('API_KEY = "${R}"'));`],
+    ['a: b=c token=t0k', `a: b=c token=${R}`],
+    ['npm run dev -- "--api-key" "abc 123" -c "x y" --secret=1', `npm run dev -- "--api-key" ${R} -c "x y" --secret=${R}`],
   ];
   for (const [input, want] of cases) {
     it(JSON.stringify(input), () => {
@@ -132,6 +139,15 @@ describe('redaction by value and by shape (issue 9)', () => {
     learnSecretValues({ MY_SERVICE_TOKEN: 'Zq8-value-from-env', PORT: '3000', SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1', SHORT_KEY: 'abc' });
     assert.equal(redactText('printing Zq8-value-from-env in a log'), `printing ${R} in a log`);
     assert.equal(redactText('listening on 3000, agent /tmp/ssh-x/agent.1, abc'), 'listening on 3000, agent /tmp/ssh-x/agent.1, abc');
+  });
+
+  it('hands learned values on (worker to main thread): what one thread learned, the other redacts', () => {
+    const from = learnedSecretValues().length;
+    learnSecretValues({ DB_PASSWORD: 'Handed-on-value-1' });
+    const handed = learnedSecretValues(from);
+    assert.deepEqual(handed, ['Handed-on-value-1']);
+    rememberSecretValues(['Remembered-value-2', 'abc']);
+    assert.equal(redactText('db Remembered-value-2 and abc'), `db ${R} and abc`);
   });
 
   it('redactArgs: -p/-P values and -u user:pass as separate elements', () => {

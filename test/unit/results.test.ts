@@ -41,6 +41,8 @@ describe('remedy result sentences', () => {
     assert.equal(freedNotice(r), 'freed 2 MB; disk now 80% used, 20 MB free');
     assert.equal(freedNotice(del({ trashedBytes: MB })), 'moved 1 MB to the trash (freed once it is emptied)');
     assert.equal(freedNotice(del({})), 'nothing was deleted');
+    // Declined or failed: never just the disk's figures, as if something had happened.
+    assert.equal(freedNotice(del({ disks: [disk] })), 'nothing was deleted; disk now 80% used, 20 MB free');
   });
 
   it('scan headline: one place, several places, nothing', () => {

@@ -395,4 +395,19 @@ describe('globToRegExp / excludeMatcher', () => {
     assert.ok(!ex('apps/docs', 'docs'));
     assert.ok(!ex('apps/web', 'web'));
   });
+
+  it('marks scripts that serve build output (next start, vite preview, serve, a dev script ending in one) and no dev script', () => {
+    const root = tree({
+      'package.json': {
+        name: 'x',
+        scripts: {
+          dev: 'next dev', start: 'next start', preview: 'vite preview', serve: 'serve -s build', 'serve:static': 'http-server dist -p 8081',
+          'preview:full': 'vite build && vite preview --port 4174', build: 'next build', storybook: 'storybook dev -p 6006',
+        },
+      },
+    });
+    const marked = scanWorkspace([root]).servers.map((s) => `${s.script} ${s.servesBuild === true}`);
+    fs.rmSync(root, { recursive: true, force: true });
+    assert.deepEqual(marked, ['dev false', 'start true', 'preview true', 'serve true', 'serve:static true', 'preview:full true', 'storybook false']);
+  });
 });

@@ -248,3 +248,24 @@ describe('servers: matching running trees to declared servers', () => {
     assert.equal(servers[0]!.state, 'up');
   });
 });
+
+describe('servers: scripts that serve build output', () => {
+  it('`next start` / `vite preview` / `serve dist` are listed while they run, never as down servers', () => {
+    const preview = [proc(600, 100, 'npm run preview'), proc(601, 600, 'node /home/dev/shop/node_modules/.bin/vite preview')];
+    const input = (processes: ProcessInfo[]) => ({
+      processes: [INIT, BASH, ...processes],
+      sockets: processes.length ? [sock(4173, 601)] : [],
+      expected: [
+        expected('dev', 'vite --port 5173', { expectedPort: 5173 }),
+        expected('preview', 'vite preview', { expectedPort: 4173, servesBuild: true }),
+        expected('start', 'next start', { expectedPort: 3000, servesBuild: true }),
+      ],
+      workspaceFolders: [WS],
+      selfPid: 99999,
+    });
+    const down = buildServers(input([]), facts);
+    assert.deepEqual(down.map((s) => `${s.name} ${s.state}`), ['shop · dev down']);
+    const running = buildServers(input(preview), facts);
+    assert.deepEqual(running.map((s) => `${s.name} ${s.state}`).sort(), ['shop · dev down', 'shop · preview up']);
+  });
+});

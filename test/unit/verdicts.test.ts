@@ -108,6 +108,8 @@ describe('decideVerdict: memory kills', () => {
     assert.deepEqual([v.cause, v.confidence, v.pid], ['heap-oom', 'high', 20843]);
     assert.equal(v.summary, 'shop-api · dev ran out of JavaScript heap at 42 MB (heap limit 40 MB): V8 aborted it');
     assert.deepEqual(v.evidence.map((e) => e.source).slice(0, 2), ['log-file', 'node-report']);
+    // The report's limit is V8's heap_size_limit (old + young), said as such beside the summary's old-space limit.
+    assert.match(v.evidence.find((e) => e.source === 'node-report')!.text, /heap used 42 MB, V8 heap size limit 88 MB \(old space \+ young generation\)/);
     assert.equal(v.remedies[0].id, 'raise-heap-limit');
     assert.equal((v.remedies[0].args as { megabytes: number }).megabytes, 512);
     const all = JSON.stringify(v);

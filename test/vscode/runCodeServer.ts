@@ -176,6 +176,23 @@ async function uiTest(result: SuiteResult, title: string, fn: () => Promise<void
   return record.state === 'passed';
 }
 
+/** Whether the workbench shows a dark theme. */
+async function isDarkTheme(page: Page): Promise<boolean> {
+  return ((await page.locator('.monaco-workbench').first().getAttribute('class')) ?? '').split(/\s+/).includes('vs-dark');
+}
+
+/** The theme switched as a user does: Preferences: Toggle between Light/Dark Themes, from the palette. */
+async function toggleTheme(page: Page): Promise<void> {
+  // Focus the workbench (not a webview, which keeps its own keys), then the palette.
+  await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+  await input.fill('>Toggle between Light/Dark Themes');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light/Dark' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+  await page.keyboard.press('Enter');
+}
+
 /** `crashHistory`: the suite recorded crashes in the previous extension host; this one must still list them. */
 /** The dashboard as a user opens it (the Servers view's title button), screenshotted in a dark and a light theme. */
 async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
@@ -189,19 +206,9 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     const cards = await view.locator('section.card.server h3').allInnerTexts();
     console.log(`  dashboard servers: ${JSON.stringify(cards)}`);
     if (cards.length === 0) throw new Error('the dashboard shows no server');
-    // The theme is switched as a user does: Preferences: Toggle between Light/Dark Themes, from the palette.
     const workbench = page.locator('.monaco-workbench').first();
-    const isDark = async () => ((await workbench.getAttribute('class')) ?? '').split(/\s+/).includes('vs-dark');
-    const toggle = async (): Promise<void> => {
-      // Focus the workbench (not the webview, which keeps its own keys), then the palette.
-      await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input').first();
-      await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
-      await input.fill('>Toggle between Light/Dark Themes');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light/Dark' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
-      await page.keyboard.press('Enter');
-    };
+    const isDark = () => isDarkTheme(page);
+    const toggle = () => toggleTheme(page);
     const shots = (await isDark()) ? [['dashboard-dark.png', true], ['dashboard-light.png', false]] as const : [['dashboard-light.png', false], ['dashboard-dark.png', true]] as const;
     for (const [file, dark] of shots) {
       if ((await isDark()) !== dark) await toggle();
@@ -363,6 +370,86 @@ async function checkHungUi(page: Page, result: SuiteResult, workspace: string, t
   });
 }
 
+/**
+ * The rows a user reads on a heap-limited server (`npm run dev` → `node --max-old-space-size=128 server.js`) and on a
+ * down one: labelled memory numbers, the tooltip telling the tree from the node process, Start on the down row; a
+ * `next start` script is not listed while it is down. Screenshots servers-heap-light.png, servers-heap-dark.png, servers-down.png.
+ */
+async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: string, teardown: Teardown): Promise<void> {
+  const dir = path.join(workspace, 'rows-ui');
+  fs.mkdirSync(path.join(dir, 'web'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'catalog', scripts: { dev: 'node --max-old-space-size=128 server.js' } }));
+  fs.writeFileSync(path.join(dir, 'server.js'), "const s = require('http').createServer((q, r) => r.end('ok')); s.listen(0, '127.0.0.1', () => require('fs').writeFileSync(__dirname + '/.port', String(s.address().port)));\n");
+  fs.writeFileSync(path.join(dir, 'web', 'package.json'), JSON.stringify({ name: 'storefront', scripts: { dev: 'node web.js --port 4998', start: 'next start' } }));
+  const child = spawn('sh', ['-c', 'npm run dev'], { cwd: dir, detached: true, stdio: 'ignore' });
+  teardown.add('heap-limited server', () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Servers' }) });
+  // The package.json files are read again as a user would make sure of: the view's Refresh button.
+  const refresh = async (): Promise<void> => {
+    await pane.locator('.pane-header').first().hover();
+    await pane.locator('.pane-header .action-label[aria-label="Refresh"]').first().click({ timeout: TREE_ROW_TIMEOUT_MS }).catch(() => undefined);
+  };
+  await refresh();
+  try {
+    await uiTest(result, 'ui: a heap-limited server\'s row reads "heap limit 128 MB · RSS …" and its tooltip labels each number (screenshots servers-heap-light.png, servers-heap-dark.png)', async () => {
+      const row = pane.locator('.monaco-list-row', { hasText: /^catalog/ }).filter({ hasText: 'heap limit 128 MB' }).first();
+      await row.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (e: Error) => {
+        throw new Error(`${e.message}; rows: ${JSON.stringify(await pane.locator('.monaco-list-row').allInnerTexts())}`);
+      });
+      const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+      console.log(`  heap-limited row: ${JSON.stringify(text)}`);
+      if (!/:\d+ · heap limit 128 MB · RSS \d+(\.\d)? MB · pid \d+/.test(text)) throw new Error(`the row reads ${JSON.stringify(text)}`);
+      const hover = page.locator('.monaco-hover', { hasText: 'Heap limit' }).first();
+      // The pointer rests on the row's label, as a user's would (moved there anew if the first rest shows nothing).
+      const showTooltip = async (): Promise<void> => {
+        for (let i = 0; i < 4; i++) {
+          await page.mouse.move(5, 5);
+          const box = await row.boundingBox();
+          if (box) await page.mouse.move(box.x + 40 + i * 8, box.y + box.height / 2, { steps: 4 });
+          if (await hover.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) return;
+        }
+        throw new Error('no tooltip on the row after 4 rests of the pointer');
+      };
+      await showTooltip();
+      const tip = (await hover.innerText()).replace(/\s+/g, ' ');
+      for (const want of [/Heap limit: 128 MB \(--max-old-space-size\)/, /RSS \(whole tree\): \d+(\.\d)? MB in \d processes/, /RSS \(node process\): \d+(\.\d)? MB \(PID \d+/, /Heap used: not measured/]) {
+        if (!want.test(tip)) throw new Error(`the tooltip lacks ${want}: ${tip}`);
+      }
+      const dark = await isDarkTheme(page);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'dark' : 'light'}.png`) });
+      await page.mouse.move(5, 5);
+      // The same row and tooltip in the other theme.
+      await toggleTheme(page);
+      try {
+        const until = Date.now() + TREE_ROW_TIMEOUT_MS;
+        while ((await isDarkTheme(page)) === dark && Date.now() < until) await page.waitForTimeout(200);
+        await showTooltip();
+        await page.waitForTimeout(500);
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'light' : 'dark'}.png`) });
+        await page.mouse.move(5, 5);
+      } finally {
+        await toggleTheme(page);
+      }
+    });
+    await uiTest(result, 'ui: a down server\'s row offers Start; a `next start` script is not listed while down (screenshot servers-down.png)', async () => {
+      const row = pane.locator('.monaco-list-row', { hasText: /^storefront · dev/ }).first();
+      await row.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      if (await pane.locator('.monaco-list-row', { hasText: /^storefront · start/ }).count()) throw new Error('next start is listed while down');
+      await row.hover();
+      await row.locator('.action-label[aria-label="Start Server"]').first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
+      if (await row.locator('.action-label[aria-label="Restart Server"]').count()) throw new Error('a down row offers Restart inline');
+      console.log(`  down row: ${JSON.stringify((await row.innerText()).replace(/\s+/g, ' ').trim())}`);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'servers-down.png') });
+    });
+  } finally {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+    // Its rows leave the view, so that the checks after this one find theirs in sight.
+    await page.mouse.move(5, 5);
+    await refresh();
+  }
+}
+
 /** Errors the extension hosts logged (activation failures, uncaught exceptions), with their stack lines. */
 function extensionHostErrors(userDataDir: string): string[] {
   const logsDir = path.join(userDataDir, 'logs');
@@ -495,6 +582,7 @@ async function main(): Promise<number> {
     await checkHungUi(page, result, fixture.dir, teardown);
     await uiTest(result, 'ui: one incident, one toast: the OOM-risk warning is withdrawn by the crash it predicted, no "is down" toast follows, the row says it crashed and Mark Resolved clears it (screenshots incident-*, report-*)', () =>
       checkIncidentUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s), (name, fn) => teardown.add(name, fn)));
+    await checkServerRowsUi(page, result, fixture.dir, teardown);
     await uiTest(result, 'ui: a workspace container in the Servers view, the engine in the System view', () =>
       checkContainerUi(page, fixture.dir, SCREENSHOT_DIR, (s) => console.log(s)));
     // A folder with nothing in it: the Servers view explains what it looks for instead of an error.

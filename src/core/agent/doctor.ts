@@ -12,7 +12,7 @@ import { REMEDIES, isRemedyId, type RemedyArgs, type RemedyId } from '../remedie
 import { scanDiskCandidates, deletePaths, type DiskItem } from '../remedies/disk';
 import { candidateForPort, candidateForServer, findKillCandidates, killTrees, type KillCandidate, type KillResult } from '../remedies/kill';
 import { buildProtection, defaultLookup } from '../remedies/processes';
-import { formatBytes } from '../format';
+import { stoppedSentence } from '../remedies/results';
 import { redactDeep, redactText } from '../redact';
 import { DEFAULT_SETTINGS } from '../settings';
 import { toStatusJson, type StatusJson } from '../statusJson';
@@ -220,9 +220,7 @@ function findServer(snapshot: Snapshot, args: RemedyArgs): Server {
 
 /** "Stopped 3 processes, freeing 120 MB of memory and port 5173." (and what did not go). */
 function killSentence(r: KillResult): string {
-  const n = r.killed.length;
-  const ports = r.freedPorts.length ? ` and port${r.freedPorts.length === 1 ? '' : 's'} ${r.freedPorts.join(', ')}` : '';
-  const parts = [`Stopped ${n} process${n === 1 ? '' : 'es'}, freeing ${formatBytes(r.freedBytes)}${ports}.`];
+  const parts = [stoppedSentence(r)];
   if (r.survivors.length) parts.push(`Still running: ${r.survivors.join(', ')}.`);
   for (const e of r.errors) parts.push(e.message);
   return parts.join(' ');

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatBytes, formatDuration } from '../format';
+import { count, formatBytes, formatDuration } from '../format';
 import type { StatusJson } from '../statusJson';
 import type { Investigation } from './investigate';
 import { redactDeep, redactText } from '../redact';
@@ -94,7 +94,7 @@ export function recommendations(inv: Investigation): Recommendation[] {
     if (orphans.length || zombies.length) {
       add(remedy('kill-zombies', { pids: [...orphans.map((s) => s.pid!), ...zombies] }, 'Stop orphaned dev servers and reap zombies'),
         [...orphans.map((s) => `${s.name} (pid ${s.pid}${s.ports.length ? `, port ${s.ports.join(', ')}` : ''}) is orphaned`),
-          ...(zombies.length ? [`${zombies.length} zombie process${zombies.length > 1 ? 'es' : ''}`] : [])].join('; '));
+          ...(zombies.length ? [count(zombies.length, 'zombie process', 'zombie processes')] : [])].join('; '));
     }
     const { inotify } = state.system;
     const usage = inv.inotify;

@@ -205,7 +205,8 @@ function reportEvidence(r: ReportEvidence): Evidence {
     report.trigger ? `trigger ${report.trigger}` : null,
     report.event ? `event "${report.event}"` : null,
     report.heap.usedBytes !== null ? `heap used ${formatBytes(report.heap.usedBytes)}` : null,
-    report.heap.limitBytes !== null ? `heap limit ${formatBytes(report.heap.limitBytes)}` : null,
+    // V8's heap_size_limit: old space (what --max-old-space-size sets, the limit said elsewhere) plus the young generation.
+    report.heap.limitBytes !== null ? `V8 heap size limit ${formatBytes(report.heap.limitBytes)} (old space + young generation)` : null,
     report.errorMessage ? `error "${report.errorMessage}"` : null,
   ].filter(Boolean);
   return evidence('node-report', `Node.js report of pid ${report.pid ?? '?'}: ${bits.join(', ')}`, report.time, r.file);

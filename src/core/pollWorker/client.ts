@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { Emitter } from '../emitter';
 import type { MonitorEvent } from '../monitor';
 import { PollTimeAverage } from '../pollPolicy';
+import { rememberSecretValues } from '../redact';
 import type { CoreSettings } from '../settings';
 import type { Snapshot, WorkspaceScan } from '../types';
 import type { Poller } from './poller';
@@ -179,6 +180,8 @@ export class PollWorkerClient implements Poller {
       if (this.snapshotsFromWorker++ > 0) this.average.add(m.pollMs);
       this.failuresInARow = 0;
       if (m.scan) this.scan = m.scan;
+      // Before the events: a crash judged from them is redacted with what the worker read in the servers' environments.
+      if (m.secrets) rememberSecretValues(m.secrets);
       this.current = m.snapshot;
       const t0 = performance.now();
       for (const e of m.events) this.eventEmitter.fire(e);

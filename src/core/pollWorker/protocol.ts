@@ -29,5 +29,10 @@ export type FromWorker =
       readonly scan?: WorkspaceScan;
       /** Wall time of reading the system and building the snapshot, in the worker. */
       readonly pollMs: number;
+      /**
+       * Secret values the worker learned since its last message (from the servers' environments): the main thread
+       * redacts them too, in crash output, notifications and the log, where it never read those environments.
+       */
+      readonly secrets?: readonly string[];
     }
   | { readonly type: 'polled'; readonly id: number; readonly error?: string };

@@ -2,6 +2,7 @@
 // synchronous /proc reads block only this thread; the main thread gets each finished snapshot and its events.
 import { performance } from 'node:perf_hooks';
 import { Monitor, type MonitorEvent } from '../monitor';
+import { learnedSecretValues } from '../redact';
 import { createProbe } from '../system/probe';
 import type { SystemProbe, WorkspaceScan } from '../types';
 import type { FromWorker, PollWorkerData, ToWorker } from './protocol';
@@ -34,13 +35,17 @@ export function runPollWorker(port: WorkerPort, data: PollWorkerData, probe: Sys
   let sentScan: WorkspaceScan | null = null;
   /** Why the last snapshot could not be sent (a field structured clone refuses, such as a function). */
   let sendError: string | null = null;
+  /** How many of the learned secret values the main thread has. */
+  let secretsSent = 0;
   monitor.onEvent((e) => events.push(e));
   monitor.onSnapshot((snapshot) => {
     const scan = monitor.workspaceScan;
     const changed = scan !== null && scan !== sentScan;
+    const secrets = learnedSecretValues(secretsSent);
     try {
-      port.postMessage({ type: 'snapshot', snapshot, events, ...(changed ? { scan } : {}), pollMs: performance.now() - sampleStart });
+      port.postMessage({ type: 'snapshot', snapshot, events, ...(changed ? { scan } : {}), ...(secrets.length ? { secrets } : {}), pollMs: performance.now() - sampleStart });
       if (changed) sentScan = scan;
+      secretsSent += secrets.length;
       sendError = null;
     } catch (err) {
       sendError = `the snapshot could not be sent to the main thread (${err instanceof Error ? err.message : String(err)})`;

@@ -3,7 +3,8 @@
 // tools, so it is never used in the poll, only when the user acts on a port.
 import findProcess from 'find-process';
 import { redactText } from '../redact';
-import type { ListeningSocket, Snapshot } from '../types';
+import type { CrashEntry } from '../history/crashHistory';
+import type { ListeningSocket, Server, Snapshot } from '../types';
 
 export interface PortHolder {
   readonly pid: number;
@@ -31,4 +32,13 @@ export async function withPortHolder(snapshot: Snapshot, port: number, lookup = 
     ? sockets.map((s) => ({ ...s, pid: holder.pid }))
     : [{ family: 4, address: '0.0.0.0', port, inode: 0, pid: holder.pid }];
   return { ...snapshot, sockets: [...snapshot.sockets.filter((s) => s.port !== port), ...known] };
+}
+
+/**
+ * The port a server's Kill Port Holder offers: the one its last port-in-use crash named, else the port it expects,
+ * else the first it listens on. `entries`: crash history, newest first.
+ */
+export function portToFree(server: Pick<Server, 'id' | 'name' | 'expectedPort' | 'ports'>, entries: readonly Pick<CrashEntry, 'serverId' | 'server' | 'cause' | 'verdict'>[]): number | null {
+  const crash = entries.find((e) => e.cause === 'port-in-use' && (e.serverId === server.id || (e.serverId === null && e.server === server.name)) && typeof e.verdict.detail?.port === 'number');
+  return crash?.verdict.detail?.port ?? server.expectedPort ?? server.ports[0] ?? null;
 }

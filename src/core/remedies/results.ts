@@ -83,8 +83,9 @@ function trashedPhrase(r: DeleteResult): string {
 /** A notification's headline: "freed 1.2 GB; moved 30 MB to the trash (…); disk now 81% used, 5.2 GB free". */
 export function freedNotice(r: DeleteResult): string {
   const d = r.disks[0];
-  return [r.freedBytes ? `freed ${formatBytes(r.freedBytes)}` : '', r.trashedBytes ? trashedPhrase(r) : '', d ? diskNow(d) : '']
-    .filter(Boolean).join('; ') || 'nothing was deleted';
+  const done = [r.freedBytes ? `freed ${formatBytes(r.freedBytes)}` : '', r.trashedBytes ? trashedPhrase(r) : ''].filter(Boolean);
+  if (done.length === 0 && r.deleted.length === 0) done.push('nothing was deleted');
+  return [...done, d ? diskNow(d) : ''].filter(Boolean).join('; ');
 }
 
 /** What was not deleted, and why; mounts left alone inside deleted folders. */

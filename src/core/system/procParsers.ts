@@ -16,6 +16,8 @@ export interface ProcStat {
   readonly ppid: number;
   /** Process group (the group a supervisor signals as a whole). */
   readonly pgrp: number;
+  /** Session id: the pid of the session's leader (a terminal's shell, for what is typed in it). */
+  readonly session: number;
   /** Start time in clock ticks since boot. */
   readonly startTicks: number;
   /** Resident set size in pages; 0 for zombies and kernel threads. */
@@ -48,6 +50,7 @@ export function parseStat(text: string): ProcStat | null {
     state: rest[0],
     ppid,
     pgrp: Number(rest[2]),
+    session: Number(rest[3]),
     startTicks,
     rssPages,
     utimeTicks: Number(rest[11]),

@@ -403,7 +403,7 @@ export class ProcfsProbe implements SystemProbe {
     }
     if (!stat) return null;
     const startTimeMs = btime === null ? 0 : Math.round((btime + stat.startTicks / USER_HZ) * 1000);
-    const base = { pid, ppid: stat.ppid, state: stat.state, comm: stat.comm, startTimeMs, cpuTicks: stat.cpuTicks };
+    const base = { pid, ppid: stat.ppid, state: stat.state, comm: stat.comm, startTimeMs, cpuTicks: stat.cpuTicks, pgid: stat.pgrp, sid: stat.session };
     const times = { startTicks: stat.startTicks, utimeTicks: stat.utimeTicks, stimeTicks: stat.stimeTicks };
     if (stat.kernelThread) {
       const info: ProcessInfo = { ...base, cmdline: [], cwd: null, rssBytes: 0, uid: 0 };

@@ -34,6 +34,15 @@ export const PLAIN_SERVERS: Readonly<Record<string, { framework: Framework; port
   'remix-serve': { framework: 'remix', port: 3000 },
   'start-storybook': { framework: 'storybook', port: 6006 },
 };
+/**
+ * What serves build output rather than the sources (`<cli> <subcommand>` or a plain serving CLI): a production
+ * server, listed only while it runs.
+ */
+export const BUILD_SERVING = new Set([
+  'next start', 'vite preview', 'nuxt preview', 'nuxt start', 'nuxi preview', 'nuxi start', 'astro preview', 'remix-serve',
+]);
+/** Static file servers (of a build folder): `serve -s build`, `http-server dist`, `sirv public`. */
+export const STATIC_SERVERS = new Set(['serve', 'http-server', 'sirv']);
 /** Runners of a node script: port flags are the script's own arguments. */
 export const SCRIPT_RUNNERS: Readonly<Record<string, Framework>> = {
   nodemon: 'nodemon', tsx: 'tsx', 'ts-node': 'ts-node', 'ts-node-esm': 'ts-node', 'ts-node-dev': 'ts-node',

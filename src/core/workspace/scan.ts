@@ -70,6 +70,7 @@ export function scanWorkspace(folders: string[], opts: ScanOptions = {}): Worksp
       expectedPort: analysis.expectedPort,
       portSource: analysis.portSource,
       source: 'package.json' as const,
+      ...(analysis.servesBuild ? { servesBuild: true } : {}),
     }));
   });
   mergeConfigured(servers, opts.configured ?? [], roots, packages, problems);

@@ -4,7 +4,7 @@
 import { splitNodeCommandLine } from '../heapLimit';
 import { shellQuote, splitCommands } from '../shell';
 import type { Framework } from '../types';
-import { binInNodeModules, binName, NON_SERVING_SUBCOMMANDS, PLAIN_SERVERS, SCRIPT_RUNNERS, SUBCOMMAND_RULES, TOOLS } from './frameworks';
+import { binInNodeModules, binName, BUILD_SERVING, NON_SERVING_SUBCOMMANDS, PLAIN_SERVERS, SCRIPT_RUNNERS, STATIC_SERVERS, SUBCOMMAND_RULES, TOOLS } from './frameworks';
 import { hasDependency, hasScript, isRecord, scriptBody, type PackageJson } from './packageJson';
 import type { PortFacts } from './ports';
 
@@ -24,6 +24,8 @@ export interface Invocation extends PortFacts {
   readonly viaScript: string | null;
   /** Scripts of the server parts when a parallel runner started several servers (null: an inline command). */
   readonly parallel: readonly (string | null)[];
+  /** It serves build output (`next start`, `vite preview`, `serve dist`): a production server, not a dev server. */
+  readonly servesBuild: boolean;
 }
 
 export interface Context {
@@ -72,8 +74,8 @@ function resolveWords(input: readonly string[], ctx: Context, env: Env, depth: n
   if (words.length === 0) return null;
   const bin = binName(words[0]);
   const args = words.slice(1);
-  const invocation = (framework: Framework, role: Role, portArgs: readonly string[], defaultPort: number | null): Invocation =>
-    ({ framework, role, args: portArgs, defaultPort, env, viaScript: null, parallel: [] });
+  const invocation = (framework: Framework, role: Role, portArgs: readonly string[], defaultPort: number | null, servesBuild = false): Invocation =>
+    ({ framework, role, args: portArgs, defaultPort, env, viaScript: null, parallel: [], servesBuild });
 
   switch (bin) {
     case 'cross-env':
@@ -124,14 +126,14 @@ function resolveWords(input: readonly string[], ctx: Context, env: Env, depth: n
     return invocation(runner, 'server', bin === 'nodemon' ? rest : splitNodeCommandLine([bin, ...rest]).scriptArgs, null);
   }
   const plain = PLAIN_SERVERS[bin];
-  if (plain) return invocation(plain.framework, 'server', args, plain.port);
+  if (plain) return invocation(plain.framework, 'server', args, plain.port, BUILD_SERVING.has(bin));
   const rule = SUBCOMMAND_RULES[bin];
   if (rule) {
     const sub = args.find((a) => !a.startsWith('-')) ?? '';
     const port = rule.ports[sub] ?? (NON_SERVING_SUBCOMMANDS.has(sub) ? undefined : rule.ports['']);
-    return port === undefined ? invocation(rule.framework, 'tool', args, null) : invocation(rule.framework, 'server', args, port);
+    return port === undefined ? invocation(rule.framework, 'tool', args, null) : invocation(rule.framework, 'server', args, port, BUILD_SERVING.has(`${bin} ${sub}`));
   }
-  return invocation('unknown', TOOLS.has(bin) ? 'tool' : 'other', args, null);
+  return invocation('unknown', TOOLS.has(bin) ? 'tool' : 'other', args, null, STATIC_SERVERS.has(bin));
 }
 
 /** `npx [options] cmd …`, `npm exec -- cmd …`: the command after the runner's own options. */
@@ -189,7 +191,7 @@ function resolvePackageManager(pm: string, args: readonly string[], ctx: Context
 
 /** A command that runs something this module cannot see into. */
 function unresolved(env: Env): Invocation {
-  return { framework: 'unknown', role: 'other', args: [], defaultPort: null, env, viaScript: null, parallel: [] };
+  return { framework: 'unknown', role: 'other', args: [], defaultPort: null, env, viaScript: null, parallel: [], servesBuild: false };
 }
 
 function runScript(name: string, extraArgs: readonly string[], ctx: Context, env: Env, depth: number): Invocation | null {

@@ -14,6 +14,8 @@ export interface ScriptAnalysis {
   readonly delegatesTo: string | null;
   /** Scripts it starts side by side (`concurrently "npm:dev:*"`, `run-p a b`), when every server among them is a script. */
   readonly parallel: readonly string[];
+  /** It serves build output (`next start`, `vite preview`, `serve dist`): not a dev server unless it runs. */
+  readonly servesBuild: boolean;
 }
 
 const DEV_WORDS = new Set(['dev', 'start', 'serve', 'server', 'watch', 'preview', 'storybook', 'develop']);
@@ -55,7 +57,7 @@ export function analyzeScript(name: string, body: string, pkg: PackageJson, dote
   const inv = resolveBody(body, { pkg, visiting: new Set([name]) }, {}, 0);
   if (!inv) {
     const port = parsePort(dotenv.PORT);
-    return { framework: 'unknown', expectedPort: port, portSource: port ? 'dotenv' : null, delegatesTo: null, parallel: [] };
+    return { framework: 'unknown', expectedPort: port, portSource: port ? 'dotenv' : null, delegatesTo: null, parallel: [], servesBuild: false };
   }
   const scripts = inv.parallel.filter((s): s is string => s !== null);
   return {
@@ -63,5 +65,6 @@ export function analyzeScript(name: string, body: string, pkg: PackageJson, dote
     ...expectedPort(inv, dotenv),
     delegatesTo: inv.viaScript,
     parallel: scripts.length === inv.parallel.length ? scripts : [],
+    servesBuild: inv.servesBuild,
   };
 }

@@ -13,7 +13,7 @@ export function raiseInotifyLimitCommand(ctx: CommandContext) {
     const root = runningAsRoot();
     const lines = inotifyRaiseLines({ asRoot: root });
     const choice = await vscode.window.showInformationMessage(
-      `Raise the file watcher limit from ${now ?? 'its current value'} to ${RECOMMENDED_MAX_USER_WATCHES.toLocaleString('en-US')}?`,
+      `Raise the file watcher limit from ${now?.toLocaleString('en-US') ?? 'its current value'} to ${RECOMMENDED_MAX_USER_WATCHES.toLocaleString('en-US')}?`,
       { modal: true, detail: `These commands set it now and keep it after a reboot:\n\n${lines.join('\n')}\n\n${root ? 'They run as root here.' : 'They need an administrator (sudo asks for your password in the terminal).'}` },
       'Run in Terminal', 'Copy Commands',
     );

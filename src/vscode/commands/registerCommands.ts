@@ -6,6 +6,7 @@ import { focusCommand } from './focus';
 import { disableCrashCaptureCommand, enableCrashCaptureCommand } from './crashCapture';
 import { freeDiskCommand } from './freeDisk';
 import { markResolvedCommand } from './markResolved';
+import { startServerCommand } from './startServer';
 import { startSupervisedCommand } from './startSupervised';
 import { stopSupervisedCommand } from './stopSupervised';
 import { investigateCrashCommand } from './investigateCrash';
@@ -60,6 +61,7 @@ export function registerCommands(ctx: CommandContext, results = new LastResults(
     'devServerDoctor.captureHeapSnapshot': captureHeapSnapshotCommand(ctx),
     'devServerDoctor.clearBuildCache': clearBuildCacheCommand(ctx),
     'devServerDoctor.showRemedy': showRemedyCommand(ctx),
+    'devServerDoctor.startServer': startServerCommand(ctx),
     'devServerDoctor.startSupervised': startSupervisedCommand(ctx),
     'devServerDoctor.stopSupervised': stopSupervisedCommand(ctx),
     'devServerDoctor.markResolved': markResolvedCommand(ctx),

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { EngineStatus } from '../../core/containers/containerMonitor';
 import type { ContainerInfo } from '../../core/containers/model';
-import { formatBytes, formatDuration } from '../../core/format';
+import { count, formatBytes, formatDuration } from '../../core/format';
 
 function icon(c: ContainerInfo): vscode.ThemeIcon {
   if (c.state === 'running' && c.health === 'unhealthy') return new vscode.ThemeIcon('vm-active', new vscode.ThemeColor('charts.red'));
@@ -20,7 +20,7 @@ export function containerDescription(c: ContainerInfo, now: number): string {
     c.health ?? '',
     c.ports.map((p) => `:${p.hostPort}`).join(' '),
     mem,
-    c.restartCount ? `${c.restartCount} restart${c.restartCount > 1 ? 's' : ''}` : '',
+    c.restartCount ? count(c.restartCount, 'restart') : '',
     c.state === 'running' && c.startedAt ? `up ${formatDuration(now - c.startedAt)}` : '',
     c.state !== 'running' && c.exitCode !== null ? `exit ${c.exitCode}${c.oomKilled ? ', OOM-killed' : ''}` : '',
   ].filter(Boolean).join(' · ');

@@ -2,9 +2,11 @@ import * as vscode from 'vscode';
 import { mdText } from '../../core/crash/report';
 import { terminalText } from '../../core/terminalText';
 import { formatBytes, formatDuration } from '../../core/format';
+import { memoryRows, rowBytes, serverDescription } from '../../core/serverRow';
 import type { SupervisorState } from '../../core/supervisor/supervisor';
 import type { RowNote } from '../../core/early/treeAlerts';
 import type { Server, ServerProcess, ServerState } from '../../core/types';
+
 
 const STATE_ICON: Record<ServerState, [string, string]> = {
   up: ['circle-filled', 'charts.green'],
@@ -24,26 +26,6 @@ const STATE_WORDS: Record<ServerState, string> = {
   crashed: 'crashed (its watcher waits for a file change)',
 };
 
-/**
- * Memory as a row shows it: to two significant figures (312 MB → 310 MB), so that the few kilobytes a live
- * process gains or frees each poll do not redraw the row under the pointer; the tooltip keeps the exact figure.
- */
-export function rowBytes(bytes: number): string {
-  if (bytes <= 0) return formatBytes(bytes);
-  const step = 10 ** Math.max(0, Math.floor(Math.log10(bytes)) - 1);
-  return formatBytes(Math.round(bytes / step) * step);
-}
-
-/** `:5173 · 310 MB · pid 4242` */
-export function serverDescription(s: Server): string {
-  const port = s.ports.length ? s.ports.map((p) => `:${p}`).join(' ') : s.expectedPort ? `:${s.expectedPort}` : '';
-  if (s.state === 'down') return [port, 'down'].filter(Boolean).join(' · ');
-  // CPU, health and score live in the tooltip: this line's shape is what users (and tests) read at a glance.
-  if (s.state === 'crashed') return [port, 'crashed', s.crashReason ?? ''].filter(Boolean).join(' · ');
-  return [port, rowBytes(s.rssBytes), s.pid !== null ? `pid ${s.pid}` : '', s.state === 'up' ? '' : s.stuckStarting ? 'starting for too long' : s.state]
-    .filter(Boolean).join(' · ');
-}
-
 function serverTooltip(s: Server, now: number): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${mdText(terminalText(s.name))}** — ${STATE_WORDS[s.state]}\n\n`);
@@ -54,11 +36,7 @@ function serverTooltip(s: Server, now: number): vscode.MarkdownString {
     ['Ports', s.ports.length ? s.ports.join(', ') : s.expectedPort ? `expects ${s.expectedPort}` : '—'],
   ];
   if (s.pid !== null) rows.push(['PID', `${s.pid}${s.pids.length > 1 ? ` (+${s.pids.length - 1} in its tree)` : ''}`]);
-  if (s.state !== 'down') rows.push(['Memory', `${formatBytes(s.rssBytes)} RSS (whole tree)`]);
-  if (s.heapLimitBytes !== null) {
-    const from = s.heapLimitSource === 'default' ? "V8's default" : s.heapLimitSource === 'flag' ? '--max-old-space-size' : 'NODE_OPTIONS';
-    rows.push(['Heap limit', `${formatBytes(s.heapLimitBytes)} (${from})`]);
-  }
+  rows.push(...memoryRows(s));
   if (s.cgroup?.limitBytes) rows.push(['cgroup limit', `${formatBytes(s.cgroup.limitBytes)} (${formatBytes(s.cgroup.usageBytes)} used)`]);
   if (s.startTimeMs) rows.push(['Uptime', formatDuration(now - s.startTimeMs)]);
   if (typeof s.cpuPercent === 'number') rows.push(['CPU', `${s.cpuPercent} % of a core (whole tree)`]);
@@ -119,7 +97,7 @@ export class ProcessTreeItem extends vscode.TreeItem {
     this.id = `process:${server.id}/${process.pid}`;
     this.description = process.zombie
       ? `pid ${process.pid} · zombie`
-      : [`pid ${process.pid}`, rowBytes(process.rssBytes), ...process.ports.map((p) => `:${p}`)].join(' · ');
+      : [`pid ${process.pid}`, `RSS ${rowBytes(process.rssBytes)}`, ...process.ports.map((p) => `:${p}`)].join(' · ');
     this.tooltip = process.zombie
       ? `PID ${process.pid} is a zombie: it exited but its parent (PID ${process.ppid}) never collected its exit status.`
       : `${process.command}\nPID ${process.pid}, parent ${process.ppid}, state ${process.state}\n${process.cwd ?? ''}`;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/format';
+import { count, formatBytes } from '../../core/format';
 import type { Threshold } from '../../core/settings';
 import type { CgroupInfo, DiskInfo, InotifyInfo, MemoryInfo, PressureInfo } from '../../core/types';
 import type { MemoryCeiling } from '../../core/system/memoryCeiling';
@@ -54,7 +54,7 @@ export class CgroupTreeItem extends vscode.TreeItem {
     this.id = 'system:cgroup';
     const pct = c.limitBytes ? Math.round((c.usageBytes / c.limitBytes) * 100) : null;
     this.description = c.limitBytes
-      ? `${formatBytes(c.usageBytes)} of ${formatBytes(c.limitBytes)} (${pct}%)${c.oomKills ? ` · ${c.oomKills} OOM kill${c.oomKills > 1 ? 's' : ''}` : ''}`
+      ? `${formatBytes(c.usageBytes)} of ${formatBytes(c.limitBytes)} (${pct}%)${c.oomKills ? ` · ${count(c.oomKills, 'OOM kill')}` : ''}`
       : `no limit · ${formatBytes(c.usageBytes)} used${c.oomKills ? ` · ${c.oomKills} OOM kills` : ''}`;
     this.tooltip = `cgroup v${c.version} ${c.path}\nThe kernel OOM killer ends processes here when usage reaches the limit.`;
     this.iconPath = new vscode.ThemeIcon('package', pct !== null && pct >= 85 ? new vscode.ThemeColor('charts.yellow') : undefined);

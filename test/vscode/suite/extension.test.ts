@@ -69,7 +69,7 @@ describe('Dev Server Doctor in a real VS Code', function () {
     const roots = api.serversProvider.getChildren();
     const item = roots.filter(isServer).find((n) => n.server.pid === pid);
     assert.ok(item, `tree roots: ${roots.map((r) => r.label).join(', ')}`);
-    assert.match(String(item.description), new RegExp(`^:${port} · \\d+ MB · pid ${pid}$`));
+    assert.match(String(item.description), new RegExp(`^:${port} · RSS \\d+ MB · pid ${pid}$`));
     assert.equal(item.contextValue, 'server.up.port');
     assert.ok(item.iconPath instanceof vscode.ThemeIcon);
     const children = api.serversProvider.getChildren(item);

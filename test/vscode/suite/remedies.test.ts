@@ -123,7 +123,7 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
     let listed: string[] = [];
     await answering({
       showQuickPick: async (items: any, opts: any) => { listed = (await items).map((i: any) => i.item.path); return pick((i) => i.item.path.startsWith(dir))(items, opts); }, // eslint-disable-line @typescript-eslint/no-explicit-any
-      showWarningMessage: (m: string) => (/to the trash\?$/.test(m) ? 'Move to Trash' : /Delete these permanently\?$/.test(m) ? 'Delete Permanently' : undefined),
+      showWarningMessage: (m: string) => (/to the trash\?$/.test(m) ? 'Move to Trash' : /permanently\? There is no trash here/.test(m) ? 'Delete Permanently' : undefined),
     }, async (said) => {
       await vscode.commands.executeCommand('devServerDoctor.freeDisk');
       assert.ok(said.some((m) => /freed|moved .* to the trash/.test(m) && /disk now \d+(\.\d)?% used/.test(m)), said.join('\n'));

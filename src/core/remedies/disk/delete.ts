@@ -2,7 +2,7 @@
 // directory handles (safeRemove.ts), never across a mount point; the freed space is measured, not summed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { percent } from '../../format';
+import { count, percent } from '../../format';
 import { isInside } from '../../paths';
 import { openHolders } from './openFiles';
 import { Cancelled, Pacer, lstat } from './pacer';
@@ -58,7 +58,6 @@ function diskUse(p: string): DiskUse | null {
   }
 }
 
-const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /** A log some process keeps open: empty it in place (with consent) or leave it and say why. */
 function heldOpen(item: DiskItem, opts: DeleteOptions): { deleted?: DeletedItem; skip?: Skip } | null {
@@ -136,9 +135,9 @@ export async function deletePaths(items: readonly DiskItem[], opts: DeleteOption
       continue;
     }
     if (out.changed.length > 0) {
-      skipped.push({ path: item.path, code: 'changed', reason: `partly deleted; ${plural(out.changed.length, 'entry')} changed while it was being deleted and ${out.changed.length === 1 ? 'was' : 'were'} left alone (first: ${out.changed[0]})` });
+      skipped.push({ path: item.path, code: 'changed', reason: `partly deleted; ${count(out.changed.length, 'entry', 'entries')} changed while it was being deleted and ${out.changed.length === 1 ? 'was' : 'were'} left alone (first: ${out.changed[0]})` });
     } else if (out.errors.length > 0) {
-      skipped.push({ path: item.path, code: 'error', reason: `partly deleted; ${plural(out.errors.length, 'entry')} could not be removed (first: ${out.errors[0]})` });
+      skipped.push({ path: item.path, code: 'error', reason: `partly deleted; ${count(out.errors.length, 'entry', 'entries')} could not be removed (first: ${out.errors[0]})` });
     } else {
       deleted.push({ path: item.path, bytes: item.bytes, trashed: false, leftBehind: out.mounts });
     }

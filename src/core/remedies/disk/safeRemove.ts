@@ -68,7 +68,9 @@ function code(err: unknown): string {
 
 export function errorText(err: unknown): string {
   const c = code(err);
-  if (c === 'EACCES' || c === 'EPERM') return 'permission denied';
+  if (c === 'EACCES') return 'permission denied (EACCES)';
+  // Root gets EPERM on an immutable or append-only file (chattr +i / +a): not a matter of permissions.
+  if (c === 'EPERM') return 'operation not permitted (EPERM: an immutable or append-only file?)';
   if (c === 'ENOENT') return 'it is gone';
   if (c === 'EBUSY') return 'it is in use (a mount point?)';
   return c || String(err);
