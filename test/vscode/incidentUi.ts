@@ -51,6 +51,16 @@ async function theme(page: Page, dark: boolean): Promise<void> {
   await page.waitForTimeout(2500);
 }
 
+/** Right-click → Mark Resolved, on the menu that opened (an earlier menu may linger in the page). */
+async function markResolvedFromMenu(page: Page, row: ReturnType<Page['locator']>): Promise<void> {
+  await page.keyboard.press('Escape');
+  await row.click({ button: 'right' });
+  const item = page.getByRole('menuitem', { name: 'Mark Resolved' }).last();
+  await item.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+  await item.click({ timeout: TIMEOUT_MS });
+  await page.keyboard.press('Escape');
+}
+
 export async function checkIncidentUi(page: Page, workspace: string, shots: string, log: (s: string) => void, onCleanup: (name: string, fn: () => void) => void): Promise<void> {
   const dir = path.join(workspace, 'incident-ui');
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
@@ -123,8 +133,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     // click: one more try, said in the log, before failing with a screenshot.)
     const marked = pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first();
     for (let attempt = 1; ; attempt++) {
-      await row.click({ button: 'right' });
-      await page.locator('.monaco-menu .action-label', { hasText: 'Mark Resolved' }).first().click({ timeout: TIMEOUT_MS });
+      await markResolvedFromMenu(page, row);
       const gone = await marked.waitFor({ state: 'detached', timeout: attempt === 1 ? 8000 : TIMEOUT_MS }).then(() => true, () => false);
       if (gone) break;
       if (attempt === 2) {
@@ -134,16 +143,20 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
       log('  Mark Resolved: the first click did not take; trying once more');
     }
     log(`  after Mark Resolved: ${JSON.stringify(await row.getAttribute('aria-label'))}`);
-    // An alert row (here: the hung server the previous check killed, gone from the list) has the same menu.
-    const alertRow = pane.locator('.monaco-list-row', { hasText: /hung-ui.* is down: / }).first();
+    // An alert row above the servers (a scan problem: a package.json that is not JSON) has the same menu.
+    fs.mkdirSync(path.join(workspace, 'bad-json'), { recursive: true });
+    fs.writeFileSync(path.join(workspace, 'bad-json', 'package.json'), '{ "name": "bad-json", ');
+    await palette(page, 'Dev Server Doctor: Refresh', 'Dev Server Doctor: Refresh');
+    const alertRow = pane.locator('.monaco-list-row', { hasText: 'bad-json' }).first();
     await alertRow.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
-    await alertRow.click({ button: 'right' });
-    await page.locator('.monaco-menu .action-label', { hasText: 'Mark Resolved' }).first().click({ timeout: TIMEOUT_MS });
+    log(`  alert row: ${JSON.stringify(await alertRow.getAttribute('aria-label'))}`);
+    await markResolvedFromMenu(page, alertRow);
     await alertRow.waitFor({ state: 'detached', timeout: TIMEOUT_MS }).catch(() => { throw new Error('the alert row stayed after Mark Resolved'); });
     log('  alert row: gone after Mark Resolved');
   } finally {
     stop();
     await theme(page, wasDark).catch(() => undefined);
     fs.rmSync(path.join(workspace, '.vscode'), { recursive: true, force: true });
+    fs.rmSync(path.join(workspace, 'bad-json'), { recursive: true, force: true });
   }
 }
