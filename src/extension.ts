@@ -36,6 +36,7 @@ import { OtlpBridge } from './vscode/otlpExport';
 import { DashboardPanel } from './vscode/dashboardPanel';
 import { SeriesStore } from './core/dashboard/series';
 import { StatusBar } from './vscode/statusBar';
+import { DevServerTaskProvider, TASK_TYPE } from './vscode/devServerTasks';
 import { SupervisedServers } from './vscode/supervised';
 import { CrashesTreeProvider } from './vscode/tree/crashesTreeProvider';
 import { ServersTreeProvider } from './vscode/tree/serversTreeProvider';
@@ -116,6 +117,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   const notifications = new Notifications(log);
   const early = new EarlyWarnings(storageDir, log, stops, notifications);
   const supervised = new SupervisedServers(crashes.outputFeed, storageDir, log, stops);
+  const devTasks = new DevServerTaskProvider(crashes.outputFeed, () => refresh.snapshot, stops);
   const journal = new SampleJournal({ dir: storageDir });
   const serversProvider = new ServersTreeProvider((id) => supervised.state(id));
   const systemProvider = new SystemTreeProvider(() => readSettings().thresholds);
@@ -210,7 +212,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
   };
   updateCrashBadge();
   context.subscriptions.push(
-    log, health, refresh, crashes, early, notifications, supervised, serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp, dashboard,
+    log, health, refresh, crashes, early, notifications, supervised, devTasks, vscode.tasks.registerTaskProvider(TASK_TYPE, devTasks), serversProvider, systemProvider, crashesProvider, statusBar, reports, otlp, dashboard,
     early.onDidChange((ws) => {
       // A marker when a server's warning appears or gets worse, not on every change of the set.
       for (const w of ws) {

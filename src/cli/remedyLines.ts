@@ -9,11 +9,15 @@ const BIN = 'dev-server-doctor';
 const inFolder = (a: RemedyArgs | undefined, line: string): string => (a?.cwd ? `cd ${shellQuote(a.cwd)} && ${line}` : line);
 
 /**
- * `<package manager> run <script>` for the server the remedy names ("api · dev" runs dev, else dev), as the core says a
+ * `<package manager> run <script>` for the server the remedy names ("api · dev" runs dev, else dev; "shop · node
+ * server.js", a tree no script declares, runs its command line again), as the core says a
  * server starts (launchSpecOf: the lock file in its folder picks npm, pnpm, yarn or bun); npm without a folder.
  */
 const runScript = (a: RemedyArgs | undefined): string => {
   const script = a?.server?.split(' · ')[1]?.trim() || 'dev';
+  // A tree no script declares is named by its command line ("shop · node server.js"): that is how it starts.
+  if (a?.command) return a.command;
+  if (/\s/.test(script) && !script.endsWith('…')) return script;
   const spec = a?.cwd ? launchSpecOf({ script, command: '', cwd: a.cwd, workspaceFolder: a.cwd, source: 'package.json' }) : null;
   return spec?.command ?? `npm run ${shellQuote(script)}`;
 };

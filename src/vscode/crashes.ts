@@ -5,9 +5,13 @@ import { editorProcessIds } from '../core/history/sampleJournal';
 import type { Verdict } from '../core/crash/types';
 import type { Snapshot } from '../core/types';
 import { CrashWatcher, MemoryOutputFeed, type MonitorLike, type WatcherHistory } from '../core/crash/watcher';
-import { readCrashSettings } from './config';
+import { LogFollower } from '../core/crash/logFollower';
+import { readCrashSettings, workspaceFolderPaths } from './config';
 import type { ExpectedStopsLike } from '../core/crash/expectedStops';
 import { TerminalCapture } from './terminalCapture';
+
+/** Look for new log files this often besides the editor's file-created events. */
+const LOG_DISCOVER_MS = 60_000;
 
 export class CrashService implements vscode.Disposable {
   private readonly feed = new MemoryOutputFeed();
@@ -15,6 +19,8 @@ export class CrashService implements vscode.Disposable {
   private readonly capture: TerminalCapture;
   private readonly didVerdict = new vscode.EventEmitter<Verdict>();
   private readonly unsubscribe: (() => void)[];
+  private readonly logs: LogFollower;
+  private readonly newLogs: vscode.FileSystemWatcher;
 
   /** One event per crash. */
   readonly onDidVerdict = this.didVerdict.event;
@@ -41,7 +47,19 @@ export class CrashService implements vscode.Disposable {
       // Read at the first crash that needs it: an inspector port held by the editor is its own debugger.
       get editorPids() { return (editorPids ??= editorProcessIds()); },
     });
+    // Log files (devServerDoctor.logGlobs) of each server's folder and of the workspace folders, followed as they are written.
+    // Walking a big workspace costs tens of ms on this thread: rarely, and when the editor sees a log file created.
+    this.logs = new LogFollower(this.feed, {
+      globs: () => { const g = readCrashSettings().logGlobs; return g.length ? g : undefined; },
+      onProblem: (p) => log.warn(p),
+      discoverEveryMs: LOG_DISCOVER_MS,
+    });
+    this.logs.setFolders(workspaceFolderPaths());
+    this.logs.start();
+    this.newLogs = vscode.workspace.createFileSystemWatcher('**/*.log*', false, true, true);
+    this.newLogs.onDidCreate(() => this.logs.rediscover());
     this.unsubscribe = [
+      events.onSnapshot((snap) => this.logs.setFolders([...workspaceFolderPaths(), ...snap.servers.map((x) => x.cwd)])),
       this.watcher.onVerdict((v) => {
         log.warn(`crash: ${v.summary}`);
         this.didVerdict.fire(v);
@@ -63,6 +81,8 @@ export class CrashService implements vscode.Disposable {
 
   dispose(): void {
     this.unsubscribe.forEach((u) => u());
+    this.logs.dispose();
+    this.newLogs.dispose();
     this.watcher.dispose();
     this.capture.dispose();
     this.didVerdict.dispose();

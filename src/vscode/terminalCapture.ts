@@ -3,6 +3,7 @@
 // keeps a bounded tail per command and only the last commands.
 import * as vscode from 'vscode';
 import type { MemoryOutputFeed } from '../core/crash/watcher';
+import { TASK_TYPE } from './devServerTasks';
 
 export class TerminalCapture implements vscode.Disposable {
   private readonly ids = new WeakMap<vscode.TerminalShellExecution, string>();
@@ -30,6 +31,8 @@ export class TerminalCapture implements vscode.Disposable {
         if (pid !== undefined && (e.exitCode === undefined || e.exitCode === 130)) this.userStopped.fire(pid);
       }),
       vscode.tasks.onDidStartTaskProcess((e) => {
+        // Our own tasks report their output and exit themselves (devServerTasks.ts).
+        if (e.execution.task.definition.type === TASK_TYPE) return;
         const id = `task:${this.next++}`;
         this.taskIds.set(e.execution, id);
         this.feed.start(id, { label: `task: ${e.execution.task.name}`, pid: e.processId ?? null, cwd: taskCwd(e.execution.task), command: taskCommand(e.execution.task), kind: 'task', name: e.execution.task.name });

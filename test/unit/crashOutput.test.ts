@@ -210,6 +210,22 @@ describe('classifyOutput: dev servers and watchers', () => {
     assert.deepEqual([f.cause, f.confidence, f.detail?.port, f.topFrame, rest.length], ['port-in-use', 'high', 45200, null, 0]);
   });
 
+  it('webpack-dev-server on a taken --port: port-in-use with the port', () => {
+    const { text, exit } = devFixture('webpack-dev-server-port-in-use');
+    const [f] = classifyOutput(text, exit);
+    assert.deepEqual([f.cause, f.confidence, f.detail?.port], ['port-in-use', 'high', 45300]);
+  });
+
+  it('webpack-cli rejecting its configuration: exit-nonzero quoting its error line as the message', () => {
+    const { text, exit } = devFixture('webpack-invalid-config');
+    const [f, ...rest] = classifyOutput(text, exit);
+    assert.deepEqual([f.cause, f.detail?.exitCode ?? exit.code, rest.length], ['exit-nonzero', 2, 0]);
+    assert.match(f.detail?.message ?? '', /^\[webpack-cli\] Invalid configuration object\./);
+    assert.ok(f.lines.some((l) => /Invalid configuration object/.test(l)), 'the error line is quoted');
+    // Without a tool's error line, nothing is made up.
+    assert.equal(classifyOutput('config missing, giving up\n', { code: 3, signal: null })[0].detail?.message, undefined);
+  });
+
   it('nodemon: the underlying exception and watcher-waiting (high), ANSI colours stripped', () => {
     const { text, exit } = devFixture('nodemon-app-crashed');
     const found = classifyOutput(text, exit);

@@ -225,6 +225,40 @@ describe('CrashWatcher: output is a trigger', () => {
     assert.equal(verdicts[0].pid, 210);
   });
 
+  it('a followed log under npm: the app is the culprit, not npm (a larger node process); the poll that sees them gone merges', async () => {
+    const npm = proc(400, 100, 'npm run dev', { rssBytes: 80 << 20 });
+    const sh = proc(410, 400, 'sh -c node server.js', { depth: 1, rssBytes: 1 << 20 });
+    const app = proc(420, 410, 'node server.js', { depth: 2, rssBytes: 40 << 20, startTimeMs: Date.now() - 3000 });
+    monitor.play(snapshot([server([npm, sh, app], { command: 'node server.js' })]));
+    monitor.next = snapshot([server([], { command: 'node server.js' })]);
+    feed.start('log:/w/logs/dev.log', { label: 'log: logs/dev.log', cwd: CWD, kind: 'log', command: null });
+    const lineAt = Date.now();
+    feed.append('log:/w/logs/dev.log', fixture('crash-output', 'uncaught-exception.txt'));
+    await settle();
+    monitor.play(snapshot([server([], { command: 'node server.js' })]));
+    await settle(200);
+    assert.equal(verdicts.length, 1, JSON.stringify(verdicts.map((v) => v.summary)));
+    assert.equal(verdicts[0].cause, 'uncaught-exception');
+    assert.equal(verdicts[0].pid, 420);
+    assert.equal(verdicts[0].detail?.via, 'log');
+    assert.ok(verdicts[0].detail!.detectedAt! - lineAt < 1000);
+  });
+
+  it('a log at the workspace root (monorepo logs/): the package server that died is named, not the root server still up', async () => {
+    const api = `${CWD}/packages/api`;
+    const rootServer = server([proc(300, 1, 'node server.js', { ports: [3000] })], { command: 'node server.js' });
+    const apiServer = (procs: ServerProcess[]) => server(procs, { id: `${api}#start`, name: 'api · start', cwd: api, script: 'start', command: 'node api.js' });
+    const app = proc(430, 1, 'node api.js', { cwd: api, startTimeMs: Date.now() - 3000 });
+    monitor.play(snapshot([rootServer, apiServer([app])]));
+    monitor.next = snapshot([rootServer, apiServer([])]);
+    feed.start('log:root', { label: 'log: logs/api.log', cwd: CWD, kind: 'log', command: null });
+    feed.append('log:root', fixture('crash-output', 'eaddrinuse.txt'));
+    await settle();
+    assert.equal(verdicts.length, 1, JSON.stringify(verdicts.map((v) => v.summary)));
+    assert.equal(verdicts[0].server, 'api · start');
+    assert.equal(verdicts[0].pid, 430);
+  });
+
   it('a crash after a restart is a new crash', async () => {
     const nodemon = proc(200, 100, 'node /w/node_modules/.bin/nodemon crash.js');
     monitor.play(snapshot([server([nodemon])]));

@@ -38,15 +38,67 @@ describe('LogFollower', () => {
     f.dispose();
   });
 
+  it('keeps feeding a followed log after many terminal commands (the feed keeps 50 runs; ended ones go first)', () => {
+    fs.mkdirSync(path.join(dir, 'logs'));
+    const log = path.join(dir, 'logs', 'api.log');
+    fs.writeFileSync(log, '');
+    const feed = new MemoryOutputFeed();
+    const got: string[] = [];
+    feed.onData((e) => { if (e.id.startsWith('log:')) got.push(e.text); });
+    const f = new LogFollower(feed);
+    f.setFolders([dir]);
+    f.tick(1_000_000);
+    for (let i = 0; i < 60; i++) {
+      feed.start(`terminal:${i}`, { label: `terminal: ls ${i}`, cwd: dir, command: 'ls' });
+      feed.end(`terminal:${i}`, 0);
+    }
+    assert.ok(feed.run(`log:${log}`), 'the live log outlived ended terminal commands');
+    // Even when the feed let it go (only live runs), the follower registers it again.
+    for (let i = 0; i < 60; i++) feed.start(`live:${i}`, { label: `terminal: dev ${i}`, cwd: dir, command: 'npm run dev' });
+    assert.equal(feed.run(`log:${log}`), undefined);
+    fs.appendFileSync(log, 'Error: boom\n');
+    f.tick(1_000_500);
+    assert.deepEqual(got, ['Error: boom\n']);
+    f.dispose();
+  });
+
+  it('between walks, finds a log created in a server\'s logs/ or the workspace\'s within a second, read whole (no file event needed)', () => {
+    const api = path.join(dir, 'packages', 'api');
+    fs.mkdirSync(path.join(api, 'logs'), { recursive: true });
+    fs.writeFileSync(path.join(api, 'package.json'), '{}');
+    const feed = new MemoryOutputFeed();
+    const got: string[] = [];
+    feed.onData((e) => got.push(`${e.id.replace(dir, '')}: ${e.text}`));
+    const f = new LogFollower(feed, { discoverEveryMs: 60_000 });
+    f.setFolders([dir, api]);
+    f.tick(1_000_000);
+    fs.writeFileSync(path.join(api, 'logs', 'dev.log'), '> api@1.0.0 dev\nError: boom\n');
+    fs.mkdirSync(path.join(dir, 'logs'));
+    fs.writeFileSync(path.join(dir, 'logs', 'all.log'), 'Node.js v20.20.2\n');
+    f.tick(1_000_500);
+    assert.deepEqual(got, [], 'not before the quick look is due');
+    f.tick(1_001_000);
+    assert.deepEqual(got.sort(), ['log:/logs/all.log: Node.js v20.20.2\n', 'log:/packages/api/logs/dev.log: > api@1.0.0 dev\nError: boom\n']);
+    assert.equal(feed.run(`log:${path.join(api, 'logs', 'dev.log')}`)?.cwd, api);
+    // A log deeper than the globs' folders waits for the next walk.
+    fs.mkdirSync(path.join(dir, 'deep', 'x'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'deep', 'x', 'server.log'), 'hello\n');
+    f.tick(1_002_000);
+    assert.equal(got.length, 2);
+    f.dispose();
+  });
+
   it('a folder that cannot be read is said once, never thrown', () => {
     const feed = new MemoryOutputFeed();
     const problems: string[] = [];
     const f = new LogFollower(feed, { onProblem: (p) => problems.push(p) });
-    f.setFolders([path.join(dir, 'nope')]);
+    // A "folder" that is a file (ENOTDIR) is said once; one that vanished (a removed package) says nothing.
+    fs.writeFileSync(path.join(dir, 'not-a-folder'), '');
+    f.setFolders([path.join(dir, 'not-a-folder'), path.join(dir, 'nope')]);
     f.tick(1);
     f.tick(10_000);
-    assert.equal(problems.length, 1);
-    assert.match(problems[0], /could not be searched/);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0], /not-a-folder could not be searched/);
   });
 });
 

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { count, joinAnd } from '../../src/core/format';
 import type { DeleteResult } from '../../src/core/remedies/disk';
 import type { KillResult } from '../../src/core/remedies/kill';
-import { deleteReport, freedNotice, killNotes, killProblems, killReport, scanHeadline, stoppedSentence } from '../../src/core/remedies/results';
+import { deleteReport, killNotes, killProblems, killReport, scanHeadline, stoppedSentence } from '../../src/core/remedies/results';
 
 const MB = 1024 * 1024;
 const kill = (over: Partial<KillResult>): KillResult => ({
@@ -38,11 +38,11 @@ describe('remedy result sentences', () => {
     const disk = { path: '/w', totalBytes: 100 * MB, freeBytes: 20 * MB, usedPercent: 80 };
     const r = del({ deleted: [{ path: '/w/a', bytes: 2 * MB, trashed: false, leftBehind: ['/w/a/mnt'] }], skipped: [{ path: '/w/b', code: 'changed', reason: 'it changed' }], freedBytes: 2 * MB, disks: [disk] });
     assert.deepEqual(deleteReport(r, 2), ['Deleted 1 of 2, freeing 2 MB (measured on the disk).', 'Not deleted: /w/b: it changed.', 'Left alone inside /w/a: /w/a/mnt (another file system).', '/w: disk now 80% used, 20 MB free.']);
-    assert.equal(freedNotice(r), 'freed 2 MB; disk now 80% used, 20 MB free');
-    assert.equal(freedNotice(del({ trashedBytes: MB })), 'moved 1 MB to the trash (freed once it is emptied)');
-    assert.equal(freedNotice(del({})), 'nothing was deleted');
-    // Declined or failed: never just the disk's figures, as if something had happened.
-    assert.equal(freedNotice(del({ disks: [disk] })), 'nothing was deleted; disk now 80% used, 20 MB free');
+    assert.equal(deleteReport(del({ deleted: [{ path: '/w/a', bytes: MB, trashed: true, leftBehind: [] }], trashedBytes: MB }), 1)[0],
+      'Moved 1 of 1 to the trash (1 MB in the trash, freed once it is emptied).');
+    assert.equal(deleteReport(del({}), 2)[0], 'Of 2 items, nothing was deleted.');
+    assert.equal(deleteReport(del({ deleted: [{ path: '/w/a.log', bytes: MB, trashed: false, truncated: true, leftBehind: [] }], freedBytes: MB }), 1)[0],
+      'Emptied 1 open log, freeing 1 MB (measured on the disk).');
   });
 
   it('scan headline: one place, several places, nothing', () => {

@@ -467,6 +467,14 @@ function extensionHostErrors(userDataDir: string): string[] {
   return errors;
 }
 
+/** The extension's own log channel (warnings, verdicts, problems), from every window of the run. */
+function extensionLog(userDataDir: string): string[] {
+  const logsDir = path.join(userDataDir, 'logs');
+  if (!fs.existsSync(logsDir)) return [];
+  return fs.readdirSync(logsDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(`${DISPLAY_NAME}.log`))
+    .flatMap((f) => fs.readFileSync(path.join(logsDir, f), 'utf8').split('\n').filter(Boolean));
+}
+
 function printReport(result: SuiteResult, elapsed: string): void {
   console.log('');
   for (const t of result.tests) {
@@ -570,6 +578,8 @@ async function main(): Promise<number> {
         }
       }, csExit);
       console.log(`suite result after ${seconds(phase)}`);
+      // What the tests noted for a person (suite/notes.ts: measured delays, verdicts).
+      try { console.log(`--- test notes ---\n${fs.readFileSync(`${resultFile}.notes`, 'utf8').trimEnd()}\n--- end of test notes ---`); } catch { /* none */ }
       Object.assign(result, suite);
       // When run() settles the workbench stops the extension host (the test run is over), so the
       // user's view is checked in a fresh window of the same page, with the extension but no tests.
@@ -577,6 +587,12 @@ async function main(): Promise<number> {
     }
 
     phase = Date.now();
+    // DSD_SKIP_UI=1 (with DSD_TEST_GREP, while developing): only the mocha suite, not the user's-view checks.
+    if (process.env.DSD_SKIP_UI === '1') {
+      console.log('ui checks skipped (DSD_SKIP_UI=1)');
+      printReport(result, seconds(started));
+      return result.failed > 0 ? 1 : 0;
+    }
     await checkUi(page, result, fixture.env.DSD_TEST_SERVER_PORT, !opts.vsix);
     await checkDashboard(page, result);
     await checkHungUi(page, result, fixture.dir, teardown);
@@ -608,6 +624,8 @@ async function main(): Promise<number> {
     if (result.failed > 0 && dataDir) {
       const errors = extensionHostErrors(path.join(dataDir, 'user'));
       if (errors.length) console.log(`--- extension host errors ---\n${errors.slice(-60).join('\n')}\n--- end of extension host errors ---`);
+      const ours = extensionLog(path.join(dataDir, 'user'));
+      if (ours.length) console.log(`--- Dev Server Doctor log (last 80 lines) ---\n${ours.slice(-80).join('\n')}\n--- end of Dev Server Doctor log ---`);
     }
     await teardown.run();
   }

@@ -13,6 +13,12 @@ import type { MemoryOutputFeed } from './watcher';
 export const FOLLOW_INTERVAL_MS = 500;
 /** Look for new log files this often (ms) by default. A walk of a large workspace costs tens of ms. */
 const DISCOVER_EVERY_MS = 5000;
+/**
+ * Between walks, the folders the globs name (`logs/` of each server's folder and of the workspace folders, and
+ * those folders themselves) are listed this often: a few readdirs, so a log created at a server's start is read
+ * from its first line without waiting for a walk or an editor's file event.
+ */
+const QUICK_DISCOVER_MS = 1000;
 /** At most this much is read per file per tick (a log that grows faster is read from its end). */
 const READ_MAX = 256 * 1024;
 const MAX_FILES = 50;
@@ -21,6 +27,7 @@ interface Followed {
   offset: number;
   readonly cwd: string;
   readonly id: string;
+  readonly label: string;
 }
 
 export interface LogFollowerOptions {
@@ -35,7 +42,10 @@ export interface LogFollowerOptions {
 export class LogFollower {
   private readonly files = new Map<string, Followed>();
   private dirs: readonly string[] = [];
+  /** Every folder given, nested ones too (each server's folder), for the quick look. */
+  private allDirs: readonly string[] = [];
   private lastDiscover = 0;
+  private lastQuick = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly said = new Set<string>();
   /** When each folder was first searched. */
@@ -47,6 +57,7 @@ export class LogFollower {
   setFolders(dirs: readonly string[]): void {
     // A folder inside another listed one is searched with it (globs also apply relative to each package inside).
     const unique = [...new Set(dirs)];
+    this.allDirs = unique;
     const next = unique.filter((d) => !unique.some((o) => o !== d && isInside(d, o)));
     if (next.join('\0') !== this.dirs.join('\0')) {
       this.dirs = next;
@@ -70,20 +81,26 @@ export class LogFollower {
   tick(now = Date.now()): void {
     if (now - this.lastDiscover >= (this.opts.discoverEveryMs ?? DISCOVER_EVERY_MS)) {
       this.lastDiscover = now;
-      this.discover();
+      this.lastQuick = now;
+      this.discover(this.dirs, false);
+    } else if (now - this.lastQuick >= QUICK_DISCOVER_MS) {
+      this.lastQuick = now;
+      this.discover(this.allDirs, true);
     }
     for (const [file, f] of this.files) this.readNew(file, f);
   }
 
-  private discover(): void {
+  private discover(dirs: readonly string[], shallow: boolean): void {
     const globs = this.opts.globs?.() ?? DEFAULT_LOG_GLOBS;
     const seen = new Set<string>();
     const now = Date.now();
-    for (const dir of this.dirs) {
-      const firstLook = this.dirSeen.get(dir);
-      if (firstLook === undefined) this.dirSeen.set(dir, now);
-      const found = findLogFiles(dir, globs);
-      for (const p of found.problems) this.say(p);
+    for (const dir of dirs) {
+      // A folder inside one already looked at (a server's, in the workspace folder) was looked at then.
+      const firstLook = [...this.dirSeen].filter(([d]) => isInside(dir, d)).reduce<number | undefined>((m, [, t]) => (m === undefined || t < m ? t : m), undefined);
+      if (!this.dirSeen.has(dir)) this.dirSeen.set(dir, firstLook ?? now);
+      const found = findLogFiles(dir, globs, { shallow });
+      // A server's folder removed since (a deleted package, a test's temp folder) is no problem worth saying.
+      for (const p of found.problems) if (!p.includes('(ENOENT)')) this.say(p);
       for (const lf of found.files) {
         seen.add(lf.file);
         if (this.files.has(lf.file) || this.files.size >= MAX_FILES) continue;
@@ -92,11 +109,13 @@ export class LogFollower {
         // One already there: only what comes next.
         const fresh = firstLook !== undefined && lf.mtimeMs >= firstLook;
         const offset = fresh ? 0 : lf.sizeBytes;
-        this.files.set(lf.file, { offset, cwd: lf.packageDir, id });
-        this.feed.start(id, { label: `log: ${path.relative(dir, lf.file) || lf.file}`, cwd: lf.packageDir, kind: 'log', command: null });
+        const label = `log: ${path.relative(dir, lf.file) || lf.file}`;
+        this.files.set(lf.file, { offset, cwd: lf.packageDir, id, label });
+        this.feed.start(id, { label, cwd: lf.packageDir, kind: 'log', command: null });
       }
     }
-    for (const file of this.files.keys()) if (!seen.has(file)) this.files.delete(file);
+    // A quick look sees only part of the tree: files are forgotten by full walks (and when they vanish).
+    if (!shallow) for (const file of this.files.keys()) if (!seen.has(file)) this.files.delete(file);
   }
 
   private readNew(file: string, f: Followed): void {
@@ -111,6 +130,8 @@ export class LogFollower {
       const n = fs.readSync(fd, buf, 0, buf.length, from);
       f.offset = from + n;
       const text = buf.subarray(0, n).toString('utf8');
+      // The feed keeps a bounded number of runs: a log it let go of (many terminal commands since) is registered again.
+      if (!this.feed.run(f.id)) this.feed.start(f.id, { label: f.label, cwd: f.cwd, kind: 'log', command: null });
       if (!text.includes('\0')) this.feed.append(f.id, text);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

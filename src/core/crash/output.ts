@@ -452,10 +452,16 @@ function detectExit(ctx: Ctx, others: readonly Found[]): Found | null {
     return finding(ctx, killedLine, 'killed', 'medium', [killedLine], { detail: { signal: sig }, topFrame: null });
   }
   if (others.length || sig || ctx.exit.code === null || ctx.exit.code === 0 || ctx.exit.code === 130) return null;
-  const quoted = [lastIndex(ctx.lines, /\S/, 0, lastLine), lastLine];
+  // A tool that catches its own start-up failure prints one error line and exits ("[webpack-cli] ✖ Invalid configuration object…").
+  const headline = lastIndex(ctx.lines, TOOL_ERROR_LINE);
+  const quoted = [...new Set([headline, lastIndex(ctx.lines, /\S/, 0, lastLine), lastLine])].filter((i) => i >= 0);
   return finding(ctx, lastLine, 'exit-nonzero', 'low', quoted, { topFrame: null,
-    note: `Exited with code ${ctx.exit.code}; nothing in the output names a cause.` });
+    ...(headline >= 0 ? { detail: { message: quote(ctx.lines[headline].replace(/^(\[[^\]]+\] )(?:✖|×) /, '$1')) } } : {}),
+    note: headline >= 0 ? `Exited with code ${ctx.exit.code} after this error line.` : `Exited with code ${ctx.exit.code}; nothing in the output names a cause.` });
 }
+
+/** A dev tool's own error line (not npm's epilogue): `[webpack-cli] ✖ Invalid …`, `✖ Failed to …`, `Error: …`. */
+const TOOL_ERROR_LINE = /^\[(?!nodemon\])[\w@/.-]+\] (?:(?:✖|×) )?(?:Error\b|Invalid\b|Failed\b|Unable\b|Cannot\b)|^(?:✖|×) \S|^(?:Error|ERROR)(?: \[[\w-]+\])?: \S/;
 
 const RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
 

@@ -32,8 +32,12 @@ export interface LogSearch {
  * (so `logs/**\/*.log` finds packages/api/logs/x.log in a monorepo). Bounded in depth and entries,
  * skips node_modules and dot-folders; newest first.
  */
-export function findLogFiles(root: string, globs: readonly string[] = DEFAULT_LOG_GLOBS): LogSearch {
-  const res = globs.map((g) => globToRegExp(g.replace(/\\/g, '/').replace(/^\.?\//, '')));
+export function findLogFiles(root: string, globs: readonly string[] = DEFAULT_LOG_GLOBS, opts: { shallow?: boolean } = {}): LogSearch {
+  const norm = globs.map((g) => g.replace(/\\/g, '/').replace(/^\.?\//, ''));
+  const res = norm.map((g) => globToRegExp(g));
+  // Shallow: only the folders a glob names literally (`logs` of `logs/**/*.log`), not the packages below `root`.
+  const bases = norm.map((g) => g.split('/').slice(0, -1).filter((_, i, a) => !a.slice(0, i + 1).some((x) => /[*?[{]/.test(x))).join('/'));
+  const descend = (rel: string): boolean => !opts.shallow || bases.some((b) => b !== '' && (rel === b || rel.startsWith(`${b}/`) || b.startsWith(`${rel}/`)));
   const files: LogFile[] = [];
   const problems: string[] = [];
   let entries = 0;
@@ -54,7 +58,7 @@ export function findLogFiles(root: string, globs: readonly string[] = DEFAULT_LO
       }
       const full = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (depth < MAX_DEPTH && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(full, depth + 1, pkg);
+        if (depth < MAX_DEPTH && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.') && descend(path.relative(root, full).split(path.sep).join('/'))) walk(full, depth + 1, pkg);
         continue;
       }
       if (!e.isFile()) continue;

@@ -313,7 +313,7 @@ export function decideVerdict(c: CrashCandidate, ev: CrashEvidence): Verdict | n
     d = base('native-crash', 'high', []);
   } else if (code !== null && code !== 0) {
     const f = found.find((x) => x.finding.cause === 'exit-nonzero');
-    d = base('exit-nonzero', 'low', f ? [findingEvidence(f)] : []);
+    d = base('exit-nonzero', 'low', f ? [findingEvidence(f)] : [], f?.finding.detail?.message ? { message: f.finding.detail.message } : {});
   } else if (c.watcher || watcherFinding) {
     d = base('watcher-waiting', 'medium', []);
   }
@@ -498,7 +498,7 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
       return `${who}'s app crashed${why}; ${watcher} is waiting for file changes before it restarts it`;
     }
     case 'exit-nonzero':
-      return `${who} exited with code ${detail.exitCode ?? '?'}`;
+      return `${who} exited with code ${detail.exitCode ?? '?'}${msg}`;
     case 'hang':
       // Hang verdicts come from Find Where It's Stuck (core/health/stuck.ts), never from a crash.
       return `${who} is stuck${at}`;
@@ -523,6 +523,7 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   if (cause === 'heap-oom' && detail.heapLimitBytes) od.heapLimitMB = Math.round(detail.heapLimitBytes / MB);
   const server = { server: c.server && redactText(c.server), ...(c.serverId ? { serverId: redactText(c.serverId) } : {}), ...(c.cwd ? { cwd: c.cwd } : {}) };
   const known = !!(c.serverId || c.cwd);
+  const undeclared = /\s/.test(c.server?.split(' · ')[1] ?? '');
   // Restarting needs to know which server; a bare pid from the kernel log does not say.
   const more = moreRemedies(cause, detail) ?? memoryRemedies(cause, memoryKind, detail);
   const ranked = more ? [...more.map((r) => asRemedyRef(r, server)), ...remediesFor(cause, od).filter((r) => r.id === 'restart-server')] : remediesFor(cause, od);
@@ -530,7 +531,8 @@ function remedies(c: CrashCandidate, d: Decision, detail: VerdictDetail, pid: nu
   const frame = CODE_CAUSES.has(cause) ? frameLocation(d.topFrame ?? null) : null;
   const open = frame ? [remedy('open-file', frame, `Open ${frame.file.split('/').pop()}:${frame.line}`)] : [];
   return [...open, ...ranked.filter((r) => known || r.id !== 'restart-server').map((r): RemedyRef => {
-    if (r.id === 'restart-server') return { ...r, args: { ...server, pid } };
+    // A tree no script declares is named by its command line ("shop · node server.js"): it starts by that command.
+    if (r.id === 'restart-server') return { ...r, args: { ...server, pid, ...(undeclared && c.command ? { command: redactText(c.command) } : {}) } };
     if (r.id === 'kill-port-holder' && detail.holder?.pid) {
       return { ...r, title: `${r.title} (pid ${detail.holder.pid})`, args: { ...r.args, pid: detail.holder.pid } };
     }

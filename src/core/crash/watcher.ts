@@ -23,7 +23,7 @@ import { dependencyContextFor } from '../deps/dependencyContext';
 import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
 import { CrashLineScanner, hasRunStart } from './crashLines';
 import { folderName } from './evidence';
-import { folderOf } from '../paths';
+import { folderOf, isInside } from '../paths';
 import { sharedExpectedStops, type ExpectedStopsLike, type StopRecord, type StoppedProcess } from './expectedStops';
 
 /** What a terminal or task printed, as the editor captured it. */
@@ -107,7 +107,11 @@ export class MemoryOutputFeed implements LiveOutputFeed {
       id, label: run.label, pid: run.pid ?? null, cwd: run.cwd ?? null, command: run.command ?? null,
       kind: run.kind ?? 'terminal', name: run.name ?? null, text: '', startedAt: run.at ?? Date.now(),
     });
-    while (this.runs.size > FEED_MAX_RUNS) this.runs.delete(this.runs.keys().next().value as string);
+    // Ended runs go first: a run still streaming (a followed log, a long-lived dev server) keeps its place.
+    while (this.runs.size > FEED_MAX_RUNS) {
+      const ended = [...this.runs.values()].find((r) => r.endedAt !== undefined);
+      this.runs.delete(ended?.id ?? (this.runs.keys().next().value as string));
+    }
   }
 
   /** Learns a run's pid after it started (a terminal's shell pid arrives asynchronously). */
@@ -241,6 +245,8 @@ const MAX_SETTLE_MS = 600;
 /** Crash lines of one server this close to its last verdict, with no restart between, are that crash. */
 const MERGE_MS = 5000;
 const SEGMENT_MAX_CHARS = 256 * 1024;
+/** A poll that saw a server's processes die this long before a log's crash line saw that crash. */
+const DIED_AROUND_MS = 5000;
 /** Programs whose non-zero exit in a terminal or task is a dev server's crash (not a failing `git` or `ls`). */
 const DEV_TOOLS = /^(?:node|nodejs|nodemon|tsx|ts-node|ts-node-dev|node-dev|vite|next|nuxt|nuxi|astro|remix|webpack|webpack-dev-server|webpack-cli|react-scripts|ng|storybook|nest|deno|bun|parcel|rollup|esbuild|serve|http-server|gatsby|svelte-kit|vue-cli-service|turbo|nx|concurrently)$/;
 
@@ -686,6 +692,23 @@ export class CrashWatcher {
     return null;
   }
 
+  /**
+   * The only server in the run's folder (or below it: a monorepo's root logs/) that lost processes around
+   * `lineAt`: between the last snapshot and the fresh poll, or as seen by a poll just before.
+   */
+  private serverThatDied(run: FedRun, snaps: readonly (Snapshot | undefined)[], lineAt: number): Server | null {
+    const [now, before] = snaps;
+    const folder = run.cwd;
+    if (!folder) return null;
+    const alive = new Set((now?.servers ?? []).flatMap((s) => s.pids));
+    const ids = new Set<string>();
+    for (const s of before?.servers ?? []) if (isInside(s.cwd, folder) && s.pids.some((p) => !alive.has(p))) ids.add(s.id);
+    for (const [id, deaths] of this.recentDeaths) if (deaths.some((d) => d.at >= lineAt - DIED_AROUND_MS && d.proc.cwd !== null && isInside(d.proc.cwd, folder))) ids.add(id);
+    if (ids.size !== 1) return null;
+    const id = [...ids][0];
+    return now?.servers.find((s) => s.id === id) ?? before?.servers.find((s) => s.id === id) ?? null;
+  }
+
   /** The server of the run's folder; `byCommand`: only one its command line names (`npm run dev`, the script's body). */
   private serverByFolder(run: FedRun, snaps: readonly (Snapshot | undefined)[], byCommand: boolean): Server | null {
     const snap = snaps[0] ?? snaps[1];
@@ -727,7 +750,10 @@ export class CrashWatcher {
       ? { code: run.exitCode, signal: run.signal ?? null } : undefined;
     const told = classifyOutput(segment, { code: null, signal: null });
     const outputPid = told.map((f) => f.detail?.pid).find((p): p is number => typeof p === 'number') ?? null;
-    const server = this.serverOf(run, [snap, before], outputPid) ?? serverOfFrames(told, snap ?? before);
+    // A log file names no terminal: the pid it prints, else the server whose code is in the stack, else the one of its folder that just died.
+    const server = (run.kind === 'log' && !(outputPid !== null && this.serverByPid(run, [snap, before], outputPid))
+      ? serverOfFrames(told, snap ?? before) ?? this.serverThatDied(run, [snap, before], lineAt) : null)
+      ?? this.serverOf(run, [snap, before], outputPid) ?? serverOfFrames(told, snap ?? before);
     const after = server ? snap?.servers.find((s) => s.id === server.id) ?? null : null;
     const earlier = server ? before?.servers.find((s) => s.id === server.id) ?? null : null;
     const cwd = server?.cwd ?? run.cwd;
@@ -741,7 +767,9 @@ export class CrashWatcher {
     // A (re)start line after this run's own last verdict is a new crash; otherwise a verdict for the server since
     // the run began (a poll's, a log's, a terminal's) is this crash (a fresh log also holds the banner before it).
     const restarted = lr.lastVerdictAt !== null && hasRunStart(segment);
-    if (!restarted && this.recentFor(server?.id, cwd, run.startedAt, EPISODE_MS) !== null) {
+    // A followed log's run began when the file was found, which may be after a poll judged this crash.
+    const since = run.kind === 'log' ? Math.min(run.startedAt, lineAt - MERGE_MS) : run.startedAt;
+    if (!restarted && this.recentFor(server?.id, cwd, since, EPISODE_MS) !== null) {
       lr.lastVerdictAt = Date.now();
       return;
     }
@@ -788,7 +816,9 @@ export class CrashWatcher {
       ...(ended && !exit ? { interrupted: true } : {}),
       watcher: watcherProc ? { pid: watcherProc.pid, command: redactText(watcherProc.command) } : null,
     };
-    const suspectKill = !findings.some((f) => f.cause !== 'killed' && f.cause !== 'exit-nonzero' && f.cause !== 'watcher-waiting');
+    // The kernel ends processes by signals: an exit code it did not cause (1, 2 — not 128+N) needs no kernel log (a read costs up to seconds).
+    const byKernelPossible = !exit || exit.signal !== null || exit.code === null || exit.code > 128;
+    const suspectKill = byKernelPossible && !findings.some((f) => f.cause !== 'killed' && f.cause !== 'exit-nonzero' && f.cause !== 'watcher-waiting');
     const kernel = suspectKill ? await this.readKernel(lineAt - KERNEL_LOOKBACK_MS) : null;
     for (const p of kernel?.problems ?? []) this.say(p);
     const reportDirs = cwd ? [...reportDirsOf(run.command ?? '', cwd), ...(this.opts.reportDirs ?? [])] : [...(this.opts.reportDirs ?? [])];
@@ -879,9 +909,16 @@ function ownHeapLimit(command: string): number | null {
   return m && Number(m[1]) > 0 ? Number(m[1]) * 1024 * 1024 : null;
 }
 
-/** The process most likely to be the one that crashed: it held ports, ran node, used the most memory. */
+/** A package manager running a script (`npm run dev`, node …/npm-cli.js, pnpm, yarn): it only waits for the app. */
+const PACKAGE_MANAGER = /^(?:\S*\/)?(?:npm|npx|pnpm|pnpx|yarn|yarnpkg|corepack)(?:\s|$)|^(?:\S*\/)?node(?:js)?\s+\S*(?:npm-cli|npx-cli|pnpm|yarn)\.c?js\b/;
+
+/**
+ * The process most likely to be the one that crashed: it held ports, ran node as the app (not a watcher,
+ * not npm waiting for its script — npm is a node process too, often larger than the app), used the most memory.
+ */
 function rank(p: ServerProcess): number {
-  return (p.ports.length ? 4e15 : 0) + (isNodeProcess(p.command.split(' '), p.comm) && !isWatcherCommand(p.command) ? 2e15 : 0) + p.rssBytes;
+  const app = isNodeProcess(p.command.split(' '), p.comm) && !isWatcherCommand(p.command) && !PACKAGE_MANAGER.test(p.command);
+  return (p.ports.length ? 4e15 : 0) + (app ? 2e15 : 0) + p.rssBytes;
 }
 
 /**

@@ -70,22 +70,24 @@ export function diskNow(d: DiskUse): string {
   return `disk now ${d.usedPercent}% used, ${formatBytes(d.freeBytes)} free`;
 }
 
-/** The terminal's headline: "Deleted 2 of 3, freeing 1.2 GB." (trashed bytes said apart). */
+/**
+ * The headline, in the terminal and in a notification alike: "Deleted 2 of 3, freeing 1.2 GB (measured on the
+ * disk).", "Moved 1 of 1 to the trash (30 MB, freed once it is emptied).", "Of 2 items, nothing was deleted."
+ */
 export function deletedSentence(r: DeleteResult, listed: number): string {
   const truncated = r.deleted.filter((d) => d.truncated).length;
-  return `Deleted ${r.deleted.length - truncated} of ${listed}${truncated ? `, emptied ${count(truncated, 'open log')}` : ''}, freeing ${formatBytes(r.freedBytes)} (measured on the disk)${r.trashedBytes ? ` (and ${trashedPhrase(r)})` : ''}.`;
-}
-
-function trashedPhrase(r: DeleteResult): string {
-  return `moved ${formatBytes(r.trashedBytes)} to the trash (freed once it is emptied)`;
-}
-
-/** A notification's headline: "freed 1.2 GB; moved 30 MB to the trash (…); disk now 81% used, 5.2 GB free". */
-export function freedNotice(r: DeleteResult): string {
-  const d = r.disks[0];
-  const done = [r.freedBytes ? `freed ${formatBytes(r.freedBytes)}` : '', r.trashedBytes ? trashedPhrase(r) : ''].filter(Boolean);
-  if (done.length === 0 && r.deleted.length === 0) done.push('nothing was deleted');
-  return [...done, d ? diskNow(d) : ''].filter(Boolean).join('; ');
+  const trashed = r.deleted.filter((d) => d.trashed && !d.truncated).length;
+  const removed = r.deleted.length - truncated - trashed;
+  if (r.deleted.length === 0) return `Of ${count(listed, 'item')}, nothing was deleted.`;
+  const done = [
+    removed || (!trashed && !truncated) ? `deleted ${removed} of ${listed}` : '',
+    trashed ? `moved ${trashed}${removed ? '' : ` of ${listed}`} to the trash` : '',
+    truncated ? `emptied ${count(truncated, 'open log')}` : '',
+  ].filter(Boolean);
+  const head = joinAnd(done);
+  const freed = r.freedBytes > 0 ? `, freeing ${formatBytes(r.freedBytes)} (measured on the disk)` : '';
+  const binned = r.trashedBytes > 0 ? ` (${formatBytes(r.trashedBytes)} in the trash, freed once it is emptied)` : '';
+  return `${head[0]!.toUpperCase()}${head.slice(1)}${freed}${binned}.`;
 }
 
 /** What was not deleted, and why; mounts left alone inside deleted folders. */
@@ -96,7 +98,7 @@ export function deleteProblems(r: DeleteResult): string[] {
   ];
 }
 
-/** The whole report for a terminal, one fact per line. */
+/** The whole report, one fact per line (a notification joins them). */
 export function deleteReport(r: DeleteResult, listed: number): string[] {
   return [deletedSentence(r, listed), ...deleteProblems(r), ...r.disks.map((d) => `${d.path}: ${diskNow(d)}.`)];
 }

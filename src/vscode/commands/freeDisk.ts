@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { count, formatBytes } from '../../core/format';
 import { deletePaths, diskChoices, scanDiskCandidates, type DiskItem } from '../../core/remedies/disk';
-import { deleteProblems, freedNotice, NOTHING_TO_FREE } from '../../core/remedies/results';
+import { deleteProblems, deleteReport, NOTHING_TO_FREE } from '../../core/remedies/results';
 import { readFreeDiskSettings, workspaceFolderPaths } from '../config';
 import { confirm } from '../ui';
 import { isNoTrashError, trashErrorReason } from '../trash';
@@ -85,7 +85,7 @@ export function freeDiskCommand(ctx: CommandContext) {
     if (!ok) return;
     const result = await deletePaths(items, { toTrash: hasTrash ? toTrash : null });
     const problems = deleteProblems(result);
-    const message = [`${freedNotice(result)}.`, ...problems].join(' ');
+    const message = deleteReport(result, items.length).join(' ');
     ctx.log.info(`free disk: ${message}`);
     if (problems.length) void vscode.window.showWarningMessage(`Dev Server Doctor: ${message}`);
     else void vscode.window.showInformationMessage(`Dev Server Doctor: ${message}`);

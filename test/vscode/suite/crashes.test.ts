@@ -9,6 +9,7 @@ import { inotifyUsage } from '../../../src/core/system/inotify';
 import type { CauseId, Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { crashingAppSource, freePort, isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { note } from './notes';
 
 const isRoot = process.getuid?.() === 0;
 const SECRETS = ['sk-live-4242secret', 'hunter2pw', 'cmdline-pass-77'];
@@ -30,12 +31,13 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
     await jar.cleanup();
     // Leave the fixture workspace as the other suites expect it.
     fs.rmSync(path.join(ws, 'crashes'), { recursive: true, force: true });
+    fs.rmSync(path.join(ws, 'logs'), { recursive: true, force: true });
     await vscode.commands.executeCommand('devServerDoctor.refresh');
   });
 
   function skipUnlessRoot(ctx: Mocha.Context, what: string): void {
     if (!isRoot) {
-      console.log(`      skipped: ${what} needs root`);
+      note(`      skipped: ${what} needs root`);
       ctx.skip();
     }
   }
@@ -64,11 +66,13 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
     try {
       fs.writeFileSync(path.join(dir, 'go'), '');
       await waitFor('the app to die', () => !isAlive(appPid), 30_000);
-      const v = await waitFor(`a ${cause} verdict for pid ${appPid}`, () => api.verdicts().find((x) => x.pid === appPid), 20_000);
+      const v = await waitFor(`a ${cause} verdict for pid ${appPid}`, () => api.verdicts().find((x) => x.pid === appPid), 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; verdicts: ${JSON.stringify(api.verdicts().slice(-3).map((x) => ({ pid: x.pid, cause: x.cause, server: x.server, via: x.detail?.via, summary: x.summary })))}`);
+      });
       assert.equal(v.cause, cause, `${v.cause}: ${v.summary}\nevidence: ${JSON.stringify(v.evidence, null, 1)}`);
       assert.match(v.server ?? '', /^crash-/);
       assert.ok(api.notifications().includes(v.summary), 'a notification named the crash');
-      console.log(`      ${v.cause} (${v.confidence}) pid ${v.pid}: ${v.summary}`);
+      note(`      ${v.cause} (${v.confidence}) pid ${v.pid}: ${v.summary}`);
       return v;
     } finally {
       undo?.();
@@ -126,7 +130,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
     skipUnlessRoot(this, 'a memory cgroup');
     const cg = `/sys/fs/cgroup/memory/dsd-vscode-${process.pid}`;
     if (!fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')) {
-      console.log('      skipped: no cgroup v1 memory controller');
+      note('      skipped: no cgroup v1 memory controller');
       this.skip();
     }
     fs.mkdirSync(cg);
@@ -185,6 +189,87 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
       assert.ok(v.evidence.some((e) => e.source === 'output' || e.source === 'exit'), 'the terminal output or exit code is evidence');
     } finally {
       term.dispose();
+    }
+  });
+
+  /** When a line matching `re` first appears in `file` (polled every 20 ms); stop() ends the polling. */
+  function lineWatch(file: string, re: RegExp): { at: () => number | null; stop: () => void } {
+    let at: number | null = null;
+    const timer = setInterval(() => {
+      try { if (at === null && re.test(fs.readFileSync(file, 'utf8'))) at = Date.now(); } catch { /* not yet there */ }
+    }, 20);
+    return { at: () => at, stop: () => clearInterval(timer) };
+  }
+
+  it('a followed log file (the server\'s logs/): one verdict within 2 s of the crash line, the poll that then sees the exit merges into it', async () => {
+    // Polls 10 s apart: only the followed log can give the verdict within 2 s.
+    const cfg = vscode.workspace.getConfiguration('devServerDoctor');
+    await cfg.update('pollIntervalSeconds', 10, vscode.ConfigurationTarget.Workspace);
+    const dir = await crashPackage('logged', `(function drain() { throw new Error('worker pool exhausted'); })();`);
+    const log = path.join(dir, 'logs', 'app.log');
+    fs.writeFileSync(log, '> crash-logged starting\n');
+    // No terminal, no task: a background process writing to its log.
+    jar.start('sh', ['-c', 'exec node server.js >> logs/app.log 2>&1'], { cwd: dir });
+    const appPid = await pidOf(dir);
+    const watch = lineWatch(log, /^Node\.js v\d/m);
+    try {
+      await waitFor(`the monitor to see pid ${appPid}`, () => api.snapshot()?.servers.some((s) => s.pids.includes(appPid)) || (void api.refresh(), false));
+      // No poll in flight when it crashes: the next one is 10 s away.
+      await api.refresh();
+      fs.writeFileSync(path.join(dir, 'go'), '');
+      const v = await waitFor(`a verdict for pid ${appPid}`, () => api.verdicts().find((x) => x.pid === appPid), 20_000);
+      const lineAt = await waitFor('the crash line in the log', () => watch.at(), 5000);
+      const delay = v.detail!.detectedAt! - lineAt;
+      note(`      log (server's folder): ${v.cause} via ${v.detail?.via}, ${delay} ms after the line was written (internal ${v.detail!.detectedAt! - v.detail!.lineAt!} ms): ${v.summary}`);
+      assert.equal(v.detail?.via, 'log');
+      assert.equal(v.cause, 'uncaught-exception');
+      assert.match(v.server ?? '', /^crash-logged/);
+      assert.match(v.summary, /worker pool exhausted/);
+      assert.ok(delay < 2000, `verdict ${delay} ms after the crash line`);
+      await waitFor('the notification', () => api.notifications().includes(v.summary), 5000);
+      // A poll (10 s apart) then sees the process gone: the same crash, no second verdict.
+      const gone = await waitFor('a poll that sees the app gone', () => {
+        const snap = api.snapshot();
+        return snap && snap.takenAt > v.detail!.detectedAt! && !snap.servers.some((s) => s.pids.includes(appPid)) && snap;
+      }, 30_000);
+      await waitFor('the poll after it', () => (api.snapshot()?.takenAt ?? 0) > gone.takenAt || (void api.refresh(), false), 30_000);
+      const mine = api.verdicts().filter((x) => x.detail?.cwd === dir || x.pid === appPid);
+      assert.equal(mine.length, 1, mine.map((x) => `${x.detail?.via}: ${x.summary}`).join('\n'));
+    } finally {
+      watch.stop();
+      await cfg.update('pollIntervalSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('a followed log at the workspace root (monorepo logs/), an app dying at start that no poll ever sees: one verdict naming its server', async () => {
+    const dir = await crashPackage('rootlog', '');
+    // It dies at once, before any poll could see it.
+    fs.writeFileSync(path.join(dir, 'server.js'), `(function connectQueue() { throw new Error('queue credentials rejected'); })();\n`);
+    const log = path.join(ws, 'logs', `rootlog-${n}.log`);
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    fs.writeFileSync(log, '');
+    const watch = lineWatch(log, /^Node\.js v\d/m);
+    try {
+      // Give the editor's file watcher the new log before the app writes to it (either way it is read whole: it is new).
+      await new Promise((r) => setTimeout(r, 1000));
+      const since = Date.now();
+      jar.start('sh', ['-c', `exec node server.js >> ${JSON.stringify(log)} 2>&1`], { cwd: dir });
+      const lineAt = await waitFor('the crash line in the log', () => watch.at(), 10_000);
+      const v = await waitFor('a verdict from the root log', () => api.verdicts().find((x) => x.time >= since && /queue credentials rejected/.test(x.summary)), 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; log:\n${fs.readFileSync(log, 'utf8')}\nverdicts: ${JSON.stringify(api.verdicts().slice(-3).map((x) => [x.detail?.via, x.summary]))}`);
+      });
+      const delay = v.detail!.detectedAt! - lineAt;
+      note(`      log (workspace root): ${v.cause} via ${v.detail?.via}, ${delay} ms after the line was written: ${v.summary}`);
+      assert.equal(v.detail?.via, 'log');
+      assert.equal(v.cause, 'uncaught-exception');
+      assert.match(v.server ?? '', /^crash-rootlog/, 'the server whose code is in the stack, not the root server');
+      assert.ok(delay < 2000, `verdict ${delay} ms after the crash line`);
+      await waitFor('the notification', () => api.notifications().includes(v.summary), 5000);
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(api.verdicts().filter((x) => /queue credentials rejected/.test(x.summary)).length, 1);
+    } finally {
+      watch.stop();
+      fs.rmSync(log, { force: true });
     }
   });
 

@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { freePort, pidsInside, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { note } from './notes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,8 +43,8 @@ describe('Dev Server Doctor: real frameworks crashing in the integrated terminal
     if (fs.existsSync(root)) for (const pid of pidsInside(fs.realpathSync(root))) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   });
   after(async () => {
-    console.log('      crash line in the terminal → verdict (ms):');
-    for (const d of delays) console.log(`        ${d}`);
+    note('      crash line in the terminal → verdict (ms):');
+    for (const d of delays) note(`        ${d}`);
     await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(root, { recursive: true, force: true });
     await vscode.commands.executeCommand('devServerDoctor.refresh');
@@ -92,7 +93,7 @@ describe('Dev Server Doctor: real frameworks crashing in the integrated terminal
     const internal = v.detail?.lineAt !== undefined ? v.detail.detectedAt! - v.detail.lineAt : null;
     const seen = v.detail!.detectedAt! - line;
     delays.push(`${name.padEnd(30)} ${v.detail?.via} internal ${internal === null ? '    -' : String(internal).padStart(5)}   from the test's own read of the stream ${String(seen).padStart(5)}`);
-    console.log(`      ${name}: ${v.cause}${v.detail?.underlying ? `/${v.detail.underlying}` : ''} pid ${v.pid} via ${v.detail?.via} — ${v.summary}`);
+    note(`      ${name}: ${v.cause}${v.detail?.underlying ? `/${v.detail.underlying}` : ''} pid ${v.pid} via ${v.detail?.via} — ${v.summary}`);
     if (internal !== null) assert.ok(internal < 1000, `verdict ${internal} ms after the crash line`);
     assert.ok(seen < 2000, `verdict ${seen} ms after the test saw the crash line`);
     assert.ok(v.detail?.via === 'output' || v.detail?.via === 'poll', String(v.detail?.via));
@@ -124,7 +125,7 @@ describe('Dev Server Doctor: real frameworks crashing in the integrated terminal
     assert.match(String(item.description), /crashed · waiting for file changes — Error: connect ECONNREFUSED/);
     assert.match(String(item.contextValue), /^server\.crashed/);
     assert.match(api.statusBarText(), /^\$\(error\) .*1 crashed/);
-    console.log(`      tree: ${String(item.label)} — ${String(item.description)}; status bar: ${api.statusBarText()}`);
+    note(`      tree: ${String(item.label)} — ${String(item.description)}; status bar: ${api.statusBarText()}`);
     await onlyOne(dir, r.startedAt);
   });
 

@@ -126,7 +126,7 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
       showWarningMessage: (m: string) => (/to the trash\?$/.test(m) ? 'Move to Trash' : /permanently\? There is no trash here/.test(m) ? 'Delete Permanently' : undefined),
     }, async (said) => {
       await vscode.commands.executeCommand('devServerDoctor.freeDisk');
-      assert.ok(said.some((m) => /freed|moved .* to the trash/.test(m) && /disk now \d+(\.\d)?% used/.test(m)), said.join('\n'));
+      assert.ok(said.some((m) => /Deleted \d+ of \d+, freeing|Moved \d+ of \d+ to the trash/.test(m) && /disk now \d+(\.\d)?% used/.test(m)), said.join('\n'));
     });
     await vscode.workspace.getConfiguration('devServerDoctor').update('freeDisk.largeLogMb', undefined, vscode.ConfigurationTarget.Workspace);
     assert.ok(listed.includes(cache) && listed.includes(log), listed.join('\n'));
