@@ -18,6 +18,8 @@ const SHOWN_KEPT = 100;
 
 export interface NotificationAction {
   readonly title: string;
+  /** Said in More…'s list under the title (a remedy's full wording). */
+  readonly detail?: string;
   run(): unknown;
 }
 
@@ -151,7 +153,7 @@ export class Notifications implements vscode.Disposable {
   }
 
   private async pickMore(more: readonly NotificationAction[], message: string): Promise<NotificationAction | undefined> {
-    const picked = await vscode.window.showQuickPick(more.map((a) => ({ label: a.title, action: a })), { title: message.length > 90 ? `${message.slice(0, 87)}…` : message, placeHolder: 'What to do' });
+    const picked = await vscode.window.showQuickPick(more.map((a) => ({ label: a.title, ...(a.detail && a.detail !== a.title ? { detail: a.detail } : {}), action: a })), { title: message.length > 90 ? `${message.slice(0, 87)}…` : message, placeHolder: 'What to do' });
     return picked?.action;
   }
 

@@ -364,6 +364,9 @@ describe('early: warning policy', () => {
     const web: EarlyWarning = { ...warning('down', '/ws/web#dev'), server: 'web · dev' };
     assert.deepEqual(p.evaluate([warning('down', '/ws/api#dev'), web, warning('down', '/ws/other#dev')]).map((w) => w.subject), ['/ws/other#dev']);
     assert.ok(p.crashCovers(web) && !p.crashCovers(warning('down', '/ws/other#dev')));
+    p.noteCrash({ ...verdict(11), server: 'leak · dev', detail: { serverId: '/ws/leak#dev', cwd: '/ws/leak' } });
+    assert.ok(p.crashCovers(warning('down', 'proc:/ws/leak#sh -c npm run dev > logs/dev.log')), 'the same folder\'s unmatched tree');
+    assert.ok(!p.crashCovers(warning('down', 'proc:/ws/leak2#node x.js')));
   });
 
   it('notifies again only after the condition cleared for a while (no flapping)', () => {

@@ -236,6 +236,8 @@ const KERNEL_LOOKBACK_MS = 10_000;
 const START_SLACK_MS = 2000;
 const HISTORY_MAX = 200;
 const WATCHER_RESTART_GRACE_MS = 5000;
+/** A "killed" verdict waits this long for a late record of a stop on purpose (a terminal's Ctrl-C is told after its processes died). */
+const KILLED_GRACE_MS = 1500;
 /** After a crash line, the rest of the report (V8's native stack, nodemon's line) arrives within this. */
 const SETTLE_MS = 250;
 /** …but a chatty stream never delays the verdict beyond this after the first crash line. */
@@ -476,6 +478,16 @@ export class CrashWatcher {
       dependency: dependencyContextFor(outputs, next, before.cwd),
     });
     if (!verdict || this.disposed) return;
+    // "Killed by a signal" may be a stop whose news comes a moment late (a Ctrl-C: npm passes SIGTERM on before the
+    // terminal reports the command's end): look again after a short grace.
+    if (verdict.cause === 'killed') {
+      await new Promise((r) => setTimeout(r, KILLED_GRACE_MS));
+      const late = this.planned(dead.map((d) => ({ proc: d.proc, at: d.at })));
+      if (late || this.disposed) {
+        if (late) this.expectedEnd(before.name, id, [...before.pids, ...dead.map((d) => d.proc.pid)], late, next.takenAt);
+        return;
+      }
+    }
     const worker = verdict.pid !== null && verdict.pid !== before.pid && !!after && after.state !== 'down' && verdict.detail?.watcherPid === undefined
       ? before.processes.find((p) => p.pid === verdict.pid && p.depth > 0 && !isWatcherCommand(p.command)) : undefined;
     const judged: Verdict = { ...verdict, detail: { ...verdict.detail, via: 'poll', detectedAt: Date.now(),

@@ -177,7 +177,8 @@ export class WarningPolicy {
   /** A crash of this server: its "down" warning is no news for a while (the crash toast or entry said it). */
   noteCrash(verdict: Verdict): void {
     const now = this.clock.now();
-    for (const key of [verdict.detail?.serverId ? lineageKey(verdict.detail.serverId) : null, verdict.server ? `name:${verdict.server}` : null]) {
+    const cwd = verdict.detail?.cwd;
+    for (const key of [verdict.detail?.serverId ? lineageKey(verdict.detail.serverId) : null, verdict.server ? `name:${verdict.server}` : null, cwd ? `cwd:${cwd}` : null]) {
       if (!key) continue;
       this.crashed.set(key, now);
       if (this.crashed.size > CRASH_KEYS_KEPT) this.crashed.delete(this.crashed.keys().next().value!);
@@ -186,7 +187,9 @@ export class WarningPolicy {
 
   /** Whether a crash of the warning's server, noted recently, already tells this outage. */
   crashCovers(w: Pick<EarlyWarning, 'subject' | 'server'>, now = this.clock.now()): boolean {
-    const at = this.crashed.get(lineageKey(w.subject)) ?? (w.server ? this.crashed.get(`name:${w.server}`) : undefined);
+    // An unmatched tree of the same folder (`sh -c npm run dev > log` seen apart from its declared server) is that crash too.
+    const procCwd = w.subject.startsWith('proc:') ? w.subject.slice(5, w.subject.indexOf('#') > 5 ? w.subject.indexOf('#') : undefined) : null;
+    const at = this.crashed.get(lineageKey(w.subject)) ?? (w.server ? this.crashed.get(`name:${w.server}`) : undefined) ?? (procCwd ? this.crashed.get(`cwd:${procCwd}`) : undefined);
     return at !== undefined && now - at < CRASH_COVERS_DOWN_MS;
   }
 

@@ -55,7 +55,7 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
   });
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  it('Restart Server, Start Supervised (stopping the running copy) and Stop Supervised give no crash; an external kill -TERM does', async () => {
+  it('Restart Server, Start Supervised (stopping the running copy), Stop Supervised and Ctrl-C give no crash; an external kill -TERM does', async () => {
     const dir = path.join(root, 'stops');
     const port = await freePort();
     writeFiles(dir, { 'package.json': JSON.stringify({ name: 'stops-test', scripts: { dev: `PORT=${port} node server.js` } }), 'server.js': HTTP_SERVER_JS });
@@ -115,6 +115,17 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     await waitFor('its Crashes entry', () => crashesOf(dir).entries.length === 1, 10_000);
     assert.ok(api.notifications().includes(v.summary), 'the crash was notified');
     assert.equal(api.history.counts().day.unresolved, badgeBefore + 1, 'the badge counts it');
+
+    // 5. Ctrl-C in its terminal: the user's own stop, no crash and no "is down".
+    await answering((m) => (m.startsWith('Restart ') ? 'Restart' : undefined), () => vscode.commands.executeCommand('devServerDoctor.restartServer', { serverId: first.id }));
+    await up();
+    const verdictsBefore = api.verdicts().length;
+    term.sendText('\x03', false);
+    await waitFor('stops-test down after Ctrl-C', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'down'), 30_000);
+    await settle(8000);
+    await api.refresh();
+    assert.deepEqual(api.verdicts().slice(verdictsBefore).map((x) => x.summary), [], 'Ctrl-C is no crash');
+    assert.ok(!api.warnings().some((w) => w.kind === 'down' && w.subject === first.id), 'nor an outage');
   });
 
   it('one crash, one toast: the OOM-risk warning it predicted is withdrawn, no "is down" toast follows, at most two buttons plus More… each', async () => {
