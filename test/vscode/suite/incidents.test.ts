@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
+import type { ServerTreeItem } from '../../../src/vscode/tree/serverItems';
 import { freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
 
 type WindowFn = 'showWarningMessage' | 'showInformationMessage';
@@ -162,5 +163,26 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     const kinds = [...new Set(api.notificationsShown().map((n) => `${n.kind}:${n.buttons.length}`))];
     console.log(`      notification kinds seen (kind:buttons): ${kinds.join(', ')}`);
     assert.ok(after[0]!.buttons.length >= 2 && after[0]!.buttons.length <= 3, after[0]!.buttons.join(', '));
+  });
+  it('Mark Resolved on the crashed server\'s own row (what its context menu passes): the row stops saying it crashed, the entry is resolved, no "is down" follows', async () => {
+    const dir = path.join(root, 'leak');
+    const rowOf = () => (api.serversProvider.getChildren() as vscode.TreeItem[])
+      .find((n): n is ServerTreeItem => /^server\./.test(n.contextValue ?? '') && (n as ServerTreeItem).server.cwd === dir);
+    const row = await waitFor('the leak-test row saying it crashed', async () => { await api.refresh(); const r = rowOf(); return r && /crashed/.test(String(r.description)) && r; }, 60_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; row: ${JSON.stringify(rowOf()?.description)} ${rowOf()?.contextValue}`); });
+    assert.match(row.contextValue ?? '', /\.alert/, 'its context menu offers Mark Resolved');
+    const shownBefore = api.notificationsShown().length;
+    await vscode.commands.executeCommand('devServerDoctor.markResolved', row);
+    const after = await waitFor('the row no longer warning', async () => { await api.refresh(); const r = rowOf(); return r && !/crashed|stopped unexpectedly/.test(String(r.description)) && r; }, 20_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; row: ${JSON.stringify(rowOf()?.description)}; warnings: ${JSON.stringify(api.warnings().map((w) => [w.kind, w.subject]))}`); });
+    console.log(`      after Mark Resolved: ${String(after.label)} — ${String(after.description)} (${after.contextValue})`);
+    assert.ok(!/\.alert/.test(after.contextValue ?? ''), after.contextValue);
+    const open = api.history.entries({ includeResolved: false }).filter((e) => e.verdict.detail?.cwd === dir || (e.verdict.server ?? '').startsWith('leak-test'));
+    assert.deepEqual(open.map((e) => e.verdict.summary), [], 'its crash entry is resolved');
+    await settle(8000);
+    await api.refresh();
+    const rowNow = rowOf();
+    assert.ok(rowNow && !/crashed|stopped unexpectedly/.test(String(rowNow.description)), `still resolved: ${String(rowNow?.description)}`);
+    assert.deepEqual(api.notificationsShown().slice(shownBefore).filter((n) => n.message.includes('leak-test')).map((n) => n.message), [], 'no toast about it after Mark Resolved');
   });
 });
