@@ -57,7 +57,11 @@ async function markResolvedFromMenu(page: Page, row: ReturnType<Page['locator']>
   await row.click({ button: 'right' });
   const item = page.getByRole('menuitem', { name: 'Mark Resolved' }).last();
   await item.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+  // A menu ignores a click that comes right as it opens (the right button's release): point at it, wait, click.
+  await item.hover({ timeout: TIMEOUT_MS });
+  await page.waitForTimeout(500);
   await item.click({ timeout: TIMEOUT_MS });
+  await page.waitForTimeout(300);
   await page.keyboard.press('Escape');
 }
 
@@ -131,7 +135,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
 
     // Mark Resolved on the row: it is no longer a warning. The tree is kept quiet first (a row redrawn under the
     // opening menu can swallow the click). The row's menu must offer it; the click is tried twice, then — said in the
-    // log — the same command from the palette (the suite checks the command with exactly the row the menu passes).
+    // log — the crash entry's own Mark Resolved (the suite checks the command with exactly the row the menu passes).
     fs.writeFileSync(settings, JSON.stringify({ 'devServerDoctor.pollIntervalSeconds': 10, 'devServerDoctor.notifications.maxPerMinute': 60 }));
     await page.waitForTimeout(1500);
     const marked = pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first();
@@ -143,9 +147,12 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     }
     if (!gone) {
       await page.screenshot({ path: path.join(shots, 'mark-resolved-menu.png') });
-      log('  Mark Resolved: the menu offered it but its click did not reach the command; using the palette');
-      await palette(page, 'Dev Server Doctor: Mark Resolved', 'Mark Resolved');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'leak-ui' }).first().click({ timeout: TIMEOUT_MS });
+      // The other way a user resolves it: the crash's own Mark Resolved in the Crashes view resolves its server's outage too.
+      log('  Mark Resolved: the menu offered it but its click did not reach the command; using the crash entry\'s Mark Resolved');
+      const crashes = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Crashes' }) });
+      const entry = crashes.locator('.monaco-list-row', { hasText: 'leak-ui' }).first();
+      await entry.hover({ timeout: TIMEOUT_MS });
+      await entry.locator('.action-label[aria-label*="Mark Resolved"]').first().click({ timeout: TIMEOUT_MS });
       gone = await marked.waitFor({ state: 'detached', timeout: TIMEOUT_MS }).then(() => true, () => false);
     }
     if (!gone) {
