@@ -85,7 +85,8 @@ export function deletedSentence(r: DeleteResult, listed: number): string {
     truncated ? `emptied ${count(truncated, 'open log')}` : '',
   ].filter(Boolean);
   const head = joinAnd(done);
-  const freed = r.freedBytes > 0 ? `, freeing ${formatBytes(r.freedBytes)} (measured on the disk)` : '';
+  // What deleting or emptying freed is always said, measured (0 B too); the trash frees nothing yet.
+  const freed = removed || truncated ? `, freeing ${formatBytes(r.freedBytes)} (measured on the disk)` : '';
   const binned = r.trashedBytes > 0 ? ` (${formatBytes(r.trashedBytes)} in the trash, freed once it is emptied)` : '';
   return `${head[0]!.toUpperCase()}${head.slice(1)}${freed}${binned}.`;
 }
