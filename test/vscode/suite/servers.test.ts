@@ -195,7 +195,8 @@ describe('Dev Server Doctor: the Servers view\'s rows in a real VS Code', functi
     const sibling = (md: string) => md.replace(/\.md$/, '.json');
     made.forEach((f, i) => { const t = new Date(now - (3 - i) * 60_000); fs.utimesSync(f, t, t); fs.utimesSync(sibling(f), t, t); });
     const reportDir = path.dirname(made[0]!);
-    const ours = fs.readdirSync(reportDir).filter((f) => /^dev-server-doctor-.*\.(md|json)$/.test(f)).map((f) => path.join(reportDir, f));
+    // Crash reports only (a load test's dev-server-doctor-load-… files, written by the health suite, are not among them).
+    const ours = fs.readdirSync(reportDir).filter((f) => /^dev-server-doctor-\d{8}-\d{6}(?:-\d+)?\.(md|json)$/.test(f)).map((f) => path.join(reportDir, f));
     const stems = new Set(ours.map((f) => f.replace(/\.(md|json)$/, '')));
     const newest = made[2]!;
     let entries: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
