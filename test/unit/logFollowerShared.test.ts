@@ -38,6 +38,27 @@ describe('LogFollower', () => {
     f.dispose();
   });
 
+  it('at the cap of followed files, a log written now takes the place of the stalest one (and an old one is never replayed)', () => {
+    fs.mkdirSync(path.join(dir, 'logs'));
+    const old = new Date(Date.now() - 3600_000);
+    for (let i = 0; i < 60; i++) {
+      const f = path.join(dir, 'logs', `old-${i}.log`);
+      fs.writeFileSync(f, `old crash ${i}\nError: stale\n`);
+      fs.utimesSync(f, old, old);
+    }
+    const feed = new MemoryOutputFeed();
+    const got: string[] = [];
+    feed.onData((e) => got.push(`${path.basename(e.id)}: ${e.text}`));
+    const f = new LogFollower(feed);
+    f.setFolders([dir]);
+    f.tick(1_000_000);
+    const fresh = path.join(dir, 'logs', 'now.log');
+    fs.writeFileSync(fresh, 'Error: worker pool exhausted\n');
+    f.tick(1_010_000);
+    assert.deepEqual(got, ['now.log: Error: worker pool exhausted\n']);
+    f.dispose();
+  });
+
   it('keeps feeding a followed log after many terminal commands (the feed keeps 50 runs; ended ones go first)', () => {
     fs.mkdirSync(path.join(dir, 'logs'));
     const log = path.join(dir, 'logs', 'api.log');

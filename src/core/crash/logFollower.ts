@@ -27,6 +27,8 @@ const MAX_FILES = 50;
 
 interface Followed {
   offset: number;
+  /** When it was last written, as last seen: at the cap, the stalest file makes room for a fresher one. */
+  mtimeMs: number;
   readonly cwd: string;
   readonly id: string;
   readonly label: string;
@@ -42,6 +44,8 @@ export interface LogFollowerOptions {
 }
 
 export class LogFollower {
+  /** Files let go at the cap, with how far they had been read. */
+  private readonly evicted = new Map<string, number>();
   private readonly files = new Map<string, Followed>();
   private dirs: readonly string[] = [];
   /** Every folder given, nested ones too (each server's folder), for the quick look. */
@@ -105,15 +109,18 @@ export class LogFollower {
       for (const p of found.problems) if (!p.includes('(ENOENT)')) this.say(p);
       for (const lf of found.files) {
         seen.add(lf.file);
-        if (this.files.has(lf.file) || this.files.size >= MAX_FILES) continue;
+        if (this.files.has(lf.file)) continue;
+        if (this.files.size >= MAX_FILES && !this.makeRoomFor(lf.mtimeMs)) continue;
         const id = `log:${lf.file}`;
         // A file that appeared since the folder was first looked at was created by this run: read it whole.
         // One already there: only what comes next.
         // File times come from the kernel's coarse clock, a tick behind Date.now(): allow for it.
         const fresh = firstLook !== undefined && lf.mtimeMs >= firstLook - MTIME_SLACK_MS;
-        const offset = fresh ? 0 : lf.sizeBytes;
+        const before = this.evicted.get(lf.file);
+        this.evicted.delete(lf.file);
+        const offset = before !== undefined && before <= lf.sizeBytes ? before : fresh ? 0 : lf.sizeBytes;
         const label = `log: ${path.relative(dir, lf.file) || lf.file}`;
-        this.files.set(lf.file, { offset, cwd: lf.packageDir, id, label });
+        this.files.set(lf.file, { offset, mtimeMs: lf.mtimeMs, cwd: lf.packageDir, id, label });
         this.feed.start(id, { label, cwd: lf.packageDir, kind: 'log', command: null });
       }
     }
@@ -121,10 +128,26 @@ export class LogFollower {
     if (!shallow) for (const file of this.files.keys()) if (!seen.has(file)) this.files.delete(file);
   }
 
+  /**
+   * At the cap (a monorepo with many old logs), a file written more recently than the stalest one followed takes
+   * its place: a log being written now is the one a crash goes to.
+   */
+  private makeRoomFor(mtimeMs: number): boolean {
+    let stalest: [string, Followed] | null = null;
+    for (const e of this.files) if (!stalest || e[1].mtimeMs < stalest[1].mtimeMs) stalest = e;
+    if (!stalest || stalest[1].mtimeMs >= mtimeMs) return false;
+    this.files.delete(stalest[0]);
+    // Taken up again later (written once more), it goes on from here, never from its start.
+    this.evicted.set(stalest[0], stalest[1].offset);
+    if (this.evicted.size > 10 * MAX_FILES) this.evicted.delete(this.evicted.keys().next().value as string);
+    return true;
+  }
+
   private readNew(file: string, f: Followed): void {
     let fd: number | null = null;
     try {
       const st = fs.statSync(file);
+      f.mtimeMs = st.mtimeMs;
       if (st.size < f.offset) f.offset = 0; // truncated or rotated in place
       if (st.size === f.offset) return;
       const from = Math.max(f.offset, st.size - READ_MAX);
