@@ -78,7 +78,7 @@ describe('Dev Server Doctor: health, hangs and load tests in a real VS Code', fu
     const { port, pid } = await start('stuck', STUCK_APP, ['--inspect-port=0']);
     const server = await waitFor('its first healthy check', () => api.snapshot()?.servers.find((s) => s.pid === pid && s.health?.ok));
     const modals: string[] = [];
-    const shownBefore = api.notificationsShown().length;
+    const shownBefore = Math.max(0, ...api.notificationsShown().map((n) => n.id)); // the record is bounded: by id, not index
     const req = http.get({ host: '127.0.0.1', port, path: '/spin' }).on('error', () => undefined);
     try {
       await stubbing({
@@ -88,7 +88,7 @@ describe('Dev Server Doctor: health, hangs and load tests in a real VS Code', fu
         },
       }, async () => {
         // A warning the extension can withdraw: its actions are links, two plus More… (the rest in a quick pick).
-        const mine = () => api.notificationsShown().slice(shownBefore).filter((n) => /did not answer/.test(n.message));
+        const mine = () => api.notificationsShown().filter((n) => n.id > shownBefore).filter((n) => /did not answer/.test(n.message));
         const toast = await waitFor('the unresponsive notification', () => mine()[0], 30_000);
         assert.match(toast.message, /its event loop is blocked/);
         assert.equal(toast.kind, 'unresponsive');

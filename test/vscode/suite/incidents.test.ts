@@ -142,10 +142,10 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
       'logs/.keep': '',
     });
     await vscode.commands.executeCommand('devServerDoctor.refresh');
-    const shownBefore = api.notificationsShown().length;
+    const shownBefore = Math.max(0, ...api.notificationsShown().map((n) => n.id)); // the record is bounded: by id, not index
     jar.start('sh', ['-c', 'npm run dev > logs/dev.log 2>&1'], { cwd: dir });
     const server = await waitFor('leak-test up', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'up'), 30_000);
-    const mine = () => api.notificationsShown().slice(shownBefore).filter((n) => n.subject === server.id || n.message.includes('leak-test'));
+    const mine = () => api.notificationsShown().filter((n) => n.id > shownBefore).filter((n) => n.subject === server.id || n.message.includes('leak-test'));
     const warning = await waitFor('the OOM-risk notification', () => mine().find((n) => n.kind === 'oom-risk'), 90_000);
     console.log(`      warning: ${warning.message} [${warning.buttons.join(' | ')}]`);
     assert.equal(warning.closedAt, null, 'still up before the crash');
@@ -171,7 +171,7 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     const row = await waitFor('the leak-test row saying it crashed', async () => { await api.refresh(); const r = rowOf(); return r && /crashed/.test(String(r.description)) && r; }, 60_000)
       .catch((e: Error) => { throw new Error(`${e.message}; row: ${JSON.stringify(rowOf()?.description)} ${rowOf()?.contextValue}`); });
     assert.match(row.contextValue ?? '', /\.alert/, 'its context menu offers Mark Resolved');
-    const shownBefore = api.notificationsShown().length;
+    const shownBefore = Math.max(0, ...api.notificationsShown().map((n) => n.id)); // the record is bounded: by id, not index
     await vscode.commands.executeCommand('devServerDoctor.markResolved', row);
     const after = await waitFor('the row no longer warning', async () => { await api.refresh(); const r = rowOf(); return r && !/crashed|stopped unexpectedly/.test(String(r.description)) && r; }, 20_000)
       .catch((e: Error) => { throw new Error(`${e.message}; row: ${JSON.stringify(rowOf()?.description)}; warnings: ${JSON.stringify(api.warnings().map((w) => [w.kind, w.subject]))}`); });
@@ -183,6 +183,6 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     await api.refresh();
     const rowNow = rowOf();
     assert.ok(rowNow && !/crashed|stopped unexpectedly/.test(String(rowNow.description)), `still resolved: ${String(rowNow?.description)}`);
-    assert.deepEqual(api.notificationsShown().slice(shownBefore).filter((n) => n.message.includes('leak-test')).map((n) => n.message), [], 'no toast about it after Mark Resolved');
+    assert.deepEqual(api.notificationsShown().filter((n) => n.id > shownBefore).filter((n) => n.message.includes('leak-test')).map((n) => n.message), [], 'no toast about it after Mark Resolved');
   });
 });
