@@ -42,6 +42,13 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
   after(async () => {
     await jar.cleanup();
     for (const t of vscode.window.terminals) if (/^(stops-test|leak-test)/.test(t.name)) t.dispose();
+    // Servers the extension started (Restart, the supervisor) run in terminals the jar does not know: stop every
+    // process still working in this test's folders, by pid.
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+      let cwd = '';
+      try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { continue; }
+      if (cwd === root || cwd.startsWith(`${root}/`)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
     for (const key of ['pollIntervalSeconds', 'notifications.maxPerMinute']) await vscode.workspace.getConfiguration('devServerDoctor').update(key, undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(root, { recursive: true, force: true });
     await vscode.commands.executeCommand('devServerDoctor.refresh');
