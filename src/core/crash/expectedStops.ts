@@ -8,6 +8,7 @@
 // so a recycled pid never matches; a record is good for a minute. Bad lines are skipped, never thrown.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { JsonLinesTail } from './jsonLinesTail';
 import { systemClock, type Clock } from '../clock';
 import { defaultLookup } from '../remedies/processes';
 import { sharedRunsFile } from './sharedRuns';
@@ -56,7 +57,6 @@ const EARLY_SLACK_MS = 2000;
 const START_TOLERANCE_MS = 1000;
 const MAX_KEPT = 2000;
 const MAX_FILE_BYTES = 256 * 1024;
-const READ_MAX = 256 * 1024;
 
 /** The shared file: beside runs.jsonl in the user's temp state (DEV_SERVER_DOCTOR_STATE overrides it). */
 export function expectedStopsFile(): string {
@@ -75,9 +75,7 @@ export class ExpectedStops implements ExpectedStopsLike {
   private readonly windowMs: number;
   private readonly clock: Clock;
   private records: StopRecord[] = [];
-  private offset = 0;
-  private ino = 0;
-  private partial = '';
+  private readonly tail: JsonLinesTail<StopRecord> | null;
   /** Why the shared file could not be written or read (said once by whoever shows problems); null when fine. */
   problem: string | null = null;
 
@@ -85,12 +83,8 @@ export class ExpectedStops implements ExpectedStopsLike {
     this.file = opts.file === undefined ? expectedStopsFile() : opts.file;
     this.windowMs = opts.windowMs ?? WINDOW_MS;
     this.clock = opts.clock ?? systemClock;
-    // Only stops from now on matter: skip what the file holds already.
-    if (this.file) {
-      const st = statOf(this.file);
-      this.offset = st.size;
-      this.ino = st.ino;
-    }
+    // Only stops from now on matter: skip what the file holds already; a huge backlog only to its end.
+    this.tail = this.file ? new JsonLinesTail(this.file, isStopRecord, { keepEnd: true }) : null;
   }
 
   /**
@@ -159,43 +153,8 @@ export class ExpectedStops implements ExpectedStopsLike {
 
   /** Records other processes appended since the last read. */
   private readShared(): void {
-    if (!this.file) return;
-    const { size, ino } = statOf(this.file);
-    // Started over (renamed to .1, or truncated): read the new one from its start.
-    if (ino !== this.ino || size < this.offset) { this.offset = 0; this.partial = ''; this.ino = ino; }
-    if (size === this.offset) return;
-    let fd: number | null = null;
-    try {
-      fd = fs.openSync(this.file, 'r');
-      // A huge backlog: only its end can hold recent stops.
-      if (size - this.offset > READ_MAX) { this.offset = size - READ_MAX; this.partial = ''; }
-      const buf = Buffer.alloc(size - this.offset);
-      const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
-      this.offset += n;
-      const lines = (this.partial + buf.subarray(0, n).toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      const fresh: StopRecord[] = [];
-      for (const line of lines) {
-        try {
-          const x: unknown = JSON.parse(line);
-          if (isStopRecord(x) && !this.records.some((r) => r.at === x.at && r.pid === x.pid && r.reason === x.reason)) fresh.push(x);
-        } catch { /* a torn or foreign line */ }
-      }
-      this.keep(fresh);
-    } catch {
-      // Unreadable now: what this process recorded itself still counts.
-    } finally {
-      if (fd !== null) fs.closeSync(fd);
-    }
-  }
-}
-
-function statOf(file: string): { size: number; ino: number } {
-  try {
-    const st = fs.statSync(file);
-    return { size: st.size, ino: st.ino };
-  } catch {
-    return { size: 0, ino: 0 };
+    const fresh = (this.tail?.read() ?? []).filter((x) => !this.records.some((r) => r.at === x.at && r.pid === x.pid && r.reason === x.reason));
+    this.keep(fresh);
   }
 }
 

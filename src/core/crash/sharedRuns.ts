@@ -3,6 +3,7 @@
 // their folder; a reader keeps only those inside its workspace. Bad lines are skipped, never thrown.
 
 import * as fs from 'node:fs';
+import { JsonLinesTail } from './jsonLinesTail';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { redactText } from '../redact';
@@ -22,7 +23,6 @@ export type RunRecord =
 
 /** The file grows to this, then starts over (the previous one is kept as .1). */
 const MAX_BYTES = 1024 * 1024;
-const READ_MAX = 256 * 1024;
 export const TAIL_CHARS = 4096;
 
 /** The shared file: one per user, in the temp folder (DEV_SERVER_DOCTOR_STATE overrides, for tests). */
@@ -56,51 +56,13 @@ function isRecord(x: unknown): x is RunRecord {
 
 /** Reads records appended since it was created (or since the last read). */
 export class SharedRunsReader {
-  private offset: number;
-  private ino: number;
-  private partial = '';
+  private readonly tail: JsonLinesTail<RunRecord>;
 
-  constructor(private readonly file = sharedRunsFile(), fromStart = false) {
-    const st = statOf(file);
-    this.offset = fromStart ? 0 : st.size;
-    this.ino = st.ino;
+  constructor(file = sharedRunsFile(), fromStart = false) {
+    this.tail = new JsonLinesTail(file, isRecord, { fromStart });
   }
 
   read(): RunRecord[] {
-    const { size, ino } = statOf(this.file);
-    // Started over (renamed to .1 by a writer, or truncated): read the new one from its start.
-    if (ino !== this.ino || size < this.offset) { this.offset = 0; this.partial = ''; this.ino = ino; }
-    if (size === this.offset) return [];
-    let fd: number | null = null;
-    try {
-      fd = fs.openSync(this.file, 'r');
-      const len = Math.min(size - this.offset, READ_MAX);
-      const buf = Buffer.alloc(len);
-      const n = fs.readSync(fd, buf, 0, len, this.offset);
-      this.offset += n;
-      const lines = (this.partial + buf.subarray(0, n).toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      const out: RunRecord[] = [];
-      for (const line of lines) {
-        try {
-          const x: unknown = JSON.parse(line);
-          if (isRecord(x)) out.push(x);
-        } catch { /* a torn or foreign line */ }
-      }
-      return out;
-    } catch {
-      return [];
-    } finally {
-      if (fd !== null) fs.closeSync(fd);
-    }
-  }
-}
-
-function statOf(file: string): { size: number; ino: number } {
-  try {
-    const st = fs.statSync(file);
-    return { size: st.size, ino: st.ino };
-  } catch {
-    return { size: 0, ino: 0 };
+    return this.tail.read();
   }
 }
