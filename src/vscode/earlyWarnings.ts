@@ -28,7 +28,7 @@ export class EarlyWarnings implements vscode.Disposable {
   private readonly trend = new RssTrend();
   private readonly down: DownDetector;
   private readonly inotify = new InotifyWatchCounter();
-  private policy: WarningPolicy;
+  private readonly policy: WarningPolicy;
   private current: EarlyWarning[] = [];
   private lastRisks: ReturnType<RssTrend['risks']> = [];
   private readonly changed = new vscode.EventEmitter<readonly EarlyWarning[]>();
@@ -47,15 +47,13 @@ export class EarlyWarnings implements vscode.Disposable {
   constructor(private readonly storageDir: string, private readonly log: vscode.LogOutputChannel, stops: ExpectedStops, private readonly notifications: Notifications) {
     // Stops made on purpose (recorded by the kill remedies, Restart, the supervisor, a Ctrl-C seen) are no outage.
     this.down = new DownDetector({ expectedStops: stops });
-    this.policy = this.newPolicy();
+    this.policy = new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: readMaxNotificationsPerMinute() });
     this.disposables.push(
       this.changed,
-      onSettingsChange(['notifications'], () => { this.policy = this.newPolicy(); }),
+      // Only the rate changes: a new policy would forget the crashes that cover their servers' "is down" (the
+      // incident's second toast came back when a notification setting was edited after a crash).
+      onSettingsChange(['notifications'], () => this.policy.setMaxPerMinute(readMaxNotificationsPerMinute())),
     );
-  }
-
-  private newPolicy(): WarningPolicy {
-    return new WarningPolicy({ storageDir: this.storageDir, maxPerMinute: readMaxNotificationsPerMinute() });
   }
 
   /** What holds now. */

@@ -120,7 +120,7 @@ describe('live: each crash cause through watch --json and investigate --json', f
       crash: 'const a = []; setInterval(() => { for (let i = 0; i < 20000; i++) a.push({ i, s: "x".repeat(40) + i }); }, 5);',
     });
     assert.deepEqual([r.live.cause, r.live.confidence, r.live.pid], ['heap-oom', 'high', r.appPid]);
-    assert.match(r.live.summary, /ran out of JavaScript heap at \d+ MB \(heap limit 40 MB\)/);
+    assert.match(r.live.summary, /ran out of JavaScript heap: V8 aborted it \(heap used \d+ MB (at its last GC|per its Node report), all spaces · heap limit 40 MB, old space\)/);
     assert.equal(r.live.remedies[0].id, 'raise-heap-limit');
     const c = await cold(r.ws, 'heap-oom');
     assertSameServer(r.live, c, 'heap-oom');

@@ -6,7 +6,7 @@ import type { Verdict } from '../../src/core/crash/types';
 import { ManualClock } from '../../src/core/clock';
 import { DownDetector, lineageKey, watcherOf } from '../../src/core/early/downDetector';
 import { treeAlerts } from '../../src/core/early/treeAlerts';
-import { inotifyWarning } from '../../src/core/early/inotify';
+import { inotifyNeed, inotifyWarning } from '../../src/core/early/inotify';
 import { countInotifyWatches, InotifyWatchCounter, type InotifyCount } from '../../src/core/system/inotify';
 import { PersistedSet } from '../../src/core/early/persistedSet';
 import { diskWarnings, downWarning, oomRiskWarning, minutesStep, WarningPolicy, type EarlyWarning } from '../../src/core/early/policy';
@@ -354,6 +354,18 @@ describe('early: warning policy', () => {
     assert.equal(p.evaluate([warning('down', '/ws/api#dev')]).length, 1, 'a later outage with no crash verdict is told');
   });
 
+  it('a new rate from the settings keeps what the policy knew: a crashed server\'s "down" stays untold, a shown warning is not shown again', () => {
+    const clock = new ManualClock(0);
+    const p = new WarningPolicy({ clock, maxPerMinute: 60 });
+    assert.equal(p.offerCrash({ ...verdict(9), detail: { serverId: '/ws/api#dev' } }), true);
+    assert.equal(p.evaluate([warning('disk', '/')]).length, 1);
+    clock.advance(6000);
+    p.setMaxPerMinute(59);
+    assert.deepEqual(p.evaluate([warning('down', '/ws/api#dev'), warning('disk', '/')]), []);
+    p.setMaxPerMinute(0);
+    assert.deepEqual(p.evaluate([warning('down', '/ws/web#dev')]), [], 'the new rate applies');
+  });
+
   it('a crash that was not toasted (muted, or a repeat) or whose verdict names the server only by name still covers its "down" warning', () => {
     const clock = new ManualClock(0);
     const p = new WarningPolicy({ clock });
@@ -492,13 +504,23 @@ describe('early: inotify watches', () => {
     assert.equal(inotifyWarning(count(7999), limits), null);
     const w = inotifyWarning(count(8000), limits)!;
     assert.equal(w.severity, 'warning');
-    assert.match(w.message, /^This user holds 8000 of 10000 inotify watches \(80%\).*PID 7 holds 8000\..*max_user_watches=524288/);
+    assert.match(w.message, /^This user holds 8,000 of 10,000 inotify watches \(80%\).*PID 7 holds 8,000\..*max_user_watches=524288/);
     assert.equal(inotifyWarning(count(9600), limits)!.severity, 'critical');
     const inst = inotifyWarning(count(10, 125), limits)!;
     assert.equal(inst.subject, 'inotify instances');
     assert.equal(inst.severity, 'critical');
     assert.equal(inotifyWarning(null, limits), null);
     assert.equal(inotifyWarning(count(99_999), { maxUserWatches: null, maxUserInstances: null }), null);
+  });
+
+  it('from the palette: a raise is called for only near the limit or after a crash on it; else the words say how far', () => {
+    const limits = { maxUserWatches: 192_536, maxUserInstances: 128 };
+    const far = inotifyNeed(count(20, 3), limits, false);
+    assert.deepEqual(far, { short: false, usage: 'this user holds 20 of 192,536 file watches (0%) and 3 of 128 watcher instances (2%)' });
+    assert.equal(inotifyNeed(count(20, 3), limits, true).short, true, 'a server failed on the limit');
+    assert.equal(inotifyNeed(count(160_000, 3), limits, false).short, true, 'watches near the limit');
+    assert.equal(inotifyNeed(count(20, 110), limits, false).short, true, 'instances near the limit');
+    assert.deepEqual(inotifyNeed(null, limits, false), { short: true, usage: null }, 'not counted: it may be short');
   });
 });
 

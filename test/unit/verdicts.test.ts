@@ -106,7 +106,9 @@ describe('decideVerdict: memory kills', () => {
     const c = api({ pids: [20843], heapLimitBytes: 40 * MB, exit: { code: 134, signal: null } });
     const v = decide(c, { outputs: [output(crash('heap-oom'), { code: 134, signal: null })], reports: [{ file: '/home/dev/shop-api/.crash/report.json', report: rep.report }] });
     assert.deepEqual([v.cause, v.confidence, v.pid], ['heap-oom', 'high', 20843]);
-    assert.equal(v.summary, 'shop-api · dev ran out of JavaScript heap at 42 MB (heap limit 40 MB): V8 aborted it');
+    // Each number says what it is: heap used where measured (the report), the old-space limit from the one resolver.
+    assert.equal(v.summary, 'shop-api · dev ran out of JavaScript heap: V8 aborted it (heap used 42 MB per its Node report, all spaces · heap limit 40 MB, old space)');
+    assert.deepEqual([v.detail?.heapUsedFrom, v.detail?.heapLimitKind], ['node-report', 'old-space']);
     assert.deepEqual(v.evidence.map((e) => e.source).slice(0, 2), ['log-file', 'node-report']);
     // The report's limit is V8's heap_size_limit (old + young), said as such beside the summary's old-space limit.
     assert.match(v.evidence.find((e) => e.source === 'node-report')!.text, /heap used 42 MB, V8 heap size limit 88 MB \(old space \+ young generation\)/);
@@ -119,6 +121,9 @@ describe('decideVerdict: memory kills', () => {
   it('heap-oom from the output alone names the pid from V8\'s GC trace', () => {
     const v = decide(api({ pids: [] }), { outputs: [output(crash('heap-oom'))] });
     assert.deepEqual([v.cause, v.pid], ['heap-oom', 20843]);
+    // Heap used is the GC trace's last figure (all spaces), said as such.
+    assert.match(v.summary, /\(heap used \d+(\.\d+)? MB at its last GC/);
+    assert.equal(v.detail?.heapUsedFrom, 'gc-trace');
   });
 
   it('a heap report alone (no output) is enough', () => {
@@ -126,7 +131,8 @@ describe('decideVerdict: memory kills', () => {
     assert.ok(rep.ok);
     const v = decide(api({ pids: [20843] }), { reports: [{ file: 'r.json', report: rep.report }] });
     assert.deepEqual([v.cause, v.confidence], ['heap-oom', 'high']);
-    assert.match(v.summary, /ran out of JavaScript heap at 42 MB \(heap limit 88 MB\)/);
+    // Only the report knows a limit here: V8's whole heap size limit (all spaces), not the old space's.
+    assert.match(v.summary, /ran out of JavaScript heap: V8 aborted it \(heap used 42 MB per its Node report, all spaces · heap limit 88 MB, all spaces\)$/);
   });
 });
 

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { isDark, palette, setTheme } from './theme';
 
 const TIMEOUT_MS = 20_000;
 /** After the crash, this long for a redundant "is down" toast to show up (the down detector's grace is 5 s). */
@@ -17,39 +18,6 @@ http.createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1');
 // ~3 MB/s of live arrays: a 256 MB heap is full in over a minute (the trend warns after 30 s of growth).
 const keep = []; setInterval(() => keep.push(new Array(100000).fill(keep.length)), 250);
 `;
-
-async function palette(page: Page, command: string, row: string | RegExp): Promise<void> {
-  // Focus the workbench (not a webview, which keeps its own keys), then the palette.
-  await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input').first();
-  await input.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
-  await input.fill(`>${command}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
-  await page.keyboard.press('Enter');
-}
-
-async function isDark(page: Page): Promise<boolean> {
-  return ((await page.locator('.monaco-workbench').first().getAttribute('class')) ?? '').split(/\s+/).includes('vs-dark');
-}
-
-/** Whether the sidebar is painted dark (its computed background), which lags the class on a loaded machine. */
-async function paintedDark(page: Page): Promise<boolean> {
-  const lum = await page.evaluate(`(() => { const c = (getComputedStyle(document.querySelector('.part.sidebar')).backgroundColor.match(/\\d+/g) || ['0', '0', '0']).map(Number); return (c[0] * 299 + c[1] * 587 + c[2] * 114) / 1000; })()`) as number;
-  return lum < 128;
-}
-
-/** Switches to the dark or light theme as a user does (Preferences: Toggle between Light/Dark Themes). */
-async function theme(page: Page, dark: boolean): Promise<void> {
-  if ((await isDark(page)) === dark) return;
-  await palette(page, 'Toggle between Light/Dark Themes', 'Light/Dark');
-  const until = Date.now() + TIMEOUT_MS;
-  while ((await isDark(page)) !== dark && Date.now() < until) await page.waitForTimeout(200);
-  if ((await isDark(page)) !== dark) throw new Error('the theme did not switch');
-  while ((await paintedDark(page)) !== dark && Date.now() < until) await page.waitForTimeout(200);
-  if ((await paintedDark(page)) !== dark) throw new Error('the workbench was not repainted in the other theme');
-  await page.waitForTimeout(2500);
-}
 
 /** Right-click → Mark Resolved, on the menu that opened (an earlier menu may linger in the page). */
 async function markResolvedFromMenu(page: Page, row: ReturnType<Page['locator']>): Promise<void> {
@@ -102,6 +70,11 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     const crashedAt = Date.now();
     // Superseded: the warning is gone (toast and notification centre alike: the notification ended).
     await warning.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => { throw new Error('the OOM-risk warning is still shown beside the crash it predicted'); });
+    // Each heap number says what it is: heap used where measured (V8's GC trace here), the resolver's old-space limit.
+    const said = (await crash.innerText()).replace(/\s+/g, ' ');
+    if (!/ran out of JavaScript heap: V8 aborted it \(heap used \d+(\.\d)? MB (at its last GC|per its Node report), all spaces · heap limit 256 MB, old space\)/.test(said)) {
+      throw new Error(`the crash toast's heap numbers are not labelled: ${said}`);
+    }
     const buttons = await crash.locator('.monaco-button').allInnerTexts();
     log(`  crash toast: ${JSON.stringify((await crash.innerText()).split('\n')[0])} buttons ${JSON.stringify(buttons)}`);
     if (buttons.length > 3 || buttons.length < 2) throw new Error(`the crash toast has ${buttons.length} buttons: ${buttons.join(', ')}`);
@@ -118,11 +91,14 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     if (rows.some((r) => /leak-ui.* is down/.test(r))) throw new Error('an alert row repeats that leak-ui is down');
 
     for (const dark of [!wasDark, wasDark]) {
-      await theme(page, dark);
-      log(`  incident-${dark ? 'dark' : 'light'}.png: workbench ${(await isDark(page)) ? 'dark' : 'light'}, painted ${(await paintedDark(page)) ? 'dark' : 'light'}`);
+      await setTheme(page, dark);
+      log(`  incident-${dark ? 'dark' : 'light'}.png: workbench ${(await isDark(page)) ? 'dark' : 'light'}`);
       await page.screenshot({ path: path.join(shots, `incident-${dark ? 'dark' : 'light'}.png`) });
     }
 
+    // A notification setting edited meanwhile (as a user quietening the toasts would) forgets nothing: the crash
+    // still covers the server's "is down" (it came back when the policy was rebuilt on a settings change).
+    fs.writeFileSync(settings, JSON.stringify({ 'devServerDoctor.pollIntervalSeconds': 0.5, 'devServerDoctor.notifications.maxPerMinute': 59 }));
     // One incident, one toast: nothing more about leak-ui for a while (no "is down" 6–30 s later).
     await page.waitForTimeout(Math.max(0, QUIET_AFTER_CRASH_MS - (Date.now() - crashedAt)));
     const about = await toasts.filter({ hasText: 'leak-ui' }).allInnerTexts();
@@ -135,7 +111,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     const report = page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
     await report.locator('body', { hasText: 'leak-ui' }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
     for (const dark of [!wasDark, wasDark]) {
-      await theme(page, dark);
+      await setTheme(page, dark);
       await page.screenshot({ path: path.join(shots, `report-${dark ? 'dark' : 'light'}.png`) });
     }
 
@@ -178,7 +154,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     log('  alert row: gone after Mark Resolved');
   } finally {
     stop();
-    await theme(page, wasDark).catch(() => undefined);
+    await setTheme(page, wasDark).catch(() => undefined);
     fs.rmSync(path.join(workspace, '.vscode'), { recursive: true, force: true });
     fs.rmSync(path.join(workspace, 'bad-json'), { recursive: true, force: true });
   }

@@ -11,6 +11,7 @@ import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
 import { checkContainerUi } from './containerUi';
 import { checkIncidentUi } from './incidentUi';
+import { isDark, setTheme } from './theme';
 import type { SuiteResult } from './suite/index';
 
 const CODE_SERVER_VERSION = '4.100.3';
@@ -176,23 +177,6 @@ async function uiTest(result: SuiteResult, title: string, fn: () => Promise<void
   return record.state === 'passed';
 }
 
-/** Whether the workbench shows a dark theme. */
-async function isDarkTheme(page: Page): Promise<boolean> {
-  return ((await page.locator('.monaco-workbench').first().getAttribute('class')) ?? '').split(/\s+/).includes('vs-dark');
-}
-
-/** The theme switched as a user does: Preferences: Toggle between Light/Dark Themes, from the palette. */
-async function toggleTheme(page: Page): Promise<void> {
-  // Focus the workbench (not a webview, which keeps its own keys), then the palette.
-  await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input').first();
-  await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
-  await input.fill('>Toggle between Light/Dark Themes');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light/Dark' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
-  await page.keyboard.press('Enter');
-}
-
 /** `crashHistory`: the suite recorded crashes in the previous extension host; this one must still list them. */
 /** The dashboard as a user opens it (the Servers view's title button), screenshotted in a dark and a light theme. */
 async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
@@ -206,19 +190,15 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     const cards = await view.locator('section.card.server h3').allInnerTexts();
     console.log(`  dashboard servers: ${JSON.stringify(cards)}`);
     if (cards.length === 0) throw new Error('the dashboard shows no server');
-    const workbench = page.locator('.monaco-workbench').first();
-    const isDark = () => isDarkTheme(page);
-    const toggle = () => toggleTheme(page);
-    const shots = (await isDark()) ? [['dashboard-dark.png', true], ['dashboard-light.png', false]] as const : [['dashboard-light.png', false], ['dashboard-dark.png', true]] as const;
-    for (const [file, dark] of shots) {
-      if ((await isDark()) !== dark) await toggle();
-      const until = Date.now() + TREE_ROW_TIMEOUT_MS;
-      while ((await isDark()) !== dark && Date.now() < until) await page.waitForTimeout(200);
-      if ((await isDark()) !== dark) throw new Error(`the theme did not switch; workbench classes: ${await workbench.getAttribute('class')}`);
-      await page.waitForTimeout(2000);
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, file) });
+    const wasDark = await isDark(page);
+    try {
+      for (const dark of [wasDark, !wasDark]) {
+        await setTheme(page, dark);
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `dashboard-${dark ? 'dark' : 'light'}.png`) });
+      }
+    } finally {
+      await setTheme(page, wasDark); // back to the theme it had
     }
-    await toggle(); // back to the theme it had
   });
   await uiTest(result, 'ui: the Get Started walkthrough lists its steps with their media', async () => {
     await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
@@ -415,20 +395,18 @@ async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: str
       for (const want of [/Heap limit: 128 MB \(--max-old-space-size\)/, /RSS \(whole tree\): \d+(\.\d)? MB in \d processes/, /RSS \(node process\): \d+(\.\d)? MB \(PID \d+/, /Heap used: not measured/]) {
         if (!want.test(tip)) throw new Error(`the tooltip lacks ${want}: ${tip}`);
       }
-      const dark = await isDarkTheme(page);
+      const dark = await isDark(page);
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'dark' : 'light'}.png`) });
       await page.mouse.move(5, 5);
       // The same row and tooltip in the other theme.
-      await toggleTheme(page);
       try {
-        const until = Date.now() + TREE_ROW_TIMEOUT_MS;
-        while ((await isDarkTheme(page)) === dark && Date.now() < until) await page.waitForTimeout(200);
+        await setTheme(page, !dark);
         await showTooltip();
         await page.waitForTimeout(500);
         await page.screenshot({ path: path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'light' : 'dark'}.png`) });
         await page.mouse.move(5, 5);
       } finally {
-        await toggleTheme(page);
+        await setTheme(page, dark);
       }
     });
     await uiTest(result, 'ui: a down server\'s row offers Start; a `next start` script is not listed while down (screenshot servers-down.png)', async () => {

@@ -62,8 +62,13 @@ export interface VerdictDetail {
   readonly uptimeMs?: number;
   readonly cgroupPath?: string;
   readonly cgroupLimitBytes?: number;
+  /** Heap in use at the crash, only where it was measured: V8's last GC trace line or a Node report (all spaces). */
   readonly heapUsedBytes?: number;
+  /** Where heapUsedBytes was measured. */
+  readonly heapUsedFrom?: 'gc-trace' | 'node-report';
   readonly heapLimitBytes?: number;
+  /** What heapLimitBytes is: the old-space limit (--max-old-space-size, NODE_OPTIONS, V8's default) or V8's whole heap size limit (a Node report). */
+  readonly heapLimitKind?: 'old-space' | 'heap-size';
   readonly port?: number;
   /** The process holding the port now (port-in-use); pid null = another user's process. */
   readonly holder?: { readonly pid: number | null; readonly command: string | null };

@@ -426,10 +426,30 @@ function monitorEvidence(c: CrashCandidate, pid: number | null): Evidence {
 function heapDetail(c: CrashCandidate, d: Decision, reports: readonly ReportEvidence[], detail: Detail): void {
   const report = reports.find(isHeapReport)?.report;
   const od = d.outputDetail;
-  const used = report?.heap.usedBytes ?? (od.heapUsedMB !== undefined ? od.heapUsedMB * MB : null);
-  const limit = c.heapLimitBytes ?? (od.heapLimitMB !== undefined ? od.heapLimitMB * MB : null) ?? report?.heap.limitBytes ?? null;
-  if (used !== null) detail.heapUsedBytes = used;
-  if (limit !== null) detail.heapLimitBytes = limit;
+  const reportUsed = report?.heap.usedBytes ?? null;
+  const used = reportUsed ?? (od.heapUsedMB !== undefined ? od.heapUsedMB * MB : null);
+  if (used !== null) {
+    detail.heapUsedBytes = used;
+    detail.heapUsedFrom = reportUsed !== null ? 'node-report' : 'gc-trace';
+  }
+  // The one resolver's limit (the old space) where known; V8's whole heap size limit only from a report.
+  const oldSpace = c.heapLimitBytes ?? (od.heapLimitMB !== undefined ? od.heapLimitMB * MB : null);
+  const limit = oldSpace ?? report?.heap.limitBytes ?? null;
+  if (limit !== null) {
+    detail.heapLimitBytes = limit;
+    detail.heapLimitKind = oldSpace !== null ? 'old-space' : 'heap-size';
+  }
+}
+
+/** "heap used 42 MB at its last GC, all spaces · heap limit 40 MB, old space": each number says what it is and where it was measured. */
+export function heapNumbers(detail: Pick<VerdictDetail, 'heapUsedBytes' | 'heapUsedFrom' | 'heapLimitBytes' | 'heapLimitKind'>): string {
+  const parts: string[] = [];
+  if (detail.heapUsedBytes) {
+    parts.push(`heap used ${formatBytes(detail.heapUsedBytes)} ${detail.heapUsedFrom === 'node-report' ? 'per its Node report' : 'at its last GC'}, all spaces`);
+  }
+  // "heap limit" as on the server's row and in the warnings; the old space is what --max-old-space-size sets.
+  if (detail.heapLimitBytes) parts.push(`heap limit ${formatBytes(detail.heapLimitBytes)}, ${detail.heapLimitKind === 'heap-size' ? 'all spaces' : 'old space'}`);
+  return parts.join(' · ');
 }
 
 function portDetail(c: CrashCandidate, ev: CrashEvidence, od: OutputDetail, detail: Detail, evid: Evidence[]): void {
@@ -459,9 +479,8 @@ function summarize(c: CrashCandidate, ev: CrashEvidence, d: Decision, detail: Ve
     case 'oomd-kill':
       return `${who} was killed by systemd-oomd${d.record?.reason ? ` due to ${d.record.reason}` : ''}`;
     case 'heap-oom': {
-      const used = detail.heapUsedBytes ? ` at ${formatBytes(detail.heapUsedBytes)}` : '';
-      const limit = detail.heapLimitBytes ? ` (heap limit ${formatBytes(detail.heapLimitBytes)})` : '';
-      return `${who} ran out of JavaScript heap${used}${limit}: V8 aborted it`;
+      const numbers = heapNumbers(detail);
+      return `${who} ran out of JavaScript heap: V8 aborted it${numbers ? ` (${numbers})` : ''}`;
     }
     case 'port-in-use': {
       const port = detail.port ? `port ${detail.port}` : 'its port';

@@ -109,7 +109,7 @@ const keyOf = (kind: string, subject: string) => `${kind}\u0000${subject}`;
 
 export class WarningPolicy {
   private readonly clock: Clock;
-  private readonly maxPerMinute: number;
+  private maxPerMinute: number;
   private readonly clearAfterMs: number;
   private readonly muted: PersistedSet;
   private readonly shown = new Map<string, Shown>();
@@ -123,6 +123,14 @@ export class WarningPolicy {
     this.maxPerMinute = opts.maxPerMinute ?? 3;
     this.clearAfterMs = opts.clearAfterMs ?? 60_000;
     this.muted = new PersistedSet(opts.storageDir ? path.join(opts.storageDir, MUTED_FILE) : null);
+  }
+
+  /**
+   * A new rate from the settings. The policy itself stays: what was shown, which servers crashed (so their
+   * "is down" is no news) and what was muted are not forgotten because a setting changed.
+   */
+  setMaxPerMinute(n: number): void {
+    this.maxPerMinute = n;
   }
 
   /** Why the saved choices could not be read or written; null when fine. */

@@ -217,11 +217,25 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
     for (const t of vscode.window.terminals) if (t.name === 'npm install') t.dispose();
   });
 
-  it('Raise File Watcher Limit gives the exact sysctl lines', async () => {
-    await answering({ showInformationMessage: (m: string) => (m.startsWith('Raise the file watcher limit') ? 'Copy Commands' : undefined) }, async () => {
+  it('Raise File Watcher Limit gives the exact sysctl lines; from the palette far from the limit it first says no raise is needed', async () => {
+    // The poll worker counts this user's watches every 30 s: the palette's answer rests on that count.
+    const usage = await waitFor('a count of inotify watches', () => api.snapshot()?.system.inotify.usage ?? undefined, 45_000);
+    const max = api.snapshot()!.system.inotify.maxUserWatches!;
+    assert.ok(usage.watches / max < 0.8, `this machine's watches are not short (${usage.watches} of ${max}): the test needs them far from the limit`);
+    const said = await answering({}, async (said) => {
       await vscode.commands.executeCommand('devServerDoctor.raiseInotifyLimit');
+      return said;
     });
-    // Root is not told that sudo will ask for a password.
-    assert.match(await vscode.env.clipboard.readText(), new RegExp(`^${process.getuid?.() === 0 ? '' : 'sudo '}sysctl fs\\.inotify\\.max_user_watches=524288\\n`));
+    assert.equal(said.length, 1, `one message, no confirmation: ${JSON.stringify(said)}`);
+    assert.match(said[0], new RegExp(`^No need to raise the file watcher limit now: this user holds [\\d,]+ of ${max.toLocaleString('en-US')} file watches \\(\\d+%\\)`));
+    // Raise Anyway, and a crash's remedy (its argument), lead to the lines.
+    for (const [how, arg] of [['Raise Anyway', undefined], ['a crash remedy', { maxUserWatches: 524288 }]] as const) {
+      await vscode.env.clipboard.writeText('');
+      await answering({ showInformationMessage: (m: string) => (m.startsWith('No need') ? 'Raise Anyway…' : m.startsWith('Raise the file watcher limit') ? 'Copy Commands' : undefined) }, async () => {
+        await vscode.commands.executeCommand('devServerDoctor.raiseInotifyLimit', arg);
+      });
+      // Root is not told that sudo will ask for a password.
+      assert.match(await vscode.env.clipboard.readText(), new RegExp(`^${process.getuid?.() === 0 ? '' : 'sudo '}sysctl fs\\.inotify\\.max_user_watches=524288\\n`), how);
+    }
   });
 });
