@@ -16,7 +16,10 @@
 // Node builds): memory / 4 × 2, clamped to [256 MiB, 2 GiB], the upper bound doubled to 4 GiB when
 // memory rounds to 16 GiB or more. `--max-old-space-size=0` means "use the default" (measured).
 // Node feeds V8 min(physical memory, the process's memory cgroup limit) (libuv's constrained memory).
+import * as path from 'node:path';
 import type { HeapLimit } from './types';
+import { parseDotenv } from './workspace/dotenv';
+import { MAX_DOTENV_BYTES, readWorkspaceFile } from './workspace/readWorkspaceFile';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -128,6 +131,39 @@ export function splitNodeCommandLine(cmdline: readonly string[]): NodeCommandLin
   return { nodeArgs, script: null, scriptArgs: [] };
 }
 
+/**
+ * The env files node loads itself (`--env-file F`, `--env-file-if-exists F`, Node 20.6+), in order: NODE_OPTIONS
+ * in them applies to that node (measured: `--env-file=.env` with NODE_OPTIONS=--max-old-space-size=300 gives a
+ * 348 MB heap_size_limit), and a later file overrides an earlier one.
+ */
+export function envFilesOf(cmdline: readonly string[]): string[] {
+  const args = splitNodeCommandLine(cmdline).nodeArgs;
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const [name, inline] = splitOnce(args[i]);
+    if (name !== '--env-file' && name !== '--env-file-if-exists') continue;
+    const value = inline ?? args[++i];
+    if (value) files.push(value);
+  }
+  return files;
+}
+
+/**
+ * NODE_OPTIONS from the env files a node command line loads (relative ones against `cwd`); null when none sets
+ * it. Read once per process, bounded (a FIFO or a huge file is no env file).
+ */
+export function envFileNodeOptions(cmdline: readonly string[], cwd: string | null): string | null {
+  let found: string | null = null;
+  for (const file of envFilesOf(cmdline)) {
+    if (!path.isAbsolute(file) && cwd === null) continue;
+    const read = readWorkspaceFile(path.resolve(cwd ?? '/', file), MAX_DOTENV_BYTES);
+    if (!('text' in read)) continue;
+    const value = parseDotenv(read.text).NODE_OPTIONS;
+    if (value !== undefined) found = value;
+  }
+  return found;
+}
+
 /** V8 treats '_' and '-' in flag names alike. */
 function normaliseFlag(flag: string): string {
   return flag.startsWith('--') ? '--' + flag.slice(2).replace(/_/g, '-') : flag;
@@ -172,10 +208,12 @@ export function heapLimitFromArgs(
   cmdline: readonly string[],
   env: Readonly<Record<string, string>> | null,
   totalMemBytes: number,
+  envFileNodeOptions: string | null = null,
 ): HeapLimit {
   const fromFlag = maxOldSpaceMiB(splitNodeCommandLine(cmdline).nodeArgs);
   if (fromFlag !== null) return { bytes: fromFlag * MiB, source: 'flag' };
-  const nodeOptions = env?.NODE_OPTIONS;
+  // NODE_OPTIONS in the environment wins over one in an --env-file (node's documented precedence).
+  const nodeOptions = env?.NODE_OPTIONS ?? envFileNodeOptions ?? undefined;
   // NODE_OPTIONS holds no script, so every token counts
   const fromEnv = nodeOptions ? maxOldSpaceMiB(splitNodeOptions(nodeOptions)) : null;
   if (fromEnv !== null) return { bytes: fromEnv * MiB, source: 'NODE_OPTIONS' };

@@ -3,7 +3,7 @@ import { computeAlerts } from './alerts';
 import { treeCpuPercent } from './health/cpu';
 import type { HealthAnnotator } from './health/checker';
 import { workspaceScore } from './health/score';
-import { heapLimitFromArgs, isNodeProcess } from './heapLimit';
+import { envFileNodeOptions, heapLimitFromArgs, isNodeProcess } from './heapLimit';
 import { buildServers, isInteractiveShell, isShell, launcherOf, launchEvidenceInEnv } from './servers';
 import type { Thresholds } from './settings';
 import type { CgroupInfo, HeapLimit, ProcessInfo, Snapshot, SystemProbe, SystemSample, WorkspaceScan } from './types';
@@ -27,7 +27,8 @@ export class ProcessFactsCache {
     if (p.state === 'Z' || !isNodeProcess(p.cmdline, p.comm)) return null;
     const key = `${p.pid}:${p.startTimeMs}`;
     if (!this.heap.has(key)) {
-      this.heap.set(key, heapLimitFromArgs(p.cmdline, this.probe.readEnviron(p.pid), memoryBytes()));
+      const env = this.probe.readEnviron(p.pid);
+      this.heap.set(key, heapLimitFromArgs(p.cmdline, env, memoryBytes(), env?.NODE_OPTIONS === undefined ? envFileNodeOptions(p.cmdline, p.cwd) : null));
     }
     return this.heap.get(key) ?? null;
   }

@@ -244,6 +244,18 @@ describe('early: down detection', () => {
     assert.deepEqual(d.observe(snap(20_000, [server('api', 'down')])), []);
   });
 
+  it('a running tree that only changed its name (an unmatched `sh -c npm run dev` matched to its script once read) is not down', () => {
+    const d = new DownDetector();
+    const tree = [proc(50, 1, 'sh -c npm run dev > logs/dev.log 2>&1'), proc(51, 50, 'npm run dev'), proc(52, 51, 'node server.js', [4000])];
+    d.observe(snap(0, [server('proc:/ws/incident-ui#sh -c npm run dev > logs/dev.log 2>&1#50', 'up', tree)]));
+    for (let t = 2000; t <= 20_000; t += 2000) assert.deepEqual(d.observe(snap(t, [server('/ws/incident-ui#dev', 'up', tree.slice(1))])), []);
+    assert.deepEqual(d.active(), []);
+    // Its processes gone for real later: the server it is now is the one that goes down.
+    d.observe(snap(22_000, [server('/ws/incident-ui#dev', 'down')]));
+    const alarms = d.observe(snap(28_000, [server('/ws/incident-ui#dev', 'down')]));
+    assert.deepEqual(alarms.map((a) => a.serverId), ['/ws/incident-ui#dev']);
+  });
+
   it('an unmatched server vanishing from the snapshot is gone; restarted under a new pid it is the same server', () => {
     assert.equal(lineageKey('proc:/ws#node a.js#123'), 'proc:/ws#node a.js');
     assert.equal(lineageKey('/ws#dev'), '/ws#dev');

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  envFileNodeOptions,
+  envFilesOf,
   heapLimitFromArgs,
   isNodeProcess,
   splitNodeCommandLine,
@@ -197,6 +199,43 @@ describe('heapLimitFromArgs', () => {
       assert.equal(youngGeneration([script, '--max-old-space-size=123']), young);
       assert.equal(youngGeneration(['--max-old-space-size=500', script], { NODE_OPTIONS: '--max-old-space-size=400' }), young);
     });
+
+    it('NODE_OPTIONS in an --env-file applies (read from the file, as the poll does); the environment\'s wins over it', () => {
+      const young = youngGeneration(['--max-old-space-size=123', script]);
+      fs.writeFileSync(path.join(dir, '.env'), '# heap\nexport NODE_OPTIONS="--title x --max-old-space-size=300"\nPORT=1\n');
+      const args = ['--env-file=.env', script];
+      const measured = (extraEnv: Record<string, string> = {}) => Number(execFileSync(process.execPath, args, { cwd: dir, env: { ...env, ...extraEnv }, encoding: 'utf8' }).trim());
+      const fromFile = envFileNodeOptions([process.execPath, ...args], dir);
+      assert.equal(fromFile, '--title x --max-old-space-size=300');
+      const ours = heapLimitFromArgs([process.execPath, ...args], {}, mem, fromFile);
+      assert.deepEqual([ours.bytes, ours.source], [300 * MiB, 'NODE_OPTIONS']);
+      assert.equal(measured() - ours.bytes, young);
+      // The environment's NODE_OPTIONS wins over the file's (node's documented precedence), and so it does for us.
+      const envWins = heapLimitFromArgs([process.execPath, ...args], { NODE_OPTIONS: '--max-old-space-size=200' }, mem, fromFile);
+      assert.equal(measured({ NODE_OPTIONS: '--max-old-space-size=200' }) - envWins.bytes, young);
+    });
+  });
+});
+
+describe('envFilesOf', () => {
+  it('lists the env files node loads itself, in order, both spellings of the value; none after the script', () => {
+    assert.deepEqual(envFilesOf(['node', '--env-file=.env', '--env-file-if-exists', '.env.local', 'server.js', '--env-file=x']), ['.env', '.env.local']);
+    assert.deepEqual(envFilesOf(['node', 'server.js']), []);
+  });
+
+  it('reads nothing it should not: a missing file, a FIFO, a relative file without a folder', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envfile-'));
+    try {
+      execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+      assert.equal(envFileNodeOptions(['node', '--env-file=fifo', 'a.js'], dir), null);
+      assert.equal(envFileNodeOptions(['node', '--env-file=missing', 'a.js'], dir), null);
+      fs.writeFileSync(path.join(dir, 'a.env'), 'NODE_OPTIONS=--max-old-space-size=1\n');
+      fs.writeFileSync(path.join(dir, 'b.env'), 'NODE_OPTIONS=--max-old-space-size=2\n');
+      assert.equal(envFileNodeOptions(['node', '--env-file=a.env', 'a.js'], null), null);
+      assert.equal(envFileNodeOptions(['node', '--env-file=a.env', '--env-file=b.env', 'a.js'], dir), '--max-old-space-size=2', 'a later file overrides');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,8 +2,12 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { findNodeAtLocation, getNodeValue, parseTree } from 'jsonc-parser';
 import { heapLimitFromArgs, splitNodeOptions } from '../../src/core/heapLimit';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseDotenv } from '../../src/core/workspace/dotenv';
 import {
-  applyHeapLimitToScript, mergeNodeOptions, proposeHeapLimit, scriptWithHeapLimit, type HeapProposalInput, type TextEdit,
+  applyHeapLimitToEnvFile, applyHeapLimitToScript, heapLimitOfScript, mergeNodeOptions, scriptEnvFiles, proposeHeapLimit, scriptWithHeapLimit, type HeapProposalInput, type TextEdit,
 } from '../../src/core/remedies/heap';
 
 const MiB = 1024 * 1024;
@@ -207,5 +211,42 @@ describe('remedies: heap limit in a package.json script', () => {
     const scripts = JSON.parse(r.newText).scripts;
     assert.deepEqual(scripts, { dev: 'npm run serve', serve: 'node --max-old-space-size=768 server.js', other: 'node a.js' });
     assert.equal(r.form, 'flag');
+  });
+});
+
+describe('remedies: heap limit in an env file node loads (--env-file)', () => {
+  it('finds the env files of node commands that set neither the flag nor NODE_OPTIONS themselves', () => {
+    assert.deepEqual(scriptEnvFiles('node --env-file=.env server.js'), ['.env']);
+    assert.deepEqual(scriptEnvFiles('tsc && node --env-file .env.local --env-file-if-exists=.env dist/a.js'), ['.env.local', '.env']);
+    assert.deepEqual(scriptEnvFiles('node --env-file=.env --max-old-space-size=128 server.js'), [], 'the flag wins over the file');
+    assert.deepEqual(scriptEnvFiles("NODE_OPTIONS='--inspect' node --env-file=.env server.js"), [], 'the environment wins over the file');
+    assert.deepEqual(scriptEnvFiles('vite --env-file=.env'), [], 'not node');
+  });
+
+  it('rewrites NODE_OPTIONS where it is (export and other options kept), or adds a line; the result is what node reads', () => {
+    const text = '# app\r\nPORT=3000\r\nexport NODE_OPTIONS=\'--title "my app" --max-old-space-size=128\'\r\nSECRET=x\r\n';
+    const e = applyHeapLimitToEnvFile(text, 256);
+    const out = apply(text, [e.edit]);
+    assert.equal(out, '# app\r\nPORT=3000\r\nexport NODE_OPTIONS="--title \\"my app\\" --max-old-space-size=256"\r\nSECRET=x\r\n');
+    assert.equal(e.oldLine, 'export NODE_OPTIONS=\'--title "my app" --max-old-space-size=128\'');
+    assert.equal(parseDotenv(out).NODE_OPTIONS, '--title "my app" --max-old-space-size=256');
+    assert.equal(apply(out, inverse(text, [e.edit])), text, 'undo gives the file back');
+    const none = applyHeapLimitToEnvFile('PORT=1', 512);
+    assert.equal(apply('PORT=1', [none.edit]), 'PORT=1\nNODE_OPTIONS="--max-old-space-size=512"\n');
+    assert.equal(none.oldLine, null);
+    const twice = 'NODE_OPTIONS=--inspect\nNODE_OPTIONS=--max-old-space-size=100 # old\n';
+    assert.equal(parseDotenv(apply(twice, [applyHeapLimitToEnvFile(twice, 300).edit])).NODE_OPTIONS, '--max-old-space-size=300', 'the last one, the one that counts');
+  });
+
+  it('a down server\'s limit is read from the env file its script loads', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heap-envfile-'));
+    try {
+      fs.writeFileSync(path.join(dir, '.env'), 'NODE_OPTIONS=--max-old-space-size=300\n');
+      assert.deepEqual(heapLimitOfScript('node --env-file=.env server.js', 16 * GiB, null, dir), { bytes: 300 * MiB, source: 'NODE_OPTIONS' });
+      assert.equal(heapLimitOfScript('node --env-file=.env server.js', 16 * GiB, null).source, 'default', 'no folder, no file read');
+      assert.deepEqual(heapLimitOfScript('node --env-file=.env server.js', 16 * GiB, '--max-old-space-size=200', dir), { bytes: 200 * MiB, source: 'NODE_OPTIONS' }, 'the inherited environment wins');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

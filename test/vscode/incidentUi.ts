@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { isDark, palette, setTheme } from './theme';
+import { isDark, palette, screenshotInTheme, setTheme } from './theme';
 
 const TIMEOUT_MS = 20_000;
 /** After the crash, this long for a redundant "is down" toast to show up (the down detector's grace is 5 s). */
@@ -88,12 +88,12 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     await pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
     const rows = await pane.locator('.monaco-list-row').allInnerTexts();
     log(`  Servers view rows: ${JSON.stringify(rows)}`);
-    if (rows.some((r) => /leak-ui.* is down/.test(r))) throw new Error('an alert row repeats that leak-ui is down');
+    // Nor one for the tree it was before its package.json was read (`incident-ui · sh -c npm run dev …`): renamed is not down.
+    if (rows.some((r) => /(leak-ui|incident-ui).* is down/.test(r))) throw new Error(`an alert row says the server is down: ${JSON.stringify(rows)}`);
 
     for (const dark of [!wasDark, wasDark]) {
       await setTheme(page, dark);
-      log(`  incident-${dark ? 'dark' : 'light'}.png: workbench ${(await isDark(page)) ? 'dark' : 'light'}`);
-      await page.screenshot({ path: path.join(shots, `incident-${dark ? 'dark' : 'light'}.png`) });
+      await screenshotInTheme(page, path.join(shots, `incident-${dark ? 'dark' : 'light'}.png`), dark);
     }
 
     // A notification setting edited meanwhile (as a user quietening the toasts would) forgets nothing: the crash
@@ -101,7 +101,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     fs.writeFileSync(settings, JSON.stringify({ 'devServerDoctor.pollIntervalSeconds': 0.5, 'devServerDoctor.notifications.maxPerMinute': 59 }));
     // One incident, one toast: nothing more about leak-ui for a while (no "is down" 6–30 s later).
     await page.waitForTimeout(Math.max(0, QUIET_AFTER_CRASH_MS - (Date.now() - crashedAt)));
-    const about = await toasts.filter({ hasText: 'leak-ui' }).allInnerTexts();
+    const about = await toasts.filter({ hasText: /leak-ui|incident-ui/ }).allInnerTexts();
     log(`  toasts about leak-ui ${QUIET_AFTER_CRASH_MS / 1000} s after the crash: ${JSON.stringify(about.map((t) => t.split('\n')[0]))}`);
     if (about.length !== 1 || about.some((t) => /is down/.test(t))) throw new Error(`one crash, ${about.length} toasts: ${JSON.stringify(about)}`);
 
@@ -112,7 +112,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     await report.locator('body', { hasText: 'leak-ui' }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
     for (const dark of [!wasDark, wasDark]) {
       await setTheme(page, dark);
-      await page.screenshot({ path: path.join(shots, `report-${dark ? 'dark' : 'light'}.png`) });
+      await screenshotInTheme(page, path.join(shots, `report-${dark ? 'dark' : 'light'}.png`), dark);
     }
 
     // Mark Resolved on the row: it is no longer a warning. The tree is kept quiet first (a row redrawn under the

@@ -11,7 +11,7 @@ import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
 import { checkContainerUi } from './containerUi';
 import { checkIncidentUi } from './incidentUi';
-import { isDark, setTheme } from './theme';
+import { isDark, screenshotInTheme, setTheme } from './theme';
 import type { SuiteResult } from './suite/index';
 
 const CODE_SERVER_VERSION = '4.100.3';
@@ -194,7 +194,7 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     try {
       for (const dark of [wasDark, !wasDark]) {
         await setTheme(page, dark);
-        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `dashboard-${dark ? 'dark' : 'light'}.png`) });
+        await screenshotInTheme(page, path.join(SCREENSHOT_DIR, `dashboard-${dark ? 'dark' : 'light'}.png`), dark);
       }
     } finally {
       await setTheme(page, wasDark); // back to the theme it had
@@ -396,14 +396,14 @@ async function checkServerRowsUi(page: Page, result: SuiteResult, workspace: str
         if (!want.test(tip)) throw new Error(`the tooltip lacks ${want}: ${tip}`);
       }
       const dark = await isDark(page);
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'dark' : 'light'}.png`) });
+      await screenshotInTheme(page, path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'dark' : 'light'}.png`), dark);
       await page.mouse.move(5, 5);
       // The same row and tooltip in the other theme.
       try {
         await setTheme(page, !dark);
         await showTooltip();
         await page.waitForTimeout(500);
-        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'light' : 'dark'}.png`) });
+        await screenshotInTheme(page, path.join(SCREENSHOT_DIR, `servers-heap-${dark ? 'light' : 'dark'}.png`), !dark);
         await page.mouse.move(5, 5);
       } finally {
         await setTheme(page, dark);

@@ -3,6 +3,7 @@
 // activity bar, the title bar) painted in the old theme after the switch although their computed colours
 // changed: screenshots showed a light sidebar beside a dark editor. A resize of the page makes the workbench
 // lay itself out and paint every part again.
+import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 
 const TIMEOUT_MS = 20_000;
@@ -40,6 +41,44 @@ export async function setTheme(page: Page, dark: boolean): Promise<void> {
     if ((await paintedDark(page)) !== dark) throw new Error('the workbench was not repainted in the other theme');
   }
   await repaint(page);
+}
+
+/**
+ * A screenshot that shows the theme asked for: the title bar and the sidebar are read back from the PNG
+ * itself (decoded in a scratch page), and the page is painted again until they agree (three tries).
+ */
+export async function screenshotInTheme(page: Page, file: string, dark: boolean): Promise<void> {
+  let seen = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const png = await page.screenshot({ path: file });
+    // The title bar and the sidebar's lower right corner (the activity bar is dark in some light themes, as Light+).
+    const lums = await pixelLuminance(page, png, [[150, 8], [340, 700]]);
+    if (lums.every((l) => (l < 128) === dark)) return;
+    const bg = await page.evaluate(`getComputedStyle(document.querySelector('.part.titlebar')).backgroundColor`);
+    seen = `${lums.map((l) => Math.round(l)).join(', ')}; workbench ${(await isDark(page)) ? 'dark' : 'light'}, title bar computed ${String(bg)}`;
+    console.log(`  ${path.basename(file)} attempt ${attempt}: ${seen}`);
+    await repaint(page);
+  }
+  throw new Error(`${path.basename(file)}: the screenshot is not painted ${dark ? 'dark' : 'light'} (title bar and sidebar luminance ${seen})`);
+}
+
+/** The luminance (0–255) of pixels of a PNG, decoded by the browser in a scratch page. */
+async function pixelLuminance(page: Page, png: Buffer, points: readonly (readonly [number, number])[]): Promise<number[]> {
+  const scratch = await page.context().newPage();
+  try {
+    return await scratch.evaluate(`(async () => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,${png.toString('base64')}';
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width; c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      return ${JSON.stringify(points)}.map(([x, y]) => { const d = g.getImageData(x, y, 1, 1).data; return (d[0] * 299 + d[1] * 587 + d[2] * 114) / 1000; });
+    })()`) as number[];
+  } finally {
+    await scratch.close();
+  }
 }
 
 /** A one-pixel resize and back: the workbench lays out and paints all its parts anew. */

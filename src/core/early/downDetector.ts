@@ -92,6 +92,7 @@ export class DownDetector {
   private readonly graceMs: number;
   private readonly expectedStopMs: number;
   private readonly forgetAfterMs: number;
+  private live = new Set<string>();
 
   constructor(opts: DownDetectorOptions = {}) {
     this.graceMs = opts.graceMs ?? 5000;
@@ -126,6 +127,9 @@ export class DownDetector {
       const key = lineageKey(s.id);
       byKey.set(key, [...(byKey.get(key) ?? []), s]);
     }
+    // Every live process by pid and start time: a tree that only changed its name (an unmatched `sh -c npm run dev`
+    // matched to its package.json script once it was read) is still running, under another server.
+    this.live = new Set(snapshot.servers.flatMap((s) => s.processes.filter((p) => !p.zombie).map((p) => `${p.pid}:${p.startTimeMs}`)));
     const fired: DownAlarm[] = [];
     for (const [key, list] of byKey) {
       const up = list.find((s) => (s.state === 'up' || s.state === 'orphaned' || s.state === 'unresponsive') && s.ports.length > 0);
@@ -173,6 +177,11 @@ export class DownDetector {
 
   private check(key: string, t: Track, reason: DownReason, watcher: string | null, now: number): DownAlarm | null {
     if (t.alarmed) return null;
+    if (reason === 'gone' && t.procs.some((p) => this.live.has(`${p.pid}:${p.startTimeMs}`))) {
+      // Its processes live on under another server's name: renamed, not down.
+      this.tracks.delete(key);
+      return null;
+    }
     if (this.stopWasExpected(t, now)) {
       // Stopped on purpose (the news may come a poll late): forget it until it is up again.
       this.tracks.delete(key);

@@ -1,10 +1,11 @@
 // "Raise Heap Limit…": how big a heap to propose (never more than the memory or cgroup can give), and the edits
 // that put it into a package.json script or a NODE_OPTIONS value while keeping everything else as written.
-// Why this file is long (~390 lines): proposing a size and editing it where the flag really is (command line,
-// NODE_OPTIONS, cross-env, a nested npm script) must agree on the same reading of a script, so they sit together.
+// Why this file is long (~435 lines): proposing a size and editing it where the flag really is (command line,
+// NODE_OPTIONS, cross-env, a nested npm script, an --env-file) must agree on the same reading of a script, so they sit together.
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { formatBytes } from '../format';
-import { heapLimitFromArgs, nodeOptionTokens, v8DefaultOldSpaceBytes } from '../heapLimit';
+import { parseDotenv } from '../workspace/dotenv';
+import { envFileNodeOptions, envFilesOf, heapLimitFromArgs, nodeOptionTokens, v8DefaultOldSpaceBytes } from '../heapLimit';
 import type { HeapLimit, HeapLimitSource } from '../types';
 import { asAssignment, parseCommands, wordText, type Assignment, type Command, type WordPart } from '../shell';
 
@@ -372,18 +373,63 @@ export function applyHeapLimitToScript(
  * The heap limit a script would start node with (for a server that is down): node's own flag on a command line
  * that runs node, else NODE_OPTIONS set in the script, else `inherited` NODE_OPTIONS, else V8's default.
  */
-export function heapLimitOfScript(script: string, totalMemBytes: number, inherited?: string | null): HeapLimit {
+export function heapLimitOfScript(script: string, totalMemBytes: number, inherited?: string | null, cwd?: string): HeapLimit {
   let fallback: HeapLimit | null = null;
   for (const cmd of parseCommands(script)) {
     const shape = shapeOf(cmd);
     if (shape.program < 0) continue;
     const options = [...shape.leading, ...(shape.crossEnv ?? [])].find((a) => a.name === 'NODE_OPTIONS');
-    const env = { NODE_OPTIONS: options ? options.value.map((p) => p.raw).join('').replace(/\$NODE_OPTIONS|\$\{NODE_OPTIONS\}/g, inherited ?? '') : inherited ?? '' };
+    const set = options ? options.value.map((p) => p.raw).join('').replace(/\$NODE_OPTIONS|\$\{NODE_OPTIONS\}/g, inherited ?? '') : inherited ?? null;
+    const env: Record<string, string> = set !== null ? { NODE_OPTIONS: set } : {};
     const words = cmd.slice(shape.program).map(wordText);
     const isNode = NODE_EXE.test(words[0].split('/').pop() ?? '');
-    const limit = heapLimitFromArgs(isNode ? words : ['node'], env, totalMemBytes);
+    // An --env-file's NODE_OPTIONS counts where the command line and the environment set none.
+    const fromFile = isNode && set === null && cwd !== undefined ? envFileNodeOptions(words, cwd) : null;
+    const limit = heapLimitFromArgs(isNode ? words : ['node'], env, totalMemBytes, fromFile);
     if (limit.source !== 'default') return limit;
     fallback ??= limit;
   }
   return fallback ?? heapLimitFromArgs(['node'], { NODE_OPTIONS: inherited ?? '' }, totalMemBytes);
+}
+
+/**
+ * The env files a script's node commands load themselves (`node --env-file=.env …`), relative to the script's folder,
+ * when that command sets neither the flag nor NODE_OPTIONS (which would win over the file).
+ */
+export function scriptEnvFiles(script: string): string[] {
+  const files: string[] = [];
+  for (const cmd of parseCommands(script)) {
+    const shape = shapeOf(cmd);
+    if (shape.program < 0) continue;
+    const words = cmd.slice(shape.program).map(wordText);
+    if (!NODE_EXE.test(words[0].split('/').pop() ?? '')) continue;
+    if ([...shape.leading, ...(shape.crossEnv ?? [])].some((a) => a.name === 'NODE_OPTIONS') || commandLineHeapFlags(cmd, shape).length > 0) continue;
+    for (const f of envFilesOf(words)) if (!files.includes(f)) files.push(f);
+  }
+  return files;
+}
+
+export interface EnvFileHeapEdit {
+  readonly edit: TextEdit;
+  readonly oldLine: string | null;
+  readonly newLine: string;
+}
+
+/**
+ * Sets --max-old-space-size in an env file's NODE_OPTIONS where it is: the last NODE_OPTIONS line is rewritten
+ * (its other options and an `export ` kept, the value double-quoted); a file without one gets a line at its end.
+ */
+export function applyHeapLimitToEnvFile(text: string, sizeMb: number): EnvFileHeapEdit {
+  const line = /^([ \t]*(?:export[ \t]+)?NODE_OPTIONS[ \t]*=[ \t]*)(.*)$/gm;
+  let last: RegExpExecArray | null = null;
+  for (let m = line.exec(text); m; m = line.exec(text)) last = m;
+  if (!last) {
+    const newLine = `NODE_OPTIONS="${heapFlag(sizeMb)}"`;
+    const sep = text.length === 0 || text.endsWith('\n') ? '' : (text.includes('\r\n') ? '\r\n' : '\n');
+    return { edit: { offset: text.length, length: 0, content: `${sep}${newLine}\n` }, oldLine: null, newLine };
+  }
+  const raw = last[2].replace(/\r$/, '');
+  const old = parseDotenv(`NODE_OPTIONS=${raw}`).NODE_OPTIONS ?? '';
+  const newLine = `${last[1]}"${mergeNodeOptions(old, sizeMb).replace(/(["\\])/g, '\\$1')}"`;
+  return { edit: { offset: last.index, length: last[1].length + raw.length, content: newLine }, oldLine: last[0].replace(/\r$/, ''), newLine };
 }

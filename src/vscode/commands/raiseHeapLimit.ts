@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format';
 import * as fs from 'node:fs';
-import { applyHeapLimitToScript, heapLimitOfScript, mergeNodeOptions, proposeHeapLimit, scriptSetsHeapFlag } from '../../core/remedies/heap';
+import { applyHeapLimitToEnvFile, applyHeapLimitToScript, heapLimitOfScript, mergeNodeOptions, proposeHeapLimit, scriptEnvFiles, scriptSetsHeapFlag } from '../../core/remedies/heap';
+import { MAX_DOTENV_BYTES, readWorkspaceFile } from '../../core/workspace/readWorkspaceFile';
 import { pollUntil } from '../../core/pollUntil';
 import { editTerminalEnvironment } from '../config';
 import { requireTrust } from '../ui';
@@ -45,7 +46,7 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
     // A running server's limit is read from its process; a down one's from the script that would start it.
     const current = server.heapLimitBytes !== null
       ? { bytes: server.heapLimitBytes, source: server.heapLimitSource ?? 'default' as const }
-      : scriptText !== null ? heapLimitOfScript(scriptText, Math.min(mem.totalBytes, cgroupLimit ?? Infinity), process.env.NODE_OPTIONS ?? null) : null;
+      : scriptText !== null ? heapLimitOfScript(scriptText, Math.min(mem.totalBytes, cgroupLimit ?? Infinity), process.env.NODE_OPTIONS ?? null, server.cwd) : null;
     const proposal = proposeHeapLimit({
       currentBytes: current?.bytes ?? null, source: current?.source ?? null, peakRssBytes: peak,
       totalMemBytes: mem.totalBytes, availableBytes: mem.availableBytes, cgroupLimitBytes: cgroupLimit,
@@ -70,10 +71,16 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
     });
     if (!typed) return;
     const sizeMb = Number(typed);
-    // NODE_OPTIONS cannot change a limit node's own command line sets: then only the script is offered.
+    // NODE_OPTIONS cannot change a limit node's own command line sets: then only the script is offered. An env file
+    // the script's node loads (--env-file) that already sets NODE_OPTIONS is where the limit is: offered first.
+    const envFiles = flagOnCommandLine || scriptText === null ? [] : scriptEnvFiles(scriptText).map((f) => ({ file: path.resolve(server.cwd, f), text: envFileText(path.resolve(server.cwd, f)) }))
+      .filter((f): f is { file: string; text: string } => f.text !== null)
+      .map((f) => ({ label: `${path.basename(f.file)} (NODE_OPTIONS, loaded by --env-file)`, description: f.file, target: 'env-file' as const, file: f.file, has: /^[ \t]*(?:export[ \t]+)?NODE_OPTIONS[ \t]*=/m.test(f.text) }));
     const targets = [
-      ...(server.script ? [{ label: `package.json script "${server.script}"`, description: path.join(server.cwd, 'package.json'), target: 'script' as const }] : []),
-      ...(flagOnCommandLine ? [] : [{ label: 'Workspace terminals (NODE_OPTIONS)', description: 'terminal.integrated.env setting of this workspace', target: 'terminal' as const }]),
+      ...envFiles.filter((f) => f.has),
+      ...(server.script ? [{ label: `package.json script "${server.script}"`, description: path.join(server.cwd, 'package.json'), target: 'script' as const, file: path.join(server.cwd, 'package.json') }] : []),
+      ...envFiles.filter((f) => !f.has),
+      ...(flagOnCommandLine ? [] : [{ label: 'Workspace terminals (NODE_OPTIONS)', description: 'terminal.integrated.env setting of this workspace', target: 'terminal' as const, file: null }]),
     ];
     const where = await vscode.window.showQuickPick(targets, { title: `Set --max-old-space-size=${sizeMb} in…` });
     if (!where) return;
@@ -90,11 +97,21 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
       if (!(await vscode.workspace.applyEdit(edit))) throw new Error('package.json could not be edited.');
       await doc.save();
       ctx.log.info(`heap limit: "${planned.oldScript}" → "${planned.newScript}"${planned.nested.map((n) => `; "${n.script}": "${n.oldScript}" → "${n.newScript}"`).join('')}`);
+    } else if (where.target === 'env-file' && where.file) {
+      const uri = vscode.Uri.file(where.file);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const planned = applyHeapLimitToEnvFile(doc.getText(), sizeMb);
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(uri, new vscode.Range(doc.positionAt(planned.edit.offset), doc.positionAt(planned.edit.offset + planned.edit.length)), planned.edit.content);
+      if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`${where.file} could not be edited.`);
+      await doc.save();
+      // The env file may hold secrets: only the NODE_OPTIONS line is logged.
+      ctx.log.info(`heap limit: ${where.file}: ${planned.oldLine === null ? 'added' : `"${planned.oldLine}" →`} "${planned.newLine}"`);
     } else {
       await editTerminalEnvironment((env) => ({ ...env, NODE_OPTIONS: mergeNodeOptions(env.NODE_OPTIONS ?? null, sizeMb) }));
     }
     const choice = await vscode.window.showInformationMessage(
-      `Dev Server Doctor: ${server.name} gets --max-old-space-size=${sizeMb} from its next start (Undo with Ctrl+Z in package.json, or edit the setting).`,
+      `Dev Server Doctor: ${server.name} gets --max-old-space-size=${sizeMb} from its next start (${where.file ? `Undo with Ctrl+Z in ${path.basename(where.file)}` : 'edit the setting to undo'}).`,
       ...(server.state === 'down' ? [] : ['Restart Server']),
     );
     if (!choice) return;
@@ -124,4 +141,10 @@ function scriptOf(cwd: string, script: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** An env file's text, or null when it is missing or no regular, small file. */
+function envFileText(file: string): string | null {
+  const read = readWorkspaceFile(file, MAX_DOTENV_BYTES);
+  return 'text' in read ? read.text : null;
 }

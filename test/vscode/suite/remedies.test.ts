@@ -192,6 +192,41 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
     for (const pid of restarted?.pids ?? []) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   });
 
+  it('Raise Heap Limit where NODE_OPTIONS sits in the .env file node loads (--env-file): edits that line, and the new process has the new limit', async () => {
+    const dir = path.join(root, 'heapenv');
+    const port = await freePort();
+    writeFiles(dir, {
+      'package.json': JSON.stringify({ name: 'heapenv-test', scripts: { dev: `PORT=${port} node --env-file=.env server.js` } }, null, 2),
+      '.env': '# this app\nAPI_TOKEN=tok-abc\nNODE_OPTIONS=--max-old-space-size=128\n',
+      'server.js': `require('fs').writeFileSync(__dirname + '/limit.txt', String(require('v8').getHeapStatistics().heap_size_limit));\n${HTTP_SERVER_JS}`,
+    });
+    jar.start('sh', ['-c', 'npm run dev'], { cwd: dir });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    const before = await waitFor('heapenv-test up', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'up' && s.ports.includes(port)));
+    // The limit comes from the file, which /proc/PID/environ does not show: read as node reads it.
+    assert.deepEqual([before.heapLimitBytes, before.heapLimitSource], [128 * 1024 * 1024, 'NODE_OPTIONS']);
+    const mb = (f: string) => Math.round(Number(fs.readFileSync(f, 'utf8')) / 1024 / 1024);
+    const startLimit = mb(path.join(dir, 'limit.txt'));
+    let targets: string[] = [];
+    await answering({
+      showInputBox: () => '256',
+      showQuickPick: async (items: any, opts: any) => { targets = (await items).map((i: any) => i.target); return pick((i) => i.target === 'env-file')(items, opts); }, // eslint-disable-line @typescript-eslint/no-explicit-any
+      showInformationMessage: (m: string) => (/from its next start/.test(m) ? 'Restart Server' : undefined),
+      showWarningMessage: (m: string) => (m.startsWith('Restart ') ? 'Restart' : undefined),
+    }, async (said) => {
+      await vscode.commands.executeCommand('devServerDoctor.raiseHeapLimit', { serverId: before.id });
+      assert.ok(said.some((m) => /heapenv-test( · dev)? now runs with a 256 MB heap limit \(NODE_OPTIONS/.test(m)), said.join('\n'));
+    });
+    assert.deepEqual(targets, ['env-file', 'script', 'terminal'], 'the file where NODE_OPTIONS is comes first');
+    assert.equal(fs.readFileSync(path.join(dir, '.env'), 'utf8'), '# this app\nAPI_TOKEN=tok-abc\nNODE_OPTIONS="--max-old-space-size=256"\n');
+    assert.match(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), /node --env-file=\.env server\.js/, 'the script is left as it was');
+    const after = await waitFor('the new process\'s own heap statistics', () => { const v = mb(path.join(dir, 'limit.txt')); return v !== startLimit ? v : undefined; });
+    assert.equal(after - 256, startLimit - 128, `v8.getHeapStatistics().heap_size_limit = ${after} MB (was ${startLimit})`);
+    console.log(`      .env NODE_OPTIONS: heap_size_limit ${startLimit} MB → ${after} MB`);
+    const restarted = (await api.refresh())?.servers.find((s) => s.cwd === dir);
+    for (const pid of restarted?.pids ?? []) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  });
+
   it('Restart Server: stops it, starts it in a terminal and reports the time to healthy', async () => {
     const dir = path.join(root, 'restart');
     const port = await freePort();
