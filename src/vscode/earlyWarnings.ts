@@ -85,9 +85,11 @@ export class EarlyWarnings implements vscode.Disposable {
 
   /** Mark Resolved on a crash or on a down server's row: its server's "down" warning is dealt with too. */
   dismissServer(serverId: string | undefined, name: string | null | undefined): void {
+    // An unmatched tree of the server's folder that went down shows on its row too (treeAlerts): dealt with alike.
+    const folder = serverId && !serverId.startsWith('proc:') && serverId.includes('#') ? `proc:${serverId.slice(0, serverId.lastIndexOf('#'))}#` : null;
     for (const w of this.current) {
       if (w.kind !== 'down') continue;
-      if ((serverId && (w.subject === serverId || w.subject === lineageKey(serverId))) || (name && w.server === name)) this.dismiss(w.kind, w.subject);
+      if ((serverId && (w.subject === serverId || w.subject === lineageKey(serverId))) || (name && w.server === name) || (folder && w.subject.startsWith(folder))) this.dismiss(w.kind, w.subject);
     }
   }
 

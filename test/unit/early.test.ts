@@ -564,4 +564,12 @@ describe('early: where warnings show in the Servers view', () => {
     assert.deepEqual(alerts.map((a) => `${a.kind}:${a.subject}`), ['scan:package.json in /ws/bad is not valid JSON', 'oom-risk:/ws/up#dev', 'disk:/']);
     assert.deepEqual(treeAlerts(withScan, [], () => false, () => true).alerts, [], 'a scan problem marked resolved');
   });
+
+  it('an unmatched tree that went down in the folder of one declared server that is down says so on that server\'s row', () => {
+    const s = snap(1000, [server('/ws/hung#start', 'down', [], { cwd: '/ws/hung' }), server('/ws/two#dev', 'down', [], { cwd: '/ws/two' }), server('/ws/two#start', 'down', [], { cwd: '/ws/two' })]);
+    const ws = [warning('down', 'proc:/ws/hung#node app.js'), warning('down', 'proc:/ws/two#node x.js'), warning('down', 'proc:/ws/none#node y.js')];
+    const { alerts, notes } = treeAlerts(s, ws, () => false);
+    assert.deepEqual([...notes].map(([id, n]) => [id, n.words]), [['/ws/hung#start', 'stopped unexpectedly']]);
+    assert.deepEqual(alerts.map((a) => a.subject), ['proc:/ws/two#node x.js', 'proc:/ws/none#node y.js'], 'two servers there, or none: which one is not known');
+  });
 });
