@@ -1,6 +1,9 @@
 // Each remedy of the catalogue as the exact line a terminal user types: a CLI verb of ours or the shell
 // command it stands for. The CLI's counterpart of src/vscode/remedyCommands.ts.
+import * as path from 'node:path';
 import { shellQuote } from '../core/shell';
+import { applyHeapLimitToScript, scriptSetsHeapFlag } from '../core/remedies/heap';
+import { MAX_PACKAGE_JSON_BYTES, readWorkspaceFile } from '../core/workspace/readWorkspaceFile';
 import { launchSpecOf } from '../core/remedies/launch';
 import { inotifyRaiseLines, runningAsRoot, type RemedyArgs, type RemedyId, type RemedyRef } from '../core/remedies/catalogue';
 
@@ -22,10 +25,27 @@ const runScript = (a: RemedyArgs | undefined): string => {
   return spec?.command ?? `npm run ${shellQuote(script)}`;
 };
 
+/**
+ * Where the script sets the heap limit itself (node's own flag, NODE_OPTIONS in the script, a nested `npm run` script
+ * that does), NODE_OPTIONS from the shell would not win: the line edits package.json where it is, with `npm pkg set`
+ * (any package manager's package.json), and runs the script. Null when the shell's NODE_OPTIONS takes effect.
+ */
+function heapScriptEdits(a: RemedyArgs | undefined): string | null {
+  const script = a?.server?.split(' · ')[1]?.trim();
+  if (!a?.cwd || !script || /\s/.test(script)) return null;
+  const read = readWorkspaceFile(path.join(a.cwd, 'package.json'), MAX_PACKAGE_JSON_BYTES);
+  if (!('text' in read)) return null;
+  const planned = applyHeapLimitToScript(read.text, script, a.megabytes ?? 4096);
+  if ('error' in planned) return null;
+  if (!scriptSetsHeapFlag(planned.oldScript) && !/\bNODE_OPTIONS=/.test(planned.oldScript) && planned.nested.length === 0) return null;
+  const sets = [{ script, newScript: planned.newScript }, ...planned.nested].map((n) => `npm pkg set ${shellQuote(`scripts.${n.script}=${n.newScript}`)}`);
+  return `${sets.join(' && ')} &&`;
+}
+
 export const REMEDY_LINES: Readonly<Record<RemedyId, (a: RemedyArgs | undefined) => string>> = {
   'restart-server': (a) => `${a?.pid ? `${BIN} zombies --kill --pid ${a.pid}; ` : ''}${inFolder(a, runScript(a))}`,
   'start-server': (a) => inFolder(a, runScript(a)),
-  'raise-heap-limit': (a) => inFolder(a, `NODE_OPTIONS=--max-old-space-size=${a?.megabytes ?? 4096} ${runScript(a)}`),
+  'raise-heap-limit': (a) => inFolder(a, `${heapScriptEdits(a) ?? `NODE_OPTIONS=--max-old-space-size=${a?.megabytes ?? 4096}`} ${runScript(a)}`),
   'kill-port-holder': (a) => `${BIN} zombies --kill${a?.pid ? ` --pid ${a.pid}` : a?.port ? ` --port ${a.port}` : ''}`,
   'kill-zombies': () => `${BIN} zombies --kill`,
   'kill-process-tree': (a) => (a?.pid ? `${BIN} zombies --kill --pid ${a.pid}` : `${BIN} zombies --kill`),

@@ -1,6 +1,9 @@
 // The CLI's one parser and its generated help.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { COMMON_FLAGS, Flags, UsageError } from '../../src/cli/args';
 import { main, parseArgs, USAGE, VERBS } from '../../src/cli/main';
 import { remedyLine } from '../../src/cli/remedyLines';
@@ -84,5 +87,22 @@ describe('CLI arguments', () => {
       }
     }
     assert.ok(ours >= 8, `${ours} lines call the CLI`);
+  });
+
+  it('the heap line edits the script where it sets the limit itself (NODE_OPTIONS from the shell would lose), and really works', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapline-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'x', scripts: { dev: 'node --max-old-space-size=128 server.js', plain: 'node server.js' } }, null, 2));
+      fs.writeFileSync(path.join(dir, 'server.js'), 'console.log(require("v8").getHeapStatistics().heap_size_limit / 1048576)');
+      const line = remedyLine(remedy('raise-heap-limit', { server: 'x · dev', cwd: dir, megabytes: 256 }));
+      assert.equal(line, `cd ${dir} && npm pkg set 'scripts.dev=node --max-old-space-size=256 server.js' && npm run dev`);
+      // Typed into a shell, the next start has the new limit (old space 256 MB plus the young generation).
+      const out = execFileSync('sh', ['-c', line], { encoding: 'utf8' });
+      const limit = Number(out.trim().split('\n').pop());
+      assert.ok(limit >= 256 && limit < 320, `heap_size_limit ${limit} MB after: ${line}`);
+      assert.equal(remedyLine(remedy('raise-heap-limit', { server: 'x · plain', cwd: dir, megabytes: 256 })), `cd ${dir} && NODE_OPTIONS=--max-old-space-size=256 npm run plain`, 'where the shell\'s NODE_OPTIONS takes effect');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -343,7 +343,7 @@ describe('output helpers', () => {
     assert.equal(inotify[0].detail, `${process.getuid?.() === 0 ? '' : 'sudo '}sysctl fs.inotify.max_user_watches=524288`);
     assert.deepEqual(remediesFor('port-in-use', { port: 45123 })[0].args, { port: 45123 });
     assert.deepEqual(remediesFor('missing-module', { module: 'x', package: 'x' })[0].args, { package: 'x' });
-    assert.equal(remediesFor('heap-oom', { heapLimitMB: 40 })[0].detail, 'NODE_OPTIONS=--max-old-space-size=512');
+    assert.equal(remediesFor('heap-oom', { heapLimitMB: 40 })[0].detail, '--max-old-space-size=512, set where the script sets it');
     assert.deepEqual(remediesFor('heap-oom', { heapUsedMB: 1900 })[0].args, { megabytes: 3840 });
     assert.equal(remediesFor('uncaught-exception')[0].id, 'restart-server');
   });

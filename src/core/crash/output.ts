@@ -506,7 +506,7 @@ export function remediesFor(cause: CauseId, detail: OutputDetail = {}): RemedyRe
     case 'heap-oom': {
       const base = detail.heapLimitMB ?? detail.heapUsedMB;
       const mb = base ? Math.max(Math.ceil((base * 2) / 256) * 256, 512) : 4096;
-      return [remedy('raise-heap-limit', { megabytes: mb }, `Raise the heap limit to ${mb} MB`, `NODE_OPTIONS=--max-old-space-size=${mb}`), restart];
+      return [remedy('raise-heap-limit', { megabytes: mb }, `Raise the heap limit to ${mb} MB`, `--max-old-space-size=${mb}, set where the script sets it`), restart];
     }
     case 'oom-kill':
     case 'oomd-kill':

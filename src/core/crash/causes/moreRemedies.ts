@@ -47,7 +47,7 @@ export function memoryRemedies(cause: CauseId, k: MemoryKind | undefined, detail
   const mb = raisedHeapMB(detail.heapLimitBytes, detail.heapUsedBytes);
   const raise = (stopgap: boolean): MoreRemedy => ({
     id: 'raise-heap-limit', title: `Raise the heap limit to ${mb} MB${stopgap ? ' (stopgap: a leak only takes longer)' : ''}`,
-    detail: `NODE_OPTIONS=--max-old-space-size=${mb}`, args: { megabytes: mb },
+    detail: `--max-old-space-size=${mb}, set where the script sets it`, args: { megabytes: mb },
   });
   const ceiling = ceilingRemedy(k);
   if (k.kind === 'leak') {
