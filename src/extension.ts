@@ -69,6 +69,8 @@ export interface DevServerDoctorApi {
   history: CrashHistory;
   supervisedState(serverId: string): ReturnType<SupervisedServers['state']>;
   lastReport(): ShownReport | undefined;
+  /** The report the report view showed last (an investigation, or a crash entry's own), with its title. */
+  shownReport(): { readonly title: string; readonly markdown: string } | null;
   lastRestart(): RestartOutcome | undefined;
   lastHeapCheck(): HeapCheck | undefined;
   /** The workspace's containers, the engine's status, and the verdicts about them. */
@@ -312,6 +314,7 @@ export function activate(context: vscode.ExtensionContext): DevServerDoctorApi {
     history,
     supervisedState: (id) => supervised.state(id),
     lastReport: () => results.report(),
+    shownReport: () => reports.lastShown,
     lastRestart: () => results.get('devServerDoctor.restartServer'),
     lastHeapCheck: () => results.get('devServerDoctor.raiseHeapLimit'),
     lastStuck: () => results.get('devServerDoctor.findWhereStuck')?.verdict,

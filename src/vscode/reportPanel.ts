@@ -9,6 +9,8 @@ export class ReportPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   /** Charts in the report shown last (the tests read it). */
   lastCharts = 0;
+  /** The report shown last: its title and Markdown (the tests read it). */
+  lastShown: { readonly title: string; readonly markdown: string } | null = null;
 
   constructor(private readonly enabledCommands: readonly string[]) {}
 
@@ -25,6 +27,7 @@ export class ReportPanel implements vscode.Disposable {
     this.panel.title = title;
     this.panel.webview.html = reportHtml(markdown, title, this.panel.webview.cspSource, links, charts);
     this.lastCharts = charts.length;
+    this.lastShown = { title, markdown };
     this.panel.reveal();
     return this.panel;
   }

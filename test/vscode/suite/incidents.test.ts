@@ -136,6 +136,51 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     assert.ok(!api.warnings().some((w) => w.kind === 'down' && w.subject === first.id), 'nor an outage');
   });
 
+  it('a code bug: "Open server.js:3" is the first remedy (toast, entry\'s report) and opens the line; the same crash again is one entry counted twice', async () => {
+    const dir = path.join(root, 'codebug');
+    writeFiles(dir, {
+      'package.json': JSON.stringify({ name: 'codebug-test', scripts: { dev: 'node server.js' } }),
+      // Up first, then an uncaught TypeError on line 3, as a handler reading a field of undefined.
+      'server.js': `require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1');\nconst user = undefined;\nsetTimeout(function handler() { console.log(user.name); }, 1500);\n`,
+      'logs/.keep': '',
+    });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    const shownBefore = Math.max(0, ...api.notificationsShown().map((n) => n.id));
+    const verdictsBefore = api.verdicts().length;
+    const crashOnce = async (n: number) => {
+      jar.start('sh', ['-c', 'npm run dev >> logs/dev.log 2>&1'], { cwd: dir });
+      return waitFor(`crash ${n} of codebug-test`, () => api.verdicts().slice(verdictsBefore).filter((x) => x.detail?.cwd === dir || (x.server ?? '').startsWith('codebug-test'))[n - 1], 60_000);
+    };
+    const v = await crashOnce(1);
+    assert.equal(v.cause, 'uncaught-exception', v.summary);
+    assert.deepEqual([v.remedies[0]?.id, v.remedies[0]?.title], ['open-file', 'Open server.js:3'], JSON.stringify(v.remedies.map((r) => r.title)));
+    const toast = await waitFor('the crash toast', () => api.notificationsShown().find((n) => n.id > shownBefore && n.kind === 'crash' && n.message.includes('codebug-test')));
+    console.log(`      toast: ${toast.message} [${toast.buttons.join(' | ')}]`);
+    assert.ok(toast.buttons.includes('Open server.js:3'), toast.buttons.join(', '));
+    // The remedy opens the file at the failing line.
+    await vscode.commands.executeCommand('devServerDoctor.openFile', v.remedies[0]!.args);
+    const editor = await waitFor('server.js open', () => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(dir, 'server.js') && vscode.window.activeTextEditor);
+    assert.equal(editor.selection.active.line, 2, 'line 3 (0-based 2)');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    // The same bug again: one entry, counted twice, not a second identical entry.
+    await crashOnce(2);
+    const entries = await waitFor('one entry counted twice', () => {
+      const mine = api.history.entries().filter((e) => (e.verdict.server ?? '').startsWith('codebug-test'));
+      return mine.length === 1 && mine[0]!.count === 2 ? mine : undefined;
+    }, 10_000).catch((e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(api.history.entries().filter((x) => (x.verdict.server ?? '').startsWith('codebug-test')).map((x) => [x.id, x.count]))}`); });
+    // A click on the entry (its tree item's command) opens that crash's own report, the file first among remedies.
+    const items = api.crashesProvider.getChildren().map((n) => api.crashesProvider.getTreeItem(n));
+    const item = items.find((i) => String(i.label).startsWith('codebug-test'));
+    assert.ok(item?.command, `a crash entry with a command: ${JSON.stringify(items.map((i) => i.label))}`);
+    assert.match(String(item.description ?? ''), /2×/, 'the row shows the count');
+    await vscode.commands.executeCommand(item.command.command, ...(item.command.arguments ?? []));
+    const shown = api.shownReport();
+    assert.ok(shown && shown.title.startsWith('Crash: codebug-test'), shown?.title);
+    const remedies = shown.markdown.slice(shown.markdown.indexOf('Remedies'));
+    assert.match(remedies, /^Remedies:?\s*\n+1\. \[Open server\.js:3\]/, remedies.slice(0, 200));
+    assert.equal(entries[0]!.id, (item.command.arguments ?? [])[0]);
+  });
+
   it('one crash, one toast: the OOM-risk warning it predicted is withdrawn, no "is down" toast follows, at most two buttons plus More… each', async () => {
     const cfg = vscode.workspace.getConfiguration('devServerDoctor');
     await cfg.update('pollIntervalSeconds', 0.5, vscode.ConfigurationTarget.Workspace);
