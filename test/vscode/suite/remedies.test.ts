@@ -192,6 +192,27 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
     for (const pid of restarted?.pids ?? []) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   });
 
+  it('Raise Heap Limit on a down server reads the limit from its script; the size the crash proposed is the input\'s default and the value written', async () => {
+    const dir = path.join(root, 'heapdown');
+    writeFiles(dir, { 'package.json': JSON.stringify({ name: 'heapdown-test', scripts: { dev: 'node --max-old-space-size=128 server.js' } }, null, 2), 'server.js': HTTP_SERVER_JS });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    const server = await waitFor('heapdown-test listed, down', () => api.snapshot()?.servers.find((s) => s.cwd === dir && s.script === 'dev' && s.state === 'down'));
+    let prompt = '';
+    let value = '';
+    await answering({
+      // The user accepts what is proposed, as most do.
+      showInputBox: (opts: vscode.InputBoxOptions) => { prompt = opts.prompt ?? ''; value = opts.value ?? ''; return opts.value; },
+      showQuickPick: pick((i) => i.target === 'script'),
+    }, async (said) => {
+      // What the crash toast's Raise Heap Limit button passes: the server and the size its title names.
+      await vscode.commands.executeCommand('devServerDoctor.raiseHeapLimit', { serverId: server.id, megabytes: 384 });
+      assert.ok(said.some((m) => /heapdown-test( · dev)? gets --max-old-space-size=384 from its next start/.test(m)), said.join('\n'));
+    });
+    assert.match(prompt, /^Now 128 MB \(--max-old-space-size on its command line, read from its script\)/, prompt);
+    assert.equal(value, '384');
+    assert.match(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), /"node --max-old-space-size=384 server\.js"/);
+  });
+
   it('Raise Heap Limit where NODE_OPTIONS sits in the .env file node loads (--env-file): edits that line, and the new process has the new limit', async () => {
     const dir = path.join(root, 'heapenv');
     const port = await freePort();
