@@ -14,7 +14,8 @@ export function rowBytes(bytes: number): string {
   return formatBytes(Math.round(bytes / step) * step);
 }
 
-const HEAP_FROM: Record<HeapLimitSource, string> = { default: "V8's default", flag: '--max-old-space-size', NODE_OPTIONS: 'NODE_OPTIONS' };
+/** Where a heap limit comes from, in the words rows, tooltips and the dashboard use. */
+export const HEAP_FROM: Record<HeapLimitSource, string> = { default: "V8's default", flag: '--max-old-space-size', NODE_OPTIONS: 'NODE_OPTIONS' };
 
 /** "heap limit 128 MB" when the limit was set (a flag or NODE_OPTIONS); nothing for V8's default (the tooltip says it). */
 export function rowHeap(s: Pick<Server, 'heapLimitBytes' | 'heapLimitSource'>): string {

@@ -162,7 +162,7 @@ function fillCard(entry: { el: HTMLElement; series: ServerSeries }, s: ServerSer
   note.textContent = hasData ? '' : 'Not running in this window: no memory samples.';
   const limits = entry.el.querySelector('.limits')!;
   limits.textContent = [
-    s.heapLimit !== null ? `heap limit ${fmtBytes(s.heapLimit)}` : '',
+    s.heapLimit !== null ? `heap limit ${fmtBytes(s.heapLimit)}${s.heapLimitFrom ? ` (${s.heapLimitFrom})` : ''}` : '',
     s.cgroupLimit !== null ? `cgroup limit ${fmtBytes(s.cgroupLimit)}` : '',
     s.projection ? `trend reaches ${fmtBytes(s.projection.rss[1])} at ${new Date(s.projection.t[1] * 1000).toLocaleTimeString()}` : '',
   ].filter(Boolean).join(' · ');

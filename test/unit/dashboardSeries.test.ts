@@ -62,6 +62,7 @@ describe('dashboard series', () => {
     assert.ok(api.rss.includes(null), 'a gap between the runs');
     assert.deepEqual(api.rss.filter((v) => v !== null), [80 * MB, 80 * MB, 80 * MB, 100 * MB, 120 * MB, 90 * MB]);
     assert.equal(api.heapLimit, 256 * MB);
+    assert.equal(api.heapLimitFrom, '--max-old-space-size', 'the limit says where it comes from, as on the row');
     assert.deepEqual(api.markers.map((m) => m.kind), ['restart', 'restart']);
     assert.deepEqual(api.projection, { t: [now / 1000, (now + 5 * 60_000) / 1000], rss: [90 * MB, 256 * MB] });
     assert.equal(s.machine.total, 8192 * MB);

@@ -4,6 +4,7 @@
 // from the clock the caller passes: unit-tested without a webview.
 import type { Verdict } from '../crash/types';
 import type { Snapshot } from '../types';
+import { HEAP_FROM } from '../serverRow';
 
 /** Points closer than this are one run; a larger gap (a reload, the editor closed) draws as a gap. */
 export const GAP_MS = 30_000;
@@ -41,6 +42,8 @@ export interface ServerSeries {
   readonly heap: readonly (number | null)[];
   readonly cpu: readonly (number | null)[];
   readonly heapLimit: number | null;
+  /** Where the heap limit comes from, in words ("--max-old-space-size", "NODE_OPTIONS", "V8's default"). */
+  readonly heapLimitFrom: string | null;
   readonly cgroupLimit: number | null;
   readonly markers: readonly Marker[];
   /** The early-warning trend drawn ahead: from now to when RSS reaches the limit. */
@@ -77,6 +80,7 @@ interface ServerTrack {
   name: string;
   state: string;
   heapLimit: number | null;
+  heapLimitFrom: string | null;
   cgroupLimit: number | null;
   lastPid: number | null;
   points: ServerSample[];
@@ -158,7 +162,7 @@ export class SeriesStore {
   private track(id: string, name: string): ServerTrack {
     let tr = this.servers.get(id);
     if (!tr) {
-      tr = { name, state: 'down', heapLimit: null, cgroupLimit: null, lastPid: null, points: [], markers: [] };
+      tr = { name, state: 'down', heapLimit: null, heapLimitFrom: null, cgroupLimit: null, lastPid: null, points: [], markers: [] };
       this.servers.set(id, tr);
     }
     tr.name = name;
@@ -178,6 +182,7 @@ export class SeriesStore {
       tr.state = s.state;
       // A server that went down keeps the limits it had (its crash is drawn against them).
       tr.heapLimit = s.heapLimitBytes ?? (s.pid === null ? tr.heapLimit : null);
+      tr.heapLimitFrom = s.heapLimitSource ? HEAP_FROM[s.heapLimitSource] : s.pid === null ? tr.heapLimitFrom : null;
       tr.cgroupLimit = s.cgroup?.limitBytes ?? (s.pid === null ? tr.cgroupLimit : null);
       if (s.pid !== null && s.pid !== tr.lastPid) {
         tr.markers.push({ t, kind: tr.lastPid === null && tr.points.length === 0 ? 'start' : 'restart', label: `${tr.lastPid === null && tr.points.length === 0 ? 'started' : 'restarted'} (pid ${s.pid})` });
@@ -194,7 +199,10 @@ export class SeriesStore {
     const id = v.detail?.serverId ?? null;
     this.crashMarkers.set(crashId, { t: v.time, kind: 'crash', label: `${v.cause}: ${v.summary}`, crashId, serverId: id, serverName: v.server });
     const tr = id ? this.servers.get(id) : [...this.servers.values()].find((x) => x.name === v.server);
-    if (tr && v.detail?.heapLimitBytes) tr.heapLimit = v.detail.heapLimitBytes;
+    if (tr && v.detail?.heapLimitBytes && v.detail.heapLimitBytes !== tr.heapLimit) {
+      tr.heapLimit = v.detail.heapLimitBytes;
+      tr.heapLimitFrom = v.detail.heapLimitKind === 'heap-size' ? 'all spaces, its Node report' : 'old space, at the crash';
+    }
     if (tr && v.detail?.heapUsedBytes) tr.points.push({ t: v.time, rss: null, heapUsed: v.detail.heapUsedBytes, cpu: null });
     if (tr) tr.points.sort((a, b) => a.t - b.t);
   }
@@ -236,6 +244,7 @@ export class SeriesStore {
         heap: kept.map((x) => x.heapUsed),
         cpu: kept.map((x) => x.cpu),
         heapLimit: tr.heapLimit,
+        heapLimitFrom: tr.heapLimitFrom,
         cgroupLimit: tr.cgroupLimit,
         markers: [...tr.markers.filter((x) => x.t >= from), ...crashes.map(({ serverId: _s, serverName: _n, ...c }) => c)].sort((a, b) => a.t - b.t),
         projection: p && p.minutesToLimit > 0 && Number.isFinite(p.minutesToLimit)
