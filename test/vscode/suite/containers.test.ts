@@ -9,31 +9,10 @@ import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { ContainerJar, composeLabels, dockerMissing, ensureEmptyImage } from '../../live/dockerHelpers';
 import { ProcessJar, waitFor } from '../../live/liveHelpers';
-
-type WindowFn = 'showWarningMessage' | 'showInformationMessage' | 'showInputBox';
-type Answer = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function answering<T>(answers: Partial<Record<WindowFn, Answer>>, fn: (said: string[]) => Promise<T>): Promise<T> {
-  const w = vscode.window as unknown as Record<WindowFn, Answer>;
-  const keys: WindowFn[] = ['showWarningMessage', 'showInformationMessage', 'showInputBox'];
-  const saved = Object.fromEntries(keys.map((k) => [k, w[k]])) as Record<WindowFn, Answer>;
-  const said: string[] = [];
-  for (const k of keys) {
-    w[k] = (message: unknown, ...rest: unknown[]) => {
-      said.push(typeof message === 'string' ? message : JSON.stringify(message));
-      return Promise.resolve(answers[k]?.(message, ...rest));
-    };
-  }
-  try {
-    return await fn(said);
-  } finally {
-    for (const k of keys) w[k] = saved[k];
-  }
-}
+import { activateApi, answering } from './helpers';
 
 const SERVER = ['/usr/bin/node', '-e', "require('http').createServer((q,s)=>s.end('ok')).listen(8080)"];
 const LEAK = ['/usr/bin/node', '-e', "const a=[];setTimeout(()=>setInterval(()=>{const b=Buffer.alloc(8*1024*1024);b.fill(1);a.push(b)},20),300)"];
-const EXT_ID = 'dev-server-doctor.dev-server-doctor';
 
 describe('Dev Server Doctor: containers of the workspace in a real VS Code', function () {
   this.timeout(120_000);
@@ -49,7 +28,7 @@ describe('Dev Server Doctor: containers of the workspace in a real VS Code', fun
       this.skip();
     }
     ensureEmptyImage();
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>(EXT_ID)!.activate();
+    api = await activateApi();
     await waitFor('the engine to answer', () => api.containerEngine().available, 30_000);
   });
 

@@ -10,6 +10,7 @@ import type { CauseId, Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { crashingAppSource, freePort, isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
 import { note } from './notes';
+import { activateApi } from './helpers';
 
 const isRoot = process.getuid?.() === 0;
 const SECRETS = ['sk-live-4242secret', 'hunter2pw', 'cmdline-pass-77'];
@@ -22,7 +23,7 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
   let n = 0;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
     // A crash every few seconds here: lift the notification rate limit (3 a minute by default).
     await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
   });

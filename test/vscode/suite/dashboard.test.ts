@@ -10,6 +10,7 @@ import { SeriesStore } from '../../../src/core/dashboard/series';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { Server, Snapshot } from '../../../src/core/types';
 import { crashingAppSource, isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi } from './helpers';
 
 const MB = 1024 * 1024;
 
@@ -21,7 +22,7 @@ describe('Dev Server Doctor: dashboard', function () {
   let api: DevServerDoctorApi;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
   });
   after(async () => {
     await jar.cleanup();

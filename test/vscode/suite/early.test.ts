@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, answering, pick } from './helpers';
 
 const cfg = () => vscode.workspace.getConfiguration('devServerDoctor');
 
@@ -16,7 +17,7 @@ describe('Dev Server Doctor: early warnings and supervision in a real VS Code', 
   let api: DevServerDoctorApi;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
     await cfg().update('pollIntervalSeconds', 0.5, vscode.ConfigurationTarget.Workspace);
     await cfg().update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
   });
@@ -75,14 +76,7 @@ describe('Dev Server Doctor: early warnings and supervision in a real VS Code', 
   });
 
   it('opt-in crash capture: a heap OOM in a terminal writes a Node report that the verdict quotes', async () => {
-    const w = vscode.window as unknown as { showQuickPick: unknown };
-    const saved = w.showQuickPick;
-    w.showQuickPick = async (items: readonly { heap: boolean }[]) => (await items).find((i) => !i.heap);
-    try {
-      await vscode.commands.executeCommand('devServerDoctor.enableCrashCapture');
-    } finally {
-      w.showQuickPick = saved;
-    }
+    await answering({ showQuickPick: pick((i) => !i.heap) }, () => vscode.commands.executeCommand('devServerDoctor.enableCrashCapture'));
     const dir = path.join(root, 'capture');
     writeFiles(dir, {
       'package.json': JSON.stringify({ name: 'captured', scripts: { dev: 'node --max-old-space-size=40 server.js' } }),

@@ -5,14 +5,13 @@ import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { Snapshot } from '../../../src/core/types';
 import type { PortTreeItem, ProcessTreeItem, ServerTreeItem } from '../../../src/vscode/tree/serverItems';
+import { EXTENSION_ID } from './helpers';
 
 // The extension runs from its bundle, so its classes are not the ones this file could import: tell node
 // kinds apart by contextValue, as menus do.
 const isServer = (n: vscode.TreeItem): n is ServerTreeItem => /^server\./.test(n.contextValue ?? '');
 const isPort = (n: vscode.TreeItem): n is PortTreeItem => n.contextValue === 'port';
 const isProcess = (n: vscode.TreeItem): n is ProcessTreeItem => /^process/.test(n.contextValue ?? '');
-
-const EXT_ID = 'dev-server-doctor.dev-server-doctor';
 
 async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -33,8 +32,8 @@ describe('Dev Server Doctor in a real VS Code', function () {
 
   before(async () => {
     assert.ok(port > 0 && pid > 0, 'the harness passes the fixture server port and pid');
-    const ext = vscode.extensions.getExtension<DevServerDoctorApi>(EXT_ID);
-    assert.ok(ext, `${EXT_ID} is installed`);
+    const ext = vscode.extensions.getExtension<DevServerDoctorApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is installed`);
     api = await ext.activate();
     snap = await until('the fixture server to be up', async () => {
       const s = await api.refresh();
@@ -43,7 +42,7 @@ describe('Dev Server Doctor in a real VS Code', function () {
   });
 
   it('declares a workspace extension with every command in the "Dev Server Doctor" category', () => {
-    const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON;
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
     assert.deepEqual(pkg.extensionKind, ['workspace']);
     for (const c of pkg.contributes.commands) assert.equal(c.category, 'Dev Server Doctor', c.command);
   });

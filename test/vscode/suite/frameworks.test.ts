@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { freePort, pidsInside, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { freePort, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
 import { note } from './notes';
+import { activateApi, killProcessesUnder } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,13 +35,13 @@ describe('Dev Server Doctor: real frameworks crashing in the integrated terminal
   let n = 0;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
     await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
   });
   afterEach(async () => {
     for (const t of terms.splice(0)) t.dispose();
     await sleep(500);
-    if (fs.existsSync(root)) for (const pid of pidsInside(fs.realpathSync(root))) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    killProcessesUnder(root);
   });
   after(async () => {
     note('      crash line in the terminal → verdict (ms):');

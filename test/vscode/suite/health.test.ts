@@ -8,22 +8,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, answering, pick } from './helpers';
 
 const cfg = () => vscode.workspace.getConfiguration('devServerDoctor');
 type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
-type WindowFns = 'showErrorMessage' | 'showWarningMessage' | 'showInformationMessage' | 'showQuickPick' | 'showInputBox' | 'withProgress';
-
-/** Replaces vscode.window functions while `fn` runs. */
-async function stubbing<T>(stubs: Partial<Record<WindowFns, Fn>>, fn: () => Promise<T>): Promise<T> {
-  const w = vscode.window as unknown as Record<WindowFns, Fn>;
-  const saved = Object.fromEntries(Object.keys(stubs).map((k) => [k, w[k as WindowFns]]));
-  Object.assign(w, stubs);
-  try {
-    return await fn();
-  } finally {
-    Object.assign(w, saved);
-  }
-}
 
 const STUCK_APP = `const fs = require('fs');
 const express = require('express');
@@ -49,7 +37,7 @@ describe('Dev Server Doctor: health, hangs and load tests in a real VS Code', fu
   let api: DevServerDoctorApi;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
     await cfg().update('pollIntervalSeconds', 0.5, vscode.ConfigurationTarget.Workspace);
     await cfg().update('healthIntervalSeconds', 1, vscode.ConfigurationTarget.Workspace);
     await cfg().update('healthTimeoutSeconds', 1.5, vscode.ConfigurationTarget.Workspace);
@@ -81,7 +69,7 @@ describe('Dev Server Doctor: health, hangs and load tests in a real VS Code', fu
     const shownBefore = Math.max(0, ...api.notificationsShown().map((n) => n.id)); // the record is bounded: by id, not index
     const req = http.get({ host: '127.0.0.1', port, path: '/spin' }).on('error', () => undefined);
     try {
-      await stubbing({
+      await answering({
         showWarningMessage: (message: string, ...rest: unknown[]) => {
           modals.push(`${message} ${JSON.stringify(rest[0])}`);
           return Promise.resolve(message.startsWith('Find where') ? "Find Where It's Stuck" : undefined);
@@ -122,9 +110,9 @@ describe('Dev Server Doctor: health, hangs and load tests in a real VS Code', fu
     const progress: string[] = [];
     const realProgress = vscode.window.withProgress;
     const confirmations: string[] = [];
-    await stubbing({
+    await answering({
       showInputBox: (o: vscode.InputBoxOptions) => Promise.resolve(o.value),
-      showQuickPick: async (items: { label: string }[] | Promise<{ label: string }[]>) => (await items).find((i) => i.label === 'Quick'),
+      showQuickPick: pick((i) => i.label === 'Quick'),
       showWarningMessage: (message: string, ...rest: unknown[]) => {
         confirmations.push(`${message} ${JSON.stringify(rest[0])}`);
         return Promise.resolve(message.startsWith('Load test') ? 'Start Load Test' : undefined);
@@ -146,9 +134,9 @@ describe('Dev Server Doctor: health, hangs and load tests in a real VS Code', fu
     const source = new vscode.CancellationTokenSource();
     let child = 0;
     const started = Date.now();
-    await stubbing({
+    await answering({
       showInputBox: (o: vscode.InputBoxOptions) => Promise.resolve(o.value),
-      showQuickPick: async (items: { label: string }[] | Promise<{ label: string }[]>) => (await items).find((i) => i.label === 'Standard'),
+      showQuickPick: pick((i) => i.label === 'Standard'),
       showWarningMessage: (message: string) => Promise.resolve(message.startsWith('Load test') ? 'Start Load Test' : undefined),
       showInformationMessage: () => Promise.resolve(undefined),
       withProgress: (_o: vscode.ProgressOptions, task: Fn) => task({ report: () => { child = api.loadTestPid() ?? child; source.cancel(); } }, source.token),

@@ -9,25 +9,7 @@ import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { ServerTreeItem } from '../../../src/vscode/tree/serverItems';
 import { freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-
-type WindowFn = 'showWarningMessage' | 'showInformationMessage';
-
-/** Answers the extension's own questions (modal confirmations) while `fn` runs; other messages pass through. */
-async function answering<T>(answer: (message: string) => string | undefined, fn: () => PromiseLike<T>): Promise<T> {
-  const w = vscode.window as unknown as Record<WindowFn, (...a: unknown[]) => unknown>;
-  const saved = { showWarningMessage: w.showWarningMessage, showInformationMessage: w.showInformationMessage };
-  for (const k of ['showWarningMessage', 'showInformationMessage'] as const) {
-    w[k] = (message: unknown, ...rest: unknown[]) => {
-      const a = typeof message === 'string' ? answer(message) : undefined;
-      return a !== undefined ? Promise.resolve(a) : saved[k].call(vscode.window, message, ...rest);
-    };
-  }
-  try {
-    return await fn();
-  } finally {
-    Object.assign(w, saved);
-  }
-}
+import { activateApi, answering, killProcessesUnder } from './helpers';
 
 describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident)', function () {
   this.timeout(240_000);
@@ -37,18 +19,14 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
   let api: DevServerDoctorApi;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
   });
   after(async () => {
     await jar.cleanup();
     for (const t of vscode.window.terminals) if (/^(stops-test|leak-test)/.test(t.name)) t.dispose();
     // Servers the extension started (Restart, the supervisor) run in terminals the jar does not know: stop every
     // process still working in this test's folders, by pid.
-    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
-      let cwd = '';
-      try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { continue; }
-      if (cwd === root || cwd.startsWith(`${root}/`)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    }
+    killProcessesUnder(root);
     for (const key of ['pollIntervalSeconds', 'notifications.maxPerMinute']) await vscode.workspace.getConfiguration('devServerDoctor').update(key, undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(root, { recursive: true, force: true });
     await vscode.commands.executeCommand('devServerDoctor.refresh');

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { crashingAppSource, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi } from './helpers';
 
 interface LmToolInfo { name: string; description: string; inputSchema?: object }
 interface LmApi {
@@ -22,7 +23,7 @@ describe('Dev Server Doctor: language-model tools for agent mode', function () {
   const lm = (vscode as unknown as { lm: LmApi }).lm;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
   });
   after(async () => {
     await jar.cleanup();

@@ -7,8 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
-
-const EXTENSION_ID = 'dev-server-doctor.dev-server-doctor';
+import { EXTENSION_ID } from './helpers';
 
 /** CPU time of this process's main thread (tid = pid), in ms (schedstat: nanoseconds on CPU). */
 function mainThreadCpuMs(): number {

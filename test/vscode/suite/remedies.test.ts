@@ -6,33 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-
-type WindowFn = 'showQuickPick' | 'showWarningMessage' | 'showInformationMessage' | 'showInputBox';
-type Answer = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Replaces vscode.window functions while `fn` runs; records every message shown. */
-async function answering<T>(answers: Partial<Record<WindowFn, Answer>>, fn: (said: string[]) => Promise<T>): Promise<T> {
-  const w = vscode.window as unknown as Record<WindowFn, Answer>;
-  const replaced: WindowFn[] = ['showWarningMessage', 'showInformationMessage', ...(['showQuickPick', 'showInputBox'] as const).filter((k) => answers[k])];
-  const saved = Object.fromEntries(replaced.map((k) => [k, w[k]])) as Record<WindowFn, Answer>;
-  const said: string[] = [];
-  for (const k of ['showWarningMessage', 'showInformationMessage'] as const) {
-    w[k] = (message: string, ...rest: unknown[]) => { said.push(message); return Promise.resolve(answers[k]?.(message, ...rest)); };
-  }
-  if (answers.showQuickPick) w.showQuickPick = answers.showQuickPick;
-  if (answers.showInputBox) w.showInputBox = answers.showInputBox;
-  try {
-    return await fn(said);
-  } finally {
-    for (const k of replaced) w[k] = saved[k];
-  }
-}
-
-/** Answers a quick pick with the items `choose` accepts (all of them for canPickMany). */
-const pick = (choose: (item: any) => boolean) => async (items: any[] | Promise<any[]>, opts?: vscode.QuickPickOptions) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const list = (await items).filter(choose);
-  return opts?.canPickMany ? list : list[0];
-};
+import { activateApi, answering, killProcessesUnder, pick } from './helpers';
 
 describe('Dev Server Doctor: remedies from the palette in a real VS Code', function () {
   this.timeout(90_000);
@@ -42,10 +16,11 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
   let api: DevServerDoctorApi;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
   });
   after(async () => {
     await jar.cleanup();
+    killProcessesUnder(root); // servers Raise Heap Limit restarted in terminals
     fs.rmSync(root, { recursive: true, force: true });
     await vscode.commands.executeCommand('devServerDoctor.refresh');
   });
@@ -61,16 +36,56 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
     return s.pid!;
   }
 
+  /**
+   * The Raise Heap Limit tests that restart and read back: remedies/<name> (package `<name>-test`) runs
+   * `npm run dev` = `script(port)`, its server.js writing V8's own heap_size_limit to limit.txt as it starts.
+   * `up` is the server as the monitor first sees it up; `raise(target)` runs Raise Heap Limit answering 256 MB,
+   * `target` and both Restart questions, and returns what was said and the targets offered; `newLimitMb()` waits
+   * for the restarted process's limit.txt, then stops the restarted tree (in a terminal the jar does not know).
+   */
+  async function heapServer(name: string, script: (port: number) => string, files: Record<string, string> = {}) {
+    const dir = path.join(root, name);
+    const port = await freePort();
+    writeFiles(dir, {
+      'package.json': JSON.stringify({ name: `${name}-test`, scripts: { dev: script(port) } }, null, 2),
+      ...files,
+      'server.js': `require('fs').writeFileSync(__dirname + '/limit.txt', String(require('v8').getHeapStatistics().heap_size_limit));\n${HTTP_SERVER_JS}`,
+    });
+    jar.start('sh', ['-c', 'npm run dev'], { cwd: dir });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+    const up = await waitFor(`${name}-test up`, async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'up' && s.ports.includes(port)));
+    const mb = () => Math.round(Number(fs.readFileSync(path.join(dir, 'limit.txt'), 'utf8')) / 1024 / 1024);
+    const startMb = mb();
+    const raise = async (target: string) => {
+      let targets: string[] = [];
+      const said = await answering({
+        showInputBox: () => '256',
+        showQuickPick: pick((i) => i.target === target, (items) => { targets = items.map((i) => i.target); }),
+        showInformationMessage: (m: string) => (/from its next start/.test(m) ? 'Restart Server' : undefined),
+        showWarningMessage: (m: string) => (m.startsWith('Restart ') ? 'Restart' : undefined),
+      }, async (said) => {
+        await vscode.commands.executeCommand('devServerDoctor.raiseHeapLimit', { serverId: up.id });
+        return said;
+      });
+      return { said, targets };
+    };
+    const newLimitMb = async () => {
+      try {
+        return await waitFor('the new process\'s own heap statistics', () => { const v = mb(); return v !== startMb ? v : undefined; });
+      } finally {
+        killProcessesUnder(dir);
+      }
+    };
+    return { dir, up, startMb, raise, newLimitMb };
+  }
+
   it('Kill Zombies and Orphans: picks the orphan, confirms, stops it and frees its port', async () => {
     const port = await freePort();
     const pid = await orphan('zombies', port);
     let ticked: boolean | undefined;
     await answering({
-      showQuickPick: async (items: any, opts?: vscode.QuickPickOptions) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-        // An orphan holding no declared server's port is offered, but not ticked in advance.
-        ticked = (await items).find((i: any) => i.candidate?.pid === pid)?.picked; // eslint-disable-line @typescript-eslint/no-explicit-any
-        return pick((i) => i.candidate?.pid === pid)(items, opts);
-      },
+      // An orphan holding no declared server's port is offered, but not ticked in advance.
+      showQuickPick: pick((i) => i.candidate?.pid === pid, (items) => { ticked = items.find((i) => i.candidate?.pid === pid)?.picked; }),
       showWarningMessage: (m: string) => (m.startsWith('Stop process tree') ? 'Stop' : undefined),
     }, async (said) => {
       await vscode.commands.executeCommand('devServerDoctor.killZombies');
@@ -122,7 +137,7 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
     const log = path.join(dir, 'logs', 'big.log');
     let listed: string[] = [];
     await answering({
-      showQuickPick: async (items: any, opts: any) => { listed = (await items).map((i: any) => i.item.path); return pick((i) => i.item.path.startsWith(dir))(items, opts); }, // eslint-disable-line @typescript-eslint/no-explicit-any
+      showQuickPick: pick((i) => i.item.path.startsWith(dir), (items) => { listed = items.map((i) => i.item.path); }),
       showWarningMessage: (m: string) => (/to the trash\?$/.test(m) ? 'Move to Trash' : /permanently\? There is no trash here/.test(m) ? 'Delete Permanently' : undefined),
     }, async (said) => {
       await vscode.commands.executeCommand('devServerDoctor.freeDisk');
@@ -156,40 +171,19 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
   });
 
   it('Raise Heap Limit on a script that passes the flag itself: edits the flag, restarts, and the new process really has the new limit', async () => {
-    const dir = path.join(root, 'heapflag');
-    const port = await freePort();
     // The commonest case for a heap crash: the limit on node's own command line, where NODE_OPTIONS cannot change it.
-    writeFiles(dir, {
-      'package.json': JSON.stringify({ name: 'heapflag-test', scripts: { dev: `PORT=${port} node --max-old-space-size=128 server.js` } }, null, 2),
-      'server.js': `require('fs').writeFileSync(__dirname + '/limit.txt', String(require('v8').getHeapStatistics().heap_size_limit));\n${HTTP_SERVER_JS}`,
-    });
-    jar.start('sh', ['-c', 'npm run dev'], { cwd: dir });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-    const before = await waitFor('heapflag-test up', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'up' && s.ports.includes(port)));
+    const { dir, up: before, startMb: startLimit, raise, newLimitMb } = await heapServer('heapflag', (port) => `PORT=${port} node --max-old-space-size=128 server.js`);
     assert.equal(before.heapLimitBytes, 128 * 1024 * 1024);
-    const mb = (f: string) => Math.round(Number(fs.readFileSync(f, 'utf8')) / 1024 / 1024);
-    const startLimit = mb(path.join(dir, 'limit.txt'));
-    let targets: string[] = [];
-    await answering({
-      showInputBox: () => '256',
-      showQuickPick: async (items: any, opts: any) => { targets = (await items).map((i: any) => i.target); return pick((i) => i.target === 'script')(items, opts); }, // eslint-disable-line @typescript-eslint/no-explicit-any
-      showInformationMessage: (m: string) => (/from its next start/.test(m) ? 'Restart Server' : undefined),
-      showWarningMessage: (m: string) => (m.startsWith('Restart ') ? 'Restart' : undefined),
-    }, async (said) => {
-      await vscode.commands.executeCommand('devServerDoctor.raiseHeapLimit', { serverId: before.id });
-      assert.ok(said.some((m) => /heapflag-test( · dev)? now runs with a 256 MB heap limit \(--max-old-space-size on its command line/.test(m)), said.join('\n'));
-    });
+    const { said, targets } = await raise('script');
+    assert.ok(said.some((m) => /heapflag-test( · dev)? now runs with a 256 MB heap limit \(--max-old-space-size on its command line/.test(m)), said.join('\n'));
     assert.deepEqual(targets, ['script'], 'NODE_OPTIONS in the terminals would not win against the flag, so it is not offered');
     assert.match(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), /node --max-old-space-size=256 server\.js/);
     assert.equal(api.lastHeapCheck()?.actualMb, 256);
     // What V8 itself reports in the new process (old space 256 MB plus the young generation).
-    const after = await waitFor('the new process\'s own heap statistics', () => { const v = mb(path.join(dir, 'limit.txt')); return v !== startLimit ? v : undefined; });
+    const after = await newLimitMb();
     // Old space 256 MB plus the young generation (at 128 it was 176).
     assert.ok(after >= 256 && after < 400 && after - 256 === startLimit - 128, `v8.getHeapStatistics().heap_size_limit = ${after} MB (was ${startLimit})`);
     console.log(`      heap_size_limit ${startLimit} MB → ${after} MB`);
-    // The restarted server runs in a terminal the jar does not know: stop its tree by pid.
-    const restarted = (await api.refresh())?.servers.find((s) => s.cwd === dir);
-    for (const pid of restarted?.pids ?? []) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   });
 
   it('Raise Heap Limit on a down server reads the limit from its script; the size the crash proposed is the input\'s default and the value written', async () => {
@@ -214,38 +208,18 @@ describe('Dev Server Doctor: remedies from the palette in a real VS Code', funct
   });
 
   it('Raise Heap Limit where NODE_OPTIONS sits in the .env file node loads (--env-file): edits that line, and the new process has the new limit', async () => {
-    const dir = path.join(root, 'heapenv');
-    const port = await freePort();
-    writeFiles(dir, {
-      'package.json': JSON.stringify({ name: 'heapenv-test', scripts: { dev: `PORT=${port} node --env-file=.env server.js` } }, null, 2),
-      '.env': '# this app\nAPI_TOKEN=tok-abc\nNODE_OPTIONS=--max-old-space-size=128\n',
-      'server.js': `require('fs').writeFileSync(__dirname + '/limit.txt', String(require('v8').getHeapStatistics().heap_size_limit));\n${HTTP_SERVER_JS}`,
-    });
-    jar.start('sh', ['-c', 'npm run dev'], { cwd: dir });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-    const before = await waitFor('heapenv-test up', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && s.state === 'up' && s.ports.includes(port)));
+    const { dir, up: before, startMb: startLimit, raise, newLimitMb } = await heapServer('heapenv', (port) => `PORT=${port} node --env-file=.env server.js`,
+      { '.env': '# this app\nAPI_TOKEN=tok-abc\nNODE_OPTIONS=--max-old-space-size=128\n' });
     // The limit comes from the file, which /proc/PID/environ does not show: read as node reads it.
     assert.deepEqual([before.heapLimitBytes, before.heapLimitSource], [128 * 1024 * 1024, 'NODE_OPTIONS']);
-    const mb = (f: string) => Math.round(Number(fs.readFileSync(f, 'utf8')) / 1024 / 1024);
-    const startLimit = mb(path.join(dir, 'limit.txt'));
-    let targets: string[] = [];
-    await answering({
-      showInputBox: () => '256',
-      showQuickPick: async (items: any, opts: any) => { targets = (await items).map((i: any) => i.target); return pick((i) => i.target === 'env-file')(items, opts); }, // eslint-disable-line @typescript-eslint/no-explicit-any
-      showInformationMessage: (m: string) => (/from its next start/.test(m) ? 'Restart Server' : undefined),
-      showWarningMessage: (m: string) => (m.startsWith('Restart ') ? 'Restart' : undefined),
-    }, async (said) => {
-      await vscode.commands.executeCommand('devServerDoctor.raiseHeapLimit', { serverId: before.id });
-      assert.ok(said.some((m) => /heapenv-test( · dev)? now runs with a 256 MB heap limit \(NODE_OPTIONS/.test(m)), said.join('\n'));
-    });
+    const { said, targets } = await raise('env-file');
+    assert.ok(said.some((m) => /heapenv-test( · dev)? now runs with a 256 MB heap limit \(NODE_OPTIONS/.test(m)), said.join('\n'));
     assert.deepEqual(targets, ['env-file', 'script', 'terminal'], 'the file where NODE_OPTIONS is comes first');
     assert.equal(fs.readFileSync(path.join(dir, '.env'), 'utf8'), '# this app\nAPI_TOKEN=tok-abc\nNODE_OPTIONS="--max-old-space-size=256"\n');
     assert.match(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), /node --env-file=\.env server\.js/, 'the script is left as it was');
-    const after = await waitFor('the new process\'s own heap statistics', () => { const v = mb(path.join(dir, 'limit.txt')); return v !== startLimit ? v : undefined; });
+    const after = await newLimitMb();
     assert.equal(after - 256, startLimit - 128, `v8.getHeapStatistics().heap_size_limit = ${after} MB (was ${startLimit})`);
     console.log(`      .env NODE_OPTIONS: heap_size_limit ${startLimit} MB → ${after} MB`);
-    const restarted = (await api.refresh())?.servers.find((s) => s.cwd === dir);
-    for (const pid of restarted?.pids ?? []) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   });
 
   it('Restart Server: stops it, starts it in a terminal and reports the time to healthy', async () => {

@@ -11,29 +11,7 @@ import { isNoTrashError } from '../../../src/vscode/trash';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
 import { LOG_FORMS, PLANTED_ARGV, PLANTED_ENV, SECRETS } from '../../live/secretsCorpusData';
-
-type Shown = 'showErrorMessage' | 'showWarningMessage' | 'showInformationMessage';
-type Answer = (message: string, ...rest: unknown[]) => unknown;
-
-/** Replaces the notification functions while `fn` runs: records each message (and whether it was modal), answers it. */
-async function recording<T>(answer: Answer, fn: (said: { message: string; modal: boolean }[]) => Promise<T>): Promise<T> {
-  const w = vscode.window as unknown as Record<Shown, Answer>;
-  const kinds: Shown[] = ['showErrorMessage', 'showWarningMessage', 'showInformationMessage'];
-  const saved = kinds.map((k) => w[k]);
-  const said: { message: string; modal: boolean }[] = [];
-  for (const k of kinds) {
-    w[k] = (message: string, ...rest: unknown[]) => {
-      const options = rest[0] && typeof rest[0] === 'object' ? rest[0] as vscode.MessageOptions : undefined;
-      said.push({ message, modal: options?.modal === true });
-      return Promise.resolve(answer(message, ...rest));
-    };
-  }
-  try {
-    return await fn(said);
-  } finally {
-    kinds.forEach((k, i) => { w[k] = saved[i]!; });
-  }
-}
+import { activateApi, answering, pick, type Shown } from './helpers';
 
 /** Every tree item's label, description and tooltip, depth first. */
 function treeTexts(provider: { getChildren(node?: any): any[]; getTreeItem(node: any): vscode.TreeItem; resolveTreeItem?(item: vscode.TreeItem, node: any): vscode.TreeItem }): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -78,7 +56,7 @@ describe('Dev Server Doctor: safety in a real VS Code', function () {
   let api: DevServerDoctorApi;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
     await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
   });
   after(async () => {
@@ -95,7 +73,8 @@ describe('Dev Server Doctor: safety in a real VS Code', function () {
       // The extension host never had these variables: only the servers' environments (read by the poll worker) do.
       for (const name of Object.keys(PLANTED_ENV)) assert.equal(process.env[name], undefined, `${name} is not in the extension host's environment`);
       const argv = PLANTED_ARGV.slice(0, PLANTED_ARGV.indexOf('--title')).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      await recording(() => undefined, async (said) => {
+      // Every notification recorded, crash toasts (errors) too, none answered.
+      await answering({ showErrorMessage: () => undefined }, async (said) => {
         // One server per form, each crashing on it: each form is then the first line of a crash, shown whole.
         for (let form = 0; form < LOG_FORMS.length; form++) {
           const dir = path.join(root, `leaky${form}`);
@@ -114,9 +93,9 @@ describe('Dev Server Doctor: safety in a real VS Code', function () {
           await waitFor('the server to die', () => !isAlive(pid), 30_000);
           const v = await waitFor(`a verdict for pid ${pid}`, () => api.verdicts().find((x) => x.pid === pid), 30_000);
           assert.match(v.summary, new RegExp(`leak${form}: `), `the exception message is in the verdict: ${v.summary}`);
-          await waitFor('its notification', () => said.some((m) => m.message.includes(`leak${form}: `)), 10_000);
+          await waitFor('its notification', () => said.some((m) => m.includes(`leak${form}: `)), 10_000);
         }
-        outputs.set('notifications shown', said.map((m) => m.message).join('\n'));
+        outputs.set('notifications shown', said.join('\n'));
       });
       outputs.set('notifications (api)', api.notifications().join('\n'));
       outputs.set('servers tree after the crashes', treeTexts(api.serversProvider as never).join('\n'));
@@ -177,20 +156,10 @@ describe('Dev Server Doctor: safety in a real VS Code', function () {
     });
 
     /** Runs Free Disk Space on this folder's items; `answer` answers the modals. */
-    async function freeDisk(answer: Answer): Promise<{ message: string; modal: boolean }[]> {
-      return recording(answer, async (said) => {
-        const w = vscode.window as unknown as { showQuickPick: unknown };
-        const saved = w.showQuickPick;
-        w.showQuickPick = async (items: any, opts: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-          const mine = (await items).filter((i: any) => i.item.path.startsWith(dir)); // eslint-disable-line @typescript-eslint/no-explicit-any
-          return opts?.canPickMany ? mine : mine[0];
-        };
-        try {
-          await vscode.commands.executeCommand('devServerDoctor.freeDisk');
-        } finally {
-          w.showQuickPick = saved;
-        }
-        return said;
+    async function freeDisk(answer: (message: string) => string | undefined): Promise<Shown[]> {
+      return answering({ showErrorMessage: answer, showWarningMessage: answer, showInformationMessage: answer, showQuickPick: pick((i) => i.item.path.startsWith(dir)) }, async (_said, shown) => {
+        await vscode.commands.executeCommand('devServerDoctor.freeDisk');
+        return shown;
       });
     }
 

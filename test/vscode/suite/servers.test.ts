@@ -8,33 +8,13 @@ import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { ServerTreeItem } from '../../../src/vscode/tree/serverItems';
 import { crashingAppSource, freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-
-type WindowFn = 'showQuickPick' | 'showWarningMessage' | 'showInformationMessage' | 'showInputBox';
-type Answer = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Replaces vscode.window functions while `fn` runs; records every message shown. */
-async function answering<T>(answers: Partial<Record<WindowFn, Answer>>, fn: (said: string[]) => Promise<T>): Promise<T> {
-  const w = vscode.window as unknown as Record<WindowFn, Answer>;
-  const replaced: WindowFn[] = ['showWarningMessage', 'showInformationMessage', ...(['showQuickPick', 'showInputBox'] as const).filter((k) => answers[k])];
-  const saved = Object.fromEntries(replaced.map((k) => [k, w[k]])) as Record<WindowFn, Answer>;
-  const said: string[] = [];
-  for (const k of ['showWarningMessage', 'showInformationMessage'] as const) {
-    w[k] = (message: string, ...rest: unknown[]) => { said.push(message); return Promise.resolve(answers[k]?.(message, ...rest)); };
-  }
-  if (answers.showQuickPick) w.showQuickPick = answers.showQuickPick;
-  if (answers.showInputBox) w.showInputBox = answers.showInputBox;
-  try {
-    return await fn(said);
-  } finally {
-    for (const k of replaced) w[k] = saved[k];
-  }
-}
+import { activateApi, answering, EXTENSION_ID } from './helpers';
 
 interface MenuItem { command: string; when?: string; group?: string }
 
 /** The commands package.json's view/item/context menus show for a Servers row with this contextValue. */
 function menuFor(contextValue: string): { inline: string[]; menu: string[] } {
-  const pkg = vscode.extensions.getExtension('dev-server-doctor.dev-server-doctor')!.packageJSON;
+  const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
   const items: MenuItem[] = pkg.contributes.menus['view/item/context'];
   const atom = (c: string): boolean => {
     if (c === 'view == devServerDoctor.servers') return true;
@@ -65,7 +45,7 @@ describe('Dev Server Doctor: the Servers view\'s rows in a real VS Code', functi
   let api: DevServerDoctorApi;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
   });
   after(async () => {
     await jar.cleanup();

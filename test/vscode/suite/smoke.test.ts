@@ -1,8 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'dev-server-doctor.dev-server-doctor';
+import { EXTENSION_ID } from './helpers';
 
 describe('smoke', () => {
   it('the extension is installed and activates', async () => {

@@ -12,6 +12,7 @@ import type { Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { freePort, pidsInside, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
 import { note } from './notes';
+import { activateApi, killProcessesUnder } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,14 +26,14 @@ describe('Dev Server Doctor: task output in a real VS Code', function () {
   let n = 0;
 
   before(async () => {
-    api = await vscode.extensions.getExtension<DevServerDoctorApi>('dev-server-doctor.dev-server-doctor')!.activate();
+    api = await activateApi();
     folder = vscode.workspace.workspaceFolders![0];
     await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
   });
   afterEach(async () => {
     for (const e of executions.splice(0)) e.terminate();
     await sleep(300);
-    if (fs.existsSync(root)) for (const pid of pidsInside(fs.realpathSync(root))) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    killProcessesUnder(root);
   });
   after(async () => {
     await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', undefined, vscode.ConfigurationTarget.Workspace);

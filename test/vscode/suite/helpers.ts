@@ -1,0 +1,88 @@
+// What several suite files share: the extension's API, answers to vscode.window in place of the user, and the
+// last-resort cleanup of a test folder's processes. Not a test file itself (index.ts loads only *.test.js).
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { DevServerDoctorApi } from '../../../src/extension';
+import { pidsInside } from '../../live/liveHelpers';
+
+export const EXTENSION_ID = 'dev-server-doctor.dev-server-doctor';
+
+/** Activates the extension under test (VS Code does it once; later calls return the same API). */
+export async function activateApi(): Promise<DevServerDoctorApi> {
+  const ext = vscode.extensions.getExtension<DevServerDoctorApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`${EXTENSION_ID} is not installed in this VS Code`);
+  return ext.activate();
+}
+
+type MessageFn = 'showErrorMessage' | 'showWarningMessage' | 'showInformationMessage';
+/** The vscode.window functions a test may answer in place of the user. */
+export type WindowFn = MessageFn | 'showQuickPick' | 'showInputBox' | 'withProgress';
+export type Answer = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Answers = Partial<Record<WindowFn, Answer>>;
+/** A message shown while `answering` ran, and whether it was a modal one. */
+export interface Shown { message: string; modal: boolean }
+
+/**
+ * Replaces vscode.window functions while `fn` runs, and records every message shown (`said`, and with
+ * modality `shown`). Two forms:
+ * - a record of answers: warning and information messages are always replaced, and one without an answer
+ *   (or whose answer is undefined) is dismissed; error messages, quick picks, input boxes and progress are
+ *   replaced only when answered here (an unanswered error still shows for real);
+ * - one function, answering the warning and information messages it recognises: those it returns undefined
+ *   for show for real (the extension's own toasts go on as a user would see them).
+ */
+export async function answering<T>(
+  answers: Answers | ((message: string) => string | undefined),
+  fn: (said: string[], shown: Shown[]) => PromiseLike<T>,
+): Promise<T> {
+  const w = vscode.window as unknown as Record<WindowFn, Answer>;
+  const passThrough = typeof answers === 'function';
+  const table: Answers = passThrough ? { showWarningMessage: answers, showInformationMessage: answers } : answers;
+  const messages: MessageFn[] = ['showWarningMessage', 'showInformationMessage', ...(table.showErrorMessage ? ['showErrorMessage' as const] : [])];
+  const others = (['showQuickPick', 'showInputBox', 'withProgress'] as const).filter((k) => table[k]);
+  const saved = Object.fromEntries([...messages, ...others].map((k) => [k, w[k]])) as Record<WindowFn, Answer>;
+  const said: string[] = [];
+  const shown: Shown[] = [];
+  for (const k of messages) {
+    w[k] = (message: string, ...rest: unknown[]) => {
+      const options = rest[0] && typeof rest[0] === 'object' ? rest[0] as vscode.MessageOptions : undefined;
+      const text = typeof message === 'string' ? message : JSON.stringify(message);
+      said.push(text);
+      shown.push({ message: text, modal: options?.modal === true });
+      const answer = table[k]?.(message, ...rest);
+      return passThrough && answer === undefined ? saved[k].call(vscode.window, message, ...rest) : Promise.resolve(answer);
+    };
+  }
+  for (const k of others) w[k] = table[k]!;
+  try {
+    return await fn(said, shown);
+  } finally {
+    Object.assign(w, saved);
+  }
+}
+
+/**
+ * A showQuickPick answer: the items `choose` accepts (all of them for canPickMany, else the first);
+ * `offered`, when given, sees every item offered first.
+ */
+export const pick = (choose: (item: any) => boolean, offered?: (items: any[]) => void) => // eslint-disable-line @typescript-eslint/no-explicit-any
+  async (items: readonly any[] | Thenable<readonly any[]>, opts?: vscode.QuickPickOptions) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const all = [...await items];
+    offered?.(all);
+    const list = all.filter(choose);
+    return opts?.canPickMany ? list : list[0];
+  };
+
+/**
+ * SIGKILLs every process whose working folder (/proc/PID/cwd) is `dir` or inside it, by pid, never by name:
+ * the last-resort cleanup of servers the extension started in terminals a test's jar does not know.
+ * Returns the pids signalled.
+ */
+export function killProcessesUnder(dir: string): number[] {
+  if (!fs.existsSync(dir)) return [];
+  const pids = pidsInside(fs.realpathSync(dir));
+  for (const pid of pids) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  return pids;
+}
