@@ -8,30 +8,22 @@ import * as vscode from 'vscode';
 import { inotifyUsage } from '../../../src/core/system/inotify';
 import type { CauseId, Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { crashingAppSource, freePort, isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { crashingAppSource, freePort, isAlive, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
 import { note } from './notes';
-import { activateApi } from './helpers';
+import { activateApi, testFolder } from './helpers';
 
 const isRoot = process.getuid?.() === 0;
 const SECRETS = ['sk-live-4242secret', 'hunter2pw', 'cmdline-pass-77'];
 
 describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
   this.timeout(90_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const jar = new ProcessJar();
+  // A crash every few seconds here: lift the notification rate limit (3 a minute by default).
+  const { ws, jar } = testFolder('crashes', { settings: { 'notifications.maxPerMinute': 60 } });
   let api: DevServerDoctorApi;
   let n = 0;
-
-  before(async () => {
-    api = await activateApi();
-    // A crash every few seconds here: lift the notification rate limit (3 a minute by default).
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
-  });
+  before(async () => { api = await activateApi(); });
+  // Leave the fixture workspace as the other suites expect it (testFolder removes crashes/).
   after(async () => {
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', undefined, vscode.ConfigurationTarget.Workspace);
-    await jar.cleanup();
-    // Leave the fixture workspace as the other suites expect it.
-    fs.rmSync(path.join(ws, 'crashes'), { recursive: true, force: true });
     fs.rmSync(path.join(ws, 'logs'), { recursive: true, force: true });
     await vscode.commands.executeCommand('devServerDoctor.refresh');
   });

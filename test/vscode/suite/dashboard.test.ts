@@ -9,27 +9,17 @@ import { dashboardModel } from '../../../src/core/dashboard/model';
 import { SeriesStore } from '../../../src/core/dashboard/series';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { Server, Snapshot } from '../../../src/core/types';
-import { crashingAppSource, isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi } from './helpers';
+import { crashingAppSource, isAlive, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, testFolder } from './helpers';
 
 const MB = 1024 * 1024;
 
 describe('Dev Server Doctor: dashboard', function () {
   this.timeout(120_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const jar = new ProcessJar();
-  const dir = path.join(ws, 'dash-leaky');
+  const { root: dir, jar } = testFolder('dash-leaky');
   let api: DevServerDoctorApi;
-
-  before(async () => {
-    api = await activateApi();
-  });
-  after(async () => {
-    await jar.cleanup();
-    fs.rmSync(dir, { recursive: true, force: true });
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
+  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
 
   it('opens from the palette command and shows a leaking server\'s growing curve, then its crash marker and the crash table', async () => {
     writeFiles(dir, {

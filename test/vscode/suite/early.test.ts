@@ -4,30 +4,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi, answering, pick } from './helpers';
+import { HTTP_SERVER_JS, isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, answering, pick, testFolder } from './helpers';
 
 const cfg = () => vscode.workspace.getConfiguration('devServerDoctor');
 
 describe('Dev Server Doctor: early warnings and supervision in a real VS Code', function () {
   this.timeout(120_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'early');
-  const jar = new ProcessJar();
+  const { root, jar } = testFolder('early', { settings: { pollIntervalSeconds: 0.5, 'notifications.maxPerMinute': 60 }, resets: ['supervisor'] });
   let api: DevServerDoctorApi;
-
-  before(async () => {
-    api = await activateApi();
-    await cfg().update('pollIntervalSeconds', 0.5, vscode.ConfigurationTarget.Workspace);
-    await cfg().update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
-  });
-  after(async () => {
-    for (const key of ['pollIntervalSeconds', 'notifications.maxPerMinute', 'supervisor']) await cfg().update(key, undefined, vscode.ConfigurationTarget.Workspace);
-    await vscode.commands.executeCommand('devServerDoctor.disableCrashCapture');
-    await jar.cleanup();
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
+  after(() => vscode.commands.executeCommand('devServerDoctor.disableCrashCapture'));
 
   it('a leaking server raises the OOM-risk warning, with a projection, before it dies', async () => {
     const dir = path.join(root, 'leak');

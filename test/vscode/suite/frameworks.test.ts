@@ -13,7 +13,7 @@ import type { Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { freePort, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
 import { note } from './notes';
-import { activateApi, killProcessesUnder } from './helpers';
+import { activateApi, killProcessesUnder, testFolder } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,28 +27,20 @@ interface Running {
 
 describe('Dev Server Doctor: real frameworks crashing in the integrated terminal', function () {
   this.timeout(150_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'frameworks');
+  const { root } = testFolder('frameworks', { settings: { 'notifications.maxPerMinute': 60 } });
   const terms: vscode.Terminal[] = [];
   const delays: string[] = [];
   let api: DevServerDoctorApi;
   let n = 0;
-
-  before(async () => {
-    api = await activateApi();
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
-  });
+  before(async () => { api = await activateApi(); });
   afterEach(async () => {
     for (const t of terms.splice(0)) t.dispose();
     await sleep(500);
     killProcessesUnder(root);
   });
-  after(async () => {
+  after(() => {
     note('      crash line in the terminal → verdict (ms):');
     for (const d of delays) note(`        ${d}`);
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', undefined, vscode.ConfigurationTarget.Workspace);
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
   });
 
   async function pkg(name: string, scripts: Record<string, string>, files: Record<string, string>): Promise<string> {

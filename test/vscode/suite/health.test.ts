@@ -7,10 +7,9 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { isAlive, ProcessJar, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi, answering, pick } from './helpers';
+import { isAlive, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, answering, pick, testFolder } from './helpers';
 
-const cfg = () => vscode.workspace.getConfiguration('devServerDoctor');
 type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const STUCK_APP = `const fs = require('fs');
@@ -31,26 +30,9 @@ const srv = require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0
 
 describe('Dev Server Doctor: health, hangs and load tests in a real VS Code', function () {
   this.timeout(120_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'health');
-  const jar = new ProcessJar();
+  const { root, jar } = testFolder('health', { settings: { pollIntervalSeconds: 0.5, healthIntervalSeconds: 1, healthTimeoutSeconds: 1.5, 'notifications.maxPerMinute': 60 } });
   let api: DevServerDoctorApi;
-
-  before(async () => {
-    api = await activateApi();
-    await cfg().update('pollIntervalSeconds', 0.5, vscode.ConfigurationTarget.Workspace);
-    await cfg().update('healthIntervalSeconds', 1, vscode.ConfigurationTarget.Workspace);
-    await cfg().update('healthTimeoutSeconds', 1.5, vscode.ConfigurationTarget.Workspace);
-    await cfg().update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
-  });
-  after(async () => {
-    for (const key of ['pollIntervalSeconds', 'healthIntervalSeconds', 'healthTimeoutSeconds', 'notifications.maxPerMinute']) {
-      await cfg().update(key, undefined, vscode.ConfigurationTarget.Workspace);
-    }
-    await jar.cleanup();
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
 
   async function start(name: string, source: string, nodeArgs: string[] = []): Promise<{ dir: string; port: number; pid: number }> {
     const dir = path.join(root, name);

@@ -1,9 +1,10 @@
 // What several suite files share: the extension's API, answers to vscode.window in place of the user, and the
 // last-resort cleanup of a test folder's processes. Not a test file itself (index.ts loads only *.test.js).
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { pidsInside } from '../../live/liveHelpers';
+import { pidsInside, ProcessJar } from '../../live/liveHelpers';
 
 export const EXTENSION_ID = 'dev-server-doctor.dev-server-doctor';
 
@@ -85,4 +86,27 @@ export function killProcessesUnder(dir: string): number[] {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
   return pids;
+}
+
+/**
+ * The hooks a suite working in its own folder of the fixture workspace shares, registered in the calling describe:
+ * before, apply `settings` (workspace scope); after, undo them and every key in `resets` (those its tests set), stop
+ * the jar's processes and any other still working in the folder (by pid), delete the folder and refresh the views.
+ */
+export function testFolder(name: string, { settings = {}, resets = [] }: { settings?: Record<string, unknown>; resets?: string[] } = {}) {
+  const ws = process.env.DSD_TEST_WORKSPACE!;
+  const root = path.join(ws, name);
+  const jar = new ProcessJar();
+  const cfg = () => vscode.workspace.getConfiguration('devServerDoctor');
+  before(async () => {
+    for (const [key, value] of Object.entries(settings)) await cfg().update(key, value, vscode.ConfigurationTarget.Workspace);
+  });
+  after(async () => {
+    for (const key of new Set([...Object.keys(settings), ...resets])) await cfg().update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    await jar.cleanup();
+    killProcessesUnder(root);
+    fs.rmSync(root, { recursive: true, force: true });
+    await vscode.commands.executeCommand('devServerDoctor.refresh');
+  });
+  return { ws, root, jar };
 }

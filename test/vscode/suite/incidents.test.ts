@@ -3,34 +3,21 @@
 // while the same server killed by someone else (a real `kill -TERM`) still is.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { ServerTreeItem } from '../../../src/vscode/tree/serverItems';
-import { freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi, answering, killProcessesUnder } from './helpers';
+import { freePort, HTTP_SERVER_JS, isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, answering, testFolder } from './helpers';
 
 describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident)', function () {
   this.timeout(240_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'incidents');
-  const jar = new ProcessJar();
+  // Servers the extension started (Restart, the supervisor) run in terminals the jar does not know: testFolder's
+  // cleanup stops every process still working in this test's folders, by pid.
+  const { root, jar } = testFolder('incidents', { resets: ['pollIntervalSeconds', 'notifications.maxPerMinute'] });
   let api: DevServerDoctorApi;
-
-  before(async () => {
-    api = await activateApi();
-  });
-  after(async () => {
-    await jar.cleanup();
-    for (const t of vscode.window.terminals) if (/^(stops-test|leak-test)/.test(t.name)) t.dispose();
-    // Servers the extension started (Restart, the supervisor) run in terminals the jar does not know: stop every
-    // process still working in this test's folders, by pid.
-    killProcessesUnder(root);
-    for (const key of ['pollIntervalSeconds', 'notifications.maxPerMinute']) await vscode.workspace.getConfiguration('devServerDoctor').update(key, undefined, vscode.ConfigurationTarget.Workspace);
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
+  after(() => { for (const t of vscode.window.terminals) if (/^(stops-test|leak-test)/.test(t.name)) t.dispose(); });
 
   /** Crash entries, verdicts and crash toasts about servers of this folder. */
   const crashesOf = (dir: string) => ({

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { crashingAppSource, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi } from './helpers';
+import { crashingAppSource, isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, testFolder } from './helpers';
 
 interface LmToolInfo { name: string; description: string; inputSchema?: object }
 interface LmApi {
@@ -16,20 +16,10 @@ interface LmApi {
 
 describe('Dev Server Doctor: language-model tools for agent mode', function () {
   this.timeout(90_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const jar = new ProcessJar();
-  const dir = path.join(ws, 'lm-tools');
+  const { root: dir, jar } = testFolder('lm-tools');
   let api: DevServerDoctorApi;
   const lm = (vscode as unknown as { lm: LmApi }).lm;
-
-  before(async () => {
-    api = await activateApi();
-  });
-  after(async () => {
-    await jar.cleanup();
-    fs.rmSync(dir, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
 
   it('registers devServerDoctor_status, _investigate and _applyRemedy with descriptions that say when to use them', () => {
     const ours = lm.tools.filter((t) => t.name.startsWith('devServerDoctor_'));

@@ -5,25 +5,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi, answering, killProcessesUnder, pick } from './helpers';
+import { freePort, HTTP_SERVER_JS, isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, answering, pick, killProcessesUnder, testFolder } from './helpers';
 
 describe('Dev Server Doctor: remedies from the palette in a real VS Code', function () {
   this.timeout(90_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'remedies');
-  const jar = new ProcessJar();
+  const { root, jar } = testFolder('remedies');
   let api: DevServerDoctorApi;
-
-  before(async () => {
-    api = await activateApi();
-  });
-  after(async () => {
-    await jar.cleanup();
-    killProcessesUnder(root); // servers Raise Heap Limit restarted in terminals
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
 
   /** A node server in remedies/<name> started by `sh -c` that exits: re-parented, an orphan. */
   async function orphan(name: string, port: number, js = HTTP_SERVER_JS): Promise<number> {

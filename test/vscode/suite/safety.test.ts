@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isNoTrashError } from '../../../src/vscode/trash';
 import type { DevServerDoctorApi } from '../../../src/extension';
-import { isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
+import { isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
 import { LOG_FORMS, PLANTED_ARGV, PLANTED_ENV, SECRETS } from '../../live/secretsCorpusData';
-import { activateApi, answering, pick, type Shown } from './helpers';
+import { activateApi, answering, pick, type Shown, testFolder } from './helpers';
 
 /** Every tree item's label, description and tooltip, depth first. */
 function treeTexts(provider: { getChildren(node?: any): any[]; getTreeItem(node: any): vscode.TreeItem; resolveTreeItem?(item: vscode.TreeItem, node: any): vscode.TreeItem }): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -50,21 +50,9 @@ setInterval(() => {
 
 describe('Dev Server Doctor: safety in a real VS Code', function () {
   this.timeout(240_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'safety');
-  const jar = new ProcessJar();
+  const { ws, root, jar } = testFolder('safety', { settings: { 'notifications.maxPerMinute': 60 } });
   let api: DevServerDoctorApi;
-
-  before(async () => {
-    api = await activateApi();
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
-  });
-  after(async () => {
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', undefined, vscode.ConfigurationTarget.Workspace);
-    await jar.cleanup();
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
 
   describe('secrets', () => {
     const outputs = new Map<string, string>();

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import type { ServerTreeItem } from '../../../src/vscode/tree/serverItems';
-import { crashingAppSource, freePort, HTTP_SERVER_JS, isAlive, ProcessJar, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi, answering, EXTENSION_ID } from './helpers';
+import { crashingAppSource, freePort, HTTP_SERVER_JS, isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
+import { activateApi, answering, EXTENSION_ID, testFolder } from './helpers';
 
 interface MenuItem { command: string; when?: string; group?: string }
 
@@ -39,19 +39,9 @@ const isServer = (n: vscode.TreeItem): n is ServerTreeItem => /^server\./.test(n
 
 describe('Dev Server Doctor: the Servers view\'s rows in a real VS Code', function () {
   this.timeout(120_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'rows');
-  const jar = new ProcessJar();
+  const { ws, root, jar } = testFolder('rows');
   let api: DevServerDoctorApi;
-
-  before(async () => {
-    api = await activateApi();
-  });
-  after(async () => {
-    await jar.cleanup();
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
-  });
+  before(async () => { api = await activateApi(); });
 
   const rowOf = (id: string): ServerTreeItem | undefined =>
     (api.serversProvider.getChildren() as vscode.TreeItem[]).filter(isServer).find((n) => n.server.id === id);

@@ -12,33 +12,25 @@ import type { Verdict } from '../../../src/core/crash/types';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { freePort, pidsInside, REPO, waitFor, writeFiles } from '../../live/liveHelpers';
 import { note } from './notes';
-import { activateApi, killProcessesUnder } from './helpers';
+import { activateApi, killProcessesUnder, testFolder } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Dev Server Doctor: task output in a real VS Code', function () {
   this.timeout(90_000);
-  const ws = process.env.DSD_TEST_WORKSPACE!;
-  const root = path.join(ws, 'tasks');
+  const { root } = testFolder('tasks', { settings: { 'notifications.maxPerMinute': 60 } });
   const executions: vscode.TaskExecution[] = [];
   let api: DevServerDoctorApi;
   let folder: vscode.WorkspaceFolder;
   let n = 0;
-
   before(async () => {
     api = await activateApi();
     folder = vscode.workspace.workspaceFolders![0];
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', 60, vscode.ConfigurationTarget.Workspace);
   });
   afterEach(async () => {
     for (const e of executions.splice(0)) e.terminate();
     await sleep(300);
     killProcessesUnder(root);
-  });
-  after(async () => {
-    await vscode.workspace.getConfiguration('devServerDoctor').update('notifications.maxPerMinute', undefined, vscode.ConfigurationTarget.Workspace);
-    fs.rmSync(root, { recursive: true, force: true });
-    await vscode.commands.executeCommand('devServerDoctor.refresh');
   });
 
   /** A package `tasks/<name>-N` the monitor knows (its scripts declared); returns its real folder. */
