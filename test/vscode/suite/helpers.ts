@@ -1,5 +1,5 @@
-// What several suite files share: the extension's API, answers to vscode.window in place of the user, and the
-// last-resort cleanup of a test folder's processes. Not a test file itself (index.ts loads only *.test.js).
+// What the suite files share: the extension's API, answers to vscode.window in place of the user, a test folder's
+// before/after hooks and the last-resort cleanup of its processes. Not a test file (index.ts loads only *.test.js).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';

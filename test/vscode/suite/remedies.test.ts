@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { freePort, HTTP_SERVER_JS, isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
-import { activateApi, answering, pick, killProcessesUnder, testFolder } from './helpers';
+import { activateApi, answering, killProcessesUnder, pick, testFolder } from './helpers';
 
 describe('Dev Server Doctor: remedies from the palette in a real VS Code', function () {
   this.timeout(90_000);

@@ -11,7 +11,7 @@ import { isNoTrashError } from '../../../src/vscode/trash';
 import type { DevServerDoctorApi } from '../../../src/extension';
 import { isAlive, waitFor, writeFiles } from '../../live/liveHelpers';
 import { LOG_FORMS, PLANTED_ARGV, PLANTED_ENV, SECRETS } from '../../live/secretsCorpusData';
-import { activateApi, answering, pick, type Shown, testFolder } from './helpers';
+import { activateApi, answering, pick, testFolder, type Shown } from './helpers';
 
 /** Every tree item's label, description and tooltip, depth first. */
 function treeTexts(provider: { getChildren(node?: any): any[]; getTreeItem(node: any): vscode.TreeItem; resolveTreeItem?(item: vscode.TreeItem, node: any): vscode.TreeItem }): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any
