@@ -12,6 +12,9 @@ const INVESTIGATE = 'Investigate';
 const BUTTON_MAX_CHARS = 24;
 
 function buttonLabel(r: RemedyRef): string {
+  // The size on the button is the one the input box proposes and the one written (its args carry it).
+  const mb = r.id === 'raise-heap-limit' ? (r.args as { megabytes?: unknown } | undefined)?.megabytes : undefined;
+  if (typeof mb === 'number') return `Raise Heap to ${mb} MB…`;
   return r.title.length <= BUTTON_MAX_CHARS ? r.title : REMEDIES[r.id]?.button ?? r.title;
 }
 

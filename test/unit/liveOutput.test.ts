@@ -211,6 +211,19 @@ describe('CrashWatcher: output is a trigger', () => {
     assert.equal(v.server, 'shop-web · dev');
   });
 
+  it('the app itself (npm → sh → node) dying of heap exhaustion is no framework worker; next dev\'s worker is one even when next dev dies with it', async () => {
+    const npm = proc(100, 1, 'npm run dev', { depth: 0 });
+    const sh = proc(110, 100, 'sh -c node server.js', { depth: 1 });
+    const app = proc(20843, 110, 'node server.js', { depth: 2, ports: [3000], rssBytes: 190 << 20 });
+    monitor.play(snapshot([server([npm, sh, app])]));
+    monitor.next = snapshot([server([], { state: 'down' })]);
+    feed.start('p', { label: 'terminal: bash (npm run dev)', pid: 100, cwd: CWD, command: 'npm run dev' });
+    feed.append('p', fixture('crash-output', 'heap-oom.txt'));
+    await settle();
+    assert.equal(verdicts.length, 1);
+    assert.deepEqual([verdicts[0].pid, verdicts[0].detail?.workerPid], [20843, undefined], 'the app is the server, not its worker');
+  });
+
   it('the poll that later sees the same processes gone does not give a second verdict', async () => {
     const app = proc(210, 200, 'node crash.js', { depth: 1, startTimeMs: Date.now() - 5000 });
     const nodemon = proc(200, 100, 'node /w/node_modules/.bin/nodemon crash.js');

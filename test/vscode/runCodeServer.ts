@@ -11,7 +11,7 @@ import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
 import { checkContainerUi } from './containerUi';
 import { checkIncidentUi } from './incidentUi';
-import { isDark, screenshotInTheme, setTheme } from './theme';
+import { isDark, palette, screenshotInTheme, setTheme } from './theme';
 import type { SuiteResult } from './suite/index';
 
 const CODE_SERVER_VERSION = '4.100.3';
@@ -200,19 +200,31 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
       await setTheme(page, wasDark); // back to the theme it had
     }
   });
-  await uiTest(result, 'ui: the Get Started walkthrough lists its steps with their media', async () => {
-    await page.locator('.part.statusbar').first().click({ position: { x: 600, y: 10 } });
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input').first();
-    await input.waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
-    await input.fill('>Welcome: Open Walkthrough');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
-    await page.keyboard.press('Enter');
+  await uiTest(result, 'ui: the Get Started walkthrough lists its steps with their media, in light and dark themes (walkthrough-light.png, walkthrough-dark.png)', async () => {
+    await palette(page, 'Welcome: Open Walkthrough', 'Open Walkthrough');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with Dev Server Doctor' }).first().click({ timeout: TREE_ROW_TIMEOUT_MS });
     await page.locator('.getting-started-step', { hasText: 'See what it found in this workspace' }).first().waitFor({ state: 'visible', timeout: TREE_ROW_TIMEOUT_MS });
     await page.locator('.getting-started-step', { hasText: 'Read a crash report' }).first().waitFor({ state: 'attached', timeout: TREE_ROW_TIMEOUT_MS });
-    await page.waitForTimeout(1500);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'walkthrough.png') });
+    // The step's media (Markdown, in its own frame) is rendered: its heading is there to read.
+    const rendered = async (): Promise<boolean> => {
+      for (const f of page.frames()) if (await f.locator('h2', { hasText: 'What it found here' }).count().catch(() => 0)) return true;
+      return false;
+    };
+    const until = Date.now() + TREE_ROW_TIMEOUT_MS;
+    while (!(await rendered()) && Date.now() < until) await page.waitForTimeout(250);
+    if (!(await rendered())) {
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'walkthrough-failure.png') });
+      throw new Error('the walkthrough step\'s media ("What it found here") did not render (walkthrough-failure.png)');
+    }
+    const wasDark = await isDark(page);
+    try {
+      for (const dark of [wasDark, !wasDark]) {
+        await setTheme(page, dark);
+        await screenshotInTheme(page, path.join(SCREENSHOT_DIR, `walkthrough-${dark ? 'dark' : 'light'}.png`), dark);
+      }
+    } finally {
+      await setTheme(page, wasDark);
+    }
   });
 }
 

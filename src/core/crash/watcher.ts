@@ -488,10 +488,13 @@ export class CrashWatcher {
         return;
       }
     }
-    const worker = verdict.pid !== null && verdict.pid !== before.pid && !!after && after.state !== 'down' && verdict.detail?.watcherPid === undefined
-      ? before.processes.find((p) => p.pid === verdict.pid && p.depth > 0 && !isWatcherCommand(p.command)) : undefined;
+    // A framework's worker (the pid V8's trace names, below the root, no watcher) died: named whether or not its
+    // parent outlived it (next dev sometimes exits with its worker; the output path names it alike).
+    const worker = verdict.pid !== null && verdict.pid !== before.pid && verdict.detail?.watcherPid === undefined
+      ? frameworkWorker(before.processes, verdict.pid) : undefined;
+    const parentAlive = !!after && after.state !== 'down';
     const judged: Verdict = { ...verdict, detail: { ...verdict.detail, via: 'poll', detectedAt: Date.now(),
-      ...(worker ? { workerPid: worker.pid, workerCommand: redactText(worker.command), parentAlive: true } : {}) } };
+      ...(worker ? { workerPid: worker.pid, workerCommand: redactText(worker.command), parentAlive } : {}) } };
     // The rest of this tree dying in the next polls is the same crash.
     for (const pid of [...before.pids, ...dead.map((d) => d.proc.pid)]) this.covered.set(pid, next.takenAt);
     this.dead.delete(id);
@@ -842,7 +845,7 @@ export class CrashWatcher {
     const detectedAt = Date.now();
     // A framework's worker (not a watcher's app: that one is named as the watcher's) died inside the tree.
     const worker = verdict.pid !== null && server && verdict.pid !== server.pid && verdict.detail?.watcherPid === undefined
-      ? [...seenDead, ...(earlier?.processes ?? []), ...(after?.processes ?? [])].find((p) => p.pid === verdict.pid && !isWatcherCommand(p.command) && p.depth > 0)
+      ? frameworkWorker([...seenDead, ...(earlier?.processes ?? []), ...(after?.processes ?? [])], verdict.pid)
       : undefined;
     const detail = {
       ...verdict.detail,
@@ -907,6 +910,18 @@ function readCgroups(pid: number): string | null {
 function ownHeapLimit(command: string): number | null {
   const m = /--max[-_]old[-_]space[-_]size[= ](\d+)\b/.exec(command);
   return m && Number(m[1]) > 0 ? Number(m[1]) * 1024 * 1024 : null;
+}
+
+/**
+ * The framework worker among `procs` with this pid: below the root, no watcher, and started by a node process that
+ * is the framework itself (next dev → next-server), not by npm or a shell (that is the app, not a worker).
+ */
+function frameworkWorker(procs: readonly ServerProcess[], pid: number): ServerProcess | undefined {
+  const p = procs.find((x) => x.pid === pid && x.depth > 0 && !isWatcherCommand(x.command));
+  const parent = p && procs.find((x) => x.pid === p.ppid);
+  if (!p || !parent) return undefined;
+  const frameworkParent = isNodeProcess(parent.command.split(' '), parent.comm) && !PACKAGE_MANAGER.test(parent.command) && !isWatcherCommand(parent.command);
+  return frameworkParent ? p : undefined;
 }
 
 /** A package manager running a script (`npm run dev`, node …/npm-cli.js, pnpm, yarn): it only waits for the app. */

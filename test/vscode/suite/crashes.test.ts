@@ -86,6 +86,10 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
     });
     assert.equal(v.confidence, 'high');
     assert.equal(v.remedies[0]!.id, 'raise-heap-limit');
+    // One number everywhere: the toast's button names the size the remedy carries (the input box's default).
+    const mb = (v.remedies[0]!.args as { megabytes: number }).megabytes;
+    const toast = api.notificationsShown().find((n) => n.kind === 'crash' && n.message === v.summary);
+    assert.ok(toast?.buttons.includes(`Raise Heap to ${mb} MB…`), `${mb} MB on the button: ${JSON.stringify(toast?.buttons)}`);
   });
 
   it('port-in-use: the holder is named by pid', async () => {
