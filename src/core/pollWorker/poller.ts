@@ -2,9 +2,9 @@
 // inline (InlinePoller) where no worker script exists. Both give the same snapshots and events.
 import { performance } from 'node:perf_hooks';
 import type { MonitorLike } from '../crash/watcher';
-import { Emitter } from '../emitter';
 import { editorProcessIds } from '../history/sampleJournal';
 import { Monitor } from '../monitor';
+import { MonitorEvents } from '../monitorEvents';
 import { PollTimeAverage } from '../pollPolicy';
 import type { CoreSettings } from '../settings';
 import type { Snapshot, SystemProbe, WorkspaceScan } from '../types';
@@ -38,16 +38,15 @@ export interface InlinePollerOptions {
 }
 
 /** The monitor on the calling thread. */
-export class InlinePoller implements Poller {
+export class InlinePoller extends MonitorEvents implements Poller {
   private readonly monitor: Monitor;
   private readonly average = new PollTimeAverage();
-  private readonly errors = new Emitter<Error>();
-  private readonly snapshots = new Emitter<Snapshot>();
   private readonly delivery = new PollTimeAverage();
   private polls = 0;
   private readonly selfPid: number;
 
   constructor(opts: InlinePollerOptions) {
+    super();
     this.selfPid = opts.selfPid ?? process.pid;
     let sampleStart = 0;
     const { probe } = opts;
@@ -65,11 +64,12 @@ export class InlinePoller implements Poller {
       selfPid: opts.selfPid,
       countInotifyWatches: true,
     });
+    this.monitor.onEvent((e) => this.publishEvents([e]));
     this.monitor.onSnapshot((s) => {
       const t0 = performance.now();
       // The first poll reads every process's argv and folder once: not what a poll costs.
       if (this.polls++ > 0) this.average.add(t0 - sampleStart);
-      this.snapshots.fire(s);
+      this.publishSnapshot(s);
       this.delivery.add(performance.now() - t0);
     });
   }
@@ -90,13 +90,6 @@ export class InlinePoller implements Poller {
     return this.delivery.value;
   }
 
-  onEvent: Monitor['onEvent'] = (l) => this.monitor.onEvent(l);
-  onSnapshot: Monitor['onSnapshot'] = (l) => this.snapshots.on(l);
-
-  onError(listener: (e: Error) => void): () => void {
-    return this.errors.on(listener);
-  }
-
   update(change: { workspaceFolders?: readonly string[]; settings?: CoreSettings }): void {
     this.monitor.update(change);
   }
@@ -109,9 +102,7 @@ export class InlinePoller implements Poller {
     try {
       return await this.monitor.pollOnce();
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      this.errors.fire(e);
-      throw e;
+      throw this.publishError(err);
     }
   }
 
@@ -121,7 +112,6 @@ export class InlinePoller implements Poller {
 
   dispose(): void {
     this.monitor.dispose();
-    this.errors.clear();
-    this.snapshots.clear();
+    this.clearListeners();
   }
 }
