@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
 import { Monitor } from '../../src/core/monitor';
 import {
@@ -249,6 +250,21 @@ describe('the monitors\' shared events (Monitor, InlinePoller)', () => {
       }
     });
   }
+
+  it('InlinePoller: times polls from the start of the sample, leaving out the first (it reads every argv once)', async () => {
+    const p = new InlinePoller({ probe: scripted([sample([42], 1000), sample([42], 3000)]), workspaceFolders: ['/ws'], settings: DEFAULT_SETTINGS, selfPid: 999_999 });
+    try {
+      await p.poll();
+      assert.equal(p.averagePollMs, null);
+      assert.ok(p.averageDeliveryMs !== null && p.averageDeliveryMs >= 0);
+      const t0 = performance.now();
+      await p.poll();
+      const wall = performance.now() - t0;
+      assert.ok(p.averagePollMs !== null && p.averagePollMs >= 0 && p.averagePollMs <= wall, `${p.averagePollMs} ms of a ${wall} ms poll`);
+    } finally {
+      p.dispose();
+    }
+  });
 
   it('InlinePoller: a failed poll is said once on onError and rejects the caller with the same error', async () => {
     const { source, poll, dispose } = makers.InlinePoller(scripted([null, sample([42], 1000)]));

@@ -3,11 +3,12 @@
 import { performance } from 'node:perf_hooks';
 import type { MonitorLike } from '../crash/watcher';
 import { editorProcessIds } from '../history/sampleJournal';
-import { Monitor } from '../monitor';
+import type { Monitor } from '../monitor';
 import { MonitorEvents } from '../monitorEvents';
 import { PollTimeAverage } from '../pollPolicy';
 import type { CoreSettings } from '../settings';
 import type { Snapshot, SystemProbe, WorkspaceScan } from '../types';
+import { timedMonitor } from './timedMonitor';
 
 export interface Poller extends MonitorLike {
   readonly snapshot: Snapshot | undefined;
@@ -48,27 +49,18 @@ export class InlinePoller extends MonitorEvents implements Poller {
   constructor(opts: InlinePollerOptions) {
     super();
     this.selfPid = opts.selfPid ?? process.pid;
-    let sampleStart = 0;
-    const { probe } = opts;
-    this.monitor = new Monitor({
-      probe: {
-        sample: (o) => {
-          sampleStart = performance.now();
-          return probe.sample(o);
-        },
-        readEnviron: (pid) => probe.readEnviron(pid),
-        readCgroup: (pid) => probe.readCgroup(pid),
-      },
+    const { monitor, sampleStartedAt } = timedMonitor({
+      probe: opts.probe,
       workspaceFolders: opts.workspaceFolders,
       settings: opts.settings,
       selfPid: opts.selfPid,
-      countInotifyWatches: true,
     });
+    this.monitor = monitor;
     this.monitor.onEvent((e) => this.publishEvents([e]));
     this.monitor.onSnapshot((s) => {
       const t0 = performance.now();
       // The first poll reads every process's argv and folder once: not what a poll costs.
-      if (this.polls++ > 0) this.average.add(t0 - sampleStart);
+      if (this.polls++ > 0) this.average.add(t0 - sampleStartedAt());
       this.publishSnapshot(s);
       this.delivery.add(performance.now() - t0);
     });
