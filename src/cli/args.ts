@@ -4,6 +4,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SystemProbe } from '../core/types';
 
+/**
+ * The flag of a destructive action (--kill, --clean) and the --yes that confirms it: without --yes it is a dry run
+ * (read back with Flags.confirmed).
+ */
+export function confirmFlags(action: string, help: string): FlagSpec[] {
+  return [{ name: action, help: `${help} (a dry run without --yes)` }, { name: '--yes', help: `confirm ${action}` }];
+}
+
+/** "Dry run: nothing was stopped. Add --kill --yes to stop them."; `asked`: the action was given, only --yes is missing. */
+export function dryRunLine(action: string, asked: boolean, nothingWas: string, toDo: string): string {
+  return `Dry run: nothing was ${nothingWas}. Add ${asked ? '' : `${action} `}--yes to ${toDo}.`;
+}
+
 /** Bad usage: printed with the verb's usage, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string, readonly verb?: string) {

@@ -3,7 +3,7 @@
 import { formatBytes } from '../core/format';
 import { deletePaths, scanDiskCandidates, type DiskScan } from '../core/remedies/disk';
 import { deleteReport, scanHeadline } from '../core/remedies/results';
-import type { CliDeps, CliIo } from './args';
+import { confirmFlags, dryRunLine, type CliDeps, type CliIo } from './args';
 import { runVerb, type Verb } from './verb';
 
 function scanLines(scan: DiskScan): string[] {
@@ -39,8 +39,7 @@ export const disk: Verb<DiskOptions> = {
     'exit 0; 1 when something could not be deleted; 2 on bad usage',
   ],
   flags: [
-    { name: '--clean', help: 'delete the listed items (a dry run without --yes)' },
-    { name: '--yes', help: 'confirm --clean' },
+    ...confirmFlags('--clean', 'delete the listed items'),
     { name: '--large-log-mb', value: 'N', help: 'list log files at least this big (default 10)' },
     { name: '--stale-days', value: 'N', help: 'list node_modules untouched for N days' },
     { name: '--npm-cache', help: 'list the npm cache too' },
@@ -74,7 +73,7 @@ export const disk: Verb<DiskOptions> = {
       if (result) {
         out.push('', ...deleteReport(result, scan.items.length));
       } else if (scan.items.length > 0) {
-        out.push('', `Dry run: nothing was deleted.${args.cleanAsked ? ' Add --yes to delete these for good.' : ' Add --clean --yes to delete these for good.'}`);
+        out.push('', dryRunLine('--clean', args.cleanAsked, 'deleted', 'delete these for good'));
       }
       io.stdout.write(`${out.join('\n')}\n`);
     }

@@ -6,7 +6,7 @@ import { withPortHolder } from '../core/remedies/portHolder';
 import { broadFolderWarnings } from '../core/remedies/scope';
 import { candidatesHeadline, killReport } from '../core/remedies/results';
 import type { Snapshot } from '../core/types';
-import type { CliDeps, CliIo } from './args';
+import { confirmFlags, dryRunLine, type CliDeps, type CliIo } from './args';
 import { pollOnce, probeOf } from './probe';
 import { runVerb, type Verb } from './verb';
 
@@ -60,8 +60,7 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
     'exit 0; 1 when something survived or a named tree was refused; 2 on bad usage',
   ],
   flags: [
-    { name: '--kill', help: 'stop the listed process trees (a dry run without --yes)' },
-    { name: '--yes', help: 'confirm --kill' },
+    ...confirmFlags('--kill', 'stop the listed process trees'),
     { name: '--grace', value: 'SECONDS', help: 'wait this long after SIGTERM before SIGKILL (default 3)' },
     { name: '--pid', value: 'PID', repeatable: true, help: "only the tree of this stray process, server root or port holder" },
     { name: '--port', value: 'PORT', repeatable: true, help: 'only the tree holding this port' },
@@ -102,7 +101,7 @@ export const zombies: Verb<{ kill: boolean; killAsked: boolean; graceMs: number 
       const notOffered = [...found.refused, ...found.warnings];
       if (notOffered.length > 0) out.push('Not offered:', ...notOffered.map((w) => `  - ${w}`));
       if (result) out.push(...killReport(result));
-      else if (found.candidates.length > 0) out.push(`Dry run: nothing was stopped.${args.killAsked ? ' Add --yes to stop them.' : ' Add --kill --yes to stop them.'}`);
+      else if (found.candidates.length > 0) out.push(dryRunLine('--kill', args.killAsked, 'stopped', 'stop them'));
       io.stdout.write(`${out.join('\n')}\n`);
     }
     // 1: something asked for by --pid/--port was refused, or something survived.

@@ -1,9 +1,9 @@
 // Polls the system at an interval (never two polls at once), keeps the latest Snapshot and emits
 // typed events when servers change.
 import * as os from 'node:os';
-import { Emitter } from './emitter';
 import { cpuPercents, cpuTimesOf, type CpuTimes } from './health/cpu';
 import type { HealthAnnotator } from './health/checker';
+import { MonitorEvents } from './monitorEvents';
 import { resolveWorkspaceFolder } from './paths';
 import { DEFAULT_SETTINGS, type CoreSettings } from './settings';
 import { buildSnapshot, ProcessFactsCache } from './snapshot';
@@ -112,10 +112,7 @@ export interface MonitorOptions {
   readonly countInotifyWatches?: boolean;
 }
 
-export class Monitor {
-  private readonly snapshotEmitter = new Emitter<Snapshot>();
-  private readonly eventEmitter = new Emitter<MonitorEvent>();
-  private readonly errorEmitter = new Emitter<Error>();
+export class Monitor extends MonitorEvents {
   private readonly facts: ProcessFactsCache;
   private folders: readonly string[];
   private settings: CoreSettings;
@@ -134,6 +131,7 @@ export class Monitor {
   private readonly inotify: InotifyWatchCounter | null;
 
   constructor(private readonly opts: MonitorOptions) {
+    super();
     this.folders = opts.workspaceFolders.map((f) => resolveWorkspaceFolder(f));
     this.settings = opts.settings ?? DEFAULT_SETTINGS;
     this.facts = new ProcessFactsCache(opts.probe);
@@ -153,19 +151,6 @@ export class Monitor {
 
   get intervalMs(): number {
     return this.settings.pollIntervalMs;
-  }
-
-  onSnapshot(listener: (s: Snapshot) => void): () => void {
-    return this.snapshotEmitter.on(listener);
-  }
-
-  onEvent(listener: (e: MonitorEvent) => void): () => void {
-    return this.eventEmitter.on(listener);
-  }
-
-  /** A poll that failed as a whole (the probe threw); the loop goes on. */
-  onError(listener: (e: Error) => void): () => void {
-    return this.errorEmitter.on(listener);
   }
 
   /** Changes folders or settings; the next poll uses them. */
@@ -214,15 +199,14 @@ export class Monitor {
     this.stop();
     this.disposed = true;
     this.unsubscribeHealth?.();
-    this.snapshotEmitter.clear();
-    this.eventEmitter.clear();
-    this.errorEmitter.clear();
+    this.clearListeners();
   }
 
   private loop(): void {
     if (!this.running) return;
     this.pollOnce()
-      .catch((err: unknown) => this.errorEmitter.fire(err instanceof Error ? err : new Error(String(err))))
+      // A poll that failed as a whole (the probe threw): onError says so and the loop goes on.
+      .catch((err: unknown) => { this.publishError(err); })
       .finally(() => {
         if (this.running) this.timer = setTimeout(() => this.loop(), this.settings.pollIntervalMs);
       });
@@ -263,8 +247,7 @@ export class Monitor {
     if (this.disposed) return next;
     this.opts.health?.observe(next);
     const alive = new Set(sample.processes.map((p) => p.pid));
-    for (const e of diffSnapshots(prev, next, alive)) this.eventEmitter.fire(e);
-    this.snapshotEmitter.fire(next);
+    this.publish(diffSnapshots(prev, next, alive), next);
     return next;
   }
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { COMMON_FLAGS, Flags, UsageError } from '../../src/cli/args';
+import { COMMON_FLAGS, confirmFlags, dryRunLine, Flags, UsageError } from '../../src/cli/args';
 import { main, parseArgs, USAGE, VERBS } from '../../src/cli/main';
 import { remedyLine } from '../../src/cli/remedyLines';
 import { REMEDY_IDS, remedy } from '../../src/core/remedies/catalogue';
@@ -35,6 +35,17 @@ describe('CLI arguments', () => {
     assert.throws(() => Flags.parse(['--yes'], specs).confirmed('--kill'), /--yes confirms --kill/);
     assert.equal(Flags.parse(['--kill'], specs).confirmed('--kill'), false);
     assert.equal(Flags.parse(['--kill', '--yes'], specs).confirmed('--kill'), true);
+  });
+
+  it('a destructive flag declares its --yes and says what a dry run left undone, naming only the flags missing', () => {
+    assert.deepEqual(confirmFlags('--kill', 'stop the listed process trees'), [
+      { name: '--kill', help: 'stop the listed process trees (a dry run without --yes)' },
+      { name: '--yes', help: 'confirm --kill' },
+    ]);
+    assert.equal(dryRunLine('--kill', false, 'stopped', 'stop them'), 'Dry run: nothing was stopped. Add --kill --yes to stop them.');
+    assert.equal(dryRunLine('--clean', true, 'deleted', 'delete these for good'), 'Dry run: nothing was deleted. Add --yes to delete these for good.');
+    const disk = VERBS.find((v) => v.name === 'disk')!;
+    assert.deepEqual(disk.flags.filter((f) => f.name === '--clean' || f.name === '--yes').map((f) => f.help), ['delete the listed items (a dry run without --yes)', 'confirm --clean']);
   });
 
   it('numbers are checked against their range', () => {

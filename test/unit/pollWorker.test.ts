@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
 import { Monitor } from '../../src/core/monitor';
 import {
@@ -6,6 +7,7 @@ import {
 } from '../../src/core/pollPolicy';
 import { plainDataProblems } from '../../src/core/pollWorker/plainData';
 import type { FromWorker, ToWorker } from '../../src/core/pollWorker/protocol';
+import { InlinePoller } from '../../src/core/pollWorker/poller';
 import { runPollWorker } from '../../src/core/pollWorker/worker';
 import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { NET_TABLE_SAFETY_POLLS, NetTableGate } from '../../src/core/system/netTableGate';
@@ -137,21 +139,30 @@ describe('plain data across the worker boundary', () => {
   });
 });
 
+/** A sample with one node process per pid in /ws, the first listening on 3000. */
+const sample = (pids: number[], takenAt: number): SystemSample => ({
+  takenAt, platform: 'linux',
+  processes: pids.map((pid) => ({ pid, ppid: 1, state: 'S', comm: 'node', cmdline: ['node', 'server.js'], cwd: '/ws', rssBytes: 1e6, startTimeMs: 1000, uid: 0 })),
+  sockets: pids.length ? [{ family: 4 as const, address: '127.0.0.1', port: 3000, inode: 5, pid: pids[0]! }] : [],
+  memory: { totalBytes: 8e9, availableBytes: 4e9, usedPercent: 50, swapTotalBytes: 0, swapUsedBytes: 0 },
+  pressure: null, disks: [], inotify: { maxUserWatches: 1000, maxUserInstances: 128 }, warnings: [],
+});
+
+/** A probe giving these samples in turn (the last again once they run out); `null` is a poll whose probe throws. */
+function scripted(samples: (SystemSample | null)[]): SystemProbe {
+  let i = 0;
+  return {
+    sample: async () => {
+      const s = samples[Math.min(i++, samples.length - 1)];
+      if (!s) throw new Error('the probe failed');
+      return s;
+    },
+    readEnviron: () => ({}),
+    readCgroup: () => null,
+  };
+}
+
 describe('poll worker body over a MessageChannel', () => {
-  const sample = (pids: number[], takenAt: number): SystemSample => ({
-    takenAt, platform: 'linux',
-    processes: pids.map((pid) => ({ pid, ppid: 1, state: 'S', comm: 'node', cmdline: ['node', 'server.js'], cwd: '/ws', rssBytes: 1e6, startTimeMs: 1000, uid: 0 })),
-    sockets: pids.length ? [{ family: 4 as const, address: '127.0.0.1', port: 3000, inode: 5, pid: pids[0]! }] : [],
-    memory: { totalBytes: 8e9, availableBytes: 4e9, usedPercent: 50, swapTotalBytes: 0, swapUsedBytes: 0 },
-    pressure: null, disks: [], inotify: { maxUserWatches: 1000, maxUserInstances: 128 }, warnings: [],
-  });
-
-  function scripted(samples: SystemSample[]): SystemProbe {
-    let i = 0;
-    return { sample: async () => samples[Math.min(i++, samples.length - 1)]!, readEnviron: () => ({}), readCgroup: () => null };
-  }
-
-
   it('sends each snapshot with its events and the scan, structured-cloned, then answers the poll', async () => {
     const { port1, port2 } = new MessageChannel();
     const got: FromWorker[] = [];
@@ -200,6 +211,74 @@ describe('poll worker body over a MessageChannel', () => {
     } finally {
       monitor.dispose();
       port1.close();
+    }
+  });
+});
+
+describe('the monitors\' shared events (Monitor, InlinePoller)', () => {
+  const makers = {
+    Monitor: (probe: SystemProbe) => {
+      const m = new Monitor({ probe, workspaceFolders: ['/ws'], selfPid: 999_999 });
+      return { source: m, poll: () => m.pollOnce(), dispose: () => m.dispose() };
+    },
+    InlinePoller: (probe: SystemProbe) => {
+      const p = new InlinePoller({ probe, workspaceFolders: ['/ws'], settings: DEFAULT_SETTINGS, selfPid: 999_999 });
+      return { source: p, poll: () => p.poll(), dispose: () => p.dispose() };
+    },
+  };
+
+  for (const [name, make] of Object.entries(makers)) {
+    it(`${name}: a poll's events come before its snapshot; unsubscribing and dispose stop them`, async () => {
+      const { source, poll, dispose } = make(scripted([sample([42], 1000), sample([], 3000), sample([], 5000)]));
+      const seen: string[] = [];
+      source.onEvent((e) => seen.push(e.type));
+      const stopSnapshots = source.onSnapshot((s) => seen.push(`snapshot@${s.takenAt}`));
+      try {
+        await poll();
+        assert.ok(seen.length >= 2 && seen.at(-1) === 'snapshot@1000' && seen.slice(0, -1).every((t) => t.startsWith('server-')), seen.join(', '));
+        seen.length = 0;
+        await poll();
+        assert.deepEqual(seen.at(-1), 'snapshot@3000');
+        assert.ok(seen.includes('process-exited') && seen.indexOf('process-exited') < seen.indexOf('snapshot@3000'), seen.join(', '));
+        seen.length = 0;
+        stopSnapshots();
+        dispose();
+        await poll().catch(() => undefined);
+        assert.deepEqual(seen, [], 'nothing is delivered after dispose');
+      } finally {
+        dispose();
+      }
+    });
+  }
+
+  it('InlinePoller: times polls from the start of the sample, leaving out the first (it reads every argv once)', async () => {
+    const p = new InlinePoller({ probe: scripted([sample([42], 1000), sample([42], 3000)]), workspaceFolders: ['/ws'], settings: DEFAULT_SETTINGS, selfPid: 999_999 });
+    try {
+      await p.poll();
+      assert.equal(p.averagePollMs, null);
+      assert.ok(p.averageDeliveryMs !== null && p.averageDeliveryMs >= 0);
+      const t0 = performance.now();
+      await p.poll();
+      const wall = performance.now() - t0;
+      assert.ok(p.averagePollMs !== null && p.averagePollMs >= 0 && p.averagePollMs <= wall, `${p.averagePollMs} ms of a ${wall} ms poll`);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('InlinePoller: a failed poll is said once on onError and rejects the caller with the same error', async () => {
+    const { source, poll, dispose } = makers.InlinePoller(scripted([null, sample([42], 1000)]));
+    const errors: Error[] = [];
+    source.onError((e) => errors.push(e));
+    try {
+      const rejected = await poll().then(() => null, (e: unknown) => e);
+      assert.equal(errors.length, 1);
+      assert.equal(rejected, errors[0]);
+      assert.equal(errors[0]!.message, 'the probe failed');
+      assert.equal((await poll()).takenAt, 1000, 'the next poll works');
+      assert.equal(errors.length, 1);
+    } finally {
+      dispose();
     }
   });
 });

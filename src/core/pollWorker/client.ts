@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Emitter } from '../emitter';
-import type { MonitorEvent } from '../monitor';
+import { MonitorEvents } from '../monitorEvents';
 import { PollTimeAverage } from '../pollPolicy';
 import { rememberSecretValues } from '../redact';
 import type { CoreSettings } from '../settings';
@@ -37,10 +37,7 @@ interface Pending {
   readonly reject: (e: Error) => void;
 }
 
-export class PollWorkerClient implements Poller {
-  private readonly snapshotEmitter = new Emitter<Snapshot>();
-  private readonly eventEmitter = new Emitter<MonitorEvent>();
-  private readonly errorEmitter = new Emitter<Error>();
+export class PollWorkerClient extends MonitorEvents implements Poller {
   private readonly restartEmitter = new Emitter<string>();
   private readonly average = new PollTimeAverage();
   private readonly delivery = new PollTimeAverage();
@@ -61,6 +58,7 @@ export class PollWorkerClient implements Poller {
   private disposed = false;
 
   constructor(private readonly opts: PollWorkerClientOptions) {
+    super();
     if (!fs.existsSync(opts.script)) throw new Error(`poll worker script not found: ${opts.script}`);
     this.folders = opts.workspaceFolders;
     this.settings = opts.settings;
@@ -91,18 +89,6 @@ export class PollWorkerClient implements Poller {
   /** The worker's thread id (for tests and benches); null while it is being replaced. */
   get threadId(): number | null {
     return this.worker?.threadId ?? null;
-  }
-
-  onSnapshot(listener: (s: Snapshot) => void): () => void {
-    return this.snapshotEmitter.on(listener);
-  }
-
-  onEvent(listener: (e: MonitorEvent) => void): () => void {
-    return this.eventEmitter.on(listener);
-  }
-
-  onError(listener: (e: Error) => void): () => void {
-    return this.errorEmitter.on(listener);
   }
 
   /** Fires with the reason each time a dead or hung worker is replaced. */
@@ -152,9 +138,7 @@ export class PollWorkerClient implements Poller {
     this.worker = null;
     void w?.terminate();
     this.failPending(new Error('the poll worker is disposed'));
-    this.snapshotEmitter.clear();
-    this.eventEmitter.clear();
-    this.errorEmitter.clear();
+    this.clearListeners();
     this.restartEmitter.clear();
   }
 
@@ -194,8 +178,7 @@ export class PollWorkerClient implements Poller {
       if (m.secrets) rememberSecretValues(m.secrets);
       this.current = m.snapshot;
       const t0 = performance.now();
-      for (const e of m.events) this.eventEmitter.fire(e);
-      this.snapshotEmitter.fire(m.snapshot);
+      this.publish(m.events, m.snapshot);
       this.delivery.add(performance.now() - t0);
       return;
     }
@@ -209,9 +192,7 @@ export class PollWorkerClient implements Poller {
     this.armWatchdog();
     if (!p) return;
     if (m.error !== undefined) {
-      const err = new Error(m.error);
-      this.errorEmitter.fire(err);
-      p.reject(err);
+      p.reject(this.publishError(new Error(m.error)));
     } else if (this.current) {
       p.resolve(this.current);
     } else {

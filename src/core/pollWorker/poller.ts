@@ -2,12 +2,13 @@
 // inline (InlinePoller) where no worker script exists. Both give the same snapshots and events.
 import { performance } from 'node:perf_hooks';
 import type { MonitorLike } from '../crash/watcher';
-import { Emitter } from '../emitter';
 import { editorProcessIds } from '../history/sampleJournal';
-import { Monitor } from '../monitor';
+import type { Monitor } from '../monitor';
+import { MonitorEvents } from '../monitorEvents';
 import { PollTimeAverage } from '../pollPolicy';
 import type { CoreSettings } from '../settings';
 import type { Snapshot, SystemProbe, WorkspaceScan } from '../types';
+import { timedMonitor } from './timedMonitor';
 
 export interface Poller extends MonitorLike {
   readonly snapshot: Snapshot | undefined;
@@ -38,38 +39,29 @@ export interface InlinePollerOptions {
 }
 
 /** The monitor on the calling thread. */
-export class InlinePoller implements Poller {
+export class InlinePoller extends MonitorEvents implements Poller {
   private readonly monitor: Monitor;
   private readonly average = new PollTimeAverage();
-  private readonly errors = new Emitter<Error>();
-  private readonly snapshots = new Emitter<Snapshot>();
   private readonly delivery = new PollTimeAverage();
   private polls = 0;
   private readonly selfPid: number;
 
   constructor(opts: InlinePollerOptions) {
+    super();
     this.selfPid = opts.selfPid ?? process.pid;
-    let sampleStart = 0;
-    const { probe } = opts;
-    this.monitor = new Monitor({
-      probe: {
-        sample: (o) => {
-          sampleStart = performance.now();
-          return probe.sample(o);
-        },
-        readEnviron: (pid) => probe.readEnviron(pid),
-        readCgroup: (pid) => probe.readCgroup(pid),
-      },
+    const { monitor, sampleStartedAt } = timedMonitor({
+      probe: opts.probe,
       workspaceFolders: opts.workspaceFolders,
       settings: opts.settings,
       selfPid: opts.selfPid,
-      countInotifyWatches: true,
     });
+    this.monitor = monitor;
+    this.monitor.onEvent((e) => this.publishEvents([e]));
     this.monitor.onSnapshot((s) => {
       const t0 = performance.now();
       // The first poll reads every process's argv and folder once: not what a poll costs.
-      if (this.polls++ > 0) this.average.add(t0 - sampleStart);
-      this.snapshots.fire(s);
+      if (this.polls++ > 0) this.average.add(t0 - sampleStartedAt());
+      this.publishSnapshot(s);
       this.delivery.add(performance.now() - t0);
     });
   }
@@ -90,13 +82,6 @@ export class InlinePoller implements Poller {
     return this.delivery.value;
   }
 
-  onEvent: Monitor['onEvent'] = (l) => this.monitor.onEvent(l);
-  onSnapshot: Monitor['onSnapshot'] = (l) => this.snapshots.on(l);
-
-  onError(listener: (e: Error) => void): () => void {
-    return this.errors.on(listener);
-  }
-
   update(change: { workspaceFolders?: readonly string[]; settings?: CoreSettings }): void {
     this.monitor.update(change);
   }
@@ -109,9 +94,7 @@ export class InlinePoller implements Poller {
     try {
       return await this.monitor.pollOnce();
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      this.errors.fire(e);
-      throw e;
+      throw this.publishError(err);
     }
   }
 
@@ -121,7 +104,6 @@ export class InlinePoller implements Poller {
 
   dispose(): void {
     this.monitor.dispose();
-    this.errors.clear();
-    this.snapshots.clear();
+    this.clearListeners();
   }
 }

@@ -2,11 +2,12 @@
 // synchronous /proc reads block only this thread; the main thread gets each finished snapshot and its events.
 import { performance } from 'node:perf_hooks';
 import { editorProcessIds } from '../history/sampleJournal';
-import { Monitor, type MonitorEvent } from '../monitor';
+import type { Monitor, MonitorEvent } from '../monitor';
 import { learnedSecretValues } from '../redact';
 import { createProbe } from '../system/probe';
 import type { SystemProbe, WorkspaceScan } from '../types';
 import type { FromWorker, PollWorkerData, ToWorker } from './protocol';
+import { timedMonitor } from './timedMonitor';
 
 /** The parts of worker_threads' parentPort used here (a MessagePort in tests). */
 export interface WorkerPort {
@@ -15,22 +16,12 @@ export interface WorkerPort {
 }
 
 export function runPollWorker(port: WorkerPort, data: PollWorkerData, probe: SystemProbe = createProbe()): Monitor {
-  let sampleStart = 0;
-  const timed: SystemProbe = {
-    sample: (opts) => {
-      sampleStart = performance.now();
-      return probe.sample(opts);
-    },
-    readEnviron: (pid) => probe.readEnviron(pid),
-    readCgroup: (pid) => probe.readCgroup(pid),
-  };
-  const monitor = new Monitor({
-    probe: timed,
+  const { monitor, sampleStartedAt } = timedMonitor({
+    probe,
     workspaceFolders: data.workspaceFolders,
     settings: data.settings,
     selfPid: data.selfPid,
     previous: data.previous,
-    countInotifyWatches: true,
   });
   let events: MonitorEvent[] = [];
   let sentScan: WorkspaceScan | null = null;
@@ -44,7 +35,7 @@ export function runPollWorker(port: WorkerPort, data: PollWorkerData, probe: Sys
     const changed = scan !== null && scan !== sentScan;
     const secrets = learnedSecretValues(secretsSent);
     try {
-      port.postMessage({ type: 'snapshot', snapshot, events, ...(changed ? { scan } : {}), ...(secrets.length ? { secrets } : {}), pollMs: performance.now() - sampleStart });
+      port.postMessage({ type: 'snapshot', snapshot, events, ...(changed ? { scan } : {}), ...(secrets.length ? { secrets } : {}), pollMs: performance.now() - sampleStartedAt() });
       if (changed) sentScan = scan;
       secretsSent += secrets.length;
       sendError = null;
