@@ -113,7 +113,8 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     const shownBefore = Math.max(0, ...api.notificationsShown().map((n) => n.id));
     const verdictsBefore = api.verdicts().length;
     const crashOnce = async (n: number) => {
-      jar.start('sh', ['-c', 'npm run dev >> logs/dev.log 2>&1'], { cwd: dir });
+      // Each run logs to its own file, as a run started anew by hand would: a new log, a new crash.
+      jar.start('sh', ['-c', `npm run dev > logs/dev-${n}.log 2>&1`], { cwd: dir });
       return waitFor(`crash ${n} of codebug-test`, () => api.verdicts().slice(verdictsBefore).filter((x) => x.detail?.cwd === dir || (x.server ?? '').startsWith('codebug-test'))[n - 1], 60_000);
     };
     const v = await crashOnce(1);
@@ -127,7 +128,11 @@ describe('Dev Server Doctor: incidents (stops on purpose, one toast per incident
     const editor = await waitFor('server.js open', () => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(dir, 'server.js') && vscode.window.activeTextEditor);
     assert.equal(editor.selection.active.line, 2, 'line 3 (0-based 2)');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-    // The same bug again: one entry, counted twice, not a second identical entry.
+    // The same bug again, once the first run is seen down: one entry, counted twice, not a second identical entry.
+    await waitFor('the first run seen down', async () => (await api.refresh())?.servers.find((s) => s.cwd === dir && (s.state === 'down' || s.state === 'crashed')), 20_000);
+    // Past the watcher's 30 s episode (deaths of one tree that close together are one crash), so that the second run's
+    // crash is judged on its own whichever way it is seen first (log, poll).
+    await settle(Math.max(0, (v.detail?.detectedAt ?? v.time) + 31_000 - Date.now()));
     await crashOnce(2);
     const entries = await waitFor('one entry counted twice', () => {
       const mine = api.history.entries().filter((e) => (e.verdict.server ?? '').startsWith('codebug-test'));
