@@ -202,20 +202,37 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
     // Polls 10 s apart: only the followed log can give the verdict within 2 s.
     const cfg = vscode.workspace.getConfiguration('devServerDoctor');
     await cfg.update('pollIntervalSeconds', 10, vscode.ConfigurationTarget.Workspace);
-    const dir = await crashPackage('logged', `(function drain() { throw new Error('worker pool exhausted'); })();`);
-    const log = path.join(dir, 'logs', 'app.log');
-    fs.writeFileSync(log, '> crash-logged starting\n');
-    // No terminal, no task: a background process writing to its log.
-    jar.start('sh', ['-c', 'exec node server.js >> logs/app.log 2>&1'], { cwd: dir });
-    const appPid = await pidOf(dir);
-    const watch = lineWatch(log, /^Node\.js v\d/m);
+    /** One background app writing to its log crashes; its verdict, the crash line's time, its folder and pid. */
+    const attempt = async (name: string) => {
+      const dir = await crashPackage(name, `(function drain() { throw new Error('worker pool exhausted'); })();`);
+      const log = path.join(dir, 'logs', 'app.log');
+      fs.writeFileSync(log, `> crash-${name} starting\n`);
+      // No terminal, no task: a background process writing to its log.
+      jar.start('sh', ['-c', 'exec node server.js >> logs/app.log 2>&1'], { cwd: dir });
+      const appPid = await pidOf(dir);
+      const watch = lineWatch(log, /^Node\.js v\d/m);
+      try {
+        await waitFor(`the monitor to see pid ${appPid}`, () => api.snapshot()?.servers.some((s) => s.pids.includes(appPid)) || (void api.refresh(), false));
+        // No poll in flight when it crashes: the next one is 10 s away.
+        await api.refresh();
+        fs.writeFileSync(path.join(dir, 'go'), '');
+        const v = await waitFor(`a verdict for pid ${appPid}`, () => api.verdicts().find((x) => x.pid === appPid), 20_000);
+        const lineAt = await waitFor('the crash line in the log', () => watch.at(), 5000);
+        return { v, lineAt, dir, appPid };
+      } finally {
+        watch.stop();
+      }
+    };
     try {
-      await waitFor(`the monitor to see pid ${appPid}`, () => api.snapshot()?.servers.some((s) => s.pids.includes(appPid)) || (void api.refresh(), false));
-      // No poll in flight when it crashes: the next one is 10 s away.
-      await api.refresh();
-      fs.writeFileSync(path.join(dir, 'go'), '');
-      const v = await waitFor(`a verdict for pid ${appPid}`, () => api.verdicts().find((x) => x.pid === appPid), 20_000);
-      const lineAt = await waitFor('the crash line in the log', () => watch.at(), 5000);
+      let r = await attempt('logged');
+      // A poll the editor made for its own reasons (a terminal of another test starting a command, a settings change)
+      // may see the death first: then the log's verdict merges into the poll's. Once more with a fresh app; the log
+      // must win that time.
+      if (r.v.detail?.via === 'poll') {
+        note(`      log (server's folder): a poll judged it first (${r.v.summary}); once more`);
+        r = await attempt('logged-again');
+      }
+      const { v, lineAt, dir, appPid } = r;
       const delay = v.detail!.detectedAt! - lineAt;
       note(`      log (server's folder): ${v.cause} via ${v.detail?.via}, ${delay} ms after the line was written (internal ${v.detail!.detectedAt! - v.detail!.lineAt!} ms): ${v.summary}`);
       assert.equal(v.detail?.via, 'log');
@@ -233,7 +250,6 @@ describe('Dev Server Doctor: crash verdicts in a real VS Code', function () {
       const mine = api.verdicts().filter((x) => x.detail?.cwd === dir || x.pid === appPid);
       assert.equal(mine.length, 1, mine.map((x) => `${x.detail?.via}: ${x.summary}`).join('\n'));
     } finally {
-      watch.stop();
       await cfg.update('pollIntervalSeconds', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
