@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { isDark, palette, screenshotInTheme, setTheme } from './theme';
+import { isDark, palette, screenshotsInBothThemes, setTheme } from './theme';
 
 const TIMEOUT_MS = 20_000;
 /** After the crash, this long for a redundant "is down" toast to show up (the down detector's grace is 5 s). */
@@ -91,10 +91,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     // Nor one for the tree it was before its package.json was read (`incident-ui · sh -c npm run dev …`): renamed is not down.
     if (rows.some((r) => /(leak-ui|incident-ui).* is down/.test(r))) throw new Error(`an alert row says the server is down: ${JSON.stringify(rows)}`);
 
-    for (const dark of [!wasDark, wasDark]) {
-      await setTheme(page, dark);
-      await screenshotInTheme(page, path.join(shots, `incident-${dark ? 'dark' : 'light'}.png`), dark);
-    }
+    await screenshotsInBothThemes(page, shots, 'incident');
 
     // A notification setting edited meanwhile (as a user quietening the toasts would) forgets nothing: the crash
     // still covers the server's "is down" (it came back when the policy was rebuilt on a settings change).
@@ -110,10 +107,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     await crash.getByRole('button', { name: 'Investigate' }).click();
     const report = page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
     await report.locator('body', { hasText: 'leak-ui' }).first().waitFor({ state: 'visible', timeout: TIMEOUT_MS });
-    for (const dark of [!wasDark, wasDark]) {
-      await setTheme(page, dark);
-      await screenshotInTheme(page, path.join(shots, `report-${dark ? 'dark' : 'light'}.png`), dark);
-    }
+    await screenshotsInBothThemes(page, shots, 'report');
 
     // Mark Resolved on the row: it is no longer a warning. The tree is kept quiet first (a row redrawn under the
     // opening menu can swallow the click). The row's menu must offer it; the click is tried twice, then — said in the

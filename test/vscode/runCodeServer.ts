@@ -11,7 +11,7 @@ import { freePort } from '../live/liveHelpers';
 import { startFixtureWorkspace } from './fixture';
 import { checkContainerUi } from './containerUi';
 import { checkIncidentUi } from './incidentUi';
-import { isDark, palette, screenshotInTheme, setTheme } from './theme';
+import { isDark, palette, screenshotInTheme, screenshotsInBothThemes, setTheme } from './theme';
 import type { SuiteResult } from './suite/index';
 
 const CODE_SERVER_VERSION = '4.100.3';
@@ -190,15 +190,7 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
     const cards = await view.locator('section.card.server h3').allInnerTexts();
     console.log(`  dashboard servers: ${JSON.stringify(cards)}`);
     if (cards.length === 0) throw new Error('the dashboard shows no server');
-    const wasDark = await isDark(page);
-    try {
-      for (const dark of [wasDark, !wasDark]) {
-        await setTheme(page, dark);
-        await screenshotInTheme(page, path.join(SCREENSHOT_DIR, `dashboard-${dark ? 'dark' : 'light'}.png`), dark);
-      }
-    } finally {
-      await setTheme(page, wasDark); // back to the theme it had
-    }
+    await screenshotsInBothThemes(page, SCREENSHOT_DIR, 'dashboard');
   });
   await uiTest(result, 'ui: the Get Started walkthrough lists its steps with their media, in light and dark themes (walkthrough-light.png, walkthrough-dark.png)', async () => {
     await palette(page, 'Welcome: Open Walkthrough', 'Open Walkthrough');
@@ -216,15 +208,7 @@ async function checkDashboard(page: Page, result: SuiteResult): Promise<void> {
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'walkthrough-failure.png') });
       throw new Error('the walkthrough step\'s media ("What it found here") did not render (walkthrough-failure.png)');
     }
-    const wasDark = await isDark(page);
-    try {
-      for (const dark of [wasDark, !wasDark]) {
-        await setTheme(page, dark);
-        await screenshotInTheme(page, path.join(SCREENSHOT_DIR, `walkthrough-${dark ? 'dark' : 'light'}.png`), dark);
-      }
-    } finally {
-      await setTheme(page, wasDark);
-    }
+    await screenshotsInBothThemes(page, SCREENSHOT_DIR, 'walkthrough');
   });
 }
 

@@ -81,6 +81,22 @@ async function pixelLuminance(page: Page, png: Buffer, points: readonly (readonl
   }
 }
 
+/**
+ * `name-light.png` and `name-dark.png` of what the page shows now, the current theme first; the page is left in
+ * the theme it had.
+ */
+export async function screenshotsInBothThemes(page: Page, dir: string, name: string): Promise<void> {
+  const wasDark = await isDark(page);
+  try {
+    for (const dark of [wasDark, !wasDark]) {
+      await setTheme(page, dark);
+      await screenshotInTheme(page, path.join(dir, `${name}-${dark ? 'dark' : 'light'}.png`), dark);
+    }
+  } finally {
+    await setTheme(page, wasDark);
+  }
+}
+
 /** A one-pixel resize and back: the workbench lays out and paints all its parts anew. */
 async function repaint(page: Page): Promise<void> {
   const size = page.viewportSize();

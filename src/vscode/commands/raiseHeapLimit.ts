@@ -73,9 +73,12 @@ export function raiseHeapLimitCommand(ctx: CommandContext) {
     const sizeMb = Number(typed);
     // NODE_OPTIONS cannot change a limit node's own command line sets: then only the script is offered. An env file
     // the script's node loads (--env-file) that already sets NODE_OPTIONS is where the limit is: offered first.
-    const envFiles = flagOnCommandLine || scriptText === null ? [] : scriptEnvFiles(scriptText).map((f) => ({ file: path.resolve(server.cwd, f), text: envFileText(path.resolve(server.cwd, f)) }))
-      .filter((f): f is { file: string; text: string } => f.text !== null)
-      .map((f) => ({ label: `${path.basename(f.file)} (NODE_OPTIONS, loaded by --env-file)`, description: f.file, target: 'env-file' as const, file: f.file, has: /^[ \t]*(?:export[ \t]+)?NODE_OPTIONS[ \t]*=/m.test(f.text) }));
+    const envFiles = (flagOnCommandLine || scriptText === null ? [] : scriptEnvFiles(scriptText)).flatMap((f) => {
+      const file = path.resolve(server.cwd, f);
+      const text = envFileText(file);
+      // Where the edit would rewrite a NODE_OPTIONS line (not add one), the limit already lives in this file.
+      return text === null ? [] : [{ label: `${path.basename(file)} (NODE_OPTIONS, loaded by --env-file)`, description: file, target: 'env-file' as const, file, has: applyHeapLimitToEnvFile(text, sizeMb).oldLine !== null }];
+    });
     const targets = [
       ...envFiles.filter((f) => f.has),
       ...(server.script ? [{ label: `package.json script "${server.script}"`, description: path.join(server.cwd, 'package.json'), target: 'script' as const, file: path.join(server.cwd, 'package.json') }] : []),
