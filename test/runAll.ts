@@ -3,9 +3,32 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-interface PhaseResult { name: string; passed: number; failed: number; skipped: number; code: number }
+interface PhaseResult { name: string; passed: number; failed: number; skipped: number; code: number; failures: string[] }
 
 const root = path.resolve(__dirname, '..', '..');
+
+// Mocha's failure list after "N failing": "  1) suite\n       test title:\n     Error: …". The summary repeats
+// each failure's title and first error line, so a CI log cut short in the middle still names what failed.
+function failureTitles(out: string): string[] {
+  // eslint-disable-next-line no-control-regex
+  const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+  const at = plain.search(/^\s*\d+ failing/m);
+  if (at < 0) return [];
+  const lines = plain.slice(at).split('\n');
+  const found: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s{2}\d+\) /.test(lines[i])) continue;
+    const block: string[] = [lines[i].trim()];
+    for (let j = i + 1; j < lines.length && j < i + 8 && !/^\s{2}\d+\) /.test(lines[j]); j++) {
+      const line = lines[j].trim();
+      if (!line) continue;
+      block.push(line);
+      if (/Error|assert|Timeout/i.test(line)) break;
+    }
+    found.push(block.join(' › ').slice(0, 400));
+  }
+  return found;
+}
 
 function run(name: string, cmd: string, args: string[]): Promise<PhaseResult> {
   return new Promise((resolve) => {
@@ -21,6 +44,7 @@ function run(name: string, cmd: string, args: string[]): Promise<PhaseResult> {
         failed: num(/(\d+) failing/),
         skipped: num(/(\d+) pending/),
         code: code ?? 1,
+        failures: failureTitles(out),
       });
     });
   });
@@ -38,13 +62,14 @@ async function main(): Promise<void> {
   const pack = await run('package', 'npx', ['vsce', 'package', '--no-dependencies', '-o', vsix]);
   phases.push(pack.code === 0
     ? await run('vsix', process.execPath, [path.join(root, 'out', 'test', 'vscode', 'runCodeServer.js'), '--vsix', vsix])
-    : { ...pack, name: 'vsix' });
+    : { ...pack, name: 'vsix', failures: [] });
   let passed = 0, failed = 0, skipped = 0;
   console.log('\n=== summary');
   for (const p of phases) {
     // A phase that exits non-zero without reporting a failing test (crash, missing harness) still fails the run.
     const phaseFailed = p.failed + (p.code !== 0 && p.failed === 0 ? 1 : 0);
     console.log(`${p.name}: ${p.passed} passed, ${phaseFailed} failed, ${p.skipped} skipped (exit ${p.code})`);
+    for (const f of p.failures) console.log(`  failed: ${f}`);
     passed += p.passed; failed += phaseFailed; skipped += p.skipped;
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -38,6 +38,32 @@ describe('LogFollower', () => {
     f.dispose();
   });
 
+  it('reads a followed log the moment the kernel says it changed (a crash line is fed in milliseconds, not at the next round); without a watch only the rounds read it', async () => {
+    fs.mkdirSync(path.join(dir, 'logs'));
+    const log = path.join(dir, 'logs', 'app.log');
+    fs.writeFileSync(log, 'listening\n');
+    const arrivals = async (watch: boolean) => {
+      const feed = new MemoryOutputFeed();
+      const got: { text: string; at: number }[] = [];
+      feed.onData((e) => got.push({ text: e.text, at: Date.now() }));
+      const f = new LogFollower(feed, { watch, intervalMs: 60_000 });
+      f.setFolders([dir]);
+      f.start();
+      assert.deepEqual(f.following, { files: 1, watched: watch ? 1 : 0 });
+      const wroteAt = Date.now();
+      fs.appendFileSync(log, 'Error: worker pool exhausted\nNode.js v20.0.0\n');
+      await new Promise((r) => setTimeout(r, 300));
+      f.dispose();
+      assert.deepEqual(f.following, { files: 0, watched: 0 }, 'dispose closes the watches');
+      return { text: got.map((g) => g.text).join(''), delay: got.length ? got[0].at - wroteAt : null };
+    };
+    const watched = await arrivals(true);
+    assert.equal(watched.text, 'Error: worker pool exhausted\nNode.js v20.0.0\n');
+    assert.ok(watched.delay !== null && watched.delay < 200, `fed ${watched.delay} ms after the write`);
+    const unwatched = await arrivals(false);
+    assert.equal(unwatched.text, '', 'no round ran: nothing read');
+  });
+
   it('at the cap of followed files, a log written now takes the place of the stalest one (and an old one is never replayed)', () => {
     fs.mkdirSync(path.join(dir, 'logs'));
     const old = new Date(Date.now() - 3600_000);

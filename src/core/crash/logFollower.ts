@@ -1,7 +1,9 @@
 // Follows the log files of the servers' folders and the workspace folders as they are written (like
 // `tail -f`), feeding what is appended to an output feed, where crash lines trigger verdicts. Files are
-// found again every few seconds (a bounded walk); between, only the known files are stat'ed. Bytes
-// already there when a file is first seen are not read: they belong to earlier runs.
+// found again every few seconds (a bounded walk); between, only the known files are stat'ed, and each is
+// read as soon as the kernel says it changed (an inotify watch per followed file, at most 50: a crash line
+// is read within milliseconds, before the poll that sees its writer gone). Bytes already there when a file
+// is first seen are not read: they belong to earlier runs.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -39,6 +41,8 @@ export interface LogFollowerOptions {
   readonly intervalMs?: number;
   /** Walk the folders for new log files this often (default 5 s); rediscover() asks for one sooner. */
   readonly discoverEveryMs?: number;
+  /** Read a file as soon as it changes (fs.watch), not only at the next round (default true). */
+  readonly watch?: boolean;
   /** Said once per problem (an unreadable folder…). */
   readonly onProblem?: (message: string) => void;
 }
@@ -47,6 +51,7 @@ export class LogFollower {
   /** Files let go at the cap, with how far they had been read. */
   private readonly evicted = new Map<string, number>();
   private readonly files = new Map<string, Followed>();
+  private readonly watchers = new Map<string, fs.FSWatcher>();
   private dirs: readonly string[] = [];
   /** Every folder given, nested ones too (each server's folder), for the quick look. */
   private allDirs: readonly string[] = [];
@@ -122,10 +127,11 @@ export class LogFollower {
         const label = `log: ${path.relative(dir, lf.file) || lf.file}`;
         this.files.set(lf.file, { offset, mtimeMs: lf.mtimeMs, cwd: lf.packageDir, id, label });
         this.feed.start(id, { label, cwd: lf.packageDir, kind: 'log', command: null });
+        this.watch(lf.file);
       }
     }
     // A quick look sees only part of the tree: files are forgotten by full walks (and when they vanish).
-    if (!shallow) for (const file of this.files.keys()) if (!seen.has(file)) this.files.delete(file);
+    if (!shallow) for (const file of [...this.files.keys()]) if (!seen.has(file)) this.forget(file);
   }
 
   /**
@@ -136,7 +142,7 @@ export class LogFollower {
     let stalest: [string, Followed] | null = null;
     for (const e of this.files) if (!stalest || e[1].mtimeMs < stalest[1].mtimeMs) stalest = e;
     if (!stalest || stalest[1].mtimeMs >= mtimeMs) return false;
-    this.files.delete(stalest[0]);
+    this.forget(stalest[0]);
     // Taken up again later (written once more), it goes on from here, never from its start.
     this.evicted.set(stalest[0], stalest[1].offset);
     if (this.evicted.size > 10 * MAX_FILES) this.evicted.delete(this.evicted.keys().next().value as string);
@@ -162,10 +168,40 @@ export class LogFollower {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') this.say(`${file} could not be followed (${code ?? 'error'}).`);
-      this.files.delete(file);
+      this.forget(file);
     } finally {
       if (fd !== null) fs.closeSync(fd);
     }
+  }
+
+  /** Reads the file whenever the kernel says it changed. Without a watch (the user's inotify limit reached, EMFILE) the rounds still read it. */
+  private watch(file: string): void {
+    if (this.opts.watch === false || this.watchers.has(file)) return;
+    try {
+      const w = fs.watch(file, { persistent: false }, () => {
+        const f = this.files.get(file);
+        if (f) this.readNew(file, f);
+      });
+      w.on('error', () => this.unwatch(file));
+      this.watchers.set(file, w);
+    } catch { /* ENOSPC, EMFILE, a file gone already: the rounds read it */ }
+  }
+
+  private unwatch(file: string): void {
+    const w = this.watchers.get(file);
+    if (!w) return;
+    this.watchers.delete(file);
+    try { w.close(); } catch { /* closed already */ }
+  }
+
+  private forget(file: string): void {
+    this.files.delete(file);
+    this.unwatch(file);
+  }
+
+  /** How many files are followed, and how many of them by a kernel watch (for tests). */
+  get following(): { files: number; watched: number } {
+    return { files: this.files.size, watched: this.watchers.size };
   }
 
   private say(message: string): void {
@@ -177,6 +213,7 @@ export class LogFollower {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const file of [...this.watchers.keys()]) this.unwatch(file);
     this.files.clear();
   }
 }

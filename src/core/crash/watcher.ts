@@ -323,6 +323,8 @@ export class CrashWatcher {
   /** One promise per run whose crash line is settling, resolved once its judgement is done. */
   private readonly settling = new Set<Promise<void>>();
   private readonly settled = new Map<LiveRun, () => void>();
+  /** Polls' judgements waiting for crash lines that were settling when the poll saw the deaths. */
+  private readonly waitingJudges = new Set<Promise<void>>();
   /** RSS per process over the last minutes: the memory kind of an OOM death reads the dead process's. */
   private readonly memory = new ProcessMemory();
 
@@ -368,7 +370,7 @@ export class CrashWatcher {
   /** Resolves once every exit seen so far has been judged (watcher verdicts after their grace period). */
   async idle(): Promise<void> {
     // Crash lines still settling are judged first, then everything chained, then the deferred watcher verdicts.
-    while (this.settling.size) await Promise.all([...this.settling]);
+    while (this.settling.size || this.waitingJudges.size) await Promise.all([...this.settling, ...this.waitingJudges]);
     await this.chain;
     await Promise.all([...this.deferred.keys()]);
   }
@@ -406,9 +408,18 @@ export class CrashWatcher {
       const fresh = list.filter((e) => !this.covered.has(e.pid));
       for (const e of list) this.remember(e, before);
       if (fresh.length === 0 || !worthJudging(fresh, before, after)) continue;
-      this.chain = this.chain.then(() => this.judge(id, before, after, prev, next)).catch((err: unknown) => {
-        this.say(`Judging a crash of ${before.name} failed unexpectedly: ${err instanceof Error ? err.message : String(err)}.`);
-      });
+      const queue = () => {
+        this.chain = this.chain.then(() => this.judge(id, before, after, prev, next)).catch((err: unknown) => {
+          this.say(`Judging a crash of ${before.name} failed unexpectedly: ${err instanceof Error ? err.message : String(err)}.`);
+        });
+      };
+      // A crash line still settling (a terminal's, a followed log's: the process wrote it and exited before this
+      // poll) gives this death its verdict, in its own words and timing; the poll's judgement then merges into it.
+      if (this.settling.size === 0) queue();
+      else {
+        const waiting: Promise<void> = Promise.all([...this.settling]).then(queue).finally(() => this.waitingJudges.delete(waiting));
+        this.waitingJudges.add(waiting);
+      }
     }
   }
 

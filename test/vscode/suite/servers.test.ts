@@ -55,7 +55,13 @@ describe('Dev Server Doctor: the Servers view\'s rows in a real VS Code', functi
     });
     jar.start('sh', ['-c', 'npm run dev'], { cwd: dir });
     const s = await waitFor('catalog up with its heap limit', async () =>
-      (await api.refresh())?.servers.find((v) => v.cwd === dir && v.state === 'up' && v.ports.includes(port) && v.heapLimitSource === 'flag'), 30_000);
+      (await api.refresh())?.servers.find((v) => v.cwd === dir && v.state === 'up' && v.ports.includes(port) && v.heapLimitSource === 'flag'), 30_000)
+      .catch((err: Error) => {
+        // What the monitor sees instead (another state, port or heap limit source), so a failure says why.
+        const seen = (api.snapshot()?.servers ?? []).filter((v) => v.cwd === dir || v.ports.includes(port))
+          .map((v) => ({ id: v.id, state: v.state, ports: v.ports, heap: v.heapLimitSource, pids: v.pids, commands: v.processes.map((p) => p.command) }));
+        throw new Error(`${err.message} (port ${port}); the monitor sees: ${JSON.stringify(seen)}`);
+      });
     assert.equal(s.heapLimitBytes, 128 * 1024 * 1024, 'the resolver reads the flag');
     const row = await waitFor('its row', () => rowOf(s.id));
     const description = String(row.description);
