@@ -20,17 +20,28 @@ const keep = []; setInterval(() => keep.push(new Array(100000).fill(keep.length)
 `;
 
 /** Right-click → Mark Resolved, on the menu that opened (an earlier menu may linger in the page). */
-async function markResolvedFromMenu(page: Page, row: ReturnType<Page['locator']>): Promise<void> {
-  await page.keyboard.press('Escape');
-  await row.click({ button: 'right' });
+async function markResolvedFromMenu(page: Page, row: ReturnType<Page['locator']>, log: (s: string) => void = () => undefined): Promise<boolean> {
   const item = page.getByRole('menuitem', { name: 'Mark Resolved' }).last();
-  await item.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
-  // A menu ignores a click that comes right as it opens (the right button's release): point at it, wait, click.
-  await item.hover({ timeout: TIMEOUT_MS });
-  await page.waitForTimeout(500);
-  await item.click({ timeout: TIMEOUT_MS });
-  await page.waitForTimeout(300);
+  // A row redrawn as the menu opens (a poll changing its description) can leave a menu without it, or none: three tries.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await page.keyboard.press('Escape');
+    await row.click({ button: 'right' });
+    const shown = await item.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false);
+    if (!shown) {
+      const offered = await page.getByRole('menuitem').allInnerTexts().catch(() => []);
+      log(`  the row's menu, try ${attempt}: no Mark Resolved among ${JSON.stringify(offered.map((t) => t.split('\n')[0]))}`);
+      continue;
+    }
+    // A menu ignores a click that comes right as it opens (the right button's release): point at it, wait, click.
+    await item.hover({ timeout: TIMEOUT_MS });
+    await page.waitForTimeout(500);
+    await item.click({ timeout: TIMEOUT_MS });
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Escape');
+    return true;
+  }
   await page.keyboard.press('Escape');
+  return false;
 }
 
 export async function checkIncidentUi(page: Page, workspace: string, shots: string, log: (s: string) => void, onCleanup: (name: string, fn: () => void) => void): Promise<void> {
@@ -117,7 +128,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     const marked = pane.locator('.monaco-list-row', { hasText: /leak-ui.*crashed/ }).first();
     let gone = false;
     for (let attempt = 1; attempt <= 2 && !gone; attempt++) {
-      await markResolvedFromMenu(page, row);
+      if (!await markResolvedFromMenu(page, row, log)) continue;
       gone = await marked.waitFor({ state: 'detached', timeout: 8000 }).then(() => true, () => false);
       if (!gone) log(`  Mark Resolved from the row's menu: click ${attempt} did not take`);
     }
@@ -143,7 +154,7 @@ export async function checkIncidentUi(page: Page, workspace: string, shots: stri
     const alertRow = pane.locator('.monaco-list-row', { hasText: 'bad-json' }).first();
     await alertRow.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
     log(`  alert row: ${JSON.stringify(await alertRow.getAttribute('aria-label'))}`);
-    await markResolvedFromMenu(page, alertRow);
+    if (!await markResolvedFromMenu(page, alertRow, log)) throw new Error('the alert row\'s menu never offered Mark Resolved');
     await alertRow.waitFor({ state: 'detached', timeout: TIMEOUT_MS }).catch(() => { throw new Error('the alert row stayed after Mark Resolved'); });
     log('  alert row: gone after Mark Resolved');
   } finally {
