@@ -10,7 +10,6 @@ const root = path.resolve(__dirname, '..', '..');
 // Mocha's failure list after "N failing": "  1) suite\n       test title:\n     Error: …". The summary repeats
 // each failure's title and first error line, so a CI log cut short in the middle still names what failed.
 function failureTitles(out: string): string[] {
-  // eslint-disable-next-line no-control-regex
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const at = plain.search(/^\s*\d+ failing/m);
   if (at < 0) return [];
