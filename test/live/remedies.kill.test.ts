@@ -228,6 +228,9 @@ describe('live: remedies on real processes', function () {
     await killTrees(candidate.pids);
     const again = await preflight({ server: dev, snapshot: await monitor.pollOnce() });
     assert.equal(again.checks.find((c) => c.id === 'port')?.ok, true, JSON.stringify(again));
+    // The snapshot taken before the kill still lists the squatter's socket; its process is gone, so the port is free.
+    const stale = await preflight({ server: dev, snapshot });
+    assert.equal(stale.checks.find((c) => c.id === 'port')?.ok, true, JSON.stringify(stale));
   });
 
   it('zombies CLI: lists an orphan as a dry run, refuses a lone --yes, and stops it with --kill --yes', async () => {

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { findEngine } from '../../src/core/containers/engine';
 import { demuxLogs, portsOf, toContainerInfo, workspaceOwner, type InspectLike } from '../../src/core/containers/model';
+import { exitVerdict } from '../../src/core/containers/verdicts';
 import { containerLine } from '../../src/cli/containers';
 import { REMEDY_LINES } from '../../src/cli/remedyLines';
 
@@ -74,6 +75,15 @@ describe('container facts from docker inspect (unit)', () => {
     assert.equal(demuxLogs(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')])), 'out\nerr\n');
     assert.equal(demuxLogs(Buffer.from('plain tty output\n')), 'plain tty output\n');
     assert.equal(demuxLogs(Buffer.alloc(0)), '');
+  });
+  it('an exit quotes the log line that tells the failure, whichever stream reached the engine last', () => {
+    const c = toContainerInfo({ ...inspect, State: { ...inspect.State, OOMKilled: false, ExitCode: 3 } }, [WS], null)!;
+    // Captured from the live container test: stderr's line arrived before stdout's.
+    const swapped = exitVerdict(c, inspect, 3, 'fatal: migrations failed\nconnecting with DATABASE_PASSWORD=hunter2\n', 0);
+    assert.equal(swapped.summary, 'db (container shop-db-1) exited with code 3: fatal: migrations failed');
+    assert.doesNotMatch(JSON.stringify(swapped), /hunter2/);
+    assert.match(exitVerdict(c, inspect, 3, 'starting\nlistening on 8080\n', 0).summary, /exited with code 3: listening on 8080$/);
+    assert.doesNotMatch(exitVerdict(c, inspect, 3, '', 0).summary, /:\s*$/);
   });
   it('the CLI line of each container remedy', () => {
     assert.equal(REMEDY_LINES['restart-container']({ name: 'shop-db-1' }), 'docker restart shop-db-1');

@@ -2,6 +2,7 @@
 // server, with no poll ever having seen the crashed process. Inputs are real captured outputs.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CrashLineScanner, hasRunStart, isCrashLine } from '../../src/core/crash/crashLines';
 import type { KernelOomRecords } from '../../src/core/crash/kernelSources';
@@ -255,6 +256,38 @@ describe('CrashWatcher: output is a trigger', () => {
     assert.equal(verdicts[0].pid, 420);
     assert.equal(verdicts[0].detail?.via, 'log');
     assert.ok(verdicts[0].detail!.detectedAt! - lineAt < 1000);
+  });
+
+  it('a poll that sees the death while a followed log\'s crash line settles waits for the line\'s verdict and merges into it', async () => {
+    // The poll reads the same log (logGlobs): without waiting, its judgement (via the poll) would come first.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-settling-'));
+    const logFile = path.join(dir, 'logs', 'dev.log');
+    fs.mkdirSync(path.dirname(logFile));
+    fs.writeFileSync(logFile, '');
+    const w = new CrashWatcher(monitor, { feed, poll: monitor.poll, readKernel: noKernel, logGlobs: ['logs/*.log'], settleMs: 400 });
+    const seen: Verdict[] = [];
+    w.onVerdict((v) => seen.push(v));
+    try {
+      const mine = (procs: ServerProcess[]) => server(procs.map((p) => ({ ...p, cwd: dir })), { id: `${dir}#dev`, cwd: dir, workspaceFolder: dir, command: 'node server.js' });
+      const npm = proc(400, 100, 'npm run dev');
+      const app = proc(420, 400, 'node server.js', { depth: 1, startTimeMs: Date.now() - 3000 });
+      monitor.play({ ...snapshot([mine([npm, app])]), workspaceFolders: [dir] });
+      const gone = { ...snapshot([mine([])]), workspaceFolders: [dir] };
+      monitor.next = gone;
+      const text = fixture('crash-output', 'uncaught-exception.txt');
+      fs.appendFileSync(logFile, text);
+      feed.start('log:settling', { label: 'log: logs/dev.log', cwd: dir, kind: 'log', command: null });
+      feed.append('log:settling', text);
+      monitor.play({ ...gone, takenAt: Date.now() }); // the poll sees the death while the line settles
+      await sleep(900);
+      await w.idle();
+      assert.equal(seen.length, 1, JSON.stringify(seen.map((v) => [v.summary, v.detail?.via])));
+      assert.equal(seen[0].cause, 'uncaught-exception');
+      assert.equal(seen[0].detail?.via, 'log');
+    } finally {
+      w.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a log at the workspace root (monorepo logs/): the package server that died is named, not the root server still up', async () => {

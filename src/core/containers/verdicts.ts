@@ -59,9 +59,15 @@ export function oomVerdict(c: ContainerInfo, i: InspectLike, at: number): Verdic
   };
 }
 
+/** A log line that tells a failure. */
+const ERRORISH = /\b(?:error|err!|fatal|fail(?:ed|ure)?|exception|panic|cannot|could not|refused|denied|abort(?:ed)?)\b/i;
+
 export function exitVerdict(c: ContainerInfo, i: InspectLike, exitCode: number, logs: string, at: number, tail = DEFAULT_LOG_TAIL): Verdict {
   const lines = logs.split('\n').map((l) => l.replace(/\s+$/, '')).filter((l) => l !== '').slice(-tail);
-  const last = lines.length ? `: ${redactText(lines[lines.length - 1]).slice(0, 200)}` : '';
+  // stdout and stderr reach the engine through separate pipes: a line printed just before the error may come after
+  // it. The last line that reads like an error tells why; else the last line.
+  const telling = [...lines].reverse().find((l) => ERRORISH.test(l)) ?? lines[lines.length - 1];
+  const last = telling !== undefined ? `: ${redactText(telling).slice(0, 200)}` : '';
   const evidence: Evidence[] = [inspectFacts(c, i)];
   if (lines.length) evidence.push({ source: 'container', text: redactText(lines.join('\n')), time: null, location: `docker logs --tail ${tail} ${c.name}` });
   return {

@@ -847,10 +847,21 @@ export class CrashWatcher {
     const outputs: OutputEvidence[] = [{ source: run.kind === 'log' ? 'log-file' : 'output', location: run.label, time: lineAt, findings }];
     const ports = [...findings.map((f) => f.detail?.port), server?.expectedPort].filter((p): p is number => typeof p === 'number');
     const commands = new Map((snap?.servers ?? []).flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
-    const verdict = decideVerdict(candidate, {
+    // What a poll's judgement has too: the machine's facts the findings call for (cgroup limits, listeners), the
+    // early-warning samples (the memory kind), the services the workspace depends on.
+    const facts = gatherCauseFacts({
+      findings, cwd, pids: [...(after?.pids ?? []), ...(earlier?.pids ?? []), ...pids],
+      cgroupText: server ? this.offsets.get(server.id)?.cgroups ?? undefined : undefined,
+      snapshot: snap ?? undefined, editorPids: this.opts.editorPids,
+    });
+    const samplePid = main?.pid ?? pids[0];
+    const samples: readonly MemoryPoint[] = samplePid !== undefined ? this.memory.samples(samplePid) : [];
+    const verdict = decideVerdict({ ...candidate, samples }, {
       ...(kernel ? { oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined } : {}),
       outputs, reports: reports.items,
       portHolders: snap ? portHolders(ports, snap.sockets, (pid) => commands.get(pid) ?? null) : [],
+      facts,
+      ...(snap ? { memoryTotalBytes: snap.system.memory.totalBytes, dependency: dependencyContextFor(outputs, snap, cwd ?? null) } : {}),
     });
     if (!verdict || this.disposed) return;
     const detectedAt = Date.now();

@@ -54,8 +54,10 @@ async function portCheck(server: Server, snapshot: Snapshot, lookup: ProcessLook
   const socket = snapshot.sockets.find((s) => s.port === port);
   // The snapshot may be a poll old: a connect tells whether something listens right now.
   const listening = await isListening(port);
-  if (!socket && !listening) return { id: 'port', ok: true, message: `Port ${port} is free.`, fix: null };
   const pid = socket?.pid ?? null;
+  // A socket the snapshot saw whose process is gone now (a server just stopped, a poll taken before) holds nothing.
+  const gone = socket !== undefined && pid !== null && !listening && [undefined, 'Z'].includes(lookup.get(pid)?.state);
+  if ((!socket || gone) && !listening) return { id: 'port', ok: true, message: `Port ${port} is free.`, fix: null };
   const owner = pid !== null ? snapshot.servers.find((s) => s.pids.includes(pid)) : undefined;
   const proc = pid !== null ? lookup.get(pid) : null;
   const command = owner?.processes.find((p) => p.pid === pid)?.command ?? (proc ? proc.cmdline.join(' ') || proc.comm : null);
