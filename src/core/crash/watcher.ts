@@ -565,7 +565,6 @@ export class CrashWatcher {
     const procs = dead.map((d) => d.proc);
     const culprits = [...procs].sort((a, b) => rank(b) - rank(a));
     const main = culprits[0];
-    const cg = before.cgroup;
     const watcher = after?.processes.find((p) => isWatcherCommand(p.command) && p.state !== 'Z') ?? null;
     return {
       server: before.name,
@@ -579,11 +578,8 @@ export class CrashWatcher {
       uptimeMs: main.startTimeMs > 0 ? Math.max(0, dead.find((d) => d.proc === main)!.at - main.startTimeMs) : null,
       ports: [...new Set(procs.flatMap((p) => p.ports))],
       expectedPort: before.expectedPort,
-      heapLimitBytes: main.pid === before.heapPid ? before.heapLimitBytes : ownHeapLimit(main.command) ?? before.heapLimitBytes,
-      cgroup: cg ? {
-        path: cg.path, limitBytes: cg.limitBytes, oomKillsBefore: cg.oomKills,
-        oomKillsAfter: after?.cgroup?.path === cg.path ? after.cgroup.oomKills : readCgroupOomKills(cg.version, cg.path),
-      } : null,
+      heapLimitBytes: heapLimitOf(main, before),
+      cgroup: cgroupCounts(before, after),
       watcher: watcher && procs.some((p) => !isWatcherCommand(p.command)) ? { pid: watcher.pid, command: redactText(watcher.command) } : null,
     };
   }
@@ -825,7 +821,9 @@ export class CrashWatcher {
       uptimeMs: main?.startTimeMs ? Math.max(0, lineAt - main.startTimeMs) : ended ? Math.max(0, run.endedAt! - run.startedAt) : null,
       ports: [...new Set(deadProcs.flatMap((p) => p.ports))],
       expectedPort: server?.expectedPort ?? null,
-      heapLimitBytes: server?.heapLimitBytes ?? null,
+      // The dead process's own limit (its command line's flag), as a poll's judgement reads it.
+      heapLimitBytes: heapLimitOf(main, earlier ?? server),
+      cgroup: earlier ? cgroupCounts(earlier, after ?? undefined) : null,
       ...(exit ? { exit } : {}),
       ...(ended && !exit ? { interrupted: true } : {}),
       watcher: watcherProc ? { pid: watcherProc.pid, command: redactText(watcherProc.command) } : null,
@@ -889,6 +887,21 @@ export class CrashWatcher {
     this.problemsSaid.add(message);
     this.problemEmitter.fire(message);
   }
+}
+
+/** The server's memory cgroup with its OOM kill count before the death and now. */
+function cgroupCounts(before: Server, after: Server | undefined): CrashCandidate['cgroup'] {
+  const cg = before.cgroup;
+  return cg ? {
+    path: cg.path, limitBytes: cg.limitBytes, oomKillsBefore: cg.oomKills,
+    oomKillsAfter: after?.cgroup?.path === cg.path ? after.cgroup.oomKills : readCgroupOomKills(cg.version, cg.path),
+  } : null;
+}
+
+/** A process's heap limit: the server's resolved one for the process it was resolved for, else its command line's flag. */
+function heapLimitOf(proc: { readonly pid: number; readonly command: string } | undefined, server: Server | null | undefined): number | null {
+  if (!proc) return server?.heapLimitBytes ?? null;
+  return proc.pid === server?.heapPid ? server.heapLimitBytes : ownHeapLimit(proc.command) ?? server?.heapLimitBytes ?? null;
 }
 
 /** The process a supervised or wrapped run started (a terminal's pid is its shell, which nobody stopped). */
