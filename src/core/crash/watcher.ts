@@ -20,7 +20,7 @@ import { gatherCauseFacts } from './causes/facts';
 import type { MemoryPoint } from './causes/memoryKind';
 import { ProcessMemory } from './causes/processMemory';
 import { dependencyContextFor } from '../deps/dependencyContext';
-import { decideVerdict, isWatcherCommand, type CrashCandidate, type OutputEvidence } from './verdict';
+import { decideVerdict, isWatcherCommand, type CrashCandidate, type CrashEvidence, type OutputEvidence } from './verdict';
 import { CrashLineScanner, hasRunStart } from './crashLines';
 import { folderName } from './evidence';
 import { folderOf, isInside } from '../paths';
@@ -477,16 +477,10 @@ export class CrashWatcher {
     for (const p of [...logs.problems, ...reports.problems]) this.say(p);
     const fed = this.fedOutputs(candidate, before, since, next.takenAt);
     const outputs: OutputEvidence[] = [...fed.outputs, ...logs.items];
-    const ports = [...outputs.flatMap((o) => o.findings.map((f) => f.detail?.port)), before.expectedPort]
-      .filter((p): p is number => typeof p === 'number');
-    const commands = new Map(next.servers.flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
-    const facts = gatherCauseFacts({ findings: outputs.flatMap((o) => o.findings), cwd: before.cwd, pids: [...(after?.pids ?? []), ...before.pids], cgroupText: this.offsets.get(id)?.cgroups ?? undefined, snapshot: next, editorPids: this.opts.editorPids });
-    const samples: readonly MemoryPoint[] = candidate.pids.length ? this.memory.samples(candidate.pids[0]) : [];
-    const verdict = decideVerdict({ ...candidate, ...fed.exit, samples }, {
+    const machine = this.machineContext({ outputs, serverId: id, cwd: before.cwd, expectedPort: before.expectedPort, pids: [...(after?.pids ?? []), ...before.pids], diedPid: candidate.pids[0], snap: next });
+    const verdict = decideVerdict({ ...candidate, ...fed.exit, samples: machine.samples }, {
       oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined,
-      outputs, reports: reports.items, portHolders: portHolders(ports, next.sockets, (pid) => commands.get(pid) ?? null),
-      facts, memoryTotalBytes: next.system.memory.totalBytes,
-      dependency: dependencyContextFor(outputs, next, before.cwd),
+      outputs, reports: reports.items, ...machine.context,
     });
     if (!verdict || this.disposed) return;
     // "Killed by a signal" may be a stop whose news comes a moment late (a Ctrl-C: npm passes SIGTERM on before the
@@ -843,23 +837,10 @@ export class CrashWatcher {
       }
     }
     const outputs: OutputEvidence[] = [{ source: run.kind === 'log' ? 'log-file' : 'output', location: run.label, time: lineAt, findings }];
-    const ports = [...findings.map((f) => f.detail?.port), server?.expectedPort].filter((p): p is number => typeof p === 'number');
-    const commands = new Map((snap?.servers ?? []).flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
-    // What a poll's judgement has too: the machine's facts the findings call for (cgroup limits, listeners), the
-    // early-warning samples (the memory kind), the services the workspace depends on.
-    const facts = gatherCauseFacts({
-      findings, cwd, pids: [...(after?.pids ?? []), ...(earlier?.pids ?? []), ...pids],
-      cgroupText: server ? this.offsets.get(server.id)?.cgroups ?? undefined : undefined,
-      snapshot: snap ?? undefined, editorPids: this.opts.editorPids,
-    });
-    const samplePid = main?.pid ?? pids[0];
-    const samples: readonly MemoryPoint[] = samplePid !== undefined ? this.memory.samples(samplePid) : [];
-    const verdict = decideVerdict({ ...candidate, samples }, {
+    const machine = this.machineContext({ outputs, serverId: server?.id ?? null, cwd, expectedPort: server?.expectedPort ?? null, pids: [...(after?.pids ?? []), ...(earlier?.pids ?? []), ...pids], diedPid: main?.pid ?? pids[0], snap });
+    const verdict = decideVerdict({ ...candidate, samples: machine.samples }, {
       ...(kernel ? { oom: kernel.records, faults: kernel.faults, kernelRead: kernel.kernelRead, kernelSource: kernel.kernelSource ?? undefined } : {}),
-      outputs, reports: reports.items,
-      portHolders: snap ? portHolders(ports, snap.sockets, (pid) => commands.get(pid) ?? null) : [],
-      facts,
-      ...(snap ? { memoryTotalBytes: snap.system.memory.totalBytes, dependency: dependencyContextFor(outputs, snap, cwd ?? null) } : {}),
+      outputs, reports: reports.items, ...machine.context,
     });
     if (!verdict || this.disposed) return;
     const detectedAt = Date.now();
@@ -880,6 +861,34 @@ export class CrashWatcher {
     for (const p of [...(earlier?.pids ?? []), ...pids, ...(after?.processes ?? []).filter((p) => p.startTimeMs <= lineAt).map((p) => p.pid)]) this.covered.set(p, snap?.takenAt ?? detectedAt);
     if (server) this.dead.delete(server.id);
     this.emit(final);
+  }
+
+  /**
+   * What both judgements (a poll's and a crash line's) give decideVerdict beside the evidence, so neither lacks it:
+   * who holds the ports the output names, the machine's facts the findings call for (cgroup limits, listeners),
+   * the samples of the process that died (the memory kind) and the services the workspace depends on.
+   */
+  private machineContext(o: {
+    readonly outputs: readonly OutputEvidence[]; readonly serverId: string | null; readonly cwd: string | null;
+    readonly expectedPort: number | null; readonly pids: readonly number[]; readonly diedPid: number | undefined; readonly snap: Snapshot | undefined;
+  }): { samples: readonly MemoryPoint[]; context: Pick<CrashEvidence, 'portHolders' | 'facts' | 'memoryTotalBytes' | 'dependency'> } {
+    const { snap } = o;
+    const findings = o.outputs.flatMap((x) => x.findings);
+    const ports = [...findings.map((f) => f.detail?.port), o.expectedPort].filter((p): p is number => typeof p === 'number');
+    const commands = new Map((snap?.servers ?? []).flatMap((s) => s.processes.map((p) => [p.pid, redactText(p.command)] as const)));
+    const facts = gatherCauseFacts({
+      findings, cwd: o.cwd, pids: [...new Set(o.pids)],
+      cgroupText: o.serverId !== null ? this.offsets.get(o.serverId)?.cgroups ?? undefined : undefined,
+      snapshot: snap, editorPids: this.opts.editorPids,
+    });
+    return {
+      samples: o.diedPid !== undefined ? this.memory.samples(o.diedPid) : [],
+      context: {
+        portHolders: snap ? portHolders(ports, snap.sockets, (pid) => commands.get(pid) ?? null) : [],
+        facts,
+        ...(snap ? { memoryTotalBytes: snap.system.memory.totalBytes, dependency: dependencyContextFor(o.outputs, snap, o.cwd) } : {}),
+      },
+    };
   }
 
   private say(message: string): void {

@@ -55,11 +55,11 @@ async function portCheck(server: Server, snapshot: Snapshot, lookup: ProcessLook
   // The snapshot may be a poll old: a connect tells whether something listens right now.
   const listening = await isListening(port);
   const pid = socket?.pid ?? null;
-  // A socket the snapshot saw whose process is gone now (a server just stopped, a poll taken before) holds nothing.
-  const gone = socket !== undefined && pid !== null && !listening && [undefined, 'Z'].includes(lookup.get(pid)?.state);
-  if ((!socket || gone) && !listening) return { id: 'port', ok: true, message: `Port ${port} is free.`, fix: null };
-  const owner = pid !== null ? snapshot.servers.find((s) => s.pids.includes(pid)) : undefined;
   const proc = pid !== null ? lookup.get(pid) : null;
+  // A socket the snapshot saw whose process is gone now (a server just stopped, a poll taken before) holds nothing.
+  const holderGone = pid !== null && (proc === null || proc.state === 'Z');
+  if (!listening && (!socket || holderGone)) return { id: 'port', ok: true, message: `Port ${port} is free.`, fix: null };
+  const owner = pid !== null ? snapshot.servers.find((s) => s.pids.includes(pid)) : undefined;
   const command = owner?.processes.find((p) => p.pid === pid)?.command ?? (proc ? proc.cmdline.join(' ') || proc.comm : null);
   const holder = { pid, command: command === null ? null : redactText(command), serverName: owner?.name ?? null };
   const who = !socket
